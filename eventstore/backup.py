@@ -1,0 +1,42 @@
+"""Online SQLite backups: WAL-safe, page by page, while the app keeps running."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+
+def backup_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "backups"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def backup_create(*, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Copy the live database into data/backups/ with SQLite's online backup API."""
+    connection.ensure_connection()
+    source = connection.connection
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = backup_dir() / f"chat-{stamp}.db"
+    tmp = path.with_suffix(".partial")
+    target = sqlite3.connect(str(tmp))
+    try:
+
+        def step(status, remaining, total):
+            if progress is not None:
+                progress(total - remaining, total)
+
+        source.backup(target, pages=256, progress=step)
+    finally:
+        target.close()
+    tmp.replace(path)
+    return path
+
+
+def list_backups() -> list[Path]:
+    return sorted(backup_dir().glob("chat-*.db"))

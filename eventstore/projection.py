@@ -1,0 +1,179 @@
+"""Projection tables and the two stores projectors write through.
+
+A projector is a function ``(store, event) -> None`` that reads and writes projection rows only
+through the store. ``DBStore`` writes the live tables inside ``append``'s transaction;
+``MemoryStore`` holds rows in dicts so replay can rebuild a chat and write it in bulk. The same
+handler code runs in both, which is what makes replay equal live state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from django.apps import apps
+from django.db import IntegrityError, models
+
+
+class Projection(models.Model):
+    """Base of every projection table: rows of one chat, identified by a natural key."""
+
+    chat = models.ForeignKey(
+        "play.Chat", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+
+    natural_key_fields: ClassVar[tuple[str, ...]] = ()
+    # Fields MemoryStore keeps an index on, for filters that run often during replay.
+    index_fields: ClassVar[tuple[str, ...]] = ()
+    # Tables whose primary key is derived from event ids keep it across replays.
+    stable_pk: ClassVar[bool] = False
+
+    class Meta:
+        abstract = True
+
+
+def projection_models() -> list[type[Projection]]:
+    found = [m for m in apps.get_models() if issubclass(m, Projection)]
+    return sorted(found, key=lambda m: m._meta.label)
+
+
+def _key(model: type[Projection], values: dict[str, Any] | Projection) -> tuple:
+    if isinstance(values, dict):
+        return tuple(values[f] for f in model.natural_key_fields)
+    return tuple(getattr(values, f) for f in model.natural_key_fields)
+
+
+def row_of(obj: Projection) -> dict[str, Any]:
+    """A row as plain JSON-ready values (the snapshot and diff format)."""
+    row = {}
+    for field in obj._meta.concrete_fields:
+        if field.primary_key and not obj.stable_pk:
+            continue
+        row[field.attname] = field.value_from_object(obj)
+    return row
+
+
+class DBStore:
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+
+    def get(self, model: type[Projection], **key: Any) -> Projection | None:
+        return model.objects.using(self.using).filter(**key).first()
+
+    def filter(self, model: type[Projection], **eq: Any) -> list[Projection]:
+        return list(model.objects.using(self.using).filter(**eq).order_by("pk"))
+
+    def add(self, obj: Projection) -> None:
+        obj.save(using=self.using, force_insert=True)
+
+    def save(self, obj: Projection) -> None:
+        obj.save(using=self.using)
+
+    def delete(self, obj: Projection) -> None:
+        type(obj).objects.using(self.using).filter(pk=obj.pk).delete()
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.rows: dict[type[Projection], dict[tuple, Projection]] = {}
+        self._order = 0
+        # model -> field -> value -> {natural key: row}; and the values each row is filed under
+        self._index: dict[type[Projection], dict[str, dict[Any, dict[tuple, Projection]]]] = {}
+        self._filed: dict[type[Projection], dict[tuple, tuple]] = {}
+
+    def _table(self, model: type[Projection]) -> dict[tuple, Projection]:
+        return self.rows.setdefault(model, {})
+
+    def get(self, model: type[Projection], **key: Any) -> Projection | None:
+        table = self._table(model)
+        if set(key) == set(model.natural_key_fields):
+            return table.get(_key(model, key))
+        if set(key) in ({"pk"}, {"id"}) and model.stable_pk:
+            return table.get((key.get("pk", key.get("id")),))
+        return next(iter(self.filter(model, **key)), None)
+
+    def filter(self, model: type[Projection], **eq: Any) -> list[Projection]:
+        candidates: Iterable[Projection] = self._table(model).values()
+        indexed = [f for f in model.index_fields if f in eq]
+        if indexed:
+            index = self._index.get(model, {})
+            buckets = [index.get(f, {}).get(eq[f], {}) for f in indexed]
+            candidates = min(buckets, key=len).values()
+        items = [o for o in candidates if all(getattr(o, k) == v for k, v in eq.items())]
+        if model.stable_pk:
+            items.sort(key=lambda o: o.pk)
+        else:
+            items.sort(key=lambda o: o._memory_order)
+        return items
+
+    def add(self, obj: Projection) -> None:
+        model = type(obj)
+        table = self._table(model)
+        key = _key(model, obj)
+        if key in table:
+            raise IntegrityError(f"duplicate {model._meta.label} {key}")
+        if not model.stable_pk:
+            obj.pk = None
+        # Insertion order stands in for an autoincrement column's order.
+        self._order += 1
+        obj._memory_order = self._order
+        table[key] = obj
+        self._file(model, key, obj)
+
+    def save(self, obj: Projection) -> None:
+        """Rows are held by reference; a save re-files the row in the indexes."""
+        model = type(obj)
+        if model.index_fields:
+            self._file(model, _key(model, obj), obj)
+
+    def delete(self, obj: Projection) -> None:
+        model = type(obj)
+        key = _key(model, obj)
+        self._table(model).pop(key, None)
+        self._unfile(model, key)
+
+    def _file(self, model: type[Projection], key: tuple, obj: Projection) -> None:
+        if not model.index_fields:
+            return
+        values = tuple(getattr(obj, f) for f in model.index_fields)
+        filed = self._filed.setdefault(model, {})
+        if filed.get(key) == values:
+            return
+        self._unfile(model, key)
+        index = self._index.setdefault(model, {})
+        for field, value in zip(model.index_fields, values, strict=True):
+            index.setdefault(field, {}).setdefault(value, {})[key] = obj
+        filed[key] = values
+
+    def _unfile(self, model: type[Projection], key: tuple) -> None:
+        old = self._filed.get(model, {}).pop(key, None)
+        if old is None:
+            return
+        index = self._index[model]
+        for field, value in zip(model.index_fields, old, strict=True):
+            index[field].get(value, {}).pop(key, None)
+
+    # -- snapshot and bulk write ---------------------------------------------------------
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            model._meta.label: [row_of(o) for o in self._table(model).values()]
+            for model in projection_models()
+        }
+
+    def load(self, tables: dict[str, list[dict[str, Any]]]) -> None:
+        for label, rows in tables.items():
+            model = apps.get_model(label)
+            for row in rows:
+                self.add(model(**row))
+
+    def write(self, chat_id: int, *, using: str = "default") -> None:
+        """Replace one chat's projection rows in ``using`` with this store's rows."""
+        for model in projection_models():
+            model.objects.using(using).filter(chat_id=chat_id).delete()
+            objs: Iterable[Projection] = self._table(model).values()
+            if not model.stable_pk:
+                objs = sorted(objs, key=lambda o: o._memory_order)
+                for o in objs:
+                    o.pk = None
+            model.objects.using(using).bulk_create(list(objs), batch_size=500)

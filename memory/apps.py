@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_fts(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    from memory import fts
+
+    if "memory_memory" in connections[using].introspection.table_names():
+        fts.ensure(connections[using])
+
+
+class MemoryConfig(AppConfig):
+    name = "memory"
+    verbose_name = "Memory"
+
+    def ready(self) -> None:
+        from eventstore.dispatch import make_receiver
+        from eventstore.signals import event_appended
+        from memory.projectors import HANDLERS
+
+        event_appended.connect(
+            make_receiver(HANDLERS), weak=False, dispatch_uid="memory.projectors"
+        )
+        post_migrate.connect(_ensure_fts, sender=self, dispatch_uid="memory.ensure_fts")

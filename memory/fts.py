@@ -1,0 +1,29 @@
+"""The FTS5 index over memory text: a derived cache kept in step by triggers."""
+
+from __future__ import annotations
+
+CREATE = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
+    "text, content='memory_memory', content_rowid='id', tokenize='porter unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS memory_fts_ai AFTER INSERT ON memory_memory BEGIN "
+    "INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text); END",
+    "CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON memory_memory BEGIN "
+    "INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text); END",
+    "CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF text ON memory_memory "
+    "WHEN old.text IS NOT new.text BEGIN "
+    "INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+    "INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text); END",
+]
+DROP = [
+    "DROP TRIGGER IF EXISTS memory_fts_ai",
+    "DROP TRIGGER IF EXISTS memory_fts_ad",
+    "DROP TRIGGER IF EXISTS memory_fts_au",
+    "DROP TABLE IF EXISTS memory_fts",
+]
+
+
+def ensure(connection) -> None:
+    """Re-create the index and triggers if missing (a table rebuild drops its triggers)."""
+    with connection.cursor() as cursor:
+        for sql in CREATE:
+            cursor.execute(sql)

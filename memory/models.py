@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django.db import models
+
+from eventstore.projection import Projection
+from worlds.roles import ROLE_CHOICES
+
+# Memory ids derive from the id of the event that wrote them (event id * 64 + n), so
+# replay gives every memory the same id and events can refer to memories by id.
+IDS_PER_EVENT = 64
+
+
+def memory_id(event_id: int, n: int) -> int:
+    if not 0 <= n < IDS_PER_EVENT:
+        raise ValueError(f"an event writes at most {IDS_PER_EVENT} memories")
+    return event_id * IDS_PER_EVENT + n
+
+
+class Memory(Projection):
+    """Something one entity remembers, with the witness mask of who was there."""
+
+    class Kind(models.TextChoices):
+        TURN = "turn"
+        SUMMARY = "summary"
+        DIGEST = "digest"
+        GIST = "gist"
+        SYNTHESIZED = "synthesized"
+        MANUAL = "manual"
+
+    natural_key_fields = ("id",)
+    stable_pk = True
+    index_fields = ("owner", "turn_id", "pinned")
+
+    id = models.BigIntegerField(primary_key=True)
+    owner = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TURN)
+    text = models.TextField()
+    speaker = models.CharField(max_length=8, blank=True)
+    w_you = models.BooleanField("witnessed by you", default=False)
+    w_host = models.BooleanField("witnessed by host", default=False)
+    w_guest = models.BooleanField("witnessed by guest", default=False)
+    significance = models.PositiveSmallIntegerField(default=0)
+    pinned = models.BooleanField(default=False)
+    pin_kind = models.CharField(max_length=8, blank=True)  # "" | auto | manual
+    pinned_at = models.BigIntegerField(null=True, blank=True, help_text="event that pinned it")
+    scene = models.PositiveIntegerField(default=1)
+    story_time = models.CharField(max_length=32, blank=True)
+    source_event = models.BigIntegerField(help_text="event that wrote it")
+    turn_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "memories"
+        indexes = [models.Index(fields=["chat", "owner", "id"])]
+
+    def __str__(self) -> str:
+        return f"[{self.owner}] {self.text[:60]}"
+
+    @property
+    def witnesses(self) -> dict[str, bool]:
+        return {"you": self.w_you, "host": self.w_host, "guest": self.w_guest}
+
+    def witnessed_by(self, role: str) -> bool:
+        return bool(getattr(self, f"w_{role}"))

@@ -1,0 +1,175 @@
+"""Projectors for memories: one row per owner per remembered thing, with its witness mask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventstore.records import EventRecord
+from memory.models import Memory, memory_id
+from worlds.roles import BOTS
+
+PIN_SOFT_CAP = 8
+MANUAL_FIELDS = ("text", "w_you", "w_host", "w_guest", "significance")
+
+
+def _mask(witnesses: dict[str, Any]) -> dict[str, bool]:
+    return {f"w_{role}": bool(witnesses.get(role)) for role in ("you", "host", "guest")}
+
+
+def write_memory(
+    store, event: EventRecord, n: int, *, owner: str, text: str, witnesses: dict, **fields: Any
+) -> Memory:
+    mem = Memory(
+        id=memory_id(event.id, n),
+        chat_id=event.chat_id,
+        owner=owner,
+        text=text,
+        source_event=event.id,
+        **_mask(witnesses),
+        **fields,
+    )
+    store.add(mem)
+    if mem.significance >= 3:
+        pin(store, mem, kind="auto", at=event.id)
+    return mem
+
+
+def pin(store, mem: Memory, *, kind: str, at: int) -> None:
+    if mem.pinned and (mem.pin_kind == "manual" or kind == "auto"):
+        return
+    mem.pinned, mem.pin_kind, mem.pinned_at = True, kind, at
+    store.save(mem)
+    _evict_auto_pins(store, mem.chat_id, mem.owner)
+
+
+def unpin(store, mem: Memory) -> None:
+    mem.pinned, mem.pin_kind, mem.pinned_at = False, "", None
+    store.save(mem)
+
+
+def _evict_auto_pins(store, chat_id: int, owner: str) -> None:
+    """Soft cap per bot: auto pins beyond it go, oldest first; manual pins never do."""
+    pinned = store.filter(Memory, chat_id=chat_id, owner=owner, pinned=True)
+    excess = len(pinned) - PIN_SOFT_CAP
+    if excess <= 0:
+        return
+    autos = sorted((m for m in pinned if m.pin_kind == "auto"), key=lambda m: (m.pinned_at, m.id))
+    for mem in autos[:excess]:
+        unpin(store, mem)
+
+
+def on_turn(store, event: EventRecord) -> None:
+    """A user or bot utterance becomes a memory for every bot that witnessed it."""
+    p = event.payload
+    text = p.get("bot_text", p.get("text", ""))
+    if not text.strip():
+        return
+    witnesses = p.get("witnesses", {})
+    line = f"{p.get('name') or p.get('speaker', '')}: {text}"
+    for n, owner in enumerate(BOTS):
+        if witnesses.get(owner):
+            write_memory(
+                store,
+                event,
+                n,
+                owner=owner,
+                text=line,
+                witnesses=witnesses,
+                kind=Memory.Kind.TURN,
+                speaker=p.get("speaker", "you" if event.kind == "user_turn" else ""),
+                scene=p.get("scene", 1),
+                story_time=p.get("story_time", ""),
+                turn_id=event.id,
+            )
+
+
+def on_memory_written(store, event: EventRecord) -> None:
+    for n, m in enumerate(event.payload.get("memories", [])):
+        write_memory(
+            store,
+            event,
+            n,
+            owner=m["owner"],
+            text=m["text"],
+            witnesses=m.get("witnesses", {m["owner"]: True}),
+            kind=m.get("kind", Memory.Kind.MANUAL),
+            speaker=m.get("speaker", ""),
+            significance=int(m.get("significance", 0)),
+            scene=m.get("scene", 1),
+            story_time=m.get("story_time", ""),
+            turn_id=m.get("turn_id"),
+        )
+
+
+def on_scene_closed(store, event: EventRecord) -> None:
+    """Per-POV summaries: one memory per witness, written from its own angle."""
+    p = event.payload
+    for n, summary in enumerate(p.get("summaries", [])):
+        write_memory(
+            store,
+            event,
+            n,
+            owner=summary["owner"],
+            text=summary["text"],
+            witnesses=summary.get("witnesses", {summary["owner"]: True}),
+            kind=Memory.Kind.SUMMARY,
+            significance=int(summary.get("significance", 1)),
+            scene=p.get("scene", 1),
+            story_time=p.get("story_time", ""),
+        )
+
+
+def on_significance_set(store, event: EventRecord) -> None:
+    p = event.payload
+    significance = int(p["significance"])
+    if p.get("turn_id") is not None:
+        mems = store.filter(Memory, chat_id=event.chat_id, turn_id=p["turn_id"])
+    else:
+        mems = [m for i in p.get("memory_ids", []) if (m := store.get(Memory, id=i))]
+    for mem in mems:
+        mem.significance = significance
+        store.save(mem)
+        if significance >= 3:
+            pin(store, mem, kind="auto", at=event.id)
+        elif mem.pin_kind == "auto":
+            unpin(store, mem)
+
+
+def on_memory_pinned(store, event: EventRecord) -> None:
+    mem = store.get(Memory, id=event.payload["memory_id"])
+    if mem is None or mem.chat_id != event.chat_id:
+        return
+    if event.payload.get("pinned", True):
+        pin(store, mem, kind="manual", at=event.id)
+    else:
+        unpin(store, mem)
+
+
+def on_manual_edit(store, event: EventRecord) -> None:
+    p = event.payload
+    if p.get("target") != "memory":
+        return
+    mem = store.get(Memory, id=p.get("key", {}).get("id"))
+    if mem is None or mem.chat_id != event.chat_id:
+        return
+    changes = p.get("changes", {})
+    for name in MANUAL_FIELDS:
+        if name in changes:
+            setattr(mem, name, changes[name])
+    store.save(mem)
+    if "pinned" in changes:
+        if changes["pinned"]:
+            pin(store, mem, kind="manual", at=event.id)
+        else:
+            unpin(store, mem)
+
+
+HANDLERS = {
+    "user_turn": on_turn,
+    "assistant_turn": on_turn,
+    "memory_written": on_memory_written,
+    "scene_closed": on_scene_closed,
+    "memory_significance_set": on_significance_set,
+    "memory_pinned": on_memory_pinned,
+    "manual_edit": on_manual_edit,
+}

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from eventstore.projection import Projection
+
+
+class Chat(models.Model):
+    """A story: its log lives in eventstore; this row holds what is not story state."""
+
+    title = models.CharField(max_length=200)
+    character = models.ForeignKey(
+        "worlds.Character", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    persona = models.ForeignKey(
+        "worlds.Persona", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scenario = models.ForeignKey(
+        "worlds.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    active_branch = models.ForeignKey(
+        "eventstore.Branch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Turn(Projection):
+    """The transcript of the active branch: one row per user or bot utterance.
+
+    The primary key is the id of the event that wrote the turn, so it survives replay.
+    """
+
+    natural_key_fields = ("id",)
+    stable_pk = True
+
+    id = models.BigIntegerField(primary_key=True)
+    seq = models.PositiveIntegerField(default=0)
+    speaker = models.CharField(max_length=8)  # you | host | guest | narrator
+    name = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    truncated = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    significance = models.PositiveSmallIntegerField(default=0)
+    scene = models.PositiveIntegerField(default=1)
+    story_time = models.CharField(max_length=32, blank=True)
+    reply_to = models.BigIntegerField(null=True, blank=True)
+    interjection = models.BooleanField(default=False)
+    model = models.CharField(max_length=200, blank=True)
+    witnesses = models.JSONField(default=dict)
+    bookkept = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["chat", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.speaker}: {self.text[:40]}"
+
+
+class ClassifierFailure(Projection):
+    """A bookkeeping or classifier call that failed and fell back (SPEC 4.4)."""
+
+    natural_key_fields = ("id",)
+    stable_pk = True
+
+    id = models.BigIntegerField(primary_key=True)
+    model = models.CharField(max_length=200, blank=True)
+    prompt_kind = models.CharField(max_length=48)
+    raw_output = models.TextField(blank=True)
+    error = models.TextField()
+    fallback = models.CharField(max_length=200, blank=True)
+    turn_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]

@@ -1,0 +1,77 @@
+"""Projectors for the transcript (Turn rows) and recorded classifier failures."""
+
+from __future__ import annotations
+
+from eventstore.records import EventRecord
+from play.models import ClassifierFailure, Turn
+
+
+def on_turn(store, event: EventRecord) -> None:
+    p = event.payload
+    store.add(
+        Turn(
+            id=event.id,
+            chat_id=event.chat_id,
+            seq=event.seq,
+            speaker=p.get("speaker", "you" if event.kind == "user_turn" else "host"),
+            name=p.get("name", ""),
+            text=p.get("text", ""),
+            truncated=bool(p.get("truncated", False)),
+            scene=p.get("scene", 1),
+            story_time=p.get("story_time", ""),
+            reply_to=p.get("reply_to"),
+            interjection=bool(p.get("interjection", False)),
+            model=p.get("model", ""),
+            witnesses=p.get("witnesses", {}),
+            # A user turn and a greeting need no bookkeeping of their own.
+            bookkept=event.kind == "user_turn" or p.get("source") == "greeting",
+        )
+    )
+
+
+def on_turn_bookkept(store, event: EventRecord) -> None:
+    turn = store.get(Turn, id=event.payload["turn_id"])
+    if turn is not None:
+        turn.bookkept = True
+        store.save(turn)
+
+
+def on_significance_set(store, event: EventRecord) -> None:
+    turn_id = event.payload.get("turn_id")
+    turn = store.get(Turn, id=turn_id) if turn_id is not None else None
+    if turn is not None:
+        turn.significance = int(event.payload["significance"])
+        store.save(turn)
+
+
+def on_turn_hidden(store, event: EventRecord) -> None:
+    turn = store.get(Turn, id=event.payload["turn_id"])
+    if turn is not None:
+        turn.hidden = bool(event.payload.get("hidden", True))
+        store.save(turn)
+
+
+def on_classifier_failed(store, event: EventRecord) -> None:
+    p = event.payload
+    store.add(
+        ClassifierFailure(
+            id=event.id,
+            chat_id=event.chat_id,
+            model=p.get("model", ""),
+            prompt_kind=p.get("prompt_kind", ""),
+            raw_output=p.get("raw_output", "")[:20000],
+            error=p.get("error", ""),
+            fallback=p.get("fallback", ""),
+            turn_id=p.get("turn_id"),
+        )
+    )
+
+
+HANDLERS = {
+    "user_turn": on_turn,
+    "assistant_turn": on_turn,
+    "turn_bookkept": on_turn_bookkept,
+    "memory_significance_set": on_significance_set,
+    "turn_hidden": on_turn_hidden,
+    "classifier_failed": on_classifier_failed,
+}

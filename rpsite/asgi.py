@@ -1,0 +1,23 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels (localhost origins only)."""
+
+import os
+
+import rpsite.sqlite_swap  # noqa: F401
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpsite.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from play.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+    }
+)

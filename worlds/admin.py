@@ -1,0 +1,295 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils.html import format_html
+
+from play.models import Chat
+from worlds.models import (
+    Activity,
+    Character,
+    ContainerTemplate,
+    Edge,
+    EntityState,
+    GroupNode,
+    Lorebook,
+    LoreEntry,
+    Persona,
+    PromptTemplate,
+    Scenario,
+    StoryEvent,
+    Thread,
+    WorldState,
+)
+from worlds.services import manual_edit
+
+# -- authoring ------------------------------------------------------------------------------
+
+
+@admin.register(Character)
+class CharacterAdmin(admin.ModelAdmin):
+    list_display = ("name", "creator", "character_version", "spec", "updated_at")
+    search_fields = ("name", "description", "tags")
+    actions = ["export_png", "export_json"]
+    change_list_template = "admin/worlds/character/change_list.html"
+    fieldsets = (
+        (None, {"fields": ("name", "avatar", "description", "personality", "scenario")}),
+        ("Messages", {"fields": ("first_mes", "alternate_greetings", "mes_example")}),
+        (
+            "Prompting",
+            {"fields": ("system_prompt", "post_history_instructions", "reply_tokens", "lorebook")},
+        ),
+        (
+            "Card metadata",
+            {
+                "fields": (
+                    "creator",
+                    "creator_notes",
+                    "character_version",
+                    "tags",
+                    "extensions",
+                    "spec",
+                    "spec_version",
+                    "card_extra",
+                )
+            },
+        ),
+    )
+
+    def get_urls(self):
+        from django.urls import path
+
+        urls = super().get_urls()
+        extra = [
+            path(
+                "import-card/",
+                self.admin_site.admin_view(self.import_card_view),
+                name="worlds_character_import",
+            )
+        ]
+        return extra + urls
+
+    def import_card_view(self, request):
+        from django.shortcuts import redirect, render
+
+        from worlds.cards import CardError
+        from worlds.services_cards import character_import
+
+        if request.method == "POST" and request.FILES.get("card"):
+            upload = request.FILES["card"]
+            try:
+                character = character_import(data=upload.read(), filename=upload.name)
+            except CardError as exc:
+                messages.error(request, f"{upload.name}: {exc}")
+            else:
+                messages.success(request, f"Imported {character.name}.")
+                return redirect("admin:worlds_character_change", character.pk)
+        context = {**self.admin_site.each_context(request), "title": "Import a character card"}
+        return render(request, "admin/worlds/character/import.html", context)
+
+    def _export(self, request, queryset, fmt: str):
+        from worlds.services_cards import character_export
+
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one character to export.", messages.ERROR)
+            return None
+        character = queryset.get()
+        data, content_type, filename = character_export(character, fmt=fmt)
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @admin.action(description="Export card as PNG")
+    def export_png(self, request, queryset):
+        return self._export(request, queryset, "png")
+
+    @admin.action(description="Export card as JSON")
+    def export_json(self, request, queryset):
+        return self._export(request, queryset, "json")
+
+
+@admin.register(Persona)
+class PersonaAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_default")
+
+
+@admin.register(ContainerTemplate)
+class ContainerTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "slots", "moving", "public", "audible_range")
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin):
+    list_display = ("name", "start_time", "weather", "character", "persona")
+    filter_horizontal = ("containers",)
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    """Saving never overwrites: it adds the next version, so old chats keep theirs."""
+
+    list_display = ("kind", "version", "created_at", "is_current")
+    list_filter = ("kind",)
+    readonly_fields = ("version", "created_at")
+
+    @admin.display(boolean=True, description="current")
+    def is_current(self, obj: PromptTemplate) -> bool:
+        return not PromptTemplate.objects.filter(kind=obj.kind, version__gt=obj.version).exists()
+
+    def save_model(self, request, obj, form, change):
+        from worlds.prompts import prompt_template_save
+
+        saved = prompt_template_save(kind=obj.kind, text=obj.text)
+        obj.pk, obj.version = saved.pk, saved.version
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LoreEntryInline(admin.StackedInline):
+    model = LoreEntry
+    extra = 0
+    fields = (
+        ("uid", "comment", "enabled", "constant"),
+        ("keys", "secondary_keys"),
+        ("selective", "selective_logic"),
+        "content",
+        ("insertion_order", "case_sensitive", "match_whole_words", "scan_depth"),
+    )
+
+
+@admin.register(Lorebook)
+class LorebookAdmin(admin.ModelAdmin):
+    list_display = ("name", "scan_depth", "token_budget")
+    inlines = [LoreEntryInline]
+
+
+# -- chat state: every save is a manual_edit event ---------------------------------------------
+
+
+class ChatStateAdmin(admin.ModelAdmin):
+    """Edits here never write rows: they append ``manual_edit`` events the projector applies."""
+
+    edit_target = ""
+    editable: tuple[str, ...] = ()
+    list_filter = ("chat",)
+
+    def get_readonly_fields(self, request, obj=None):
+        names = [f.name for f in self.model._meta.concrete_fields if f.name not in self.editable]
+        return [*names, *getattr(self, "extra_readonly", ())]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def edit_key(self, obj) -> dict:
+        return {f: getattr(obj, f) for f in self.model.natural_key_fields if f != "chat_id"}
+
+    def save_model(self, request, obj, form, change):
+        changes = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in self.editable
+        }
+        if not changes:
+            return
+        chat = Chat.objects.get(pk=obj.chat_id)
+        try:
+            manual_edit(chat=chat, target=self.edit_target, key=self.edit_key(obj), changes=changes)
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(Edge)
+class EdgeAdmin(ChatStateAdmin):
+    """Both directions of a pair side by side; each is edited on its own."""
+
+    edit_target = "edge"
+    editable = ("affinity", "trust", "summary", "knowledge", "private_moments", "last_interaction")
+    list_display = ("chat", "direction", "affinity", "trust", "reverse_direction")
+    ordering = ("chat", "source", "target")
+    extra_readonly = ("reverse_edge",)
+
+    @admin.display(description="edge")
+    def direction(self, obj: Edge) -> str:
+        return f"{obj.source} → {obj.target}"
+
+    def _reverse(self, obj: Edge) -> Edge | None:
+        return Edge.objects.filter(
+            chat_id=obj.chat_id, source=obj.target, target=obj.source
+        ).first()
+
+    @admin.display(description="reverse edge")
+    def reverse_direction(self, obj: Edge) -> str:
+        rev = self._reverse(obj)
+        if rev is None:
+            return "—"
+        return f"{rev.source} → {rev.target}: affinity {rev.affinity}, trust {rev.trust}"
+
+    @admin.display(description="the other direction (edit it on its own page)")
+    def reverse_edge(self, obj: Edge):
+        rev = self._reverse(obj)
+        if rev is None:
+            return "—"
+        return format_html(
+            "<b>{} → {}</b>: affinity {}, trust {}<br>{}<br>knows: {}",
+            rev.source,
+            rev.target,
+            rev.affinity,
+            rev.trust,
+            rev.summary or "(no summary)",
+            "; ".join(rev.knowledge) or "nothing yet",
+        )
+
+
+@admin.register(EntityState)
+class EntityStateAdmin(ChatStateAdmin):
+    edit_target = "entity"
+    editable = ("name", "mood", "goals", "status", "inventory")
+    list_display = ("chat", "role", "name", "present", "mood", "status")
+
+
+@admin.register(Activity)
+class ActivityAdmin(ChatStateAdmin):
+    edit_target = "activity"
+    editable = (
+        "container",
+        "slot",
+        "posture",
+        "verb",
+        "interruptible",
+        "required_attention",
+        "expected_duration",
+        "holding",
+        "attention",
+        "status",
+    )
+    list_display = ("chat", "role", "container", "slot", "posture", "verb")
+
+
+@admin.register(WorldState)
+class WorldStateAdmin(ChatStateAdmin):
+    edit_target = "world"
+    editable = ("story_time", "weather")
+    list_display = ("chat", "story_time", "weather", "location", "scene")
+
+
+@admin.register(GroupNode)
+class GroupNodeAdmin(ChatStateAdmin):
+    edit_target = "group"
+    editable = ("summary", "dynamic", "shared_threads")
+    list_display = ("chat", "members", "summary")
+
+
+@admin.register(StoryEvent)
+class StoryEventAdmin(ChatStateAdmin):
+    edit_target = "story_event"
+    editable = ("title", "description", "props", "significance", "planned_for")
+    list_display = ("chat", "key", "title", "status", "significance")
+
+
+@admin.register(Thread)
+class ThreadAdmin(ChatStateAdmin):
+    edit_target = "thread"
+    editable = ("title", "notes")
+    list_display = ("chat", "key", "title", "status")

@@ -1,0 +1,214 @@
+"""The projected world of a chat. Rows here are written only by projectors (worlds.projectors)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from eventstore.projection import Projection
+from worlds.roles import ROLE_CHOICES
+
+
+class WorldState(Projection):
+    natural_key_fields = ("chat_id",)
+
+    story_time = models.CharField(max_length=32, blank=True)
+    weather = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=64, blank=True, help_text="current container key")
+    scene = models.PositiveIntegerField(default=1)
+    prompt_versions = models.JSONField(default=dict, blank=True)
+    kickoff = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat"], name="worldstate_chat_unique")]
+
+    def __str__(self) -> str:
+        return f"chat {self.chat_id} @ {self.story_time}"
+
+
+class EntityState(Projection):
+    natural_key_fields = ("chat_id", "role")
+
+    role = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    name = models.CharField(max_length=200)
+    character_id = models.BigIntegerField(null=True, blank=True)
+    present = models.BooleanField(default=True)
+    mood = models.CharField(max_length=200, blank=True)
+    goals = models.TextField(blank=True)
+    status = models.CharField(max_length=200, blank=True)
+    inventory = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name_plural = "entity states"
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "role"], name="entitystate_chat_role_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+class Activity(Projection):
+    """Where an entity is and what it is doing: always in the prompt."""
+
+    natural_key_fields = ("chat_id", "role")
+
+    role = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    container = models.CharField(max_length=64, blank=True)
+    slot = models.CharField(max_length=64, blank=True)
+    posture = models.CharField(max_length=64, blank=True)
+    verb = models.CharField(max_length=200, blank=True)
+    interruptible = models.BooleanField(default=True)
+    required_attention = models.CharField(max_length=16, default="low")
+    expected_duration = models.CharField(max_length=64, blank=True)
+    holding = models.JSONField(default=list, blank=True)
+    attention = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "role"], name="activity_chat_role_unique")
+        ]
+
+
+class Container(Projection):
+    natural_key_fields = ("chat_id", "key")
+
+    key = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=64, blank=True)
+    slots = models.JSONField(default=list, blank=True)
+    moving = models.BooleanField(default=False)
+    public = models.BooleanField(default=False)
+    audible_range = models.CharField(max_length=16, default="room")
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "key"], name="container_chat_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Edge(Projection):
+    """A directed relationship ``source → target``. Its reverse is a separate row."""
+
+    natural_key_fields = ("chat_id", "source", "target")
+
+    source = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    target = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    affinity = models.IntegerField(default=0)
+    trust = models.IntegerField(default=0)
+    summary = models.TextField(blank=True)
+    knowledge = models.JSONField(default=list, blank=True)
+    private_moments = models.JSONField(default=list, blank=True)
+    last_interaction = models.TextField(blank=True)
+    met = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "source", "target"], name="edge_chat_pair_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.target}"
+
+
+class GroupNode(Projection):
+    """The trio as a unit; in a prompt only when all three are present."""
+
+    natural_key_fields = ("chat_id",)
+
+    members = models.JSONField(default=list, blank=True)
+    summary = models.TextField(blank=True)
+    dynamic = models.TextField(blank=True)
+    shared_threads = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat"], name="groupnode_chat_unique")]
+
+
+class Scene(Projection):
+    natural_key_fields = ("chat_id", "number")
+
+    number = models.PositiveIntegerField()
+    container = models.CharField(max_length=64, blank=True)
+    configuration = models.CharField(max_length=16, blank=True)
+    present = models.JSONField(default=list, blank=True)
+    opened_event = models.BigIntegerField(null=True, blank=True)
+    closed_event = models.BigIntegerField(null=True, blank=True)
+    opened_time = models.CharField(max_length=32, blank=True)
+    closed_time = models.CharField(max_length=32, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
+    meanwhile = models.BooleanField(default=False)
+    digest_delivered = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "number"], name="scene_chat_number_unique")
+        ]
+
+
+class StoryEvent(Projection):
+    """A scoped happening with a lifecycle; its props live and die with it."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        ACTIVE = "active"
+        COMPLETED = "completed"
+        CANCELLED = "cancelled"
+        EXPIRED = "expired"
+
+    natural_key_fields = ("chat_id", "key")
+
+    key = models.CharField(max_length=64)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    props = models.JSONField(default=list, blank=True)
+    preconditions = models.JSONField(default=list, blank=True)
+    on_start = models.JSONField(default=dict, blank=True)
+    on_complete = models.JSONField(default=dict, blank=True)
+    significance = models.PositiveSmallIntegerField(default=1)
+    participants = models.JSONField(default=list, blank=True)
+    planned_for = models.CharField(max_length=32, blank=True)
+    started_event = models.BigIntegerField(null=True, blank=True)
+    closed_event = models.BigIntegerField(null=True, blank=True)
+    started_time = models.CharField(max_length=32, blank=True)
+    closed_time = models.CharField(max_length=32, blank=True)
+    gist = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "key"], name="storyevent_chat_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+
+class Thread(Projection):
+    """An unresolved plot tension, sticky in every prompt until resolved or dropped."""
+
+    natural_key_fields = ("chat_id", "key")
+
+    key = models.CharField(max_length=64)
+    title = models.CharField(max_length=300)
+    status = models.CharField(max_length=16, default="open")
+    notes = models.TextField(blank=True)
+    opened_event = models.BigIntegerField(null=True, blank=True)
+    closed_event = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "key"], name="thread_chat_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title

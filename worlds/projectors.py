@@ -1,0 +1,314 @@
+"""Projectors for the world state of a chat. Pure: the same events give the same rows.
+
+Each handler takes ``(store, event)``; rows are read and written only through the store so
+the same code serves live appends (DBStore) and replay (MemoryStore).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventstore.records import EventRecord
+from worlds.models import (
+    Activity,
+    Container,
+    Edge,
+    EntityState,
+    GroupNode,
+    Scene,
+    StoryEvent,
+    Thread,
+    WorldState,
+)
+from worlds.roles import AFFINITY_RANGE, TRUST_RANGE, YOU, clamp, configuration
+
+ACTIVITY_FIELDS = (
+    "container",
+    "slot",
+    "posture",
+    "verb",
+    "interruptible",
+    "required_attention",
+    "expected_duration",
+    "holding",
+    "attention",
+    "status",
+)
+CONTAINER_FIELDS = ("name", "kind", "slots", "moving", "public", "audible_range", "description")
+ENTITY_FIELDS = ("name", "character_id", "mood", "goals", "status", "inventory")
+EDGE_FIELDS = (
+    "affinity",
+    "trust",
+    "summary",
+    "knowledge",
+    "private_moments",
+    "last_interaction",
+    "met",
+)
+STORY_EVENT_FIELDS = (
+    "title",
+    "description",
+    "props",
+    "preconditions",
+    "on_start",
+    "on_complete",
+    "significance",
+    "participants",
+    "planned_for",
+)
+
+# What a manual_edit may change, per target. The service validates against the same table.
+MANUAL_TARGETS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "world": (WorldState, ("story_time", "weather", "location")),
+    "entity": (EntityState, ("name", "mood", "goals", "status", "inventory")),
+    "activity": (Activity, ACTIVITY_FIELDS),
+    "edge": (Edge, EDGE_FIELDS),
+    "group": (GroupNode, ("members", "summary", "dynamic", "shared_threads")),
+    "container": (Container, (*CONTAINER_FIELDS, "active")),
+    "story_event": (StoryEvent, STORY_EVENT_FIELDS),
+    "thread": (Thread, ("title", "notes")),
+}
+
+
+def _set(obj: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    for name in fields:
+        if name in data and data[name] is not None:
+            setattr(obj, name, data[name])
+
+
+def _world(store, event: EventRecord) -> WorldState:
+    world = store.get(WorldState, chat_id=event.chat_id)
+    if world is None:
+        world = WorldState(chat_id=event.chat_id)
+        store.add(world)
+    return world
+
+
+def _present(store, chat_id: int) -> set[str]:
+    return {e.role for e in store.filter(EntityState, chat_id=chat_id, present=True)}
+
+
+def _upsert(store, model, key: dict[str, Any], data: dict[str, Any], fields) -> Any:
+    obj = store.get(model, **key)
+    if obj is None:
+        obj = model(**key)
+        _set(obj, data, fields)
+        store.add(obj)
+    else:
+        _set(obj, data, fields)
+        store.save(obj)
+    return obj
+
+
+def _open_scene(store, event: EventRecord, world: WorldState, *, number: int) -> None:
+    present = sorted(_present(store, event.chat_id))
+    store.add(
+        Scene(
+            chat_id=event.chat_id,
+            number=number,
+            container=world.location,
+            configuration=configuration(set(present)),
+            present=present,
+            opened_event=event.id,
+            opened_time=world.story_time,
+            meanwhile=YOU not in present,
+        )
+    )
+
+
+def on_chat_started(store, event: EventRecord) -> None:
+    p = event.payload
+    chat_id = event.chat_id
+    world = _world(store, event)
+    world.story_time = p.get("story_time", "")
+    world.weather = p.get("weather", "")
+    world.location = p.get("location", "")
+    world.prompt_versions = p.get("prompt_versions", {})
+    world.kickoff = p.get("kickoff", "")
+    world.scene = 1
+    store.save(world)
+    for c in p.get("containers", []):
+        _upsert(store, Container, {"chat_id": chat_id, "key": c["key"]}, c, CONTAINER_FIELDS)
+    for e in p.get("entities", []):
+        obj = _upsert(store, EntityState, {"chat_id": chat_id, "role": e["role"]}, e, ENTITY_FIELDS)
+        obj.present = e.get("present", True)
+        store.save(obj)
+    for a in p.get("activities", []):
+        _upsert(store, Activity, {"chat_id": chat_id, "role": a["role"]}, a, ACTIVITY_FIELDS)
+    for edge in p.get("edges", []):
+        key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
+        _upsert(store, Edge, key, edge, EDGE_FIELDS)
+    _open_scene(store, event, world, number=1)
+
+
+def on_edge_update(store, event: EventRecord) -> None:
+    for d in event.payload.get("edges", []):
+        key = {"chat_id": event.chat_id, "source": d["source"], "target": d["target"]}
+        edge = store.get(Edge, **key)
+        if edge is None:
+            edge = Edge(**key)
+            store.add(edge)
+        edge.affinity = clamp(edge.affinity + int(d.get("affinity_delta", 0)), AFFINITY_RANGE)
+        edge.trust = clamp(edge.trust + int(d.get("trust_delta", 0)), TRUST_RANGE)
+        known = list(edge.knowledge)
+        for fact in d.get("knowledge_facts", []):
+            if fact and fact not in known:
+                known.append(fact)
+        edge.knowledge = known
+        if d.get("last_interaction"):
+            edge.last_interaction = d["last_interaction"]
+        if d.get("summary"):
+            edge.summary = d["summary"]
+        if d.get("private_moment"):
+            edge.private_moments = [*edge.private_moments, d["private_moment"]]
+        store.save(edge)
+
+
+def on_entity_state_change(store, event: EventRecord) -> None:
+    for change in event.payload.get("changes", []):
+        entity = store.get(EntityState, chat_id=event.chat_id, role=change["role"])
+        if entity is None:
+            continue
+        _set(entity, change, ("mood", "goals", "status"))
+        inventory = [i for i in entity.inventory if i not in change.get("inventory_remove", [])]
+        for item in change.get("inventory_add", []):
+            if item not in inventory:
+                inventory.append(item)
+        entity.inventory = inventory
+        store.save(entity)
+
+
+def on_activity_change(store, event: EventRecord) -> None:
+    for change in event.payload.get("changes", []):
+        key = {"chat_id": event.chat_id, "role": change["role"]}
+        _upsert(store, Activity, key, change, ACTIVITY_FIELDS)
+
+
+def on_world_changed(store, event: EventRecord) -> None:
+    world = _world(store, event)
+    _set(world, event.payload, ("story_time", "weather"))
+    store.save(world)
+
+
+def on_scene_transition(store, event: EventRecord) -> None:
+    """Everyone present moves to another container (created if new)."""
+    p = event.payload
+    world = _world(store, event)
+    container = p.get("container") or {}
+    if container:
+        key = {"chat_id": event.chat_id, "key": container["key"]}
+        _upsert(store, Container, key, container, CONTAINER_FIELDS)
+        for other in store.filter(Container, chat_id=event.chat_id):
+            if other.active != (other.key == container["key"]):
+                other.active = other.key == container["key"]
+                store.save(other)
+        world.location = container["key"]
+    _set(world, p, ("story_time", "weather"))
+    store.save(world)
+    for move in p.get("moves", []):
+        key = {"chat_id": event.chat_id, "role": move["role"]}
+        _upsert(store, Activity, key, {"container": world.location, **move}, ACTIVITY_FIELDS)
+
+
+def on_scene_closed(store, event: EventRecord) -> None:
+    p = event.payload
+    world = _world(store, event)
+    scene = store.get(Scene, chat_id=event.chat_id, number=p.get("scene", world.scene))
+    if scene is not None and scene.closed_event is None:
+        scene.closed_event = event.id
+        scene.closed_time = world.story_time
+        scene.close_reason = p.get("reason", "")
+        store.save(scene)
+    if p.get("group_summary"):
+        group = _group(store, event)
+        group.summary = p["group_summary"]
+        store.save(group)
+    world.scene = max(world.scene, p.get("scene", world.scene)) + 1
+    store.save(world)
+    _open_scene(store, event, world, number=world.scene)
+
+
+def on_meanwhile_digested(store, event: EventRecord) -> None:
+    for number in event.payload.get("scenes", []):
+        scene = store.get(Scene, chat_id=event.chat_id, number=number)
+        if scene is not None:
+            scene.digest_delivered = True
+            store.save(scene)
+
+
+def _group(store, event: EventRecord) -> GroupNode:
+    group = store.get(GroupNode, chat_id=event.chat_id)
+    if group is None:
+        group = GroupNode(chat_id=event.chat_id)
+        store.add(group)
+    return group
+
+
+def on_group_node_updated(store, event: EventRecord) -> None:
+    group = _group(store, event)
+    _set(group, event.payload, ("members", "summary", "dynamic", "shared_threads"))
+    store.save(group)
+
+
+def on_guest_added(store, event: EventRecord) -> None:
+    p = event.payload
+    chat_id = event.chat_id
+    entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": "guest"}, p, ENTITY_FIELDS)
+    entity.present = True
+    store.save(entity)
+    if p.get("activity"):
+        _upsert(
+            store, Activity, {"chat_id": chat_id, "role": "guest"}, p["activity"], ACTIVITY_FIELDS
+        )
+    for edge in p.get("edges", []):
+        key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
+        _upsert(store, Edge, key, edge, EDGE_FIELDS)
+    group = _group(store, event)
+    group.members = sorted(_present(store, chat_id))
+    store.save(group)
+
+
+def on_guest_removed(store, event: EventRecord) -> None:
+    entity = store.get(EntityState, chat_id=event.chat_id, role="guest")
+    if entity is not None:
+        entity.present = False
+        store.save(entity)
+
+
+def on_presence_changed(store, event: EventRecord) -> None:
+    """Who is in the scene (e.g. a meanwhile scene without ``you``)."""
+    for role, present in event.payload.get("present", {}).items():
+        entity = store.get(EntityState, chat_id=event.chat_id, role=role)
+        if entity is not None:
+            entity.present = bool(present)
+            store.save(entity)
+
+
+def on_manual_edit(store, event: EventRecord) -> None:
+    p = event.payload
+    target = MANUAL_TARGETS.get(p.get("target", ""))
+    if target is None:
+        return
+    model, fields = target
+    obj = store.get(model, chat_id=event.chat_id, **p.get("key", {}))
+    if obj is None:
+        return
+    _set(obj, p.get("changes", {}), fields)
+    store.save(obj)
+
+
+HANDLERS = {
+    "chat_started": on_chat_started,
+    "edge_update": on_edge_update,
+    "entity_state_change": on_entity_state_change,
+    "activity_change": on_activity_change,
+    "world_changed": on_world_changed,
+    "scene_transition": on_scene_transition,
+    "scene_closed": on_scene_closed,
+    "meanwhile_digested": on_meanwhile_digested,
+    "group_node_updated": on_group_node_updated,
+    "guest_added": on_guest_added,
+    "guest_removed": on_guest_removed,
+    "presence_changed": on_presence_changed,
+    "manual_edit": on_manual_edit,
+}

@@ -1,0 +1,27 @@
+"""The three entities of a scene and the relationships the cap makes enumerable."""
+
+from __future__ import annotations
+
+YOU, HOST, GUEST = "you", "host", "guest"
+ROLES: tuple[str, ...] = (YOU, HOST, GUEST)
+BOTS: tuple[str, ...] = (HOST, GUEST)
+ROLE_CHOICES = [(r, r) for r in ROLES]
+# All six directed edges. Each is its own row: never collapse a pair into one.
+PAIRS: tuple[tuple[str, str], ...] = tuple((a, b) for a in ROLES for b in ROLES if a != b)
+
+AFFINITY_RANGE = (-100, 100)
+TRUST_RANGE = (-100, 100)
+
+
+def clamp(value: int, bounds: tuple[int, int]) -> int:
+    return max(bounds[0], min(bounds[1], value))
+
+
+def configuration(present: set[str] | frozenset[str]) -> str:
+    """The scene configuration named by who is present (SPEC: exactly four)."""
+    bots = present & {HOST, GUEST}
+    if YOU in present:
+        if bots == {HOST, GUEST}:
+            return "all three"
+        return "host+you" if HOST in bots else "guest+you"
+    return "meanwhile"

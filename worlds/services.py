@@ -1,0 +1,60 @@
+"""Writes to a chat's world state: every one appends an event (SPEC 4.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from eventstore.records import EventRecord
+from eventstore.services import append
+from worlds.projectors import MANUAL_TARGETS
+
+
+def _edit_targets() -> dict[str, tuple[type, tuple[str, ...]]]:
+    from memory.models import Memory
+    from memory.projectors import MANUAL_FIELDS
+
+    return {**MANUAL_TARGETS, "memory": (Memory, (*MANUAL_FIELDS, "pinned"))}
+
+
+def _clean(model: type, name: str, value: Any) -> Any:
+    field = model._meta.get_field(name)
+    try:
+        value = field.to_python(value)
+    except ValidationError as exc:
+        raise ValueError(f"{name}: {'; '.join(exc.messages)}") from exc
+    if name in ("affinity", "trust"):
+        from worlds.roles import AFFINITY_RANGE, clamp
+
+        value = clamp(int(value), AFFINITY_RANGE)
+    if name == "significance" and not 0 <= int(value) <= 3:
+        raise ValueError("significance is 0 (routine) to 3 (pivotal)")
+    return value
+
+
+def manual_edit(
+    *, chat, target: str, key: dict[str, Any], changes: dict[str, Any], caused_by: int | None = None
+) -> EventRecord:
+    """Record a hand edit of chat state (admin or drawer) as a ``manual_edit`` event."""
+    targets = _edit_targets()
+    if target not in targets:
+        raise ValueError(f"unknown edit target {target!r}; one of {', '.join(sorted(targets))}")
+    model, allowed = targets[target]
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValueError(f"{target} fields that cannot be edited: {', '.join(sorted(unknown))}")
+    if not changes:
+        raise ValueError("nothing to change")
+    lookup = dict(key)
+    if model.natural_key_fields != ("id",):
+        lookup["chat_id"] = chat.pk
+    if not model.objects.filter(**lookup).exists():
+        raise ValueError(f"no {target} {key} in chat {chat.pk}")
+    cleaned = {name: _clean(model, name, value) for name, value in changes.items()}
+    return append(
+        chat=chat,
+        kind="manual_edit",
+        payload={"target": target, "key": key, "changes": cleaned},
+        caused_by=caused_by,
+    )
