@@ -19,8 +19,9 @@ def backup_dir() -> Path:
 
 def backup_create(*, progress: Callable[[int, int], None] | None = None) -> Path:
     """Copy the live database into data/backups/ with SQLite's online backup API."""
-    connection.ensure_connection()
-    source = connection.connection
+    # A connection of its own: the backup reads a consistent snapshot of committed data
+    # (WAL lets writers go on) and never runs inside a caller's transaction.
+    source = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=30)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = backup_dir() / f"chat-{stamp}.db"
     tmp = path.with_suffix(".partial")
@@ -34,6 +35,7 @@ def backup_create(*, progress: Callable[[int, int], None] | None = None) -> Path
         source.backup(target, pages=256, progress=step)
     finally:
         target.close()
+        source.close()
     tmp.replace(path)
     return path
 

@@ -146,9 +146,11 @@ def diff_tables(
     return lines
 
 
-def verify(chat, *, progress: Callable[[int], None] | None = None) -> list[str]:
+def verify(
+    chat, *, use_snapshot: bool = False, progress: Callable[[int], None] | None = None
+) -> list[str]:
     """Replay ``chat`` into the scratch database and diff it against the live tables."""
-    replay(chat, using="scratch", progress=progress)
+    replay(chat, using="scratch", use_snapshot=use_snapshot, progress=progress)
     try:
         return diff_tables(dump_db(chat.pk), dump_db(chat.pk, using="scratch"))
     finally:

@@ -188,8 +188,11 @@ class ChatStateAdmin(admin.ModelAdmin):
         return {f: getattr(obj, f) for f in self.model.natural_key_fields if f != "chat_id"}
 
     def save_model(self, request, obj, form, change):
+        original = type(obj).objects.get(pk=obj.pk)
         changes = {
-            name: form.cleaned_data[name] for name in form.changed_data if name in self.editable
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in self.editable and getattr(original, name) != form.cleaned_data[name]
         }
         if not changes:
             return

@@ -1,0 +1,120 @@
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from eventstore import snapshots
+from eventstore.backup import list_backups
+from eventstore.models import Event
+from eventstore.services import append
+from play.models import Turn
+from tests.factories import make_chat
+from worlds.models import Edge
+
+pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_replay_verify_is_clean_after_ordinary_play():
+    chat = make_chat()
+    append(chat=chat, kind="user_turn", payload={"text": "hi", "witnesses": {"host": True}})
+    assert "replay matches live state" in run("replay", "--verify", "--chat", str(chat.pk))
+
+
+def test_replay_verify_prints_differences_and_exits_1():
+    chat = make_chat()
+    Edge.objects.filter(chat=chat, source="you", target="host").update(trust=-40)
+    with pytest.raises(CommandError) as exc:
+        run("replay", "--verify", "--chat", str(chat.pk))
+    assert exc.value.returncode == 1
+
+
+def test_replay_rebuilds_live_tables_from_the_log():
+    chat = make_chat()
+    Turn.objects.filter(chat=chat).update(text="tampered")
+    run("replay", "--chat", str(chat.pk))
+    assert not Turn.objects.filter(chat=chat, text="tampered").exists()
+    assert "replay matches live state" in run("replay", "--verify")
+
+
+def test_replay_of_an_unknown_chat_is_a_clear_error():
+    with pytest.raises(CommandError, match="no chat 999"):
+        run("replay", "--chat", "999")
+
+
+def test_snapshot_create_list_and_prune(settings):
+    chat = make_chat()
+    assert "chat" in run("snapshot", "create", "--chat", str(chat.pk))
+    listed = run("snapshot", "list")
+    assert f"chat={chat.pk}" in listed and "kind=manual" in listed
+
+
+def test_retention_keeps_five_periodic_and_pre_rewind_for_fourteen_days():
+    chat = make_chat()
+    for i in range(7):
+        append(chat=chat, kind="user_turn", payload={"text": f"{i}", "witnesses": {}})
+        snapshots.snapshot_create(chat, kind="periodic")
+    old = snapshots.snapshot_create(chat, kind="pre_rewind")
+    fresh = snapshots.snapshot_create(chat, kind="pre_rewind")
+    manual = snapshots.snapshot_create(chat, kind="manual")
+    later = datetime.now(UTC) + timedelta(days=15)
+    # only "old" is 15 days old: pretend "fresh" was made just now by pruning twice
+    snapshots.prune(chat.pk)
+    periodic = [i for i in snapshots.list_snapshots(chat.pk) if i.kind == "periodic"]
+    assert len(periodic) == 5
+    assert max(i.event_id for i in periodic) == max(
+        i.event_id for i in snapshots.list_snapshots(chat.pk)
+    )
+    removed = snapshots.prune(chat.pk, now=later)
+    assert {i.name for i in removed} == {old.name, fresh.name}
+    assert manual.path.exists()
+
+
+def test_restore_is_refused_without_confirmation_when_later_events_exist():
+    chat = make_chat()
+    snap = snapshots.snapshot_create(chat, kind="manual")
+    append(chat=chat, kind="user_turn", payload={"text": "later", "witnesses": {}})
+    with pytest.raises(CommandError, match="--yes"):
+        run("snapshot", "restore", "--chat", str(chat.pk), "--name", snap.name)
+    assert Turn.objects.filter(chat=chat, text="later").exists()
+
+
+def test_restore_confirmed_takes_a_pre_restore_snapshot_and_keeps_the_log():
+    chat = make_chat()
+    snap = snapshots.snapshot_create(chat, kind="manual")
+    append(chat=chat, kind="user_turn", payload={"text": "later", "witnesses": {}})
+    events = Event.objects.count()
+    out = run("snapshot", "restore", "--chat", str(chat.pk), "--name", snap.name, "--yes")
+    assert "pre_restore" in out
+    assert not Turn.objects.filter(chat=chat, text="later").exists()
+    assert Event.objects.count() == events  # nothing left the log
+    assert any(i.kind == "pre_restore" for i in snapshots.list_snapshots(chat.pk))
+    assert "replay matches live state" in run("replay", "--verify", "--chat", str(chat.pk))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_is_a_complete_sqlite_copy_with_the_same_log():
+    chat = make_chat()
+    out = run("backup")
+    (path,) = list_backups()
+    assert str(path) in out
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM eventstore_event WHERE chat_id = ? ORDER BY id", [chat.pk]
+            )
+        ]
+    finally:
+        conn.close()
+    assert ids == list(Event.objects.filter(chat=chat).values_list("id", flat=True))

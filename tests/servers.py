@@ -1,0 +1,77 @@
+"""Real processes for tests: the app served by daphne in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(data_dir: Path, *args: str, env: dict | None = None, check=True, timeout=300):
+    full_env = {**os.environ, "RP_DATA_DIR": str(data_dir), **(env or {})}
+    full_env.pop("CHAT_DB_PATH", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=full_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+    )
+
+
+def wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not come up")
+
+
+@contextmanager
+def served(data_dir: Path, *, env: dict | None = None, prepare: bool = True):
+    """Migrate, set up and serve the app with ``manage.py runserver`` (daphne) on a free port."""
+    if prepare:
+        manage(data_dir, "migrate", "--noinput", env=env)
+        manage(data_dir, "setup_local", env=env)
+    port = free_port()
+    full_env = {**os.environ, "RP_DATA_DIR": str(data_dir), **(env or {})}
+    full_env.pop("CHAT_DB_PATH", None)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=full_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/api/health", proc)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,0 +1,101 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from eventstore.models import Event
+from memory.models import Memory
+from tests.factories import make_chat
+from worlds.models import Edge, PromptTemplate
+from worlds.prompts import current
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client):
+    user = get_user_model().objects.create_superuser("admin", "", "pw")
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_requires_login(client):
+    response = client.get(reverse("admin:worlds_character_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_saving_an_edge_in_the_admin_appends_a_manual_edit_the_projector_applies(staff):
+    chat = make_chat()
+    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    url = reverse("admin:worlds_edge_change", args=[edge.pk])
+    response = staff.post(
+        url,
+        {
+            "affinity": 35,
+            "trust": 0,
+            "summary": "she likes the photographer",
+            "knowledge": "[]",
+            "private_moments": "[]",
+            "last_interaction": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = Event.objects.filter(chat=chat, kind="manual_edit").get()
+    assert event.payload == {
+        "target": "edge",
+        "key": {"source": "host", "target": "you"},
+        "changes": {"affinity": 35, "summary": "she likes the photographer"},
+    }
+    edge.refresh_from_db()
+    assert edge.affinity == 35
+    # the other direction is its own row and did not move
+    assert Edge.objects.get(chat=chat, source="you", target="host").affinity == 0
+
+
+def test_the_edge_page_shows_the_reverse_direction_beside_it(staff):
+    chat = make_chat()
+    Edge.objects.filter(chat=chat, source="you", target="host")  # exists from chat start
+    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    page = staff.get(reverse("admin:worlds_edge_change", args=[edge.pk])).content.decode()
+    assert "you → host" in page
+    listing = staff.get(reverse("admin:worlds_edge_changelist")).content.decode()
+    assert "host → you" in listing and "you → host" in listing
+
+
+def test_editing_memory_witness_bits_in_the_admin_is_an_event(staff):
+    chat = make_chat()
+    mem = Memory.objects.filter(chat=chat).first()
+    url = reverse("admin:memory_memory_change", args=[mem.pk])
+    response = staff.post(
+        url, {"text": mem.text, "w_you": "on", "w_host": "on", "w_guest": "on", "significance": 2}
+    )
+    assert response.status_code == 302
+    mem.refresh_from_db()
+    assert mem.w_guest and mem.significance == 2
+    assert Event.objects.filter(chat=chat, kind="manual_edit", payload__target="memory").exists()
+
+
+def test_events_are_read_only_in_the_admin(staff):
+    chat = make_chat()
+    event = Event.objects.filter(chat=chat).first()
+    page = staff.get(reverse("admin:eventstore_event_change", args=[event.pk]))
+    assert page.status_code == 200
+    assert "chat_started" in page.content.decode()
+    staff.post(reverse("admin:eventstore_event_change", args=[event.pk]), {"kind": "forged"})
+    event.refresh_from_db()
+    assert event.kind == "chat_started"
+    assert staff.get(reverse("admin:eventstore_event_add")).status_code == 403
+
+
+def test_saving_a_prompt_template_adds_a_version(staff):
+    first = current(PromptTemplate.Kind.NARRATIVE)
+    url = reverse("admin:worlds_prompttemplate_change", args=[first.pk])
+    staff.post(url, {"kind": "narrative", "text": "Be brief."})
+    versions = list(PromptTemplate.objects.filter(kind="narrative").values_list("version", "text"))
+    assert (first.version, first.text) in versions
+    assert (first.version + 1, "Be brief.") in versions
+
+
+def test_a_chat_records_the_prompt_versions_it_used():
+    chat = make_chat()
+    started = Event.objects.get(chat=chat, kind="chat_started")
+    assert started.payload["prompt_versions"]["narrative"] == current("narrative").version
