@@ -1,8 +1,322 @@
-from ninja import Router
+"""The play API: chats, turns (JSON or server-sent events), state, prompts, branches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from eventstore.models import Event
+from play import broadcast, gate, pipeline, selectors
+from play.gate import ChatBusy
+from play.inference import get_backend
+from play.models import Chat, Turn
+from play.pipeline import TurnFailed
+from play.services import branches as branch_services
+from play.services.chats import chat_archive, chat_delete, chat_start
+from worlds.models import Character, Persona, Scenario
 
 router = Router(tags=["play"])
 
 
+class ChatIn(Schema):
+    character: int
+    persona: int | None = None
+    scenario: int | None = None
+    title: str = ""
+    greeting: int = 0  # 0 = first_mes, n = alternate greeting n
+    parse_kickoff: bool = True
+    setup: dict[str, Any] | None = None
+
+
+class TurnIn(Schema):
+    text: str
+
+
+def chat_out(chat: Chat) -> dict[str, Any]:
+    from worlds.models import EntityState
+
+    names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
+    present = set(
+        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
+    )
+    return {
+        "id": chat.pk,
+        "title": chat.title,
+        "host": names.get("host"),
+        "guest": names.get("guest") if "guest" in present else None,
+        "active_branch": chat.active_branch_id,
+        "archived": chat.archived,
+        "busy": gate.is_busy(chat.pk),
+        "created_at": chat.created_at.isoformat(),
+    }
+
+
+def turn_out(turn: Turn, branch: int) -> dict[str, Any]:
+    return {
+        "id": turn.id,
+        "speaker": turn.speaker,
+        "name": turn.name,
+        "text": turn.text,
+        "truncated": turn.truncated,
+        "branch": branch,
+        "hidden": turn.hidden,
+        "significance": turn.significance,
+        "scene": turn.scene,
+        "reply_to": turn.reply_to,
+    }
+
+
+def _chat_or_404(chat_id: int) -> Chat:
+    return get_object_or_404(Chat, pk=chat_id)
+
+
+def _failed(exc: Exception):
+    if isinstance(exc, ChatBusy):
+        return HttpError(409, str(exc))
+    if isinstance(exc, TurnFailed):
+        return HttpError(502, f"the model failed: {exc.message}")
+    if isinstance(exc, LookupError):
+        return HttpError(404, str(exc))
+    if isinstance(exc, ValueError):
+        return HttpError(400, str(exc))
+    return exc
+
+
 @router.get("/health")
 def health(request):
-    return {"status": "ok"}
+    return {"status": "ok", "inference": get_backend().describe()}
+
+
+@router.get("/chats")
+def list_chats(request, archived: bool = False):
+    return {"chats": [chat_out(c) for c in Chat.objects.filter(archived=archived)]}
+
+
+@router.post("/chats", response={201: dict})
+async def create_chat(request, body: ChatIn):
+    def load():
+        character = get_object_or_404(Character, pk=body.character)
+        persona = (
+            get_object_or_404(Persona, pk=body.persona)
+            if body.persona
+            else Persona.objects.order_by("-is_default", "pk").first()
+        )
+        if persona is None:
+            persona = Persona.objects.create(name="You", is_default=True)
+        scenario = get_object_or_404(Scenario, pk=body.scenario) if body.scenario else None
+        return character, persona, scenario
+
+    character, persona, scenario = await sync_to_async(load)()
+    greetings = [character.first_mes, *character.alternate_greetings]
+    if not 0 <= body.greeting < len(greetings):
+        raise HttpError(400, f"greeting must be 0..{len(greetings) - 1}")
+    setup, failures = body.setup, []
+    if setup is None and scenario is not None and body.parse_kickoff:
+        from play.kickoff import parse_kickoff
+
+        setup, failures = await parse_kickoff(character, persona, scenario)
+
+    def create():
+        from play.addressee import record_failures
+
+        chat = chat_start(
+            character=character,
+            persona=persona,
+            scenario=scenario,
+            setup=setup,
+            title=body.title,
+            greeting=greetings[body.greeting],
+        )
+        record_failures(chat, failures, None)
+        return chat_out(Chat.objects.get(pk=chat.pk))
+
+    return 201, await sync_to_async(create)()
+
+
+@router.delete("/chats/{chat_id}", response={204: None})
+def delete_chat(request, chat_id: int):
+    chat = _chat_or_404(chat_id)
+    if gate.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy")
+    chat_delete(chat=chat)
+    return 204, None
+
+
+@router.post("/chats/{chat_id}/archive")
+def archive_chat(request, chat_id: int, archived: bool = True):
+    chat = _chat_or_404(chat_id)
+    chat_archive(chat=chat, archived=archived)
+    chat.refresh_from_db()
+    return chat_out(chat)
+
+
+async def _sse(chat_id: int, work):
+    """Relay the chat's broadcast messages for this run as server-sent events."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(broadcast.group(chat_id), channel)
+    task = asyncio.ensure_future(work())
+    try:
+        while True:
+            receive = asyncio.ensure_future(layer.receive(channel))
+            done, _ = await asyncio.wait({receive, task}, return_when=asyncio.FIRST_COMPLETED)
+            if receive in done:
+                msg = receive.result()
+                kind = msg.pop("type").removeprefix("chat.")
+                if kind in (
+                    "token",
+                    "stream_start",
+                    "stream_end",
+                    "stream_reset",
+                    "notice",
+                    "stream_failed",
+                ):
+                    yield f"event: {kind}\ndata: {json.dumps(msg)}\n\n"
+            else:
+                receive.cancel()
+            if task in done:
+                try:
+                    outs = task.result()
+                except Exception as exc:  # reported to the client as an error event
+                    err = _failed(exc)
+                    status = getattr(err, "status_code", 500)
+                    yield f"event: error\ndata: {json.dumps({'status': status, 'detail': str(err)})}\n\n"
+                else:
+                    turns = [o.__dict__ for o in outs]
+                    yield f"event: done\ndata: {json.dumps({'turns': turns})}\n\n"
+                return
+    finally:
+        await layer.group_discard(broadcast.group(chat_id), channel)
+
+
+@router.post("/chats/{chat_id}/turns")
+async def post_turn(request, chat_id: int, body: TurnIn):
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        pipeline.validate_text(body.text)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
+    if gate.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy: a bot is still writing")
+
+    def work():
+        # shielded: a client that goes away does not cut the turn off half-way
+        return asyncio.shield(pipeline.run_turn(chat_id, body.text, origin="api"))
+
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        return response
+    try:
+        outs = await work()
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/stop")
+def stop(request, chat_id: int):
+    _chat_or_404(chat_id)
+    return {"stopping": gate.request_stop(chat_id)}
+
+
+@router.get("/chats/{chat_id}/transcript")
+def transcript(request, chat_id: int):
+    chat = _chat_or_404(chat_id)
+    swipes = selectors.swipe_groups(chat)
+    turns = []
+    for t in selectors.transcript(chat):
+        row = turn_out(t, chat.active_branch_id)
+        if t.id in swipes:
+            row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
+        turns.append(row)
+    return {"chat": chat_out(chat), "turns": turns}
+
+
+@router.get("/chats/{chat_id}/state")
+def state(request, chat_id: int):
+    return selectors.chat_state(_chat_or_404(chat_id))
+
+
+@router.get("/chats/{chat_id}/turns/{turn_id}/prompt")
+def turn_prompt(request, chat_id: int, turn_id: int):
+    _chat_or_404(chat_id)
+    event = Event.objects.filter(chat_id=chat_id, pk=turn_id, kind="assistant_turn").first()
+    if event is None:
+        raise HttpError(404, f"no bot turn {turn_id} in chat {chat_id}")
+    prompt = event.payload.get("prompt")
+    if not prompt:
+        raise HttpError(404, "this turn was not written from a prompt (a greeting or import)")
+    return {
+        "messages": prompt["messages"],
+        "sections": prompt["sections"],
+        "memories": prompt.get("memories", []),
+        "total_tokens": prompt.get("total_tokens"),
+        "repetition_guard": event.payload.get("repetition_guard"),
+        "model": event.payload.get("model", ""),
+    }
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/regenerate")
+async def regenerate(request, chat_id: int, turn_id: int):
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/rewind")
+def rewind(request, chat_id: int, turn_id: int):
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/branch")
+def branch_from(request, chat_id: int, turn_id: int):
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/swipe")
+def swipe(request, chat_id: int, turn_id: int, direction: int = 1):
+    chat = _chat_or_404(chat_id)
+    if direction not in (-1, 1):
+        raise HttpError(400, "direction is -1 or 1")
+    try:
+        branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk}
+
+
+@router.get("/chats/{chat_id}/branches")
+def list_branches(request, chat_id: int):
+    return {"branches": selectors.branches(_chat_or_404(chat_id))}
+
+
+@router.post("/chats/{chat_id}/branches/{branch_id}/activate")
+def activate_branch(request, chat_id: int, branch_id: int):
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}

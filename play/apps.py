@@ -7,7 +7,10 @@ class PlayConfig(AppConfig):
 
     def ready(self) -> None:
         from eventstore.dispatch import make_receiver
-        from eventstore.signals import event_appended
+        from eventstore.signals import branch_switched, event_appended, event_committed
+        from play import broadcast
         from play.projectors import HANDLERS
 
         event_appended.connect(make_receiver(HANDLERS), weak=False, dispatch_uid="play.projectors")
+        event_committed.connect(broadcast.on_event_committed, dispatch_uid="play.broadcast")
+        branch_switched.connect(broadcast.on_branch_switched, dispatch_uid="play.branch_switch")

@@ -46,6 +46,7 @@ class Turn(Projection):
     speaker = models.CharField(max_length=8)  # you | host | guest | narrator
     name = models.CharField(max_length=200, blank=True)
     text = models.TextField(blank=True)
+    bot_text = models.TextField(blank=True, help_text="what the bots see: OOC removed")
     truncated = models.BooleanField(default=False)
     hidden = models.BooleanField(default=False)
     significance = models.PositiveSmallIntegerField(default=0)

@@ -16,6 +16,7 @@ def on_turn(store, event: EventRecord) -> None:
             speaker=p.get("speaker", "you" if event.kind == "user_turn" else "host"),
             name=p.get("name", ""),
             text=p.get("text", ""),
+            bot_text=p.get("bot_text", p.get("text", "")),
             truncated=bool(p.get("truncated", False)),
             scene=p.get("scene", 1),
             story_time=p.get("story_time", ""),

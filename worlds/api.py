@@ -1,3 +1,73 @@
-from ninja import Router
+"""Authoring API: characters (list, create; import/export of cards)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from worlds.models import Character
 
 router = Router(tags=["worlds"])
+
+
+class CharacterIn(Schema):
+    name: str
+    description: str = ""
+    personality: str = ""
+    scenario: str = ""
+    first_mes: str = ""
+    mes_example: str = ""
+    creator_notes: str = ""
+    system_prompt: str = ""
+    post_history_instructions: str = ""
+    alternate_greetings: list[str] = []
+    tags: list[str] = []
+    creator: str = ""
+    character_version: str = ""
+    extensions: dict[str, Any] = {}
+    reply_tokens: int | None = None
+
+
+def character_out(c: Character) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "description": c.description,
+        "personality": c.personality,
+        "scenario": c.scenario,
+        "first_mes": c.first_mes,
+        "mes_example": c.mes_example,
+        "creator_notes": c.creator_notes,
+        "system_prompt": c.system_prompt,
+        "post_history_instructions": c.post_history_instructions,
+        "alternate_greetings": c.alternate_greetings,
+        "tags": c.tags,
+        "creator": c.creator,
+        "character_version": c.character_version,
+        "extensions": c.extensions,
+        "reply_tokens": c.reply_tokens,
+        "avatar": c.avatar.url if c.avatar else None,
+    }
+
+
+@router.get("/characters")
+def list_characters(request):
+    return {"characters": [character_out(c) for c in Character.objects.all()]}
+
+
+@router.post("/characters", response={201: dict})
+def create_character(request, body: CharacterIn):
+    name = body.name.strip()
+    if not name:
+        from ninja.errors import HttpError
+
+        raise HttpError(400, "a character needs a name")
+    character = Character.objects.create(**{**body.dict(), "name": name})
+    return 201, character_out(character)
+
+
+@router.get("/characters/{character_id}")
+def get_character(request, character_id: int):
+    return character_out(get_object_or_404(Character, pk=character_id))

@@ -1,0 +1,170 @@
+"""Retrieval over a speaker's witnessed memories.
+
+Lexical candidates come from FTS5 with the owner and witness constraint inside the same
+query (never a LIMIT before the filter). Each candidate's score:
+
+    score = 1 / (60 + lexical_rank)                       # rank 0 = best bm25 match
+            * (1 + RECENCY_WEIGHT * recency)              # recency = 1 / (1 + age / 200)
+            * (1 + SIGNIFICANCE_WEIGHT * significance)    # significance 0..3
+
+where ``age`` is how many events ago the memory was written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+
+from memory.models import Memory
+from memory.selectors import visible_to
+
+RRF_K = 60
+RECENCY_WEIGHT = 0.5
+SIGNIFICANCE_WEIGHT = 0.25
+CANDIDATES = 50
+
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "i",
+        "you",
+        "he",
+        "she",
+        "it",
+        "we",
+        "they",
+        "me",
+        "my",
+        "your",
+        "his",
+        "her",
+        "its",
+        "our",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "not",
+        "no",
+        "so",
+        "as",
+        "just",
+        "about",
+        "into",
+        "over",
+        "than",
+        "then",
+        "there",
+        "here",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "let",
+        "lets",
+        "very",
+        "really",
+    ]
+)
+
+
+@dataclass
+class Retrieved:
+    memory: Memory
+    score: float
+    why: str
+
+
+def fts_query(text: str) -> str:
+    words = [w for w in re.findall(r"[^\W_]{3,}", text.lower()) if w not in _STOP]
+    unique = list(dict.fromkeys(words))[:24]
+    return " OR ".join(f'"{w}"' for w in unique)
+
+
+def lexical_candidates(chat_id: int, speaker: str, query: str, limit: int = CANDIDATES):
+    """(memory id, rank) pairs, best first, already witness-filtered inside the query."""
+    match = fts_query(query)
+    if not match:
+        return []
+    sql = (
+        "SELECT m.id FROM memory_fts JOIN memory_memory m ON m.id = memory_fts.rowid "
+        f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
+        "ORDER BY bm25(memory_fts) LIMIT %s"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [match, chat_id, speaker, limit])
+        return [(row[0], rank) for rank, row in enumerate(cur.fetchall())]
+
+
+def retrieve(
+    chat_id: int,
+    speaker: str,
+    query: str,
+    *,
+    k: int,
+    exclude_turns: set[int] = frozenset(),
+    exclude_ids: set[int] = frozenset(),
+) -> list[Retrieved]:
+    if speaker not in ("host", "guest"):
+        raise ValueError("only bots retrieve memories")
+    ranked = lexical_candidates(chat_id, speaker, query)
+    if not ranked:
+        return []
+    ids = [i for i, _ in ranked]
+    mems = {m.id: m for m in visible_to(chat_id, speaker).filter(id__in=ids)}
+    newest = visible_to(chat_id, speaker).order_by("-id").values_list("id", flat=True).first() or 0
+    results = []
+    for mem_id, rank in ranked:
+        mem = mems.get(mem_id)
+        if mem is None or mem.id in exclude_ids or (mem.turn_id in exclude_turns):
+            continue
+        age = max(0, (newest - mem.id) // 64)  # memory ids step by event: an event-count age
+        recency = 1 / (1 + age / 200)
+        score = (
+            (1 / (RRF_K + rank))
+            * (1 + RECENCY_WEIGHT * recency)
+            * (1 + SIGNIFICANCE_WEIGHT * mem.significance)
+        )
+        results.append(Retrieved(mem, score, f"lexical rank {rank + 1}"))
+    results.sort(key=lambda r: r.score, reverse=True)
+    return results[:k]

@@ -1,0 +1,33 @@
+"""Reads of memories. Every read a bot's prompt uses goes through ``visible_to``."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from memory.models import Memory
+
+
+def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:
+    """The one witness-filtered selector: the speaker's own store, bit set for the speaker."""
+    if speaker not in ("host", "guest"):
+        raise ValueError(f"only bots have memory stores, not {speaker!r}")
+    return Memory.objects.filter(chat_id=chat_id, owner=speaker, **{f"w_{speaker}": True})
+
+
+def pinned(chat_id: int, speaker: str) -> list[Memory]:
+    return list(visible_to(chat_id, speaker).filter(pinned=True).order_by("id"))
+
+
+def recent_scene_summaries(chat_id: int, speaker: str, *, scenes: int = 2) -> list[Memory]:
+    """The speaker's own summaries of its latest closed scenes (always loaded)."""
+    found = visible_to(chat_id, speaker).filter(kind=Memory.Kind.SUMMARY).order_by("-id")
+    return list(reversed(found[:scenes]))
+
+
+def why_visible(memory: Memory, speaker: str) -> str:
+    """For the prompt inspector: why this speaker may see this memory."""
+    present = [r for r, seen in memory.witnesses.items() if seen]
+    return (
+        f"owned by {memory.owner}; {speaker}'s witness bit is set "
+        f"(present: {', '.join(present) or 'nobody'})"
+    )

@@ -1,0 +1,300 @@
+"""After a bot's turn: one structured analysis call, its outcomes appended as events.
+
+Every outcome is its own event with ``caused_by`` = the bot turn, so a turn's consequences
+can be listed, previewed and undone together. ``turn_bookkept`` closes the set; a turn
+without it is picked up again at start-up (play.recovery).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from eventstore.services import append
+from play.classify import classify
+from play.inference import GenParams, InferenceError, get_backend
+from play.models import Chat, Turn
+from play.schemas import TurnAnalysis
+from play.text import expand_macros
+from worlds import clock
+from worlds.models import Activity, Container, Edge, EntityState, WorldState
+from worlds.prompts import current as current_template
+from worlds.roles import BOTS, YOU
+
+log = logging.getLogger("rp.bookkeeping")
+
+SCENE_GAP_MINUTES = 180
+ANALYSIS_WINDOW = 6
+
+
+def _names(chat_id: int) -> dict[str, str]:
+    return dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
+
+
+def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
+    turn = Turn.objects.get(pk=turn_id)
+    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
+    present = sorted(r for r, e in entities.items() if e.present)
+    names = {r: e.name for r, e in entities.items()}
+    world = WorldState.objects.get(chat_id=chat_id)
+    recent = list(
+        Turn.objects.filter(chat_id=chat_id, scene=turn.scene, id__lte=turn_id).order_by("-id")[
+            :ANALYSIS_WINDOW
+        ]
+    )[::-1]
+    acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
+    location = Container.objects.filter(chat_id=chat_id, key=world.location).first()
+    edges = Edge.objects.filter(chat_id=chat_id, source__in=present, target__in=present)
+    lines = [
+        "Characters present (use these role ids): "
+        + ", ".join(f"{r} = {names[r]}" + (" (the user)" if r == YOU else "") for r in present),
+        f"Place: {location.name if location else world.location}; time {world.story_time}.",
+        "Activities: "
+        + "; ".join(f"{a.role}: {a.posture} {a.verb} at {a.slot}".strip() for a in acts),
+        "Relationships now: "
+        + "; ".join(f"{e.source}->{e.target} affinity {e.affinity} trust {e.trust}" for e in edges),
+        "",
+        "Recent exchange:",
+        *[f"{t.name or t.speaker}: {t.bot_text}" for t in recent],
+        "",
+        f"Analyse the latest turn (by {turn.name}) and what it shows about everyone present.",
+    ]
+    return {
+        "turn_id": turn_id,
+        "reply_to": turn.reply_to,
+        "present": present,
+        "names": names,
+        "location_key": world.location,
+        "location_name": location.name if location else "",
+        "story_time": world.story_time,
+        "scene": turn.scene,
+        "prompt": "\n".join(lines),
+    }
+
+
+async def bookkeep(chat: Chat, turn_id: int) -> None:
+    """Run the analysis for one bot turn and append what it found (never raises)."""
+    try:
+        ctx = await sync_to_async(analysis_context)(chat.pk, turn_id)
+        template = await sync_to_async(lambda: current_template("bookkeeping").text)()
+        messages = [
+            {"role": "system", "content": template},
+            {"role": "user", "content": ctx["prompt"]},
+        ]
+        result = await classify(kind="turn_analysis", messages=messages, schema=TurnAnalysis)
+        analysis: TurnAnalysis = result.value
+        close = scene_close_reason(analysis, ctx)
+        summaries: list[dict[str, Any]] = []
+        group_summary = ""
+        failures = list(result.failures)
+        if close:
+            summaries, group_summary, more = await scene_summaries(chat, ctx)
+            failures += more
+        await sync_to_async(apply_analysis)(
+            chat, ctx, analysis, failures, close, summaries, group_summary
+        )
+    except Exception:
+        log.exception("bookkeeping failed for turn %s", turn_id)
+        await sync_to_async(_mark_bookkept_after_error)(chat, turn_id)
+
+
+def _mark_bookkept_after_error(chat: Chat, turn_id: int) -> None:
+    with transaction.atomic():
+        if not Turn.objects.filter(pk=turn_id, bookkept=False).exists():
+            return
+        append(
+            chat=chat,
+            kind="classifier_failed",
+            caused_by=turn_id,
+            payload={
+                "prompt_kind": "turn_analysis",
+                "error": "bookkeeping crashed; see the server log",
+                "turn_id": turn_id,
+                "fallback": "nothing recorded",
+            },
+        )
+        append(chat=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+
+
+def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
+    moved = analysis.scene.moved_to.strip()
+    if moved and moved.lower() not in (ctx["location_name"].lower(), ctx["location_key"]):
+        return f"moved to {moved}"
+    if analysis.scene.minutes_passed >= SCENE_GAP_MINUTES:
+        return f"{analysis.scene.minutes_passed} minutes passed"
+    return ""
+
+
+def summary_inputs(chat_id: int, scene: int, owner: str) -> dict[str, Any]:
+    from worlds.models import Character
+
+    entity = EntityState.objects.get(chat_id=chat_id, role=owner)
+    character = Character.objects.filter(pk=entity.character_id).first()
+    edge = Edge.objects.filter(chat_id=chat_id, source=owner, target=YOU).first()
+    turns = [
+        t
+        for t in Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("id")
+        if not t.witnesses or t.witnesses.get(owner)
+    ]
+    return {
+        "name": entity.name,
+        "user": EntityState.objects.get(chat_id=chat_id, role=YOU).name,
+        "persona": character.description if character else "",
+        "edge": f"affinity {edge.affinity}, trust {edge.trust}. {edge.summary}" if edge else "",
+        "lines": [f"{t.name or t.speaker}: {t.bot_text}" for t in turns],
+        "key_quotes": [
+            f"{t.name or t.speaker}: “{t.bot_text.strip()[:300]}”"
+            for t in turns
+            if t.significance >= 2
+        ],
+        "present": sorted({t.speaker for t in turns}),
+    }
+
+
+async def scene_summaries(chat: Chat, ctx: dict[str, Any]):
+    """One summary per present bot, from its own angle; the group node when all three."""
+    backend = get_backend()
+    template = await sync_to_async(lambda: current_template("summary").text)()
+    summaries, failures = [], []
+    bots = [r for r in ctx["present"] if r in BOTS]
+    witnesses = {r: r in ctx["present"] for r in ("you", "host", "guest")}
+    for owner in bots:
+        data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner)
+        prompt = [
+            {
+                "role": "system",
+                "content": expand_macros(template, char=data["name"], user=data["user"]),
+            },
+            {
+                "role": "user",
+                "content": "\n".join(
+                    [
+                        f"{data['name']}: {data['persona']}",
+                        f"{data['name']}'s feelings toward {data['user']}: {data['edge']}",
+                        "The scene:",
+                        *data["lines"][-40:],
+                        "Key lines:",
+                        *data["key_quotes"],
+                    ]
+                ),
+            },
+        ]
+        try:
+            text = await backend.generate(
+                prompt, GenParams(purpose="classifier", max_tokens=260, temperature=0.5)
+            )
+        except InferenceError as exc:
+            failures.append(
+                {
+                    "model": exc.model,
+                    "prompt_kind": "scene_summary",
+                    "raw_output": exc.raw,
+                    "error": exc.message,
+                    "fallback": "first and last lines",
+                }
+            )
+            text = " … ".join(data["lines"][:1] + data["lines"][-2:])
+        if data["key_quotes"]:
+            text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
+        summaries.append({"owner": owner, "text": text.strip(), "witnesses": witnesses})
+    group = ""
+    if {"you", "host", "guest"} <= set(ctx["present"]) and summaries:
+        group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
+    return summaries, group, failures
+
+
+def apply_analysis(
+    chat: Chat,
+    ctx: dict[str, Any],
+    analysis: TurnAnalysis,
+    failures: list[dict[str, Any]],
+    close: str,
+    summaries: list[dict[str, Any]],
+    group_summary: str,
+) -> None:
+    turn_id = ctx["turn_id"]
+    present = set(ctx["present"])
+    with transaction.atomic():
+        if Turn.objects.filter(pk=turn_id, bookkept=True).exists():
+            return  # already done (a recovery raced a live run)
+        for failure in failures:
+            append(
+                chat=chat,
+                kind="classifier_failed",
+                caused_by=turn_id,
+                payload={**failure, "turn_id": turn_id},
+            )
+        seen: set[tuple[str, str]] = set()
+        edges = []
+        for delta in analysis.edges:
+            pair = (delta.source, delta.target)
+            if delta.source == delta.target or not set(pair) <= present or pair in seen:
+                continue
+            seen.add(pair)
+            edges.append(delta.model_dump())
+        if edges:
+            append(chat=chat, kind="edge_update", caused_by=turn_id, payload={"edges": edges})
+        changes = [c.model_dump(exclude_none=True) for c in analysis.entities if c.role in present]
+        changes = [c for c in changes if len(c) > 1]
+        if changes:
+            append(
+                chat=chat,
+                kind="entity_state_change",
+                caused_by=turn_id,
+                payload={"changes": changes},
+            )
+        acts = [a.model_dump(exclude_none=True) for a in analysis.activities if a.role in present]
+        acts = [a for a in acts if len(a) > 1]
+        if acts:
+            append(chat=chat, kind="activity_change", caused_by=turn_id, payload={"changes": acts})
+        for tid in filter(None, (turn_id, ctx.get("reply_to"))):
+            append(
+                chat=chat,
+                kind="memory_significance_set",
+                caused_by=turn_id,
+                payload={"turn_id": tid, "significance": analysis.significance},
+            )
+        minutes = analysis.scene.minutes_passed
+        if minutes:
+            append(
+                chat=chat,
+                kind="world_changed",
+                caused_by=turn_id,
+                payload={"story_time": clock.advance(ctx["story_time"], minutes)},
+            )
+        if close:
+            append(
+                chat=chat,
+                kind="scene_closed",
+                caused_by=turn_id,
+                payload={
+                    "scene": ctx["scene"],
+                    "reason": close,
+                    "summaries": summaries,
+                    "group_summary": group_summary,
+                    "story_time": ctx["story_time"],
+                },
+            )
+            moved = analysis.scene.moved_to.strip()
+            if moved and close.startswith("moved"):
+                key = "".join(c if c.isalnum() else "_" for c in moved.lower()).strip("_")[:60]
+                append(
+                    chat=chat,
+                    kind="scene_transition",
+                    caused_by=turn_id,
+                    payload={
+                        "container": {
+                            "key": key or "elsewhere",
+                            "name": moved,
+                            "kind": analysis.scene.moved_to_kind or "place",
+                            "slots": [],
+                        },
+                        "moves": [
+                            {"role": r, "slot": "", "verb": "arriving"} for r in sorted(present)
+                        ],
+                    },
+                )
+        append(chat=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})

@@ -1,0 +1,444 @@
+"""Prompt assembly from one speaker's view only (SPEC 4.3), with budgets and trim tiers.
+
+Sections come in the SPEC order. Each has a tier: ``must`` is never trimmed, ``should`` goes
+when the hard budget is exceeded, ``nice`` when the soft one is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from memory import selectors as memory_selectors
+from memory.retrieval import retrieve
+from play.inference.base import Message
+from play.models import Chat, Turn
+from play.text import expand_macros
+from play.tokens import estimate
+from rpsite.config import load_config
+from worlds.models import (
+    Activity,
+    Character,
+    Container,
+    Edge,
+    EntityState,
+    GroupNode,
+    Scene,
+    StoryEvent,
+    Thread,
+    WorldState,
+)
+from worlds.prompts import current as current_template
+from worlds.roles import GUEST, HOST, YOU
+
+RECENT_MUST = 4  # the newest dialogue turns are never trimmed
+DEFAULT_REMINDER = (
+    "Stay in character as {{char}}: keep {{char}}'s voice, personality and way of speaking. "
+    "Write only {{char}}'s reply; never write for {{user}}."
+)
+# When over budget, sections are dropped in this order (first = dropped first).
+TRIM_ORDER = (
+    "example messages",
+    "retrieved memories",
+    "earlier scenes",
+    "lore",
+    "earlier dialogue",
+    "story events",
+    "active threads",
+    "active scene",
+    "group",
+    "edge to other bot",
+    "pinned memories",
+)
+
+
+@dataclass
+class Section:
+    name: str
+    tier: str
+    text: str = ""
+    dialogue: list[Message] = field(default_factory=list)
+    included: bool = True
+
+    @property
+    def tokens(self) -> int:
+        return estimate(self.text) + sum(estimate(m["content"]) + 3 for m in self.dialogue)
+
+
+@dataclass
+class Prompt:
+    speaker: str
+    speaker_name: str
+    messages: list[Message]
+    sections: list[dict[str, Any]]
+    memories: list[dict[str, Any]]
+    max_tokens: int
+    stop: list[str]
+    total_tokens: int
+
+    def record(self) -> dict[str, Any]:
+        """What the assistant_turn event stores about its prompt."""
+        return {
+            "messages": self.messages,
+            "sections": self.sections,
+            "memories": self.memories,
+            "total_tokens": self.total_tokens,
+        }
+
+
+def _edge_text(edge: Edge | None, names: dict[str, str]) -> str:
+    if edge is None:
+        return ""
+    lines = [
+        f"{names[edge.source]} → {names[edge.target]}: affinity {edge.affinity:+d}/100, "
+        f"trust {edge.trust:+d}/100."
+    ]
+    if edge.summary:
+        lines.append(edge.summary)
+    if edge.knowledge:
+        lines.append(
+            f"What {names[edge.source]} knows about {names[edge.target]}: "
+            + "; ".join(edge.knowledge[-12:])
+        )
+    if edge.last_interaction:
+        lines.append(f"Last interaction: {edge.last_interaction}")
+    return "\n".join(lines)
+
+
+def _activity_line(a: Activity, names: dict[str, str], containers: dict[str, Container]) -> str:
+    place = containers.get(a.container)
+    where = place.name if place else (a.container or "somewhere")
+    parts = [f"{names.get(a.role, a.role)}: in {where}"]
+    if a.slot:
+        parts[0] += f" ({a.slot})"
+    if a.posture:
+        parts.append(a.posture)
+    if a.verb:
+        detail = a.verb
+        extras = []
+        if not a.interruptible:
+            extras.append("not interruptible")
+        if a.required_attention and a.required_attention != "low":
+            extras.append(f"{a.required_attention} attention")
+        if a.expected_duration:
+            extras.append(f"for {a.expected_duration}")
+        if extras:
+            detail += f" ({', '.join(extras)})"
+        parts.append(detail)
+    if a.holding:
+        parts.append("holding " + ", ".join(a.holding))
+    if a.attention:
+        parts.append(f"attention on {a.attention}")
+    if a.status:
+        parts.append(a.status)
+    return "; ".join(parts)
+
+
+def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[Turn]:
+    """The speaker's raw window: recent turns of the current scene it witnessed."""
+    turns = Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("-id")
+    picked: list[Turn] = []
+    for turn in turns.iterator(chunk_size=64):
+        if turn.witnesses and not turn.witnesses.get(speaker):
+            continue
+        picked.append(turn)
+        if len(picked) >= size:
+            break
+    return list(reversed(picked))
+
+
+def _dialogue_messages(turns: list[Turn], speaker: str, names: dict[str, str]) -> list[Message]:
+    messages: list[Message] = []
+    for turn in turns:
+        text = (turn.bot_text or "").strip()
+        if not text:
+            continue
+        name = turn.name or names.get(turn.speaker, turn.speaker)
+        if turn.speaker == speaker:
+            messages.append({"role": "assistant", "content": f"{name}: {text}"})
+        else:
+            messages.append({"role": "user", "content": f"{name}: {text}"})
+    return messages
+
+
+def _alternate(messages: list[Message]) -> list[Message]:
+    """Merge consecutive same-role messages: many chat templates demand alternation."""
+    merged: list[Message] = []
+    for m in messages:
+        if merged and merged[-1]["role"] == m["role"]:
+            merged[-1] = {"role": m["role"], "content": merged[-1]["content"] + "\n" + m["content"]}
+        else:
+            merged.append(dict(m))
+    return merged
+
+
+def build_prompt(chat: Chat, speaker: str, *, query: str = "", extra_note: str = "") -> Prompt:
+    config = load_config()
+    budgets, play = config["budgets"], config["play"]
+    chat_id = chat.pk
+    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
+    names = {role: e.name for role, e in entities.items()}
+    present = {r for r, e in entities.items() if e.present}
+    me = entities[speaker]
+    character = Character.objects.filter(pk=me.character_id).first()
+    user_name = names.get(YOU, "you")
+    other = GUEST if speaker == HOST else HOST
+
+    def x(text: str) -> str:
+        return expand_macros(text or "", char=me.name, user=user_name)
+
+    world = WorldState.objects.filter(chat_id=chat_id).first() or WorldState(chat_id=chat_id)
+    containers = {c.key: c for c in Container.objects.filter(chat_id=chat_id)}
+    sections: list[Section] = []
+
+    # 1. identity + current state
+    identity = [x(current_template("narrative").text)]
+    if character is not None:
+        if character.system_prompt:
+            identity.append(x(character.system_prompt))
+        identity.append(f"{me.name}: {x(character.description)}")
+        if character.personality:
+            identity.append(f"Personality: {x(character.personality)}")
+        if character.scenario:
+            identity.append(f"Scenario: {x(character.scenario)}")
+    state = [
+        f"mood: {me.mood}" if me.mood else "",
+        f"goals: {me.goals}" if me.goals else "",
+        f"status: {me.status}" if me.status else "",
+        f"carrying: {', '.join(me.inventory)}" if me.inventory else "",
+    ]
+    if any(state):
+        identity.append(f"{me.name} right now — " + "; ".join(s for s in state if s))
+    if chat.persona_id and YOU in present:
+        identity.append(f"{user_name} (the user's character): {x(chat.persona.description)}")
+    sections.append(Section("identity", "must", "\n".join(identity)))
+
+    # 2-4. the speaker's own edges, the group node
+    edges = {(e.source, e.target): e for e in Edge.objects.filter(chat_id=chat_id, source=speaker)}
+    if YOU in present:
+        sections.append(
+            Section("edge to you", "must", _edge_text(edges.get((speaker, YOU)), names))
+        )
+    if other in present and other in names:
+        sections.append(
+            Section("edge to other bot", "should", _edge_text(edges.get((speaker, other)), names))
+        )
+    if {YOU, HOST, GUEST} <= present:
+        group = GroupNode.objects.filter(chat_id=chat_id).first()
+        if group and (group.summary or group.dynamic):
+            sections.append(
+                Section(
+                    "group",
+                    "should",
+                    f"The three of you together: {group.summary}\n{group.dynamic}",
+                )
+            )
+
+    # 5. world state
+    location = containers.get(world.location)
+    sections.append(
+        Section(
+            "world",
+            "must",
+            "\n".join(
+                filter(
+                    None,
+                    [
+                        f"Story time: {world.story_time}" if world.story_time else "",
+                        f"Weather: {world.weather}" if world.weather else "",
+                        f"Location: {location.name}" if location else "",
+                    ],
+                )
+            ),
+        )
+    )
+
+    # 6. active scene
+    scene = Scene.objects.filter(chat_id=chat_id, number=world.scene).first()
+    if location is not None:
+        flags = [w for w, on in (("moving", location.moving), ("public", location.public)) if on]
+        scene_text = [
+            f"Scene {world.scene} in {location.name}"
+            + (f" ({', '.join(flags)})" if flags else "")
+            + f"; voices carry: {location.audible_range}."
+        ]
+        if location.description:
+            scene_text.append(location.description)
+        scene_text.append("Present: " + ", ".join(names[r] for r in sorted(present)))
+        if scene and scene.meanwhile:
+            scene_text.append(f"{user_name} is not here.")
+        sections.append(Section("active scene", "should", "\n".join(scene_text)))
+
+    # 7. activity block for every present entity
+    acts = Activity.objects.filter(chat_id=chat_id, role__in=present).order_by("role")
+    sections.append(
+        Section("activity", "must", "\n".join(_activity_line(a, names, containers) for a in acts))
+    )
+
+    # 8. active threads
+    threads = Thread.objects.filter(chat_id=chat_id, status="open").order_by("id")
+    if threads:
+        sections.append(
+            Section(
+                "active threads",
+                "should",
+                "\n".join(f"- {t.title}: {t.notes}".rstrip(": ") for t in threads),
+            )
+        )
+
+    # 9. recent dialogue window
+    window = dialogue_window(chat_id, speaker, world.scene, int(play["dialogue_window"]))
+    window_ids = {t.id for t in window}
+    earlier, recent = window[:-RECENT_MUST], window[-RECENT_MUST:]
+    if character is not None and character.mes_example:
+        sections.append(
+            Section(
+                "example messages",
+                "nice",
+                "Example of how " + me.name + " talks:\n" + x(character.mes_example),
+            )
+        )
+
+    # 10. memories: pinned and recent scenes always; retrieval over the speaker's store
+    memories_meta: list[dict[str, Any]] = []
+    pins = memory_selectors.pinned(chat_id, speaker)
+    if pins:
+        sections.append(
+            Section("pinned memories", "should", "\n".join(f"- {m.text}" for m in pins))
+        )
+        memories_meta += [
+            {
+                "id": m.id,
+                "text": m.text,
+                "section": "pinned memories",
+                "why": memory_selectors.why_visible(m, speaker) + "; pinned",
+            }
+            for m in pins
+        ]
+    summaries = memory_selectors.recent_scene_summaries(chat_id, speaker)
+    if summaries:
+        sections.append(
+            Section(
+                "earlier scenes",
+                "should",
+                "\n".join(f"- (scene {m.scene}) {m.text}" for m in summaries),
+            )
+        )
+        memories_meta += [
+            {
+                "id": m.id,
+                "text": m.text,
+                "section": "earlier scenes",
+                "why": memory_selectors.why_visible(m, speaker) + "; recent scene",
+            }
+            for m in summaries
+        ]
+    query_text = query or " ".join(t.bot_text for t in recent)
+    found = retrieve(
+        chat_id,
+        speaker,
+        query_text,
+        k=int(play["retrieval_k"]),
+        exclude_turns=window_ids,
+        exclude_ids={m.id for m in pins + summaries},
+    )
+    if found:
+        sections.append(
+            Section("retrieved memories", "nice", "\n".join(f"- {r.memory.text}" for r in found))
+        )
+        memories_meta += [
+            {
+                "id": r.memory.id,
+                "text": r.memory.text,
+                "section": "retrieved memories",
+                "why": memory_selectors.why_visible(r.memory, speaker) + f"; {r.why}",
+            }
+            for r in found
+        ]
+
+    # 11. active story events and their props
+    active = StoryEvent.objects.filter(chat_id=chat_id, status="active").order_by("id")
+    if active:
+        sections.append(
+            Section(
+                "story events",
+                "should",
+                "\n".join(
+                    f"- {e.title}: {e.description}"
+                    + (f" (props: {', '.join(e.props)})" if e.props else "")
+                    for e in active
+                ),
+            )
+        )
+
+    sections.append(
+        Section("earlier dialogue", "should", dialogue=_dialogue_messages(earlier, speaker, names))
+    )
+    sections.append(
+        Section("recent dialogue", "must", dialogue=_dialogue_messages(recent, speaker, names))
+    )
+
+    reply_tokens = int(
+        (character.reply_tokens if character and character.reply_tokens else 0)
+        or play["reply_tokens"]
+    )
+    reminder = x((character.post_history_instructions if character else "") or DEFAULT_REMINDER)
+    closing = f"{reminder}\nReply length: about {int(reply_tokens * 0.75)} words."
+    if extra_note:
+        closing += f"\n{extra_note}"
+    sections.append(Section("closing instructions", "must", closing))
+
+    _trim(sections, soft=int(budgets["narrative_soft"]), hard=int(budgets["narrative_hard"]))
+    included = [s for s in sections if s.included]
+    included_names = {s.name for s in included}
+    memories_meta = [m for m in memories_meta if m["section"] in included_names]
+
+    context = [
+        f"## {s.name}\n{s.text}" for s in included if s.text and s.name != "closing instructions"
+    ]
+    messages: list[Message] = [{"role": "system", "content": "\n\n".join(context)}]
+    for s in included:
+        messages.extend(s.dialogue)
+    messages = _alternate(messages)
+    if messages[-1]["role"] == "user":
+        messages[-1] = {"role": "user", "content": messages[-1]["content"] + f"\n\n[{closing}]"}
+    else:
+        messages.append({"role": "user", "content": f"[{closing}]"})
+    stops = [f"\n{names[r]}:" for r in present if r != speaker and r in names]
+    return Prompt(
+        speaker=speaker,
+        speaker_name=me.name,
+        messages=messages,
+        sections=[
+            {"name": s.name, "tier": s.tier, "tokens": s.tokens, "included": s.included}
+            for s in sections
+        ],
+        memories=memories_meta,
+        max_tokens=int(reply_tokens * 1.6),
+        stop=stops,
+        total_tokens=sum(s.tokens for s in included),
+    )
+
+
+def _trim(sections: list[Section], *, soft: int, hard: int) -> None:
+    def total() -> int:
+        return sum(s.tokens for s in sections if s.included)
+
+    for limit, tiers in ((soft, {"nice"}), (hard, {"nice", "should"})):
+        for name in TRIM_ORDER:
+            if total() <= limit:
+                break
+            for s in sections:
+                if s.name == name and s.tier in tiers and s.included:
+                    s.included = False
+    if total() > hard:
+        # Only must sections remain: shorten the identity text rather than fail the turn.
+        over = total() - hard
+        for s in sections:
+            if s.name == "identity" and s.included:
+                keep = max(200, len(s.text) - over * 4)
+                s.text = s.text[:keep] + "…"
+
+
+def prompt_summary(prompt: Prompt) -> dict[str, Any]:
+    return asdict(prompt)

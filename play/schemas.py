@@ -1,0 +1,115 @@
+"""Pydantic models for every structured model output. Defaults are the safe fallback."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+Role = Literal["you", "host", "guest"]
+Attention = Literal["low", "medium", "high"]
+
+
+class _Lenient(BaseModel):
+    model_config = {"extra": "ignore"}
+
+
+class ContainerSpec(_Lenient):
+    key: str = Field("scene", max_length=64, description="short id, e.g. car, booth")
+    name: str = Field("the scene", max_length=200)
+    kind: str = Field("place", max_length=64)
+    slots: list[str] = Field(default_factory=list, max_length=12)
+    moving: bool = False
+    public: bool = False
+    audible_range: Literal["intimate", "room", "wide"] = "room"
+
+    @field_validator("key")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        slug = "".join(c if c.isalnum() else "_" for c in v.strip().lower()).strip("_")
+        return slug or "scene"
+
+
+class ActivitySpec(_Lenient):
+    role: Role
+    container: str = ""
+    slot: str = ""
+    posture: str = Field("", max_length=64)
+    verb: str = Field("", max_length=200)
+    interruptible: bool = True
+    required_attention: Attention = "low"
+    expected_duration: str = Field("", max_length=64)
+    holding: list[str] = Field(default_factory=list, max_length=8)
+    attention: str = Field("", max_length=200)
+    status: str = Field("", max_length=64)
+
+
+class KickoffParse(_Lenient):
+    """The starting situation read from a scenario's kickoff prose."""
+
+    containers: list[ContainerSpec] = Field(default_factory=list, max_length=6)
+    location: str = ""
+    activities: list[ActivitySpec] = Field(default_factory=list, max_length=3)
+    story_time: str = Field("", description="ISO YYYY-MM-DDTHH:MM")
+    weather: str = Field("", max_length=200)
+
+
+class EdgeDelta(_Lenient):
+    source: Role
+    target: Role
+    affinity_delta: int = Field(0, ge=-10, le=10)
+    trust_delta: int = Field(0, ge=-10, le=10)
+    knowledge_facts: list[str] = Field(default_factory=list, max_length=5)
+    last_interaction: str = Field("", max_length=300)
+
+
+class EntityChange(_Lenient):
+    role: Role
+    mood: str | None = Field(None, max_length=200)
+    goals: str | None = Field(None, max_length=500)
+    status: str | None = Field(None, max_length=200)
+    inventory_add: list[str] = Field(default_factory=list, max_length=5)
+    inventory_remove: list[str] = Field(default_factory=list, max_length=5)
+
+
+class ActivityChange(_Lenient):
+    role: Role
+    slot: str | None = None
+    posture: str | None = Field(None, max_length=64)
+    verb: str | None = Field(None, max_length=200)
+    interruptible: bool | None = None
+    required_attention: Attention | None = None
+    expected_duration: str | None = Field(None, max_length=64)
+    holding: list[str] | None = Field(None, max_length=8)
+    attention: str | None = Field(None, max_length=200)
+    status: str | None = Field(None, max_length=64)
+
+
+class SceneChange(_Lenient):
+    moved_to: str = Field("", max_length=200, description="new place, empty if none")
+    moved_to_kind: str = Field("", max_length=64)
+    minutes_passed: int = Field(0, ge=0, le=60 * 24 * 30)
+
+
+class TurnAnalysis(_Lenient):
+    """Everything bookkeeping needs from one exchange, in one call."""
+
+    significance: int = Field(0, ge=0, le=3)
+    edges: list[EdgeDelta] = Field(default_factory=list, max_length=6)
+    entities: list[EntityChange] = Field(default_factory=list, max_length=3)
+    activities: list[ActivityChange] = Field(default_factory=list, max_length=3)
+    scene: SceneChange = Field(default_factory=SceneChange)
+
+
+class SceneSummary(_Lenient):
+    summary: str = Field("", max_length=2000)
+
+
+class AddresseeDecision(_Lenient):
+    addressee: Literal["host", "guest"] = "host"
+    confidence: Literal["high", "medium", "low"] = "low"
+
+
+class InterjectionDecision(_Lenient):
+    interject: bool = False
+    reason: str = Field("", max_length=300)
