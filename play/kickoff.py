@@ -72,7 +72,8 @@ def merge_parse(
         if act.get("container") not in containers:
             act["container"] = location
         activities.append(act)
-    story_time = parse.story_time if clock.parse(parse.story_time) else default["story_time"]
+    parsed_time = clock.parse(parse.story_time)
+    story_time = parsed_time.strftime(clock.FORMAT) if parsed_time else default["story_time"]
     return {
         "story_time": story_time,
         "weather": parse.weather or default["weather"],

@@ -226,7 +226,7 @@ async def speak(
     interjection: bool = False,
 ) -> EventRecord:
     """Build the speaker's prompt, stream its reply, append the assistant_turn."""
-    key = f"{chat.pk}-{reply_to}-{speaker}-{asyncio.get_running_loop().time():.6f}"
+    key = f"{chat.pk}-{reply_to}-{speaker}-{int(asyncio.get_running_loop().time() * 1e6)}"
     prompt = await sync_to_async(build_prompt)(chat, speaker, query=query)
     run.phase = "streaming"
     await broadcast.send(

@@ -1,8 +1,40 @@
 from django.urls import path
 
-from play import views
+from play import views, views_settings
 
 app_name = "play"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("settings/", views_settings.settings_page, name="settings"),
+    path("settings/test/", views_settings.test_connection, name="settings_test"),
+    path("chats/new/", views.chat_new, name="chat_new"),
+    path("chats/setup/", views.chat_setup, name="chat_setup"),
+    path("chats/create/", views.chat_create, name="chat_create"),
+    path("chats/<int:chat_id>/", views.chat_play, name="chat"),
+    path("chats/<int:chat_id>/remove/", views.chat_remove, name="chat_remove"),
+    path("chats/<int:chat_id>/drawer/", views.chat_drawer, name="drawer"),
+    path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
+    path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/regenerate/",
+        views.turn_regenerate,
+        name="regenerate",
+    ),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/swipe/<int:direction>/",
+        views.turn_swipe,
+        name="swipe",
+    ),
+    path("chats/<int:chat_id>/turns/<int:turn_id>/fork/<str:kind>/", views.turn_fork, name="fork"),
+    path(
+        "chats/<int:chat_id>/branches/<int:branch_id>/activate/",
+        views.branch_activate,
+        name="branch_activate",
+    ),
+    path("chats/<int:chat_id>/memories/<int:memory_id>/pin/", views.memory_pin, name="memory_pin"),
+    path(
+        "chats/<int:chat_id>/memories/<int:memory_id>/witnesses/",
+        views.memory_witnesses,
+        name="memory_witnesses",
+    ),
 ]

@@ -1,7 +1,352 @@
-from django.shortcuts import render
+"""The play UI: chat list, new-chat flow, the play page and its HTMX partials, settings."""
 
-from play.models import Chat
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from eventstore.models import Event
+from memory.models import Memory
+from play import gate, selectors
+from play.models import Chat, Turn
+from play.rendering import render_text
+from play.services import branches as branch_services
+from play.services.chats import chat_archive, chat_delete, chat_start
+from play.text import expand_macros
+from worlds.models import Character, Persona, Scenario
+from worlds.roles import PAIRS
+
+# -- page contexts (also rendered by the websocket consumer) ----------------------------------
 
 
-def home(request):
-    return render(request, "play/home.html", {"chats": Chat.objects.filter(archived=False)})
+def turn_row(turn: Turn, swipe: selectors.Swipe | None) -> dict[str, Any]:
+    return {"turn": turn, "html": render_text(turn.text), "swipe": swipe}
+
+
+def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
+    turn = Turn.objects.filter(chat_id=chat_id, pk=turn_id).first()
+    if turn is None:
+        return None
+    chat = Chat.objects.get(pk=chat_id)
+    swipe = selectors.swipe_groups(chat).get(turn_id)
+    return {**turn_row(turn, swipe), "chat": chat}
+
+
+def transcript_context(chat_id: int) -> dict[str, Any]:
+    chat = Chat.objects.get(pk=chat_id)
+    swipes = selectors.swipe_groups(chat)
+    rows = [turn_row(t, swipes.get(t.id)) for t in selectors.transcript(chat)]
+    return {"chat": chat, "rows": rows}
+
+
+def drawer_context(chat_id: int) -> dict[str, Any]:
+    chat = Chat.objects.get(pk=chat_id)
+    state = selectors.chat_state(chat, memory_limit=60)
+    names = {e["role"]: e["name"] for e in state["entities"]}
+    present = {e["role"] for e in state["entities"] if e["present"]}
+    edges = {(e["source"], e["target"]): e for e in state["edges"]}
+    pairs = []
+    for a, b in PAIRS:
+        if a < b and (a, b) in edges and (b, a) in edges:
+            pairs.append(
+                {
+                    "ab": edges[(a, b)],
+                    "ba": edges[(b, a)],
+                    "a": names.get(a, a),
+                    "b": names.get(b, b),
+                    "present": a in present and b in present,
+                }
+            )
+    return {
+        "chat": chat,
+        "state": state,
+        "names": names,
+        "pairs": pairs,
+        "branches": selectors.branches(chat),
+        "busy": gate.is_busy(chat_id),
+    }
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    archived = request.GET.get("archived") == "1"
+    return render(
+        request,
+        "play/home.html",
+        {
+            "chats": Chat.objects.filter(archived=archived).select_related("character", "persona"),
+            "archived": archived,
+            "characters": Character.objects.all(),
+        },
+    )
+
+
+@require_GET
+def chat_new(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "play/new_chat.html",
+        {
+            "characters": Character.objects.all(),
+            "personas": Persona.objects.all(),
+            "scenarios": Scenario.objects.all(),
+            "selected": request.GET.get("character"),
+        },
+    )
+
+
+async def chat_setup(request: HttpRequest) -> HttpResponse:
+    """Parse the kickoff prose (a model call) and show the confirm screen."""
+    if request.method != "POST":
+        return redirect("play:chat_new")
+    from play.kickoff import parse_kickoff
+    from play.services.chats import default_setup
+
+    def load():
+        character = get_object_or_404(Character, pk=request.POST.get("character"))
+        persona = get_object_or_404(Persona, pk=request.POST.get("persona"))
+        scenario_id = request.POST.get("scenario")
+        scenario = get_object_or_404(Scenario, pk=scenario_id) if scenario_id else None
+        return character, persona, scenario
+
+    character, persona, scenario = await sync_to_async(load)()
+    failures: list[dict] = []
+    if scenario is not None:
+        setup, failures = await parse_kickoff(character, persona, scenario)
+    else:
+        setup = await sync_to_async(default_setup)(
+            character=character, persona=persona, scenario=None
+        )
+    greetings = [character.first_mes, *character.alternate_greetings]
+    context = {
+        "character": character,
+        "persona": persona,
+        "scenario": scenario,
+        "setup": setup,
+        "setup_json": json.dumps(setup, indent=2, ensure_ascii=False),
+        "greetings": [
+            {
+                "index": i,
+                "html": render_text(expand_macros(g, char=character.name, user=persona.name)),
+            }
+            for i, g in enumerate(greetings)
+            if g
+        ],
+        "failures": failures,
+        "title": request.POST.get("title") or f"{character.name} & {persona.name}",
+    }
+    return await sync_to_async(render)(request, "play/confirm.html", context)
+
+
+def _edited_setup(post) -> dict[str, Any]:
+    try:
+        setup = json.loads(post.get("setup_json") or "{}")
+    except ValueError as exc:
+        raise ValueError(f"the starting state is not valid JSON: {exc}") from exc
+    if not isinstance(setup, dict):
+        raise ValueError("the starting state must be a JSON object")
+    for field in ("story_time", "weather", "location"):
+        if post.get(field) is not None:
+            setup[field] = post.get(field).strip()
+    containers = setup.get("containers") or []
+    if not isinstance(containers, list) or not containers:
+        raise ValueError("the starting state needs at least one place (container)")
+    keys = {c.get("key") for c in containers if isinstance(c, dict)}
+    if setup.get("location") not in keys:
+        raise ValueError(f"location must be one of the places: {', '.join(sorted(keys))}")
+    return setup
+
+
+@require_POST
+def chat_create(request: HttpRequest) -> HttpResponse:
+    character = get_object_or_404(Character, pk=request.POST.get("character"))
+    persona = get_object_or_404(Persona, pk=request.POST.get("persona"))
+    scenario_id = request.POST.get("scenario")
+    scenario = get_object_or_404(Scenario, pk=scenario_id) if scenario_id else None
+    try:
+        setup = _edited_setup(request.POST)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("play:chat_new")
+    greetings = [character.first_mes, *character.alternate_greetings]
+    index = int(request.POST.get("greeting") or 0)
+    greeting = greetings[index] if 0 <= index < len(greetings) else character.first_mes
+    chat = chat_start(
+        character=character,
+        persona=persona,
+        scenario=scenario,
+        setup=setup,
+        title=request.POST.get("title", ""),
+        greeting=greeting,
+    )
+    return redirect("play:chat", chat.pk)
+
+
+@require_GET
+def chat_play(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if chat.active_branch_id is None:
+        raise Http404("this chat has no story yet")
+    return render(
+        request,
+        "play/play.html",
+        {
+            **transcript_context(chat_id),
+            **drawer_context(chat_id),
+        },
+    )
+
+
+@require_GET
+def chat_drawer(request: HttpRequest, chat_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    return render(request, "play/_drawer.html", drawer_context(chat_id))
+
+
+@require_GET
+def prompt_inspector(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    event = Event.objects.filter(chat_id=chat_id, pk=turn_id, kind="assistant_turn").first()
+    if event is None:
+        raise Http404("no such bot turn")
+    prompt = event.payload.get("prompt") or {}
+    return render(
+        request,
+        "play/prompt.html",
+        {
+            "chat": get_object_or_404(Chat, pk=chat_id),
+            "event": event,
+            "prompt": prompt,
+            "guard": event.payload.get("repetition_guard"),
+        },
+    )
+
+
+# -- actions (HTMX posts; every tab is updated over the websocket) ---------------------------
+
+
+def _done(request: HttpRequest, message: str = "") -> HttpResponse:
+    if message:
+        return HttpResponse(f'<p class="notice">{message}</p>', status=200)
+    return HttpResponse(status=204)
+
+
+def _error(message: str, status: int = 400) -> HttpResponse:
+    from django.utils.html import escape
+
+    return HttpResponse(f'<p class="notice error">{escape(message)}</p>', status=status)
+
+
+@require_POST
+async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from play import pipeline
+    from play.consumers import spawn
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if gate.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
+    except (LookupError, ValueError, gate.ChatBusy) as exc:
+        return _error(str(exc), 409 if isinstance(exc, gate.ChatBusy) else 400)
+    return _done(request)
+
+
+@require_POST
+def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
+    except (LookupError, ValueError, gate.ChatBusy) as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        branch_services.switch_branch(chat=chat, branch_id=branch_id)
+    except (LookupError, gate.ChatBusy) as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+    from eventstore.services import append
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
+    append(
+        chat=chat,
+        kind="memory_pinned",
+        payload={"memory_id": memory.pk, "pinned": not memory.pinned},
+    )
+    return _done(request)
+
+
+@require_POST
+def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+    from worlds.services import manual_edit
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
+    changes = {f"w_{r}": request.POST.get(r) == "on" for r in ("you", "host", "guest")}
+    changes = {k: v for k, v in changes.items() if getattr(memory, k) != v}
+    if changes:
+        manual_edit(chat=chat, target="memory", key={"id": memory.pk}, changes=changes)
+    return _done(request)
+
+
+@require_POST
+def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from worlds.services import manual_edit
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    source, target = request.POST.get("source"), request.POST.get("target")
+    changes = {}
+    for field in ("affinity", "trust", "summary"):
+        if request.POST.get(field) not in (None, ""):
+            changes[field] = request.POST[field]
+    try:
+        manual_edit(
+            chat=chat, target="edge", key={"source": source, "target": target}, changes=changes
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if gate.is_busy(chat_id):
+        messages.error(request, "That chat is busy; stop the bot first.")
+        return redirect("play:home")
+    if request.POST.get("action") == "archive":
+        chat_archive(chat=chat, archived=not chat.archived)
+        messages.success(request, f"{'Restored' if chat.archived else 'Archived'} {chat.title}.")
+    elif request.POST.get("confirm") == chat.title:
+        chat_delete(chat=chat)
+        messages.success(request, f"Deleted {chat.title} and its whole history.")
+    else:
+        messages.error(request, "Type the chat's title to confirm deleting it.")
+    return redirect("play:home")

@@ -8,7 +8,9 @@ the app offline; real play wants a real model.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import re
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -46,21 +48,36 @@ def _load() -> Any:
                 ) from exc
             path = gguf.assemble()  # joins the chunk packages once into ~/.cache
             _llm = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=2, verbose=False, seed=7)
+            # free it while the interpreter is whole (its destructor fails at shutdown)
+            atexit.register(_close)
         return _llm
 
 
+def _close() -> None:
+    global _llm
+    if _llm is not None:
+        _llm.close()
+        _llm = None
+
+
 def render_story(messages: list[Message], speaker: str = "") -> str:
-    """Turn chat messages into a story for a base model to continue."""
-    parts: list[str] = []
+    """Turn chat messages into a story for a base model to continue.
+
+    The context (system) comes first, then the dialogue lines ("Name: text"), then the
+    speaker's name for the model to continue after. Bracketed instructions meant for chat
+    models are left out: a base model would only copy them.
+    """
+    context = [m["content"].strip() for m in messages if m["role"] == "system"]
+    lines = []
     for m in messages:
-        content = m["content"].strip()
-        if not content:
-            continue
         if m["role"] == "system":
-            parts.append(content)
-        else:
-            parts.append(content)
-    prompt = "\n\n".join(parts)
+            continue
+        content = re.sub(r"\n*\[[^\[\]]*\]\s*$", "", m["content"]).strip()
+        if content and not (content.startswith("[") and content.endswith("]")):
+            lines.append(content)
+    prompt = "\n\n".join(c for c in context if c)
+    if lines:
+        prompt += "\n\nThe story so far:\n" + "\n".join(lines)
     if speaker:
         prompt += f"\n{speaker}:"
     return prompt

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -75,9 +77,21 @@ class OpenAICompatible:
         self.classifier_model = classifier_model or narrative_model
         self.timeout = timeout
         # Local servers (Ollama, LM Studio) need no key; the client still wants a string.
-        key = os.environ.get(api_key_env or "", "") or "not-needed"
-        self.client = AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=timeout)
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._json_schema_ok: bool | None = None
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """One HTTP client per event loop: a client's connections belong to its loop."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            key = os.environ.get(self.api_key_env or "", "") or "not-needed"
+            client = AsyncOpenAI(
+                base_url=self.base_url, api_key=key, max_retries=0, timeout=self.timeout
+            )
+            self._clients[loop] = client
+        return client
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -131,7 +145,7 @@ class OpenAICompatible:
 
     async def stream(self, messages: list[Message], params: GenParams) -> AsyncIterator[str]:
         model = self._model(params)
-        got_any = False
+        got_any = finished = False
         try:
             stream = await self.client.chat.completions.create(
                 **self._kwargs(messages, params), stream=True
@@ -142,6 +156,7 @@ class OpenAICompatible:
                 choice = chunk.choices[0]
                 if choice.finish_reason == "content_filter":
                     raise Refusal("the model refused (content filter)", model=model)
+                finished = finished or bool(choice.finish_reason)
                 piece = getattr(choice.delta, "content", None) or ""
                 if piece:
                     got_any = True
@@ -155,6 +170,9 @@ class OpenAICompatible:
             raise error from exc
         if not got_any:
             raise EmptyCompletion("the model returned an empty answer", model=model)
+        if not finished:
+            # the connection closed without a finish reason: the stream broke off
+            raise ServerError("the model's stream broke off before it finished", model=model)
 
     async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
         """JSON-schema response format where the server supports it, else JSON mode."""

@@ -1,0 +1,65 @@
+"""At start-up: finish the bookkeeping of any bot turn a crash interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+log = logging.getLogger("rp.recovery")
+_started = threading.Event()
+
+
+def pending_turns() -> list[tuple[int, int]]:
+    from play.models import Chat, Turn
+
+    live = Chat.objects.exclude(active_branch=None).values_list("pk", flat=True)
+    return list(
+        Turn.objects.filter(bookkept=False, chat_id__in=live)
+        .exclude(speaker="you")
+        .order_by("id")
+        .values_list("chat_id", "id")
+    )
+
+
+async def recover() -> int:
+    from asgiref.sync import sync_to_async
+
+    from play import gate
+    from play.bookkeeping import bookkeep
+    from play.models import Chat
+
+    done = 0
+    for chat_id, turn_id in await sync_to_async(pending_turns)():
+        try:
+            run = gate.try_begin(chat_id, "recovery")
+        except gate.ChatBusy:
+            continue  # a live turn holds the chat; its own bookkeeping will run
+        try:
+            run.phase = "bookkeeping"
+            chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+            log.info("completing interrupted bookkeeping of turn %s", turn_id)
+            await bookkeep(chat, turn_id)
+            done += 1
+        finally:
+            gate.end(run)
+    return done
+
+
+def start_in_background() -> None:
+    """Run once per process, off the request path, in its own thread and event loop."""
+    if _started.is_set():
+        return
+    _started.set()
+
+    def main():
+        try:
+            asyncio.run(recover())
+        except Exception:
+            log.exception("recovery failed")
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threading.Thread(target=main, name="rp-recovery", daemon=True).start()

@@ -1,0 +1,221 @@
+"""A small OpenAI-compatible server for tests and benchmarks, on 127.0.0.1.
+
+Each request to /v1/chat/completions takes the next scripted behaviour (FIFO) or the default:
+a narrative reply, or ``{}`` when a JSON response format was asked for. Behaviours:
+
+    ("text", "reply")            ("json", {...})             ("status", 500)
+    ("rate_limit", 2)            ("delay", seconds, inner)   ("invalid_json",)
+    ("refusal",)                 ("empty",)                  ("drop", n_chunks, "reply")
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeOpenAI:
+    def __init__(
+        self,
+        *,
+        default_text: str = "*She smiles.* The road is quiet tonight.",
+        token_delay: float = 0.0,
+        ttft: float = 0.0,
+    ) -> None:
+        self.script: deque = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.default_text = default_text
+        self.token_delay = token_delay
+        self.ttft = ttft
+        self.lock = threading.Lock()
+        self.json_schema_supported = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAI:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def push(self, *behaviours: tuple) -> None:
+        self.script.extend(behaviours)
+
+    def completions(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["path"].endswith("/chat/completions")]
+
+    def _next(self) -> tuple | None:
+        with self.lock:
+            return self.script.popleft() if self.script else None
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _json(self, status: int, body: Any, headers: dict | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                fake.requests.append({"path": self.path, "body": None})
+                if self.path.endswith("/models"):
+                    self._json(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [
+                                {"id": "fake-narrative", "object": "model"},
+                                {"id": "fake-classifier", "object": "model"},
+                            ],
+                        },
+                    )
+                else:
+                    self._json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.requests.append({"path": self.path, "body": body})
+                if self.path.endswith("/embeddings"):
+                    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                    data = [
+                        {"object": "embedding", "index": i, "embedding": _fake_vector(t)}
+                        for i, t in enumerate(texts)
+                    ]
+                    self._json(200, {"object": "list", "data": data, "model": body.get("model")})
+                    return
+                if not self.path.endswith("/chat/completions"):
+                    self._json(404, {"error": {"message": "not found"}})
+                    return
+                self._complete(body, fake._next())
+
+            def _complete(self, body: dict, behaviour: tuple | None) -> None:
+                fmt = (body.get("response_format") or {}).get("type")
+                if fmt == "json_schema" and not fake.json_schema_supported:
+                    self._json(
+                        400, {"error": {"message": "response_format json_schema unsupported"}}
+                    )
+                    fake.script.appendleft(behaviour) if behaviour else None
+                    return
+                if behaviour is None:
+                    behaviour = ("json", {}) if fmt else ("text", fake.default_text)
+                kind = behaviour[0]
+                if kind == "delay":
+                    time.sleep(behaviour[1])
+                    behaviour = (
+                        behaviour[2]
+                        if len(behaviour) > 2
+                        else (("json", {}) if fmt else ("text", fake.default_text))
+                    )
+                    kind = behaviour[0]
+                if kind == "status":
+                    self._json(behaviour[1], {"error": {"message": f"fake error {behaviour[1]}"}})
+                    return
+                if kind == "rate_limit":
+                    self._json(
+                        429, {"error": {"message": "slow down"}}, {"Retry-After": str(behaviour[1])}
+                    )
+                    return
+                if kind == "json":
+                    text = json.dumps(behaviour[1])
+                elif kind == "invalid_json":
+                    text = "Sure! Here you go: {not json at all"
+                elif kind == "refusal":
+                    text = "I'm sorry, but I can't help with that."
+                elif kind == "empty":
+                    text = ""
+                else:
+                    text = behaviour[-1]
+                if body.get("stream"):
+                    self._stream(text, drop_after=behaviour[1] if kind == "drop" else None)
+                else:
+                    self._json(200, _completion(text, body.get("model", "")))
+
+            def _stream(self, text: str, drop_after: int | None) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                if fake.ttft:
+                    time.sleep(fake.ttft)
+                words = text.split(" ") if text else []
+                for i, word in enumerate(words):
+                    if drop_after is not None and i >= drop_after:
+                        self.wfile.flush()
+                        self.connection.shutdown(2)  # the connection breaks mid-stream
+                        return
+                    piece = word if i == 0 else " " + word
+                    self.wfile.write(f"data: {json.dumps(_chunk(piece))}\n\n".encode())
+                    self.wfile.flush()
+                    if fake.token_delay:
+                        time.sleep(fake.token_delay)
+                self.wfile.write(f"data: {json.dumps(_chunk('', 'stop'))}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+
+        return Handler
+
+
+def _completion(text: str, model: str) -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
+        ],
+        "usage": {
+            "prompt_tokens": 10,
+            "completion_tokens": len(text.split()),
+            "total_tokens": 10 + len(text.split()),
+        },
+    }
+
+
+def _chunk(piece: str, finish: str | None = None) -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "fake",
+        "choices": [
+            {"index": 0, "delta": {"content": piece} if piece else {}, "finish_reason": finish}
+        ],
+    }
+
+
+def _fake_vector(text: str, dims: int = 384) -> list[float]:
+    import hashlib
+
+    digest = hashlib.sha256(text.encode()).digest()
+    return [((digest[i % 32] / 255.0) - 0.5) for i in range(dims)]

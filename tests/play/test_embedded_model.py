@@ -1,0 +1,55 @@
+"""One end-to-end turn on the embedded Gemma model: no key, no network, no scripted backend."""
+
+import asyncio
+import json
+
+import pytest
+
+from play.inference import GenParams, get_backend
+from play.inference.local import LocalLlama
+from play.models import Turn
+from play.schemas import TurnAnalysis
+from tests.factories import make_chat
+
+pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
+
+
+def test_with_no_endpoint_configured_the_embedded_model_serves():
+    assert isinstance(get_backend(), LocalLlama)
+
+
+def test_a_turn_on_the_embedded_model_end_to_end(client):
+    chat = make_chat()
+    response = client.post(
+        f"/api/chats/{chat.pk}/turns",
+        json.dumps({"text": "Do you ever get lost on the coast road?"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    bot = response.json()["turns"][1]
+    assert bot["speaker"] == "host" and bot["text"].strip()
+    turn = Turn.objects.get(pk=bot["id"])
+    assert turn.model == "gemma-3-270m (embedded)"
+    assert turn.bookkept  # the analysis ran (or fell back and was recorded)
+    prompt = client.get(f"/api/chats/{chat.pk}/turns/{bot['id']}/prompt").json()
+    assert "Do you ever get lost" in prompt["messages"][-1]["content"]
+
+
+def test_structured_output_from_the_embedded_model_validates():
+    backend = LocalLlama()
+    messages = [
+        {"role": "system", "content": "Analyse the exchange."},
+        {"role": "user", "content": "Sam: I brought you coffee.\nMara: Thank you!"},
+    ]
+    try:
+        result = asyncio.run(
+            backend.structured(
+                messages,
+                TurnAnalysis,
+                GenParams(purpose="classifier", max_tokens=200, temperature=0.1),
+            )
+        )
+    except Exception as exc:  # grammar keeps it JSON; pydantic may still reject a range
+        assert type(exc).__name__ in ("InvalidOutput", "EmptyCompletion")
+    else:
+        assert isinstance(result, TurnAnalysis) and 0 <= result.significance <= 3
