@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from eventstore.models import Event
@@ -138,7 +138,7 @@ async def create_chat(request, body: ChatIn):
         record_failures(chat, failures, None)
         return chat_out(Chat.objects.get(pk=chat.pk))
 
-    return 201, await sync_to_async(create)()
+    return Status(201, await sync_to_async(create)())
 
 
 @router.delete("/chats/{chat_id}", response={204: None})
@@ -147,7 +147,7 @@ def delete_chat(request, chat_id: int):
     if gate.is_busy(chat_id):
         raise HttpError(409, f"chat {chat_id} is busy")
     chat_delete(chat=chat)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/chats/{chat_id}/archive")

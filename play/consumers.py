@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import Counter
 
@@ -41,7 +42,9 @@ def spawn(chat_id: int, coro) -> asyncio.Task:
                 "server log. Nothing already committed was lost.",
             )
 
-    task = asyncio.ensure_future(guarded())
+    # A fresh context: a task started by a request must not inherit that request's
+    # asgiref executor, which closes when the response is sent.
+    task = asyncio.get_running_loop().create_task(guarded(), context=contextvars.Context())
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
     return task

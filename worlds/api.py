@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import File, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
 
 from worlds.models import Character
 
@@ -61,11 +64,39 @@ def list_characters(request):
 def create_character(request, body: CharacterIn):
     name = body.name.strip()
     if not name:
-        from ninja.errors import HttpError
-
         raise HttpError(400, "a character needs a name")
     character = Character.objects.create(**{**body.dict(), "name": name})
-    return 201, character_out(character)
+    return Status(201, character_out(character))
+
+
+@router.post("/characters/import", response={201: dict})
+def import_character(request, file: UploadedFile = File(...)):
+    """A SillyTavern card (PNG, JSON or CHARX; V1, V2 or V3). Bad files create nothing."""
+    from worlds.cards import MAX_CARD_BYTES, CardError
+    from worlds.services_cards import character_import
+
+    if file.size and file.size > MAX_CARD_BYTES:
+        raise HttpError(
+            413, f"the file is {file.size} bytes; cards are limited to {MAX_CARD_BYTES} bytes"
+        )
+    try:
+        character = character_import(data=file.read(MAX_CARD_BYTES + 1), filename=file.name)
+    except CardError as exc:
+        raise HttpError(400, f"{file.name}: {exc}") from exc
+    return Status(201, character_out(character))
+
+
+@router.get("/characters/{character_id}/export")
+def export_character(request, character_id: int, format: str = "png"):
+    from worlds.services_cards import character_export
+
+    if format not in ("png", "json", "charx"):
+        raise HttpError(400, "format is png, json or charx")
+    character = get_object_or_404(Character, pk=character_id)
+    data, content_type, filename = character_export(character, fmt=format)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @router.get("/characters/{character_id}")

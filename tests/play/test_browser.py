@@ -1,0 +1,121 @@
+"""The play page in a real browser: two tabs mirror each other, Stop, regenerate and swipes."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from tests.browser import browser  # noqa: F401
+from tests.fakeopenai import FakeOpenAI
+from tests.servers import manage, served
+
+pytestmark = pytest.mark.browser
+
+
+def api(url: str, path: str, data: dict | None = None) -> dict:
+    req = urllib.request.Request(
+        url + path,
+        method="POST" if data is not None else "GET",
+        data=json.dumps(data).encode() if data is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=60) as response:
+        return json.loads(response.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    data = tmp_path_factory.mktemp("browser") / "data"
+    with FakeOpenAI(token_delay=0.03) as fake:
+        manage(data, "migrate", "--noinput")
+        manage(data, "setup_local")
+        (data / "config.toml").write_text(
+            f'[inference]\nbase_url = "{fake.url}"\nnarrative_model = "fake"\ntimeout_s = 30\n'
+        )
+        with served(data, prepare=False) as (url, _proc):
+            yield url, fake
+
+
+def affinity(page, source: str, target: str) -> str:
+    return page.inner_text(f'#drawer .edge[data-edge="{source}-{target}"] .affinity')
+
+
+def test_two_tabs_mirror_a_stream_stop_keeps_a_truncated_turn_and_swipes_restore_state(
+    app,
+    browser,  # noqa: F811
+):
+    url, fake = app
+    characters = api(url, "/api/characters")["characters"]
+    host = next(c for c in characters if c["name"] == "Mara Quill")
+    chat = api(url, "/api/chats", {"character": host["id"], "parse_kickoff": False})
+    a, b = browser.new_page(), browser.new_page()
+    for page in (a, b):
+        page.goto(f"{url}/chats/{chat['id']}/")
+        page.wait_for_selector("#send-btn:not([disabled])")
+    a.wait_for_timeout(500)  # both sockets connected
+
+    # 1. a message sent in tab A streams into both tabs
+    fake.push(
+        ("text", "Hello from the coast road, friend, the causeway is open tonight."),
+        ("json", {"edges": [{"source": "host", "target": "you", "affinity_delta": 5}]}),
+    )
+    a.fill("#composer-text", "Is the causeway open, Mara?")
+    a.click("#send-btn")
+    b.wait_for_selector(".turn.streaming")  # tab B sees the bot writing
+    for page in (a, b):
+        page.wait_for_selector("text=the causeway is open tonight.")
+        assert "Is the causeway open, Mara?" in page.inner_text("#transcript")
+    b.wait_for_function(
+        "document.querySelector('#drawer .edge[data-edge=\"host-you\"] .affinity')"
+        ".textContent.includes('5')"
+    )
+    assert "5" in affinity(a, "host", "you")
+
+    # 2. Stop (pressed in tab B) commits the partial text, truncated, in both tabs
+    long_reply = " ".join(f"word{i}" for i in range(200))
+    fake.push(("text", long_reply), ("json", {}))
+    a.fill("#composer-text", "Tell me everything about the lighthouse.")
+    a.click("#send-btn")
+    b.wait_for_selector(".turn.streaming #stop-btn")
+    b.wait_for_function(
+        "document.querySelector('.turn.streaming .body').textContent.includes('word5')"
+    )
+    b.click(".turn.streaming #stop-btn")
+    for page in (a, b):
+        page.wait_for_selector(".turn-host .badge.truncated")
+    transcript = api(url, f"/api/chats/{chat['id']}/transcript")["turns"]
+    stopped = transcript[-1]
+    assert stopped["truncated"] is True and "word5" in stopped["text"]
+    assert "word199" not in stopped["text"]
+    a.wait_for_selector("#send-btn:not([disabled])")
+
+    # 3. regenerate shows ‹ 2/2 ›; switching back restores the earlier state in the drawer
+    fake.push(
+        ("text", "A different answer entirely."),
+        ("json", {"edges": [{"source": "host", "target": "you", "affinity_delta": -8}]}),
+    )
+    a.click(f"#turn-{stopped['id']} button.regenerate")
+    for page in (a, b):
+        page.wait_for_selector("text=A different answer entirely.")
+        page.wait_for_function(
+            "[...document.querySelectorAll('.swipes')].some(s => "
+            "s.textContent.replace(/\\s+/g, ' ').trim() === '‹ 2/2 ›')"
+        )
+        page.wait_for_function(
+            "document.querySelector('#drawer .edge[data-edge=\"host-you\"] .affinity')"
+            ".textContent.includes('-3')"
+        )
+    a.click(".swipes .swipe-prev")
+    for page in (a, b):
+        page.wait_for_selector("text=word5")
+        page.wait_for_function(
+            "[...document.querySelectorAll('.swipes')].some(s => "
+            "s.textContent.replace(/\\s+/g, ' ').trim() === '‹ 1/2 ›')"
+        )
+        page.wait_for_function(
+            "document.querySelector('#drawer .edge[data-edge=\"host-you\"] .affinity')"
+            ".textContent.trim() === '♥ 5'"
+        )
+    assert "A different answer entirely." not in a.inner_text("#transcript")
