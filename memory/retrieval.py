@@ -3,7 +3,7 @@
 Lexical candidates come from FTS5 with the owner and witness constraint inside the same
 query (never a LIMIT before the filter). Each candidate's score:
 
-    score = 1 / (60 + lexical_rank)                       # rank 0 = best bm25 match
+    score = relevance                                     # bm25 / best bm25 of the query, 0..1
             * (1 + RECENCY_WEIGHT * recency)              # recency = 1 / (1 + age / 200)
             * (1 + SIGNIFICANCE_WEIGHT * significance)    # significance 0..3
 
@@ -20,7 +20,6 @@ from django.db import connection
 from memory.models import Memory
 from memory.selectors import visible_to
 
-RRF_K = 60
 RECENCY_WEIGHT = 0.5
 SIGNIFICANCE_WEIGHT = 0.25
 CANDIDATES = 50
@@ -122,18 +121,22 @@ def fts_query(text: str) -> str:
 
 
 def lexical_candidates(chat_id: int, speaker: str, query: str, limit: int = CANDIDATES):
-    """(memory id, rank) pairs, best first, already witness-filtered inside the query."""
+    """(memory id, relevance 0..1) pairs, best first, witness-filtered inside the query."""
     match = fts_query(query)
     if not match:
         return []
     sql = (
-        "SELECT m.id FROM memory_fts JOIN memory_memory m ON m.id = memory_fts.rowid "
+        "SELECT m.id, bm25(memory_fts) FROM memory_fts JOIN memory_memory m ON m.id = memory_fts.rowid "
         f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
         "ORDER BY bm25(memory_fts) LIMIT %s"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [match, chat_id, speaker, limit])
-        return [(row[0], rank) for rank, row in enumerate(cur.fetchall())]
+        rows = cur.fetchall()
+    if not rows:
+        return []
+    best = min(r[1] for r in rows) or -1e-9  # bm25 is negative: lower is better
+    return [(mem_id, (score / best) if best else 1.0) for mem_id, score in rows]
 
 
 def retrieve(
@@ -154,17 +157,17 @@ def retrieve(
     mems = {m.id: m for m in visible_to(chat_id, speaker).filter(id__in=ids)}
     newest = visible_to(chat_id, speaker).order_by("-id").values_list("id", flat=True).first() or 0
     results = []
-    for mem_id, rank in ranked:
+    for mem_id, relevance in ranked:
         mem = mems.get(mem_id)
         if mem is None or mem.id in exclude_ids or (mem.turn_id in exclude_turns):
             continue
         age = max(0, (newest - mem.id) // 64)  # memory ids step by event: an event-count age
         recency = 1 / (1 + age / 200)
         score = (
-            (1 / (RRF_K + rank))
+            relevance
             * (1 + RECENCY_WEIGHT * recency)
             * (1 + SIGNIFICANCE_WEIGHT * mem.significance)
         )
-        results.append(Retrieved(mem, score, f"lexical rank {rank + 1}"))
+        results.append(Retrieved(mem, score, f"lexical match {relevance:.2f}"))
     results.sort(key=lambda r: r.score, reverse=True)
     return results[:k]

@@ -91,7 +91,8 @@ async def bookkeep(chat: Chat, turn_id: int) -> None:
         group_summary = ""
         failures = list(result.failures)
         if close:
-            summaries, group_summary, more = await scene_summaries(chat, ctx)
+            pending = {tid: analysis.significance for tid in (turn_id, ctx.get("reply_to")) if tid}
+            summaries, group_summary, more = await scene_summaries(chat, ctx, pending)
             failures += more
         await sync_to_async(apply_analysis)(
             chat, ctx, analysis, failures, close, summaries, group_summary
@@ -128,7 +129,11 @@ def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
     return ""
 
 
-def summary_inputs(chat_id: int, scene: int, owner: str) -> dict[str, Any]:
+def summary_inputs(
+    chat_id: int, scene: int, owner: str, pending: dict[int, int] | None = None
+) -> dict[str, Any]:
+    """What a per-POV summary is written from. ``pending``: significance not yet recorded
+    (the closing exchange's own, decided in this same bookkeeping pass)."""
     from worlds.models import Character
 
     entity = EntityState.objects.get(chat_id=chat_id, role=owner)
@@ -148,13 +153,13 @@ def summary_inputs(chat_id: int, scene: int, owner: str) -> dict[str, Any]:
         "key_quotes": [
             f"{t.name or t.speaker}: “{t.bot_text.strip()[:300]}”"
             for t in turns
-            if t.significance >= 2
+            if (pending or {}).get(t.id, t.significance) >= 2
         ],
         "present": sorted({t.speaker for t in turns}),
     }
 
 
-async def scene_summaries(chat: Chat, ctx: dict[str, Any]):
+async def scene_summaries(chat: Chat, ctx: dict[str, Any], pending: dict[int, int]):
     """One summary per present bot, from its own angle; the group node when all three."""
     backend = get_backend()
     template = await sync_to_async(lambda: current_template("summary").text)()
@@ -162,7 +167,7 @@ async def scene_summaries(chat: Chat, ctx: dict[str, Any]):
     bots = [r for r in ctx["present"] if r in BOTS]
     witnesses = {r: r in ctx["present"] for r in ("you", "host", "guest")}
     for owner in bots:
-        data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner)
+        data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner, pending)
         prompt = [
             {
                 "role": "system",

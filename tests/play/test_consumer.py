@@ -1,0 +1,84 @@
+"""The websocket: a tab sends, every tab receives; the last tab closing stops the bot and
+keeps what it wrote, truncated."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from play import gate
+from play.consumers import ChatConsumer
+from play.inference.registry import override_backend
+from play.inference.scripted import ScriptedBackend
+from play.models import Turn
+from tests.factories import make_chat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LONG = " ".join(f"word{i}" for i in range(300))
+
+
+def communicator(chat_id: int) -> WebsocketCommunicator:
+    from channels.routing import URLRouter
+    from django.urls import path
+
+    app = URLRouter([path("ws/chats/<int:chat_id>/", ChatConsumer.as_asgi())])
+    return WebsocketCommunicator(app, f"/ws/chats/{chat_id}/")
+
+
+async def receive_until(comm: WebsocketCommunicator, needle: str, timeout: float = 10) -> str:
+    seen = ""
+    while needle not in seen:
+        seen += await comm.receive_from(timeout=timeout)
+    return seen
+
+
+async def test_the_last_tab_closing_commits_the_partial_reply_truncated():
+    chat = await sync_to_async(make_chat)()
+    with override_backend(ScriptedBackend(narrative=[LONG], token_delay=0.01)):
+        comm = communicator(chat.pk)
+        connected, _ = await comm.connect()
+        assert connected
+        await receive_until(comm, 'id="transcript"')  # the re-sync on connect
+        await comm.send_json_to({"action": "send", "text": "Tell me a long story."})
+        await receive_until(comm, "word3")
+        await comm.disconnect()
+        for _ in range(200):
+            if not gate.current(chat.pk):
+                break
+            await asyncio.sleep(0.05)
+    bot = await sync_to_async(
+        lambda: Turn.objects.filter(chat=chat, speaker="host").order_by("-id").first()
+    )()
+    assert bot.truncated and "word3" in bot.text and "word299" not in bot.text
+
+
+async def test_two_tabs_both_receive_the_tokens_and_the_new_turn():
+    chat = await sync_to_async(make_chat)()
+    with override_backend(ScriptedBackend(narrative=["The harbour lights are out."])):
+        a, b = communicator(chat.pk), communicator(chat.pk)
+        for comm in (a, b):
+            assert (await comm.connect())[0]
+            await receive_until(comm, 'id="transcript"')
+        await a.send_json_to({"action": "send", "text": "What happened to the lights?"})
+        for comm in (a, b):
+            seen = await receive_until(comm, '<article class="turn turn-host')
+            assert "What happened to the lights?" in seen and "harbour" in seen
+        for comm in (a, b):
+            await comm.disconnect()
+        for _ in range(100):
+            if not gate.current(chat.pk):
+                break
+            await asyncio.sleep(0.05)
+
+
+async def test_an_empty_message_gets_a_notice_and_sends_nothing():
+    chat = await sync_to_async(make_chat)()
+    comm = communicator(chat.pk)
+    await comm.connect()
+    await receive_until(comm, 'id="transcript"')
+    await comm.send_json_to({"action": "send", "text": "   "})
+    assert "empty" in await receive_until(comm, "notice")
+    await comm.disconnect()
+    assert await sync_to_async(Turn.objects.filter(chat=chat, speaker="you").count)() == 0

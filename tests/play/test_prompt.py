@@ -1,0 +1,163 @@
+"""Prompt assembly: SPEC order, speaker's view only, tiers and budgets, quality-decay guards."""
+
+import json
+
+import pytest
+
+from eventstore.services import append
+from play.prompt import build_prompt
+from rpsite.config import load_config, save_config
+from tests.factories import make_chat
+from worlds.models import Character, WorldState
+
+pytestmark = pytest.mark.django_db
+
+SPEC_ORDER = [
+    "identity",
+    "edge to you",
+    "edge to other bot",
+    "group",
+    "world",
+    "active scene",
+    "activity",
+    "active threads",
+    "example messages",
+    "pinned memories",
+    "earlier scenes",
+    "retrieved memories",
+    "story events",
+    "earlier dialogue",
+    "recent dialogue",
+    "closing instructions",
+]
+
+
+def say(chat, text, speaker="you", witnesses=None):
+    kind = "user_turn" if speaker == "you" else "assistant_turn"
+    return append(
+        chat=chat,
+        kind=kind,
+        payload={
+            "speaker": speaker,
+            "name": "Sam" if speaker == "you" else "Mara",
+            "text": text,
+            "bot_text": text,
+            "witnesses": witnesses or {"you": True, "host": True},
+            "scene": WorldState.objects.get(chat=chat).scene,
+        },
+    )
+
+
+def test_sections_come_in_the_spec_order():
+    chat = make_chat()
+    say(chat, "hello")
+    names = [s["name"] for s in build_prompt(chat, "host").sections]
+    assert names == [n for n in SPEC_ORDER if n in names]
+    assert {"identity", "edge to you", "world", "activity", "recent dialogue"} <= set(names)
+
+
+def test_ooc_text_never_reaches_a_bot(client):
+    from play.inference.registry import override_backend
+    from play.inference.scripted import ScriptedBackend
+
+    chat = make_chat()
+    with override_backend(ScriptedBackend()) as backend:
+        client.post(
+            f"/api/chats/{chat.pk}/turns",
+            json.dumps({"text": "I wave. ((brb, making tea)) Hello!"}),
+            content_type="application/json",
+        )
+    sent = json.dumps(backend.calls[0]["messages"])
+    assert "making tea" not in sent and "Hello!" in sent
+
+
+def test_the_closing_message_carries_post_history_instructions_and_length():
+    chat = make_chat(
+        Character.objects.create(
+            name="Mara",
+            post_history_instructions="Write as {{char}}, wry and brief.",
+            reply_tokens=120,
+        )
+    )
+    say(chat, "hi")
+    prompt = build_prompt(chat, "host")
+    assert prompt.messages[-1]["role"] == "user"
+    assert "Write as Mara, wry and brief." in prompt.messages[-1]["content"]
+    assert "about 90 words" in prompt.messages[-1]["content"]
+    assert prompt.max_tokens == 192
+
+
+def test_the_dialogue_window_is_bounded_and_older_scenes_come_as_summaries():
+    chat = make_chat()
+    for i in range(30):
+        say(chat, f"line number {i}")
+    append(
+        chat=chat,
+        kind="scene_closed",
+        payload={
+            "scene": 1,
+            "reason": "moved",
+            "summaries": [
+                {
+                    "owner": "host",
+                    "text": "We drove to the diner in the rain.",
+                    "witnesses": {"you": True, "host": True},
+                }
+            ],
+        },
+    )
+    say(chat, "a new scene begins")
+    prompt = build_prompt(chat, "host")
+    text = json.dumps(prompt.messages)
+    assert "line number 29" not in text  # the old scene's transcript is gone…
+    assert "We drove to the diner in the rain." in text  # …its summary remains
+    assert "a new scene begins" in text
+
+
+def test_the_window_holds_at_most_dialogue_window_turns():
+    chat = make_chat()
+    for i in range(40):
+        say(chat, f"turn {i:02d}")
+    prompt = build_prompt(chat, "host")
+    text = json.dumps([m for m in prompt.messages if m["role"] != "system"])
+    window = load_config()["play"]["dialogue_window"]
+    assert f"turn {39:02d}" in text and f"turn {39 - window:02d}" not in text
+
+
+def test_over_budget_nice_then_should_sections_are_trimmed_never_must():
+    chat = make_chat(Character.objects.create(name="Mara", mes_example="word " * 3000))
+    for i in range(16):
+        say(chat, "x " * 200 + f"turn {i}")
+    config = load_config()
+    config["budgets"].update(narrative_soft=1500, narrative_hard=2500)
+    save_config(config)
+    prompt = build_prompt(chat, "host")
+    sections = {s["name"]: s for s in prompt.sections}
+    assert sections["example messages"]["included"] is False  # nice
+    assert sections["earlier dialogue"]["included"] is False  # should, over the hard budget
+    assert all(s["included"] for s in prompt.sections if s["tier"] == "must")
+    assert prompt.total_tokens <= 2500 or all(
+        not s["included"] for s in prompt.sections if s["tier"] != "must"
+    )
+
+
+def test_a_speaker_never_sees_turns_it_did_not_witness():
+    chat = make_chat()
+    say(chat, "a secret said while Mara was away", witnesses={"you": True, "host": False})
+    say(chat, "something Mara heard")
+    text = json.dumps(build_prompt(chat, "host").messages)
+    assert "secret said while Mara was away" not in text
+    assert "something Mara heard" in text
+
+
+def test_retrieved_memories_are_listed_with_why_the_speaker_may_see_them():
+    chat = make_chat()
+    say(chat, "The lighthouse keeper's name was Elsbeth Morrow.")
+    for i in range(20):
+        say(chat, f"small talk {i}")
+    append(chat=chat, kind="scene_closed", payload={"scene": 1, "reason": "time"})
+    say(chat, "Who was the lighthouse keeper again?")
+    prompt = build_prompt(chat, "host", query="Who was the lighthouse keeper again?")
+    found = [m for m in prompt.memories if m["section"] == "retrieved memories"]
+    assert any("Elsbeth Morrow" in m["text"] for m in found)
+    assert all("host's witness bit is set" in m["why"] for m in found)
