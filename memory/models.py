@@ -33,6 +33,9 @@ class Memory(Projection):
 
     id = models.BigIntegerField(primary_key=True)
     owner = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    # The character in the owner's role when this was written: a different character taking
+    # the guest role later does not inherit these memories.
+    character_id = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TURN)
     text = models.TextField()
     speaker = models.CharField(max_length=8, blank=True)

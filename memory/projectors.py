@@ -6,6 +6,7 @@ from typing import Any
 
 from eventstore.records import EventRecord
 from memory.models import Memory, memory_id
+from worlds.models import EntityState
 from worlds.roles import BOTS
 
 PIN_SOFT_CAP = 8
@@ -19,10 +20,12 @@ def _mask(witnesses: dict[str, Any]) -> dict[str, bool]:
 def write_memory(
     store, event: EventRecord, n: int, *, owner: str, text: str, witnesses: dict, **fields: Any
 ) -> Memory:
+    entity = store.get(EntityState, chat_id=event.chat_id, role=owner)
     mem = Memory(
         id=memory_id(event.id, n),
         chat_id=event.chat_id,
         owner=owner,
+        character_id=entity.character_id if entity else None,
         text=text,
         source_event=event.id,
         **_mask(witnesses),
@@ -39,7 +42,7 @@ def pin(store, mem: Memory, *, kind: str, at: int) -> None:
         return
     mem.pinned, mem.pin_kind, mem.pinned_at = True, kind, at
     store.save(mem)
-    _evict_auto_pins(store, mem.chat_id, mem.owner)
+    _evict_auto_pins(store, mem)
 
 
 def unpin(store, mem: Memory) -> None:
@@ -47,9 +50,11 @@ def unpin(store, mem: Memory) -> None:
     store.save(mem)
 
 
-def _evict_auto_pins(store, chat_id: int, owner: str) -> None:
+def _evict_auto_pins(store, mem: Memory) -> None:
     """Soft cap per bot: auto pins beyond it go, oldest first; manual pins never do."""
-    pinned = store.filter(Memory, chat_id=chat_id, owner=owner, pinned=True)
+    pinned = store.filter(
+        Memory, chat_id=mem.chat_id, owner=mem.owner, pinned=True, character_id=mem.character_id
+    )
     excess = len(pinned) - PIN_SOFT_CAP
     if excess <= 0:
         return
@@ -167,6 +172,7 @@ def on_manual_edit(store, event: EventRecord) -> None:
 HANDLERS = {
     "user_turn": on_turn,
     "assistant_turn": on_turn,
+    "narration": on_turn,
     "memory_written": on_memory_written,
     "scene_closed": on_scene_closed,
     "memory_significance_set": on_significance_set,

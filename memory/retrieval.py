@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from memory.models import Memory
-from memory.selectors import visible_to
+from memory.selectors import speaker_character, visible_to
 
 RECENCY_WEIGHT = 0.5
 SIGNIFICANCE_WEIGHT = 0.25
@@ -120,18 +120,24 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{w}"' for w in unique)
 
 
-def lexical_candidates(chat_id: int, speaker: str, query: str, limit: int = CANDIDATES):
+def lexical_candidates(
+    chat_id: int, speaker: str, query: str, limit: int = CANDIDATES, *, facing_you: bool = False
+):
     """(memory id, relevance 0..1) pairs, best first, witness-filtered inside the query."""
     match = fts_query(query)
     if not match:
         return []
+    # Facing you, dialogue you did not witness reaches a prompt only through its digest.
+    unwitnessed = "AND NOT (m.kind = 'turn' AND m.w_you = 0) " if facing_you else ""
     sql = (
-        "SELECT m.id, bm25(memory_fts) FROM memory_fts JOIN memory_memory m ON m.id = memory_fts.rowid "
+        "SELECT m.id, bm25(memory_fts) FROM memory_fts "
+        "JOIN memory_memory m ON m.id = memory_fts.rowid "
         f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
+        f"AND m.character_id IS %s {unwitnessed}"
         "ORDER BY bm25(memory_fts) LIMIT %s"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [match, chat_id, speaker, limit])
+        cur.execute(sql, [match, chat_id, speaker, speaker_character(chat_id, speaker), limit])
         rows = cur.fetchall()
     if not rows:
         return []
@@ -147,10 +153,11 @@ def retrieve(
     k: int,
     exclude_turns: set[int] = frozenset(),
     exclude_ids: set[int] = frozenset(),
+    facing_you: bool = False,
 ) -> list[Retrieved]:
     if speaker not in ("host", "guest"):
         raise ValueError("only bots retrieve memories")
-    ranked = lexical_candidates(chat_id, speaker, query)
+    ranked = lexical_candidates(chat_id, speaker, query, facing_you=facing_you)
     if not ranked:
         return []
     ids = [i for i, _ in ranked]

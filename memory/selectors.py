@@ -5,13 +5,28 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from memory.models import Memory
+from worlds.models import EntityState
+
+
+def speaker_character(chat_id: int, speaker: str) -> int | None:
+    return (
+        EntityState.objects.filter(chat_id=chat_id, role=speaker)
+        .values_list("character_id", flat=True)
+        .first()
+    )
 
 
 def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:
-    """The one witness-filtered selector: the speaker's own store, bit set for the speaker."""
+    """The one witness-filtered selector: the speaker's own store (the character now in that
+    role), with the speaker's witness bit set."""
     if speaker not in ("host", "guest"):
         raise ValueError(f"only bots have memory stores, not {speaker!r}")
-    return Memory.objects.filter(chat_id=chat_id, owner=speaker, **{f"w_{speaker}": True})
+    return Memory.objects.filter(
+        chat_id=chat_id,
+        owner=speaker,
+        character_id=speaker_character(chat_id, speaker),
+        **{f"w_{speaker}": True},
+    )
 
 
 def pinned(chat_id: int, speaker: str) -> list[Memory]:
@@ -30,4 +45,25 @@ def why_visible(memory: Memory, speaker: str) -> str:
     return (
         f"owned by {memory.owner}; {speaker}'s witness bit is set "
         f"(present: {', '.join(present) or 'nobody'})"
+    )
+
+
+def meanwhile_digests(chat_id: int, speaker: str, current_scene: int) -> list[Memory]:
+    """The speaker's summaries of the meanwhile scenes just before the current one: what the
+    bots know that ``you`` did not see, surfaced to the bots only."""
+    from worlds.models import Scene
+
+    numbers = []
+    for scene in Scene.objects.filter(chat_id=chat_id, number__lt=current_scene).order_by(
+        "-number"
+    ):
+        if not scene.meanwhile:
+            break
+        numbers.append(scene.number)
+    if not numbers:
+        return []
+    return list(
+        visible_to(chat_id, speaker)
+        .filter(kind=Memory.Kind.SUMMARY, scene__in=numbers)
+        .order_by("id")
     )

@@ -40,6 +40,17 @@ class TurnIn(Schema):
     text: str
 
 
+class GuestIn(Schema):
+    character: int
+    met: str = ""  # how the two bots know each other, in prose (optional)
+
+
+class MeanwhileIn(Schema):
+    action: str  # start | continue | end
+    setting: str = ""
+    exchanges: int = 2
+
+
 def chat_out(chat: Chat) -> dict[str, Any]:
     from worlds.models import EntityState
 
@@ -79,6 +90,10 @@ def _chat_or_404(chat_id: int) -> Chat:
 
 
 def _failed(exc: Exception):
+    from play.services.cast import CastError
+
+    if isinstance(exc, CastError):
+        return HttpError(409, str(exc))
     if isinstance(exc, ChatBusy):
         return HttpError(409, str(exc))
     if isinstance(exc, TurnFailed):
@@ -320,3 +335,55 @@ def activate_branch(request, chat_id: int, branch_id: int):
     except Exception as exc:
         raise _failed(exc) from exc
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/guest")
+async def add_guest(request, chat_id: int, body: GuestIn):
+    from play.services.cast import guest_add
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+    return {**result, "chat": await sync_to_async(chat_out)(chat)}
+
+
+@router.delete("/chats/{chat_id}/guest")
+def remove_guest(request, chat_id: int):
+    from play.services.cast import guest_remove
+
+    _chat_or_404(chat_id)
+    try:
+        guest_remove(chat_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/meanwhile")
+async def meanwhile(request, chat_id: int, body: MeanwhileIn):
+    """Host and guest without you: start, continue (the bots talk), end (you return)."""
+    from play.services import cast
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        if body.action == "start":
+            await cast.meanwhile_start(chat_id, setting=body.setting)
+            ids: list[int] = []
+        elif body.action == "continue":
+            ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
+        elif body.action == "end":
+            await cast.meanwhile_end(chat_id)
+            ids = []
+        else:
+            raise ValueError("action is start, continue or end")
+    except Exception as exc:
+        raise _failed(exc) from exc
+
+    def rows():
+        branch = Chat.objects.get(pk=chat_id).active_branch_id
+        return [turn_out(t, branch) for t in Turn.objects.filter(pk__in=ids).order_by("id")]
+
+    return {"turns": await sync_to_async(rows)()}

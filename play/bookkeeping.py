@@ -34,6 +34,64 @@ def _names(chat_id: int) -> dict[str, str]:
     return dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
 
 
+def scene_context(chat_id: int) -> dict[str, Any]:
+    """The current scene, for closing it outside a turn (meanwhile start/end, skips)."""
+    world = WorldState.objects.get(chat_id=chat_id)
+    present = sorted(
+        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
+    )
+    return {
+        "scene": world.scene,
+        "present": present,
+        "story_time": world.story_time,
+        "location_key": world.location,
+    }
+
+
+async def close_scene(
+    chat: Chat,
+    *,
+    reason: str,
+    present_after: dict[str, bool] | None = None,
+    caused_by: int | None = None,
+) -> None:
+    """Per-POV summaries of the current scene, then close it (and change who is present
+    for the scene that opens next)."""
+    ctx = await sync_to_async(scene_context)(chat.pk)
+    summaries, group_summary, failures = await scene_summaries(chat, ctx, {})
+
+    def write():
+        with transaction.atomic():
+            for failure in failures:
+                append(
+                    chat=chat,
+                    kind="classifier_failed",
+                    caused_by=caused_by,
+                    payload={**failure, "turn_id": caused_by},
+                )
+            if present_after:
+                append(
+                    chat=chat,
+                    kind="presence_changed",
+                    caused_by=caused_by,
+                    payload={"present": present_after},
+                )
+            append(
+                chat=chat,
+                kind="scene_closed",
+                caused_by=caused_by,
+                payload={
+                    "scene": ctx["scene"],
+                    "reason": reason,
+                    "summaries": summaries,
+                    "group_summary": group_summary,
+                    "story_time": ctx["story_time"],
+                },
+            )
+
+    await sync_to_async(write)()
+
+
 def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
     turn = Turn.objects.get(pk=turn_id)
     entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
@@ -261,6 +319,14 @@ def apply_analysis(
                 kind="memory_significance_set",
                 caused_by=turn_id,
                 payload={"turn_id": tid, "significance": analysis.significance},
+            )
+        group = analysis.group
+        if group and {"you", "host", "guest"} <= present and (group.summary or group.dynamic):
+            append(
+                chat=chat,
+                kind="group_node_updated",
+                caused_by=turn_id,
+                payload=group.model_dump(exclude_none=True),
             )
         minutes = analysis.scene.minutes_passed
         if minutes:

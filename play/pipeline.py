@@ -283,6 +283,10 @@ async def pick_speaker(chat: Chat, text: str) -> str:
 async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[TurnOut]:
     """The whole turn. Raises ChatBusy, ValueError (bad input) or TurnFailed."""
     text = validate_text(text)
+    if YOU not in await sync_to_async(_present)(chat_id):
+        raise ValueError(
+            "you are not in this scene (meanwhile…): end the meanwhile scene to return"
+        )
     run = await gate.begin(chat_id, origin)
     try:
         chat = await sync_to_async(_chat)(chat_id)

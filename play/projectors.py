@@ -5,6 +5,8 @@ from __future__ import annotations
 from eventstore.records import EventRecord
 from play.models import ClassifierFailure, Turn
 
+_DEFAULT_SPEAKER = {"user_turn": "you", "assistant_turn": "host", "narration": "narrator"}
+
 
 def on_turn(store, event: EventRecord) -> None:
     p = event.payload
@@ -13,7 +15,7 @@ def on_turn(store, event: EventRecord) -> None:
             id=event.id,
             chat_id=event.chat_id,
             seq=event.seq,
-            speaker=p.get("speaker", "you" if event.kind == "user_turn" else "host"),
+            speaker=p.get("speaker", _DEFAULT_SPEAKER.get(event.kind, "host")),
             name=p.get("name", ""),
             text=p.get("text", ""),
             bot_text=p.get("bot_text", p.get("text", "")),
@@ -25,7 +27,7 @@ def on_turn(store, event: EventRecord) -> None:
             model=p.get("model", ""),
             witnesses=p.get("witnesses", {}),
             # A user turn and a greeting need no bookkeeping of their own.
-            bookkept=event.kind == "user_turn" or p.get("source") == "greeting",
+            bookkept=event.kind != "assistant_turn" or p.get("source") in ("greeting", "import"),
         )
     )
 
@@ -71,6 +73,7 @@ def on_classifier_failed(store, event: EventRecord) -> None:
 HANDLERS = {
     "user_turn": on_turn,
     "assistant_turn": on_turn,
+    "narration": on_turn,
     "turn_bookkept": on_turn_bookkept,
     "memory_significance_set": on_significance_set,
     "turn_hidden": on_turn_hidden,

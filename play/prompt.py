@@ -42,6 +42,7 @@ TRIM_ORDER = (
     "retrieved memories",
     "earlier scenes",
     "lore",
+    "while you were away",
     "earlier dialogue",
     "story events",
     "active threads",
@@ -135,15 +136,25 @@ def _activity_line(a: Activity, names: dict[str, str], containers: dict[str, Con
 
 
 def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[Turn]:
-    """The speaker's raw window: recent turns of the current scene it witnessed."""
-    turns = Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("-id")
+    """The speaker's raw window: recent turns of the current scene that the speaker's own
+    memory holds (through the witness-filtered selector, so a bit unset in the drawer hides
+    the turn here too)."""
     picked: list[Turn] = []
-    for turn in turns.iterator(chunk_size=64):
-        if turn.witnesses and not turn.witnesses.get(speaker):
-            continue
-        picked.append(turn)
-        if len(picked) >= size:
+    turns = Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("-id")
+    for chunk_start in range(0, 10_000, 64):
+        chunk = list(turns[chunk_start : chunk_start + 64])
+        if not chunk:
             break
+        seen = set(
+            memory_selectors.visible_to(chat_id, speaker)
+            .filter(turn_id__in=[t.id for t in chunk])
+            .values_list("turn_id", flat=True)
+        )
+        for turn in chunk:
+            if turn.id in seen:
+                picked.append(turn)
+                if len(picked) >= size:
+                    return list(reversed(picked))
     return list(reversed(picked))
 
 
@@ -315,7 +326,29 @@ def build_prompt(chat: Chat, speaker: str, *, query: str = "", extra_note: str =
             }
             for m in pins
         ]
-    summaries = memory_selectors.recent_scene_summaries(chat_id, speaker)
+    digests = []
+    if YOU in present:
+        digests = memory_selectors.meanwhile_digests(chat_id, speaker, world.scene)
+        if digests:
+            sections.append(
+                Section("while you were away", "should", "\n".join(f"- {m.text}" for m in digests))
+            )
+            memories_meta += [
+                {
+                    "id": m.id,
+                    "text": m.text,
+                    "section": "while you were away",
+                    "why": memory_selectors.why_visible(m, speaker)
+                    + "; digest of a meanwhile scene",
+                }
+                for m in digests
+            ]
+    digest_ids = {m.id for m in digests}
+    summaries = [
+        m
+        for m in memory_selectors.recent_scene_summaries(chat_id, speaker)
+        if m.id not in digest_ids
+    ]
     if summaries:
         sections.append(
             Section(
@@ -340,7 +373,8 @@ def build_prompt(chat: Chat, speaker: str, *, query: str = "", extra_note: str =
         query_text,
         k=int(play["retrieval_k"]),
         exclude_turns=window_ids,
-        exclude_ids={m.id for m in pins + summaries},
+        exclude_ids={m.id for m in pins + summaries} | digest_ids,
+        facing_you=YOU in present,
     )
     if found:
         sections.append(

@@ -91,6 +91,11 @@ class SceneChange(_Lenient):
     minutes_passed: int = Field(0, ge=0, le=60 * 24 * 30)
 
 
+class GroupChange(_Lenient):
+    summary: str | None = Field(None, max_length=600)
+    dynamic: str | None = Field(None, max_length=300)
+
+
 class TurnAnalysis(_Lenient):
     """Everything bookkeeping needs from one exchange, in one call."""
 
@@ -99,6 +104,7 @@ class TurnAnalysis(_Lenient):
     entities: list[EntityChange] = Field(default_factory=list, max_length=3)
     activities: list[ActivityChange] = Field(default_factory=list, max_length=3)
     scene: SceneChange = Field(default_factory=SceneChange)
+    group: GroupChange | None = Field(None, description="only when all three are present")
 
 
 class SceneSummary(_Lenient):
@@ -113,3 +119,19 @@ class AddresseeDecision(_Lenient):
 class InterjectionDecision(_Lenient):
     interject: bool = False
     reason: str = Field("", max_length=300)
+
+
+class EdgeSeed(_Lenient):
+    affinity: int = Field(0, ge=-100, le=100)
+    trust: int = Field(0, ge=-100, le=100)
+    summary: str = Field("", max_length=500)
+    knowledge: list[str] = Field(default_factory=list, max_length=8)
+
+
+class MeetingParse(_Lenient):
+    """How two bots stand with each other, read from the user's "have they met?" prose.
+    The two directions are separate: one may adore the other, who barely remembers them."""
+
+    met: bool = False
+    host_to_guest: EdgeSeed = Field(default_factory=EdgeSeed)
+    guest_to_host: EdgeSeed = Field(default_factory=EdgeSeed)

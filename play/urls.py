@@ -13,6 +13,9 @@ urlpatterns = [
     path("chats/<int:chat_id>/", views.chat_play, name="chat"),
     path("chats/<int:chat_id>/remove/", views.chat_remove, name="chat_remove"),
     path("chats/<int:chat_id>/drawer/", views.chat_drawer, name="drawer"),
+    path("chats/<int:chat_id>/guest/", views.guest_add_view, name="guest_add"),
+    path("chats/<int:chat_id>/guest/remove/", views.guest_remove_view, name="guest_remove"),
+    path("chats/<int:chat_id>/meanwhile/", views.meanwhile_view, name="meanwhile"),
     path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
     path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),
     path(

@@ -20,7 +20,7 @@ from play.rendering import render_text
 from play.services import branches as branch_services
 from play.services.chats import chat_archive, chat_delete, chat_start
 from play.text import expand_macros
-from worlds.models import Character, Persona, Scenario
+from worlds.models import Character, EntityState, Persona, Scenario
 from worlds.roles import PAIRS
 
 # -- page contexts (also rendered by the websocket consumer) ----------------------------------
@@ -64,6 +64,12 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
                     "present": a in present and b in present,
                 }
             )
+    guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
+    host_id = (
+        EntityState.objects.filter(chat_id=chat_id, role="host")
+        .values_list("character_id", flat=True)
+        .first()
+    )
     return {
         "chat": chat,
         "state": state,
@@ -71,6 +77,9 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
         "pairs": pairs,
         "branches": selectors.branches(chat),
         "busy": gate.is_busy(chat_id),
+        "guest": guest if guest and guest["present"] else None,
+        "meanwhile": "you" not in present,
+        "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
     }
 
 
@@ -350,3 +359,52 @@ def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
     else:
         messages.error(request, "Type the chat's title to confirm deleting it.")
     return redirect("play:home")
+
+
+@require_POST
+async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.consumers import spawn
+    from play.services.cast import guest_add
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    try:
+        character_id = int(request.POST.get("character") or 0)
+    except ValueError:
+        return _error("choose a character")
+    spawn(
+        chat_id, guest_add(chat_id, character_id=character_id, met_text=request.POST.get("met", ""))
+    )
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.services.cast import CastError, guest_remove
+
+    get_object_or_404(Chat, pk=chat_id)
+    try:
+        guest_remove(chat_id)
+    except (CastError, gate.ChatBusy) as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.consumers import spawn
+    from play.services import cast
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    action = request.POST.get("action")
+    if action == "start":
+        work = cast.meanwhile_start(chat_id, setting=request.POST.get("setting", ""))
+    elif action == "continue":
+        work = cast.meanwhile_continue(chat_id, exchanges=int(request.POST.get("exchanges") or 1))
+    elif action == "end":
+        work = cast.meanwhile_end(chat_id)
+    else:
+        return _error("unknown meanwhile action")
+    spawn(chat_id, work)
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)

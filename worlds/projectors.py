@@ -253,6 +253,12 @@ def on_group_node_updated(store, event: EventRecord) -> None:
 def on_guest_added(store, event: EventRecord) -> None:
     p = event.payload
     chat_id = event.chat_id
+    previous = store.get(EntityState, chat_id=chat_id, role="guest")
+    if previous is not None and previous.character_id != p.get("character_id"):
+        # Another character takes the guest role: they inherit nobody's feelings.
+        for edge in store.filter(Edge, chat_id=chat_id):
+            if "guest" in (edge.source, edge.target):
+                store.delete(edge)
     entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": "guest"}, p, ENTITY_FIELDS)
     entity.present = True
     store.save(entity)
@@ -262,6 +268,9 @@ def on_guest_added(store, event: EventRecord) -> None:
         )
     for edge in p.get("edges", []):
         key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
+        old = store.get(Edge, **key)
+        if old is not None:
+            store.delete(old)  # a fresh meeting: the seed replaces whatever was there
         _upsert(store, Edge, key, edge, EDGE_FIELDS)
     group = _group(store, event)
     group.members = sorted(_present(store, chat_id))

@@ -119,3 +119,109 @@ def test_two_tabs_mirror_a_stream_stop_keeps_a_truncated_turn_and_swipes_restore
             ".textContent.trim() === '♥ 5'"
         )
     assert "A different answer entirely." not in a.inner_text("#transcript")
+
+
+def test_a_guest_joins_both_bots_edges_move_and_a_meanwhile_scene_stays_a_digest(
+    app,
+    browser,  # noqa: F811
+):
+    url, fake = app
+    characters = {c["name"]: c["id"] for c in api(url, "/api/characters")["characters"]}
+    chat = api(
+        url,
+        "/api/chats",
+        {"character": characters["Mara Quill"], "parse_kickoff": False, "title": "Three of us"},
+    )
+    page = browser.new_page()
+    page.goto(f"{url}/chats/{chat['id']}/")
+    page.wait_for_selector("#send-btn:not([disabled])")
+
+    # add the guest from the drawer, with how they met
+    fake.push(
+        (
+            "json",
+            {
+                "met": True,
+                "host_to_guest": {"affinity": 50, "summary": "Mara adores Theo"},
+                "guest_to_host": {"affinity": 10, "summary": "Theo frets over Mara"},
+            },
+        )
+    )
+    page.select_option(".guest-add select[name=character]", str(characters["Theo Vance"]))
+    page.fill(".guest-add textarea[name=met]", "Theo taught Mara card tricks as a child.")
+    page.click(".guest-add button")
+    page.wait_for_selector("text=Guest: Theo Vance")
+    page.wait_for_selector('#drawer .edge[data-edge="host-guest"]')
+    assert "50" in affinity(page, "host", "guest") and "10" in affinity(page, "guest", "host")
+
+    # talk to both: the addressee answers; both bots' edges toward you change
+    fake.push(
+        ("text", "Welcome, both of you, to the Lantern."),
+        (
+            "json",
+            {
+                "edges": [
+                    {"source": "host", "target": "you", "affinity_delta": 4},
+                    {"source": "guest", "target": "you", "affinity_delta": 6},
+                ]
+            },
+        ),
+        ("json", {"interject": False}),
+    )
+    page.fill("#composer-text", "Mara and Theo, hello there!")
+    page.click("#send-btn")
+    page.wait_for_selector("text=Welcome, both of you, to the Lantern.")
+    page.wait_for_function(
+        "document.querySelector('#drawer .edge[data-edge=\"guest-you\"] .affinity')"
+        ".textContent.includes('6')"
+    )
+    assert "4" in affinity(page, "host", "you")
+    fake.push(
+        ("text", "Theo bows with a flourish."),
+        ("json", {"edges": [{"source": "guest", "target": "you", "affinity_delta": 2}]}),
+        ("json", {}),
+    )
+    page.wait_for_selector("#send-btn:not([disabled])")
+    page.fill("#composer-text", "Theo, show me a trick.")
+    page.click("#send-btn")
+    page.wait_for_selector(".turn-guest >> text=Theo bows with a flourish.")
+    page.wait_for_function(
+        "document.querySelector('#drawer .edge[data-edge=\"guest-you\"] .affinity')"
+        ".textContent.includes('8')"
+    )
+
+    # a meanwhile scene: the bots talk without you
+    fake.push(("text", "Theo remembers the welcome."), ("text", "Mara remembers the welcome."))
+    page.wait_for_selector("#send-btn:not([disabled])")
+    page.fill(".meanwhile-start input[name=setting]", "Later, in the diner kitchen.")
+    page.click(".meanwhile-start button")
+    page.wait_for_selector(".meanwhile-continue")
+    fake.push(
+        ("text", "The brass key is hidden in the lamp."),
+        ("json", {}),
+        ("text", "Sam must never know about the lamp."),
+        ("json", {}),
+    )
+    page.click(".meanwhile-continue button")
+    page.wait_for_selector("text=Sam must never know about the lamp.")
+    fake.push(
+        ("text", "Theo's memory: we agreed to keep the key secret."),
+        ("text", "Mara's memory: Theo made me promise to hide the key."),
+    )
+    page.wait_for_selector(".meanwhile-end button")
+    page.click(".meanwhile-end button")
+    page.wait_for_selector(".meanwhile-start")
+
+    # back with you: the raw meanwhile dialogue never reaches the bot, only its digest
+    fake.push(("text", "Morning! Coffee?"), ("json", {}), ("json", {}))
+    page.wait_for_selector("#send-btn:not([disabled])")
+    page.fill("#composer-text", "Good morning, Mara.")
+    page.click("#send-btn")
+    page.wait_for_selector("text=Morning! Coffee?")
+    turns = api(url, f"/api/chats/{chat['id']}/transcript")["turns"]
+    reply = next(t for t in reversed(turns) if t["text"] == "Morning! Coffee?")
+    prompt = api(url, f"/api/chats/{chat['id']}/turns/{reply['id']}/prompt")
+    sent = json.dumps(prompt["messages"])
+    assert "hidden in the lamp" not in sent and "never know about the lamp" not in sent
+    assert "Theo made me promise to hide the key." in sent
+    assert "Sam must never know about the lamp." in page.inner_text("#transcript")

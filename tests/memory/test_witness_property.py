@@ -1,0 +1,162 @@
+"""Witness filtering as a property: over random scene configurations, turns, guest arrivals and
+departures and witness edits, no bot's prompt ever holds what that bot did not witness, and an
+absent bot never gains a memory of what happened without it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventstore.services import append
+from memory.models import Memory
+from memory.selectors import visible_to
+from play.prompt import build_prompt
+from tests.factories import make_character, make_chat
+from worlds.models import EntityState, WorldState
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("you", "host", "guest")
+
+
+class Story:
+    def __init__(self):
+        self.chat = make_chat()
+        self.guest = make_character("Theo")
+        self.n = 0
+        self.markers: dict[str, int] = {}  # unique marker -> turn id
+        # the oracle, kept by the test itself: which markers each bot witnessed
+        self.seen: dict[str, set[str]] = {"host": set(), "guest": set()}
+
+    def present(self) -> set[str]:
+        return set(
+            EntityState.objects.filter(chat=self.chat, present=True).values_list("role", flat=True)
+        )
+
+    def say(self, speaker: str) -> None:
+        present = self.present()
+        if speaker not in present:
+            return
+        self.n += 1
+        marker = f"mk{self.n}q"
+        world = WorldState.objects.get(chat=self.chat)
+        kind = "user_turn" if speaker == "you" else "assistant_turn"
+        event = append(
+            chat=self.chat,
+            kind=kind,
+            payload={
+                "speaker": speaker,
+                "name": speaker,
+                "text": f"about the lighthouse {marker}",
+                "witnesses": {r: r in present for r in ROLES},
+                "scene": world.scene,
+            },
+        )
+        self.markers[marker] = event.id
+        for bot in ("host", "guest"):
+            if bot in present:
+                self.seen[bot].add(marker)
+
+    def apply(self, op: tuple) -> None:
+        present = self.present()
+        kind = op[0]
+        if kind == "say":
+            self.say(op[1])
+        elif kind == "guest_in" and "guest" not in present:
+            append(
+                chat=self.chat,
+                kind="guest_added",
+                payload={"role": "guest", "name": "Theo", "character_id": self.guest.pk},
+            )
+        elif kind == "guest_out" and "guest" in present:
+            append(chat=self.chat, kind="guest_removed", payload={})
+        elif kind == "meanwhile" and {"host", "guest", "you"} <= present:
+            append(chat=self.chat, kind="presence_changed", payload={"present": {"you": False}})
+            append(chat=self.chat, kind="scene_closed", payload={"reason": "meanwhile"})
+        elif kind == "return" and "you" not in present:
+            append(chat=self.chat, kind="presence_changed", payload={"present": {"you": True}})
+            append(chat=self.chat, kind="scene_closed", payload={"reason": "back"})
+        elif kind == "close":
+            append(chat=self.chat, kind="scene_closed", payload={"reason": "time"})
+        elif kind == "unset_bit":
+            mems = list(Memory.objects.filter(chat=self.chat).values_list("id", "owner", "turn_id"))
+            if mems:
+                mem_id, owner, turn_id = mems[op[1] % len(mems)]
+                for marker, tid in self.markers.items():
+                    if tid == turn_id:
+                        self.seen[owner].discard(marker)
+                append(
+                    chat=self.chat,
+                    kind="manual_edit",
+                    payload={
+                        "target": "memory",
+                        "key": {"id": mem_id},
+                        "changes": {f"w_{owner}": False},
+                    },
+                )
+
+    def check(self) -> None:
+        present = self.present()
+        for bot in ("host", "guest"):
+            if bot not in present:
+                continue
+            prompt = build_prompt(self.chat, bot, query="the lighthouse")
+            text = json.dumps(prompt.messages)
+            for marker in self.markers:
+                if marker not in self.seen[bot]:
+                    assert marker not in text, f"{bot} saw {marker} without witnessing it"
+            for mem in prompt.memories:
+                row = Memory.objects.get(pk=mem["id"])
+                assert row.owner == bot and row.witnessed_by(bot)
+
+
+ops = st.one_of(
+    st.tuples(st.just("say"), st.sampled_from(ROLES)),
+    st.tuples(st.just("say"), st.sampled_from(ROLES)),
+    st.tuples(st.just("guest_in")),
+    st.tuples(st.just("guest_out")),
+    st.tuples(st.just("meanwhile")),
+    st.tuples(st.just("return")),
+    st.tuples(st.just("close")),
+    st.tuples(st.just("unset_bit"), st.integers(0, 1000)),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(ops, min_size=1, max_size=30))
+def test_no_prompt_ever_holds_what_its_speaker_did_not_witness(sequence):
+    story = Story()
+    for op in sequence:
+        story.apply(op)
+        story.check()
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(ops, min_size=1, max_size=30))
+def test_an_absent_bot_never_gains_a_memory_of_what_it_missed(sequence):
+    story = Story()
+    for op in sequence:
+        before = story.present()
+        count = len(story.markers)
+        story.apply(op)
+        if len(story.markers) > count:  # a turn was spoken
+            turn_id = story.markers[f"mk{story.n}q"]
+            for bot in ("host", "guest"):
+                if bot not in before:
+                    assert not Memory.objects.filter(turn_id=turn_id, owner=bot).exists()
+                    assert not visible_to(story.chat.pk, bot).filter(turn_id=turn_id).exists()
+                    if bot in story.present():
+                        assert f"mk{story.n}q" not in json.dumps(
+                            build_prompt(story.chat, bot, query="lighthouse").messages
+                        )
