@@ -72,6 +72,14 @@ class DBStore:
     def delete(self, obj: Projection) -> None:
         type(obj).objects.using(self.using).filter(pk=obj.pk).delete()
 
+    def filter_id_range(
+        self, model: type[Projection], lo: int, hi: int, **eq: Any
+    ) -> list[Projection]:
+        """Rows with lo <= pk < hi (stable-pk tables: ids follow the log)."""
+        return list(
+            model.objects.using(self.using).filter(**eq, pk__gte=lo, pk__lt=hi).order_by("pk")
+        )
+
 
 class MemoryStore:
     def __init__(self) -> None:
@@ -105,6 +113,19 @@ class MemoryStore:
         else:
             items.sort(key=lambda o: o._memory_order)
         return items
+
+    def filter_id_range(
+        self, model: type[Projection], lo: int, hi: int, **eq: Any
+    ) -> list[Projection]:
+        """Rows with lo <= pk < hi, walking back from the newest (ids follow the log, so
+        the cost is the span, not the table)."""
+        found = []
+        for obj in reversed(self._table(model).values()):
+            if obj.pk < lo:
+                break
+            if obj.pk < hi and all(getattr(obj, k) == v for k, v in eq.items()):
+                found.append(obj)
+        return found[::-1]
 
     def add(self, obj: Projection) -> None:
         model = type(obj)

@@ -70,7 +70,9 @@ def replay(
     progress: Callable[[int], None] | None = None,
 ) -> BuiltState:
     """Wipe ``chat``'s projections in ``using`` and rebuild them from its active branch."""
-    branch = branch or Branch.objects.get(pk=chat.active_branch_id)
+    if branch is None:  # read it fresh: the caller's chat object may predate a branch switch
+        active = type(chat).objects.values_list("active_branch_id", flat=True).get(pk=chat.pk)
+        branch = Branch.objects.get(pk=active)
     built = build_state(branch, use_snapshot=use_snapshot, progress=progress)
     if using != "default":
         ensure_scratch_schema(using)

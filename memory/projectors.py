@@ -6,7 +6,7 @@ from typing import Any
 
 from eventstore.records import EventRecord
 from memory.models import Memory, memory_id
-from worlds.models import EntityState
+from worlds.models import EntityState, StoryEvent
 from worlds.roles import BOTS
 
 PIN_SOFT_CAP = 8
@@ -169,6 +169,42 @@ def on_manual_edit(store, event: EventRecord) -> None:
             unpin(store, mem)
 
 
+def mentions_prop(text: str, props: list[str]) -> bool:
+    lowered = text.lower()
+    return any(prop.strip() and prop.strip().lower() in lowered for prop in props)
+
+
+def on_story_event_closed(store, event: EventRecord) -> None:
+    """Props live and die with the event: memories written in its lifetime (from planning to
+    closing) that mention a prop are sealed; the narrative gist becomes a memory for each
+    witness instead."""
+    p = event.payload
+    obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
+    if obj is None or obj.closed_event != event.id:
+        return  # not closed by this event (already closed, or unknown)
+    lo, hi = memory_id(obj.planned_event or 0, 0), memory_id(event.id, 0)
+    for mem in store.filter_id_range(Memory, lo, hi, chat_id=event.chat_id):
+        if not mem.sealed and mentions_prop(mem.text, obj.props):
+            mem.sealed = True
+            store.save(mem)
+    gist = p.get("gist", "").strip()
+    if gist:
+        witnesses = p.get("witnesses", {})
+        for n, owner in enumerate(BOTS):
+            if witnesses.get(owner):
+                write_memory(
+                    store,
+                    event,
+                    n,
+                    owner=owner,
+                    text=gist,
+                    witnesses=witnesses,
+                    kind=Memory.Kind.GIST,
+                    significance=obj.significance,
+                    story_time=obj.closed_time,
+                )
+
+
 HANDLERS = {
     "user_turn": on_turn,
     "assistant_turn": on_turn,
@@ -178,4 +214,7 @@ HANDLERS = {
     "memory_significance_set": on_significance_set,
     "memory_pinned": on_memory_pinned,
     "manual_edit": on_manual_edit,
+    "story_event_completed": on_story_event_closed,
+    "story_event_cancelled": on_story_event_closed,
+    "story_event_expired": on_story_event_closed,
 }

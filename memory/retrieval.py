@@ -133,7 +133,7 @@ def lexical_candidates(
         "SELECT m.id, bm25(memory_fts) FROM memory_fts "
         "JOIN memory_memory m ON m.id = memory_fts.rowid "
         f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
-        f"AND m.character_id IS %s {unwitnessed}"
+        f"AND m.character_id IS %s AND m.sealed = 0 {unwitnessed}"
         "ORDER BY bm25(memory_fts) LIMIT %s"
     )
     with connection.cursor() as cur:

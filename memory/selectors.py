@@ -18,13 +18,14 @@ def speaker_character(chat_id: int, speaker: str) -> int | None:
 
 def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:
     """The one witness-filtered selector: the speaker's own store (the character now in that
-    role), with the speaker's witness bit set."""
+    role), with the speaker's witness bit set, minus what closed story events sealed."""
     if speaker not in ("host", "guest"):
         raise ValueError(f"only bots have memory stores, not {speaker!r}")
     return Memory.objects.filter(
         chat_id=chat_id,
         owner=speaker,
         character_id=speaker_character(chat_id, speaker),
+        sealed=False,  # a closed story event took these with it (its props live and die there)
         **{f"w_{speaker}": True},
     )
 

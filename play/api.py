@@ -45,6 +45,35 @@ class GuestIn(Schema):
     met: str = ""  # how the two bots know each other, in prose (optional)
 
 
+class SkipIn(Schema):
+    mode: str = "jump"  # elision | jump
+    to: str = ""  # for a jump, in words: "the next morning", "a week later"
+    minutes: int | None = None
+    then_meanwhile: bool = False
+
+
+class StoryEventIn(Schema):
+    action: str  # plan | start | complete | cancel
+    key: str = ""
+    title: str = ""
+    description: str = ""
+    props: list[str] = []
+    planned_for: str = ""
+    significance: int = 1
+    gist: str = ""
+
+
+class ThreadIn(Schema):
+    action: str  # open | update | resolve | drop
+    key: str = ""
+    title: str = ""
+    notes: str = ""
+
+
+class SignificanceIn(Schema):
+    significance: int
+
+
 class MeanwhileIn(Schema):
     action: str  # start | continue | end
     setting: str = ""
@@ -91,9 +120,12 @@ def _chat_or_404(chat_id: int) -> Chat:
 
 def _failed(exc: Exception):
     from play.services.cast import CastError
+    from play.services.skip import SkipError
 
     if isinstance(exc, CastError):
         return HttpError(409, str(exc))
+    if isinstance(exc, SkipError):
+        return HttpError(400, str(exc))
     if isinstance(exc, ChatBusy):
         return HttpError(409, str(exc))
     if isinstance(exc, TurnFailed):
@@ -387,3 +419,80 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
         return [turn_out(t, branch) for t in Turn.objects.filter(pk__in=ids).order_by("id")]
 
     return {"turns": await sync_to_async(rows)()}
+
+
+@router.post("/chats/{chat_id}/skip")
+async def time_skip(request, chat_id: int, body: SkipIn):
+    """Skip time: ``elision`` (the rest of what is going on) or ``jump`` (to a later time)."""
+    from play.services.skip import skip
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        return await asyncio.shield(
+            skip(
+                chat_id,
+                mode=body.mode,
+                to=body.to,
+                minutes=body.minutes,
+                then_meanwhile=body.then_meanwhile,
+            )
+        )
+    except Exception as exc:
+        raise _failed(exc) from exc
+
+
+def _story_change(chat_id: int, apply, change):
+    chat = _chat_or_404(chat_id)
+    if gate.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy")
+    record = apply(chat, change)
+    if record is None:
+        raise HttpError(
+            400, "that change does not apply (unknown key, or not in a state that allows it)"
+        )
+    return {"event": record.id, "kind": record.kind, "state": selectors.chat_state(chat)}
+
+
+@router.post("/chats/{chat_id}/story_events")
+def story_event(request, chat_id: int, body: StoryEventIn):
+    from pydantic import ValidationError
+
+    from play.schemas import StoryEventChange
+    from play.services.story import story_event_apply
+
+    try:
+        change = StoryEventChange.model_validate(body.dict())
+    except ValidationError as exc:
+        raise HttpError(400, f"invalid story event change: {exc.errors()[0]['msg']}") from exc
+    return _story_change(chat_id, story_event_apply, change)
+
+
+@router.post("/chats/{chat_id}/threads")
+def thread(request, chat_id: int, body: ThreadIn):
+    from pydantic import ValidationError
+
+    from play.schemas import ThreadChange
+    from play.services.story import thread_apply
+
+    try:
+        change = ThreadChange.model_validate(body.dict())
+    except ValidationError as exc:
+        raise HttpError(400, f"invalid thread change: {exc.errors()[0]['msg']}") from exc
+    return _story_change(chat_id, thread_apply, change)
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/significance")
+def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
+    from eventstore.services import append
+
+    chat = _chat_or_404(chat_id)
+    if not 0 <= body.significance <= 3:
+        raise HttpError(400, "significance is 0 (routine) to 3 (pivotal)")
+    if not Turn.objects.filter(chat=chat, pk=turn_id).exists():
+        raise HttpError(404, f"no turn {turn_id} in chat {chat_id}")
+    append(
+        chat=chat,
+        kind="memory_significance_set",
+        payload={"turn_id": turn_id, "significance": body.significance, "by": "user"},
+    )
+    return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}

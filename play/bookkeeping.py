@@ -20,7 +20,15 @@ from play.models import Chat, Turn
 from play.schemas import TurnAnalysis
 from play.text import expand_macros
 from worlds import clock
-from worlds.models import Activity, Container, Edge, EntityState, WorldState
+from worlds.models import (
+    Activity,
+    Container,
+    Edge,
+    EntityState,
+    StoryEvent,
+    Thread,
+    WorldState,
+)
 from worlds.prompts import current as current_template
 from worlds.roles import BOTS, YOU
 
@@ -92,6 +100,23 @@ async def close_scene(
     await sync_to_async(write)()
 
 
+def story_lines(chat_id: int) -> str:
+    events = StoryEvent.objects.filter(chat_id=chat_id, status__in=["planned", "active"])
+    return (
+        "; ".join(
+            f"{e.key}: {e.title} [{e.status}]"
+            + (f", props {', '.join(e.props)}" if e.props else "")
+            for e in events
+        )
+        or "none"
+    )
+
+
+def thread_lines(chat_id: int) -> str:
+    threads = Thread.objects.filter(chat_id=chat_id, status="open")
+    return "; ".join(f"{t.key}: {t.title}" for t in threads) or "none"
+
+
 def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
     turn = Turn.objects.get(pk=turn_id)
     entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
@@ -114,6 +139,8 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         + "; ".join(f"{a.role}: {a.posture} {a.verb} at {a.slot}".strip() for a in acts),
         "Relationships now: "
         + "; ".join(f"{e.source}->{e.target} affinity {e.affinity} trust {e.trust}" for e in edges),
+        "Story events (key: title [status], props): " + story_lines(chat_id),
+        "Open threads (key: title): " + thread_lines(chat_id),
         "",
         "Recent exchange:",
         *[f"{t.name or t.speaker}: {t.bot_text}" for t in recent],
@@ -197,10 +224,12 @@ def summary_inputs(
     entity = EntityState.objects.get(chat_id=chat_id, role=owner)
     character = Character.objects.filter(pk=entity.character_id).first()
     edge = Edge.objects.filter(chat_id=chat_id, source=owner, target=YOU).first()
+    from memory.selectors import visible_to
+
+    # only what this bot witnessed and still holds (sealed event talk stays out)
+    held = set(visible_to(chat_id, owner).filter(scene=scene).values_list("turn_id", flat=True))
     turns = [
-        t
-        for t in Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("id")
-        if not t.witnesses or t.witnesses.get(owner)
+        t for t in Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("id") if t.id in held
     ]
     return {
         "name": entity.name,
@@ -320,6 +349,12 @@ def apply_analysis(
                 caused_by=turn_id,
                 payload={"turn_id": tid, "significance": analysis.significance},
             )
+        from play.services.story import story_event_apply, thread_apply
+
+        for change in analysis.story_events:
+            story_event_apply(chat, change, caused_by=turn_id)
+        for thread in analysis.threads:
+            thread_apply(chat, thread, caused_by=turn_id)
         group = analysis.group
         if group and {"you", "host", "guest"} <= present and (group.summary or group.dynamic):
             append(

@@ -31,7 +31,7 @@ def spawn(chat_id: int, coro) -> asyncio.Task:
             await broadcast.send(chat_id, "chat.notice", message=str(exc))
         except pipeline.TurnFailed as exc:
             await broadcast.send(chat_id, "chat.notice", message=f"The model failed: {exc.message}")
-        except (ValueError, LookupError) as exc:
+        except (ValueError, LookupError) as exc:  # SkipError and CastError are ValueErrors
             await broadcast.send(chat_id, "chat.notice", message=str(exc))
         except Exception:
             log.exception("turn failed")
@@ -76,7 +76,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         action = content.get("action")
-        if action == "send":
+        if action in ("send", "send_literal"):
             text = content.get("text", "")
             try:
                 pipeline.validate_text(text)
@@ -86,7 +86,27 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if gate.is_busy(self.chat_id):
                 await self.send_html(self.notice("A bot is still writing. Wait or press Stop."))
                 return
+            if action == "send":
+                from play.services.skip import detect
+
+                intent = detect(text)
+                if intent is not None:  # a skip in plain words: ask before doing it
+                    await self.send_html(
+                        render_to_string(
+                            "play/_skip_confirm.html", {"intent": intent, "text": text}
+                        )
+                    )
+                    return
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin="ws"))
+        elif action == "skip":
+            from play.services.skip import skip
+
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
+            spawn(
+                self.chat_id,
+                skip(self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")),
+            )
         elif action == "stop":
             gate.request_stop(self.chat_id)
         elif action == "regenerate":

@@ -91,6 +91,48 @@ class SceneChange(_Lenient):
     minutes_passed: int = Field(0, ge=0, le=60 * 24 * 30)
 
 
+class Acquired(_Lenient):
+    role: Role
+    item: str = Field(..., max_length=200)
+
+
+class Learned(_Lenient):
+    source: Role
+    target: Role
+    fact: str = Field(..., max_length=300)
+
+
+class RelationshipShift(_Lenient):
+    source: Role
+    target: Role
+    summary: str = Field(..., max_length=500)
+
+
+class StoryEventChange(_Lenient):
+    """A planned, started, completed or cancelled happening (a picnic, a dinner, a heist)."""
+
+    action: Literal["plan", "start", "complete", "cancel"]
+    key: str = Field("", max_length=64, description="id of an existing event, or new")
+    title: str = Field("", max_length=200)
+    description: str = Field("", max_length=500)
+    props: list[str] = Field(
+        default_factory=list, max_length=12, description="objects that belong to this event only"
+    )
+    planned_for: str = Field("", description="story time ISO YYYY-MM-DDTHH:MM, if known")
+    significance: int = Field(1, ge=0, le=3)
+    gist: str = Field("", max_length=600, description="on complete/cancel: what it amounted to")
+    acquired: list[Acquired] = Field(default_factory=list, max_length=6)
+    knowledge: list[Learned] = Field(default_factory=list, max_length=6)
+    relationship: list[RelationshipShift] = Field(default_factory=list, max_length=6)
+
+
+class ThreadChange(_Lenient):
+    action: Literal["open", "update", "resolve", "drop"]
+    key: str = Field("", max_length=64)
+    title: str = Field("", max_length=300)
+    notes: str = Field("", max_length=500)
+
+
 class GroupChange(_Lenient):
     summary: str | None = Field(None, max_length=600)
     dynamic: str | None = Field(None, max_length=300)
@@ -105,6 +147,8 @@ class TurnAnalysis(_Lenient):
     activities: list[ActivityChange] = Field(default_factory=list, max_length=3)
     scene: SceneChange = Field(default_factory=SceneChange)
     group: GroupChange | None = Field(None, description="only when all three are present")
+    story_events: list[StoryEventChange] = Field(default_factory=list, max_length=4)
+    threads: list[ThreadChange] = Field(default_factory=list, max_length=4)
 
 
 class SceneSummary(_Lenient):
@@ -135,3 +179,38 @@ class MeetingParse(_Lenient):
     met: bool = False
     host_to_guest: EdgeSeed = Field(default_factory=EdgeSeed)
     guest_to_host: EdgeSeed = Field(default_factory=EdgeSeed)
+
+
+class SkippedEvent(_Lenient):
+    key: str
+    outcome: Literal["completed", "expired", "cancelled", "still_planned", "still_active"] = (
+        "expired"
+    )
+    gist: str = Field("", max_length=500)
+
+
+class LandingActivity(_Lenient):
+    role: Role
+    posture: str = Field("", max_length=64)
+    verb: str = Field("", max_length=200)
+    holding: list[str] = Field(default_factory=list, max_length=6)
+    status: str = Field("", max_length=64)
+
+
+class SkippedMemory(_Lenient):
+    role: Role
+    text: str = Field(..., max_length=600)
+
+
+class SkipOutcome(_Lenient):
+    """What happened over skipped time: how pending events ended, where everyone lands."""
+
+    narration: str = Field("", max_length=1200)
+    events: list[SkippedEvent] = Field(default_factory=list, max_length=8)
+    activities: list[LandingActivity] = Field(default_factory=list, max_length=3)
+    memories: list[SkippedMemory] = Field(default_factory=list, max_length=6)
+    weather: str = Field("", max_length=200)
+
+
+class SkipTarget(_Lenient):
+    to_time: str = Field("", description="ISO YYYY-MM-DDTHH:MM")

@@ -16,6 +16,10 @@ urlpatterns = [
     path("chats/<int:chat_id>/guest/", views.guest_add_view, name="guest_add"),
     path("chats/<int:chat_id>/guest/remove/", views.guest_remove_view, name="guest_remove"),
     path("chats/<int:chat_id>/meanwhile/", views.meanwhile_view, name="meanwhile"),
+    path("chats/<int:chat_id>/skip/", views.skip_view, name="skip"),
+    path("chats/<int:chat_id>/story-events/", views.story_event_view, name="story_event"),
+    path("chats/<int:chat_id>/threads/", views.thread_view, name="thread"),
+    path("chats/<int:chat_id>/significance/", views.significance_page, name="significance"),
     path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
     path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),
     path(

@@ -408,3 +408,99 @@ async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     spawn(chat_id, work)
     await asyncio.sleep(0)
     return HttpResponse(status=202)
+
+
+@require_POST
+async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.consumers import spawn
+    from play.services.skip import skip
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if gate.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    spawn(
+        chat_id,
+        skip(
+            chat_id,
+            mode=request.POST.get("mode", "jump"),
+            to=request.POST.get("to", ""),
+            then_meanwhile=request.POST.get("then_meanwhile") == "on",
+        ),
+    )
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+def _story_form(post) -> dict[str, Any]:
+    data = {
+        k: post.get(k, "")
+        for k in ("action", "key", "title", "planned_for", "gist", "notes", "description")
+    }
+    data["props"] = [p.strip() for p in post.get("props", "").split(",") if p.strip()]
+    return data
+
+
+@require_POST
+def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from pydantic import ValidationError
+
+    from play.schemas import StoryEventChange
+    from play.services.story import story_event_apply
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        change = StoryEventChange.model_validate(_story_form(request.POST))
+    except ValidationError:
+        return _error("that story event change is not valid")
+    if story_event_apply(chat, change) is None:
+        return _error("that change does not apply now")
+    return _done(request)
+
+
+@require_POST
+def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from pydantic import ValidationError
+
+    from play.schemas import ThreadChange
+    from play.services.story import thread_apply
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        change = ThreadChange.model_validate(_story_form(request.POST))
+    except ValidationError:
+        return _error("that thread change is not valid")
+    if thread_apply(chat, change) is None:
+        return _error("that change does not apply now")
+    return _done(request)
+
+
+def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """Review panel: the distribution of significance in a chat, and re-rating (an event)."""
+    from eventstore.services import append
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if request.method == "POST":
+        turn = get_object_or_404(Turn, chat=chat, pk=request.POST.get("turn"))
+        value = int(request.POST.get("significance", -1))
+        if not 0 <= value <= 3:
+            return _error("significance is 0 to 3")
+        append(
+            chat=chat,
+            kind="memory_significance_set",
+            payload={"turn_id": turn.pk, "significance": value, "by": "user"},
+        )
+        if request.htmx:
+            return _done(request)
+        return redirect("play:significance", chat_id)
+    turns = list(Turn.objects.filter(chat=chat).exclude(speaker="narrator").order_by("id"))
+    counts = {level: 0 for level in range(4)}
+    for t in turns:
+        counts[t.significance] += 1
+    total = max(1, len(turns))
+    levels = [
+        {"level": lv, "label": label, "count": counts[lv], "pct": 100 * counts[lv] // total}
+        for lv, label in enumerate(("routine", "notable", "significant", "pivotal"))
+    ]
+    return render(
+        request, "play/significance.html", {"chat": chat, "turns": turns, "levels": levels}
+    )

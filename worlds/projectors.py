@@ -293,6 +293,116 @@ def on_presence_changed(store, event: EventRecord) -> None:
             store.save(entity)
 
 
+def on_story_event_planned(store, event: EventRecord) -> None:
+    p = event.payload
+    key = {"chat_id": event.chat_id, "key": p["key"]}
+    found = store.get(StoryEvent, **key)
+    if found is not None and found.status not in ("planned",):
+        return  # a key already used by a started or closed event is not re-planned
+    obj = _upsert(store, StoryEvent, key, p, STORY_EVENT_FIELDS)
+    obj.status = StoryEvent.Status.PLANNED
+    obj.planned_event = obj.planned_event or event.id
+    store.save(obj)
+
+
+def on_story_event_started(store, event: EventRecord) -> None:
+    p = event.payload
+    obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
+    if obj is None:
+        obj = StoryEvent(
+            chat_id=event.chat_id,
+            key=p["key"],
+            title=p.get("title", p["key"]),
+            planned_event=event.id,
+        )
+        _set(obj, p, STORY_EVENT_FIELDS)
+        store.add(obj)
+    if obj.status != StoryEvent.Status.PLANNED:
+        return
+    obj.status = StoryEvent.Status.ACTIVE
+    obj.started_event = event.id
+    obj.started_time = _world(store, event).story_time
+    store.save(obj)
+
+
+CLOSED = {
+    "story_event_completed": StoryEvent.Status.COMPLETED,
+    "story_event_cancelled": StoryEvent.Status.CANCELLED,
+    "story_event_expired": StoryEvent.Status.EXPIRED,
+}
+
+
+def on_story_event_closed(store, event: EventRecord) -> None:
+    """Close an event. Only the four promoted kinds leave it; its props stay in the record."""
+    p = event.payload
+    obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
+    if obj is None or obj.status in CLOSED.values():
+        return
+    obj.status = CLOSED[event.kind]
+    obj.closed_event = event.id
+    obj.closed_time = _world(store, event).story_time
+    obj.gist = p.get("gist", "")
+    store.save(obj)
+    promoted = p.get("promote", {})
+    for item in promoted.get("inventory", []):  # acquired objects → inventory
+        entity = store.get(EntityState, chat_id=event.chat_id, role=item["role"])
+        if entity is not None and item["item"] not in entity.inventory:
+            entity.inventory = [*entity.inventory, item["item"]]
+            store.save(entity)
+    for fact in promoted.get("knowledge", []):  # knowledge gained → edge knowledge
+        edge = store.get(Edge, chat_id=event.chat_id, source=fact["source"], target=fact["target"])
+        if edge is not None and fact["fact"] not in edge.knowledge:
+            edge.knowledge = [*edge.knowledge, fact["fact"]]
+            store.save(edge)
+    for change in promoted.get("relationship", []):  # relationship change → edge summary
+        edge = store.get(
+            Edge, chat_id=event.chat_id, source=change["source"], target=change["target"]
+        )
+        if edge is not None:
+            edge.summary = change["summary"]
+            store.save(edge)
+
+
+def on_thread_opened(store, event: EventRecord) -> None:
+    p = event.payload
+    obj = _upsert(store, Thread, {"chat_id": event.chat_id, "key": p["key"]}, p, ("title", "notes"))
+    obj.status = "open"
+    obj.opened_event = obj.opened_event or event.id
+    obj.closed_event = None
+    store.save(obj)
+
+
+def on_thread_updated(store, event: EventRecord) -> None:
+    p = event.payload
+    obj = store.get(Thread, chat_id=event.chat_id, key=p["key"])
+    if obj is not None and obj.status == "open":
+        _set(obj, p, ("title", "notes"))
+        store.save(obj)
+
+
+def on_thread_closed(store, event: EventRecord) -> None:
+    p = event.payload
+    obj = store.get(Thread, chat_id=event.chat_id, key=p["key"])
+    if obj is not None and obj.status == "open":
+        obj.status = p.get("status", "resolved")
+        if p.get("resolution"):
+            obj.notes = (obj.notes + "\n" if obj.notes else "") + p["resolution"]
+        obj.closed_event = event.id
+        store.save(obj)
+
+
+def on_time_skip(store, event: EventRecord) -> None:
+    p = event.payload
+    world = _world(store, event)
+    world.story_time = p.get("to_time", world.story_time)
+    if p.get("weather"):
+        world.weather = p["weather"]
+    store.save(world)
+    for change in p.get("activities", []):
+        key = {"chat_id": event.chat_id, "role": change["role"]}
+        _upsert(store, Activity, key, change, ACTIVITY_FIELDS)
+
+
 def on_manual_edit(store, event: EventRecord) -> None:
     p = event.payload
     target = MANUAL_TARGETS.get(p.get("target", ""))
@@ -320,4 +430,13 @@ HANDLERS = {
     "guest_removed": on_guest_removed,
     "presence_changed": on_presence_changed,
     "manual_edit": on_manual_edit,
+    "story_event_planned": on_story_event_planned,
+    "story_event_started": on_story_event_started,
+    "story_event_completed": on_story_event_closed,
+    "story_event_cancelled": on_story_event_closed,
+    "story_event_expired": on_story_event_closed,
+    "thread_opened": on_thread_opened,
+    "thread_updated": on_thread_updated,
+    "thread_closed": on_thread_closed,
+    "time_skip": on_time_skip,
 }

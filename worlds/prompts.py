@@ -26,7 +26,13 @@ DEFAULTS: dict[str, str] = {
         "and a one-line last_interaction; changes to anyone's mood, goals or status; changes to "
         "what anyone is doing, where they sit or stand, what they hold; the significance of the "
         "latest turn (0 routine, 1 notable, 2 significant, 3 pivotal); and whether the scene "
-        "moved to another place or much time passed. Report only what the text shows."
+        "moved to another place or much time passed. Story events are scoped happenings (a picnic, "
+        "a dinner): plan one when the characters agree to do something, start it when the "
+        "narration shows it beginning, complete or cancel it when it ends; list its props (the "
+        "objects that belong to it alone) and, on completion, what survives it: objects someone "
+        "acquired, facts someone learned, how a relationship changed, and a one-sentence gist. "
+        "Threads are unresolved tensions: open, update, resolve or drop them. Report only what "
+        "the text shows."
     ),
     PromptTemplate.Kind.SUMMARY: (
         "Summarise the scene below as {{char}} remembers it: first person, {{char}}'s own angle, "

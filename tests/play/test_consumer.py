@@ -82,3 +82,25 @@ async def test_an_empty_message_gets_a_notice_and_sends_nothing():
     assert "empty" in await receive_until(comm, "notice")
     await comm.disconnect()
     assert await sync_to_async(Turn.objects.filter(chat=chat, speaker="you").count)() == 0
+
+
+async def test_a_skip_in_plain_words_is_confirmed_before_it_is_applied():
+    from worlds.models import WorldState
+
+    chat = await sync_to_async(make_chat)()
+    with override_backend(ScriptedBackend()):
+        comm = communicator(chat.pk)
+        await comm.connect()
+        await receive_until(comm, 'id="transcript"')
+        await comm.send_json_to({"action": "send", "text": "Let's skip to the next morning."})
+        confirm = await receive_until(comm, "skip-confirm")
+        assert "skip to the next morning" in confirm
+        assert await sync_to_async(Turn.objects.filter(chat=chat, speaker="you").count)() == 0
+        await comm.send_json_to({"action": "skip", "mode": "jump", "to": "the next morning"})
+        for _ in range(100):
+            world = await sync_to_async(WorldState.objects.get)(chat=chat)
+            if world.story_time == "2024-10-13T08:00" and not gate.current(chat.pk):
+                break
+            await asyncio.sleep(0.05)
+        assert world.story_time == "2024-10-13T08:00"
+        await comm.disconnect()

@@ -166,6 +166,7 @@ class StoryEvent(Projection):
         EXPIRED = "expired"
 
     natural_key_fields = ("chat_id", "key")
+    index_fields = ("status",)
 
     key = models.CharField(max_length=64)
     title = models.CharField(max_length=200)
@@ -178,6 +179,7 @@ class StoryEvent(Projection):
     significance = models.PositiveSmallIntegerField(default=1)
     participants = models.JSONField(default=list, blank=True)
     planned_for = models.CharField(max_length=32, blank=True)
+    planned_event = models.BigIntegerField(null=True, blank=True)
     started_event = models.BigIntegerField(null=True, blank=True)
     closed_event = models.BigIntegerField(null=True, blank=True)
     started_time = models.CharField(max_length=32, blank=True)
