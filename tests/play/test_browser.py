@@ -217,7 +217,7 @@ def test_a_guest_joins_both_bots_edges_move_and_a_meanwhile_scene_stays_a_digest
     page.wait_for_selector("#send-btn:not([disabled])")
     page.fill("#composer-text", "Good morning, Mara.")
     page.click("#send-btn")
-    page.wait_for_selector("text=Morning! Coffee?")
+    page.wait_for_selector("article.turn >> text=Morning! Coffee?")
     turns = api(url, f"/api/chats/{chat['id']}/transcript")["turns"]
     reply = next(t for t in reversed(turns) if t["text"] == "Morning! Coffee?")
     prompt = api(url, f"/api/chats/{chat['id']}/turns/{reply['id']}/prompt")
