@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from django.apps import apps
 from django.db import IntegrityError, models
+from django.db.models import Q
 
 
 class Projection(models.Model):
@@ -30,6 +31,15 @@ class Projection(models.Model):
 
     class Meta:
         abstract = True
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def mentions(text: str, needles: list[str]) -> bool:
+    """Case-insensitive for ASCII letters only: exactly what SQLite's LIKE does."""
+    lowered = text.translate(_ASCII_LOWER)
+    return any(n and n.translate(_ASCII_LOWER) in lowered for n in needles)
 
 
 def projection_models() -> list[type[Projection]]:
@@ -72,13 +82,18 @@ class DBStore:
     def delete(self, obj: Projection) -> None:
         type(obj).objects.using(self.using).filter(pk=obj.pk).delete()
 
-    def filter_id_range(
-        self, model: type[Projection], lo: int, hi: int, **eq: Any
+    def filter_mentioning(
+        self, model: type[Projection], field: str, needles: list[str], **eq: Any
     ) -> list[Projection]:
-        """Rows with lo <= pk < hi (stable-pk tables: ids follow the log)."""
-        return list(
-            model.objects.using(self.using).filter(**eq, pk__gte=lo, pk__lt=hi).order_by("pk")
-        )
+        """Rows whose ``field`` contains any of ``needles`` (case-insensitive)."""
+        if not needles:
+            return []
+        mention = Q()
+        for needle in needles:
+            mention |= Q(**{f"{field}__icontains": needle})
+        rows = model.objects.using(self.using).filter(mention, **eq).order_by("pk")
+        # the same test as MemoryStore's, so live and replay agree exactly
+        return [o for o in rows if mentions(getattr(o, field), needles)]
 
 
 class MemoryStore:
@@ -114,18 +129,10 @@ class MemoryStore:
             items.sort(key=lambda o: o._memory_order)
         return items
 
-    def filter_id_range(
-        self, model: type[Projection], lo: int, hi: int, **eq: Any
+    def filter_mentioning(
+        self, model: type[Projection], field: str, needles: list[str], **eq: Any
     ) -> list[Projection]:
-        """Rows with lo <= pk < hi, walking back from the newest (ids follow the log, so
-        the cost is the span, not the table)."""
-        found = []
-        for obj in reversed(self._table(model).values()):
-            if obj.pk < lo:
-                break
-            if obj.pk < hi and all(getattr(obj, k) == v for k, v in eq.items()):
-                found.append(obj)
-        return found[::-1]
+        return [o for o in self.filter(model, **eq) if mentions(getattr(o, field), needles)]
 
     def add(self, obj: Projection) -> None:
         model = type(obj)

@@ -50,8 +50,8 @@ class Memory(Projection):
     story_time = models.CharField(max_length=32, blank=True)
     source_event = models.BigIntegerField(help_text="event that wrote it")
     turn_id = models.BigIntegerField(null=True, blank=True)
-    # Set when a story event closes and this memory, written during the event's life,
-    # mentions one of its props: sealed memories never reach a prompt again.
+    # Set when a story event closes and this memory mentions one of its props: sealed
+    # memories never reach a prompt again (the picnic basket stays with the picnic).
     sealed = models.BooleanField(default=False)
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventstore.projection import mentions
 from eventstore.records import EventRecord
 from memory.models import Memory, memory_id
 from worlds.models import EntityState, StoryEvent
@@ -170,23 +171,20 @@ def on_manual_edit(store, event: EventRecord) -> None:
 
 
 def mentions_prop(text: str, props: list[str]) -> bool:
-    lowered = text.lower()
-    return any(prop.strip() and prop.strip().lower() in lowered for prop in props)
+    return mentions(text, [prop.strip() for prop in props])
 
 
 def on_story_event_closed(store, event: EventRecord) -> None:
-    """Props live and die with the event: memories written in its lifetime (from planning to
-    closing) that mention a prop are sealed; the narrative gist becomes a memory for each
-    witness instead."""
+    """Props live and die with the event: every earlier memory that mentions one of its props
+    is sealed; the narrative gist becomes a memory for each witness instead."""
     p = event.payload
     obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
     if obj is None or obj.closed_event != event.id:
         return  # not closed by this event (already closed, or unknown)
-    lo, hi = memory_id(obj.planned_event or 0, 0), memory_id(event.id, 0)
-    for mem in store.filter_id_range(Memory, lo, hi, chat_id=event.chat_id):
-        if not mem.sealed and mentions_prop(mem.text, obj.props):
-            mem.sealed = True
-            store.save(mem)
+    props = [prop.strip() for prop in obj.props if prop.strip()]
+    for mem in store.filter_mentioning(Memory, "text", props, chat_id=event.chat_id, sealed=False):
+        mem.sealed = True
+        store.save(mem)
     gist = p.get("gist", "").strip()
     if gist:
         witnesses = p.get("witnesses", {})

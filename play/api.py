@@ -58,9 +58,12 @@ class StoryEventIn(Schema):
     title: str = ""
     description: str = ""
     props: list[str] = []
+    preconditions: list[str] = []
     planned_for: str = ""
     significance: int = 1
     gist: str = ""
+    on_start: dict[str, Any] = {}  # {"activities": [{"role", "verb", ...}]}
+    on_complete: dict[str, Any] = {}  # {"inventory": [...], "knowledge": [...], ...}
 
 
 class ThreadIn(Schema):
@@ -460,11 +463,13 @@ def story_event(request, chat_id: int, body: StoryEventIn):
     from play.schemas import StoryEventChange
     from play.services.story import story_event_apply
 
+    data = body.dict()
+    effects = {"on_start": data.pop("on_start"), "on_complete": data.pop("on_complete")}
     try:
-        change = StoryEventChange.model_validate(body.dict())
+        change = StoryEventChange.model_validate(data)
     except ValidationError as exc:
         raise HttpError(400, f"invalid story event change: {exc.errors()[0]['msg']}") from exc
-    return _story_change(chat_id, story_event_apply, change)
+    return _story_change(chat_id, lambda c, ch: story_event_apply(c, ch, **effects), change)
 
 
 @router.post("/chats/{chat_id}/threads")

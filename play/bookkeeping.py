@@ -106,6 +106,7 @@ def story_lines(chat_id: int) -> str:
         "; ".join(
             f"{e.key}: {e.title} [{e.status}]"
             + (f", props {', '.join(e.props)}" if e.props else "")
+            + (f", starts only if: {'; '.join(e.preconditions)}" if e.preconditions else "")
             for e in events
         )
         or "none"

@@ -118,6 +118,9 @@ class StoryEventChange(_Lenient):
     props: list[str] = Field(
         default_factory=list, max_length=12, description="objects that belong to this event only"
     )
+    preconditions: list[str] = Field(
+        default_factory=list, max_length=6, description="what must hold before it can start"
+    )
     planned_for: str = Field("", description="story time ISO YYYY-MM-DDTHH:MM, if known")
     significance: int = Field(1, ge=0, le=3)
     gist: str = Field("", max_length=600, description="on complete/cancel: what it amounted to")

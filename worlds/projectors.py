@@ -323,6 +323,15 @@ def on_story_event_started(store, event: EventRecord) -> None:
     obj.started_event = event.id
     obj.started_time = _world(store, event).story_time
     store.save(obj)
+    # on_start effects: where everyone goes and what they take up when it begins
+    for change in (obj.on_start or {}).get("activities", []):
+        _upsert(
+            store,
+            Activity,
+            {"chat_id": event.chat_id, "role": change["role"]},
+            change,
+            ACTIVITY_FIELDS,
+        )
 
 
 CLOSED = {
@@ -343,7 +352,14 @@ def on_story_event_closed(store, event: EventRecord) -> None:
     obj.closed_time = _world(store, event).story_time
     obj.gist = p.get("gist", "")
     store.save(obj)
-    promoted = p.get("promote", {})
+    promoted = {k: list(v) for k, v in p.get("promote", {}).items()}
+    if obj.status == StoryEvent.Status.COMPLETED:
+        # on_complete effects are authored promotions: the same four kinds, no others
+        for kind, values in (obj.on_complete or {}).items():
+            if kind in ("inventory", "knowledge", "relationship"):
+                promoted.setdefault(kind, []).extend(
+                    v for v in values if v not in promoted.get(kind, [])
+                )
     for item in promoted.get("inventory", []):  # acquired objects → inventory
         entity = store.get(EntityState, chat_id=event.chat_id, role=item["role"])
         if entity is not None and item["item"] not in entity.inventory:

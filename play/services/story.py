@@ -61,7 +61,12 @@ def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
 
 
 def story_event_apply(
-    chat: Chat, change: StoryEventChange, *, caused_by: int | None = None
+    chat: Chat,
+    change: StoryEventChange,
+    *,
+    caused_by: int | None = None,
+    on_start: dict | None = None,
+    on_complete: dict | None = None,
 ) -> EventRecord | None:
     """Append the lifecycle event a change asks for; invalid transitions are ignored."""
     existing = _find(chat, change)
@@ -78,8 +83,11 @@ def story_event_apply(
                 "title": change.title.strip(),
                 "description": change.description,
                 "props": [p.strip() for p in change.props if p.strip()],
+                "preconditions": change.preconditions,
                 "planned_for": change.planned_for,
                 "significance": change.significance,
+                **({"on_start": on_start} if on_start else {}),
+                **({"on_complete": on_complete} if on_complete else {}),
             },
         )
     if change.action == "start":

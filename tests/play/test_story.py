@@ -296,3 +296,30 @@ def test_replay_is_clean_after_events_skips_and_threads(client, scripted):
     assert StoryEvent.objects.get(chat=chat).status == "completed"  # ended during the jump
     assert verify(chat) == []
     assert verify(chat, use_snapshot=True) == []
+
+
+def test_authored_on_start_and_on_complete_effects_apply_at_the_transitions(client, scripted):
+    chat = make_chat()
+    post(
+        client,
+        f"/api/chats/{chat.pk}/story_events",
+        {
+            "action": "plan",
+            "title": "Night swim",
+            "props": ["towels"],
+            "preconditions": ["the rain has stopped"],
+            "on_start": {
+                "activities": [{"role": "host", "verb": "swimming", "posture": "floating"}]
+            },
+            "on_complete": {"inventory": [{"role": "you", "item": "a smooth black stone"}]},
+        },
+    )
+    post(client, f"/api/chats/{chat.pk}/story_events", {"action": "start", "key": "night-swim"})
+    assert Activity.objects.get(chat=chat, role="host").verb == "swimming"
+    post(
+        client,
+        f"/api/chats/{chat.pk}/story_events",
+        {"action": "complete", "key": "night-swim", "gist": "We swam under the stars."},
+    )
+    assert "a smooth black stone" in EntityState.objects.get(chat=chat, role="you").inventory
+    assert verify(chat) == []
