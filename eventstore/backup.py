@@ -42,3 +42,45 @@ def backup_create(*, progress: Callable[[int, int], None] | None = None) -> Path
 
 def list_backups() -> list[Path]:
     return sorted(backup_dir().glob("chat-*.db"))
+
+
+NIGHTLY = 24 * 3600  # seconds between automatic backups
+KEEP_BACKUPS = 7
+
+
+def backup_due(now: float | None = None) -> bool:
+    import time
+
+    backups = list_backups()
+    if not backups:
+        return True
+    return (now or time.time()) - backups[-1].stat().st_mtime >= NIGHTLY
+
+
+def prune_backups(keep: int = KEEP_BACKUPS) -> list[Path]:
+    """Automatic backups keep the newest ``keep``; a backup you made by hand is kept as well."""
+    doomed = list_backups()[:-keep] if keep else []
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed
+
+
+def nightly_loop(stop) -> None:
+    """While the server runs: a backup when the newest is a day old (checked hourly)."""
+    import logging
+
+    log = logging.getLogger("rp.backup")
+    while not stop.wait(5):
+        try:
+            if backup_due():
+                path = backup_create()
+                prune_backups()
+                log.info("nightly backup written to %s", path)
+        except Exception:
+            log.exception("nightly backup failed")
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+        if stop.wait(3600):
+            return

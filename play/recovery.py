@@ -63,3 +63,9 @@ def start_in_background() -> None:
             connections.close_all()
 
     threading.Thread(target=main, name="rp-recovery", daemon=True).start()
+
+    from eventstore.backup import nightly_loop
+
+    threading.Thread(
+        target=nightly_loop, args=(threading.Event(),), name="rp-backup", daemon=True
+    ).start()

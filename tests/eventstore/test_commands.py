@@ -118,3 +118,32 @@ def test_backup_is_a_complete_sqlite_copy_with_the_same_log():
     finally:
         conn.close()
     assert ids == list(Event.objects.filter(chat=chat).values_list("id", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_backup_runs_when_the_newest_is_a_day_old():
+    import os
+    import threading
+    import time
+
+    from eventstore.backup import backup_create, backup_due, nightly_loop, prune_backups
+
+    make_chat()
+    assert backup_due()
+    first = backup_create()
+    assert not backup_due()
+    os.utime(first, (time.time() - 25 * 3600,) * 2)
+    assert backup_due()
+    stop = threading.Event()
+    thread = threading.Thread(target=nightly_loop, args=(stop,))
+    thread.start()
+    deadline = time.time() + 30
+    while len(list_backups()) < 2 and time.time() < deadline:
+        time.sleep(0.2)
+    stop.set()
+    thread.join(10)
+    assert len(list_backups()) == 2
+    for _ in range(8):
+        backup_create()
+    prune_backups()
+    assert len(list_backups()) == 7
