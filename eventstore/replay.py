@@ -89,7 +89,14 @@ def ensure_scratch_schema(alias: str = "scratch") -> None:
         existing = {name for (name,) in cur.fetchall()}
     with connections["default"].cursor() as cur:
         cur.execute("PRAGMA table_list")
-        shadow = {row[1] for row in cur.fetchall() if row[2] == "shadow"}
+        listed = cur.fetchall()
+        virtual = [row[1] for row in listed if row[2] == "virtual"]
+        # shadow tables of virtual tables come with them (sqlite-vec's are listed as tables)
+        shadow = {
+            row[1]
+            for row in listed
+            if row[2] == "shadow" or any(row[1].startswith(f"{vt}_") for vt in virtual)
+        }
         cur.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
             "AND name NOT LIKE 'sqlite_%' ORDER BY CASE type WHEN 'table' THEN 0 "

@@ -7,8 +7,13 @@ def _ensure_fts(sender, using="default", **kwargs) -> None:
 
     from memory import fts
 
-    if "memory_memory" in connections[using].introspection.table_names():
+    tables = connections[using].introspection.table_names()
+    if "memory_memory" in tables:
         fts.ensure(connections[using])
+    if "memory_vectorindexstate" in tables:
+        from memory import vectors
+
+        vectors.ensure(connections[using])
 
 
 class MemoryConfig(AppConfig):

@@ -68,3 +68,25 @@ class Memory(Projection):
 
     def witnessed_by(self, role: str) -> bool:
         return bool(getattr(self, f"w_{role}"))
+
+
+class EmbeddingCache(models.Model):
+    """Vectors by (model, text hash): a cache, not state. Replay never re-embeds."""
+
+    model = models.CharField(max_length=200)
+    text_hash = models.CharField(max_length=64)
+    dims = models.PositiveIntegerField()
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "text_hash"], name="embedding_cache_unique")
+        ]
+
+
+class VectorIndexState(models.Model):
+    """Which embedding model built the vector index (a change means re-embedding)."""
+
+    model = models.CharField(max_length=200)
+    dims = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)

@@ -1,13 +1,19 @@
-"""Retrieval over a speaker's witnessed memories.
+"""Retrieval over a speaker's witnessed memories: lexical (FTS5), vector (sqlite-vec) and
+their fusion. Every candidate query carries the owner and witness constraint inside it (never
+a LIMIT before the filter); ``visible_to`` re-checks the rows it returns.
 
-Lexical candidates come from FTS5 with the owner and witness constraint inside the same
-query (never a LIMIT before the filter). Each candidate's score:
+Hybrid score of a memory:
 
-    score = relevance                                     # bm25 / best bm25 of the query, 0..1
-            * (1 + RECENCY_WEIGHT * recency)              # recency = 1 / (1 + age / 200)
-            * (1 + SIGNIFICANCE_WEIGHT * significance)    # significance 0..3
+    rrf       = 1 / (60 + lexical_rank) + 1 / (60 + vector_rank)   # a list it is missing from
+                                                                     # adds nothing
+    score     = rrf
+                * (1 + RECENCY_WEIGHT * recency)          # recency = 1 / (1 + age / 200)
+                * (1 + SIGNIFICANCE_WEIGHT * significance) # significance 0..3
+                * (TEMPORAL_BOOST if the query names the memory's month or date, else 1)
 
-where ``age`` is how many events ago the memory was written.
+``age`` is how many events ago the memory was written. Then each of the best few turn
+memories brings its neighbouring turns (the line before and after, scored NEIGHBOUR_SHARE of
+it): answers often sit in the reply to the line that matched.
 """
 
 from __future__ import annotations
@@ -15,14 +21,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connection
 
-from memory.models import Memory
+from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import speaker_character, visible_to
 
+RRF_K = 60
 RECENCY_WEIGHT = 0.5
 SIGNIFICANCE_WEIGHT = 0.25
+TEMPORAL_BOOST = 1.5
+NEIGHBOUR_SHARE = 0.6
 CANDIDATES = 50
+MODES = ("hybrid", "lexical", "vector", "recent")
 
 _STOP = frozenset(
     [
@@ -103,8 +114,33 @@ _STOP = frozenset(
         "lets",
         "very",
         "really",
+        "when",
+        "where",
+        "how",
+        "why",
+        "ever",
     ]
 )
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+}
+_MONTHS.update({m[:3]: n for m, n in list(_MONTHS.items())})
 
 
 @dataclass
@@ -122,15 +158,16 @@ def fts_query(text: str) -> str:
 
 def lexical_candidates(
     chat_id: int, speaker: str, query: str, limit: int = CANDIDATES, *, facing_you: bool = False
-):
-    """(memory id, relevance 0..1) pairs, best first, witness-filtered inside the query."""
+) -> list[tuple[int, int]]:
+    """(memory id, rank) best bm25 first, witness-filtered inside the query; equal scores
+    share a rank, so recency and significance decide between identical matches."""
     match = fts_query(query)
     if not match:
         return []
     # Facing you, dialogue you did not witness reaches a prompt only through its digest.
     unwitnessed = "AND NOT (m.kind = 'turn' AND m.w_you = 0) " if facing_you else ""
     sql = (
-        "SELECT m.id, bm25(memory_fts) FROM memory_fts "
+        "SELECT m.id, round(bm25(memory_fts), 6) FROM memory_fts "
         "JOIN memory_memory m ON m.id = memory_fts.rowid "
         f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
         f"AND m.character_id IS %s AND m.sealed = 0 {unwitnessed}"
@@ -139,10 +176,48 @@ def lexical_candidates(
     with connection.cursor() as cur:
         cur.execute(sql, [match, chat_id, speaker, speaker_character(chat_id, speaker), limit])
         rows = cur.fetchall()
-    if not rows:
+    ranked, rank, previous = [], -1, None
+    for mem_id, value in rows:
+        if value != previous:
+            rank, previous = rank + 1, value
+        ranked.append((mem_id, rank))
+    return ranked
+
+
+def vector_candidates(
+    chat_id: int,
+    speaker: str,
+    vector: np.ndarray | None,
+    limit: int = CANDIDATES,
+    *,
+    facing_you: bool = False,
+) -> list[tuple[int, int]]:
+    """(memory id, rank), nearest first, witness-filtered inside the KNN query."""
+    if vector is None:
         return []
-    best = min(r[1] for r in rows) or -1e-9  # bm25 is negative: lower is better
-    return [(mem_id, (score / best) if best else 1.0) for mem_id, score in rows]
+    from memory.vectors import knn
+
+    hits = knn(
+        chat_id,
+        speaker,
+        speaker_character(chat_id, speaker),
+        vector,
+        k=limit,
+        facing_you=facing_you,
+    )
+    return [(memory_id, rank) for rank, (memory_id, _) in enumerate(hits)]
+
+
+def query_months(text: str) -> set[int]:
+    lowered = text.lower()
+    months = {n for word, n in _MONTHS.items() if re.search(rf"\b{word}\b", lowered)}
+    months |= {int(m) for m in re.findall(r"\b\d{4}-(\d{2})(?:-\d{2})?\b", lowered)}
+    return months
+
+
+def _recency(newest: int, mem: Memory) -> float:
+    age = max(0, (newest - mem.id) // IDS_PER_EVENT)
+    return 1 / (1 + age / 200)
 
 
 def retrieve(
@@ -151,30 +226,85 @@ def retrieve(
     query: str,
     *,
     k: int,
+    mode: str = "hybrid",
+    query_vector: np.ndarray | None = None,
     exclude_turns: set[int] = frozenset(),
     exclude_ids: set[int] = frozenset(),
     facing_you: bool = False,
 ) -> list[Retrieved]:
     if speaker not in ("host", "guest"):
         raise ValueError("only bots retrieve memories")
-    ranked = lexical_candidates(chat_id, speaker, query, facing_you=facing_you)
-    if not ranked:
+    if mode not in MODES:
+        raise ValueError(f"mode is one of {', '.join(MODES)}")
+    visible = visible_to(chat_id, speaker)
+    if facing_you:
+        visible = visible.exclude(kind=Memory.Kind.TURN, w_you=False)
+
+    def keep(mem: Memory) -> bool:
+        return mem.id not in exclude_ids and mem.turn_id not in exclude_turns
+
+    if mode == "recent":
+        rows = (m for m in visible.order_by("-id")[: k + len(exclude_ids) + len(exclude_turns)])
+        return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
+
+    lexical = (
+        lexical_candidates(chat_id, speaker, query, facing_you=facing_you)
+        if mode in ("hybrid", "lexical")
+        else []
+    )
+    vector = (
+        vector_candidates(chat_id, speaker, query_vector, facing_you=facing_you)
+        if mode in ("hybrid", "vector")
+        else []
+    )
+    ranks: dict[int, list[str]] = {}
+    score: dict[int, float] = {}
+    for name, ranked in (("lexical", lexical), ("vector", vector)):
+        for mem_id, rank in ranked:
+            score[mem_id] = score.get(mem_id, 0.0) + 1 / (RRF_K + rank)
+            ranks.setdefault(mem_id, []).append(f"{name} #{rank + 1}")
+    if not score:
         return []
-    ids = [i for i, _ in ranked]
-    mems = {m.id: m for m in visible_to(chat_id, speaker).filter(id__in=ids)}
-    newest = visible_to(chat_id, speaker).order_by("-id").values_list("id", flat=True).first() or 0
-    results = []
-    for mem_id, relevance in ranked:
+    mems = {m.id: m for m in visible.filter(id__in=list(score))}
+    if mode != "hybrid":
+        ordered = [i for i, _ in (lexical or vector) if i in mems and keep(mems[i])]
+        return [Retrieved(mems[i], score[i], ", ".join(ranks[i])) for i in ordered[:k]]
+
+    newest = visible.order_by("-id").values_list("id", flat=True).first() or 0
+    months = query_months(query)
+    results: dict[int, Retrieved] = {}
+    for mem_id, base in score.items():
         mem = mems.get(mem_id)
-        if mem is None or mem.id in exclude_ids or (mem.turn_id in exclude_turns):
+        if mem is None or not keep(mem):
             continue
-        age = max(0, (newest - mem.id) // 64)  # memory ids step by event: an event-count age
-        recency = 1 / (1 + age / 200)
-        score = (
-            relevance
-            * (1 + RECENCY_WEIGHT * recency)
+        value = (
+            base
+            * (1 + RECENCY_WEIGHT * _recency(newest, mem))
             * (1 + SIGNIFICANCE_WEIGHT * mem.significance)
         )
-        results.append(Retrieved(mem, score, f"lexical match {relevance:.2f}"))
-    results.sort(key=lambda r: r.score, reverse=True)
-    return results[:k]
+        why = ", ".join(ranks[mem_id])
+        if months and mem.story_time[5:7].isdigit() and int(mem.story_time[5:7]) in months:
+            value *= TEMPORAL_BOOST
+            why += ", date named in the question"
+        results[mem_id] = Retrieved(mem, value, why)
+    best = sorted(results.values(), key=lambda r: r.score, reverse=True)
+    _add_neighbours(best[: max(2, k // 2)], results, visible, keep)
+    return sorted(results.values(), key=lambda r: r.score, reverse=True)[:k]
+
+
+def _add_neighbours(top: list[Retrieved], results: dict[int, Retrieved], visible, keep) -> None:
+    """The turn before and after each top turn memory, at a share of its score."""
+    for hit in top:
+        mem = hit.memory
+        if mem.kind != Memory.Kind.TURN:
+            continue
+        before = visible.filter(kind=Memory.Kind.TURN, id__lt=mem.id).order_by("-id").first()
+        after = visible.filter(kind=Memory.Kind.TURN, id__gt=mem.id).order_by("id").first()
+        for near in (before, after):
+            if near is None or not keep(near):
+                continue
+            share = hit.score * NEIGHBOUR_SHARE
+            found = results.get(near.id)
+            if found is None or found.score < share:
+                why = (found.why + ", " if found else "") + f"next to memory {mem.id}"
+                results[near.id] = Retrieved(near, share, why)

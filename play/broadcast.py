@@ -36,4 +36,7 @@ def on_event_committed(sender, *, event, **kwargs) -> None:
 
 
 def on_branch_switched(sender, *, chat_id: int, branch_id: int, **kwargs) -> None:
+    from memory.indexing import schedule
+
     send_sync(chat_id, "chat.refresh", reason="branch")
+    schedule(chat_id)  # rebuilt memories get their vectors back (from the cache)

@@ -216,6 +216,20 @@ async def _stream(run: gate.Run, chat_id: int, key: str, prompt: Prompt) -> tupl
     return text, run.stop.is_set(), model
 
 
+async def query_vector_for(chat_id: int, query: str):
+    """The query's embedding, computed off the event loop; None when the chat has no vectors
+    yet or the embedder fails (retrieval is then lexical alone)."""
+    from memory.indexing import chat_has_vectors, query_vector
+
+    if not query.strip() or not await sync_to_async(chat_has_vectors)(chat_id):
+        return None
+    try:
+        return await asyncio.to_thread(query_vector, query)
+    except Exception:
+        log.exception("query embedding failed; retrieving lexically")
+        return None
+
+
 async def speak(
     run: gate.Run,
     chat: Chat,
@@ -227,7 +241,8 @@ async def speak(
 ) -> EventRecord:
     """Build the speaker's prompt, stream its reply, append the assistant_turn."""
     key = f"{chat.pk}-{reply_to}-{speaker}-{int(asyncio.get_running_loop().time() * 1e6)}"
-    prompt = await sync_to_async(build_prompt)(chat, speaker, query=query)
+    qvec = await query_vector_for(chat.pk, query)
+    prompt = await sync_to_async(build_prompt)(chat, speaker, query=query, query_vector=qvec)
     run.phase = "streaming"
     await broadcast.send(
         chat.pk, "chat.stream_start", key=key, speaker=speaker, name=prompt.speaker_name
@@ -244,6 +259,7 @@ async def speak(
                     chat,
                     speaker,
                     query=query,
+                    query_vector=qvec,
                     extra_note="Your last draft repeated your earlier replies. Say something new,"
                     " in fresh words.",
                 )
@@ -307,10 +323,17 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         extra = await maybe_interject(run, chat, first=record, reply_to=user.id, query=bot_text)
         outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
         await sync_to_async(_maybe_snapshot)(chat)
+        schedule_indexing(chat_id)
         return outs
     finally:
         gate.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
+
+
+def schedule_indexing(chat_id: int) -> None:
+    from memory.indexing import schedule
+
+    schedule(chat_id)
 
 
 def _maybe_snapshot(chat: Chat) -> None:
@@ -400,6 +423,7 @@ async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list
                 run, chat, first=record, reply_to=turn.reply_to, query=query
             )
             outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
+        schedule_indexing(chat_id)
         return outs
     finally:
         gate.end(run)

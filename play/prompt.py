@@ -183,7 +183,9 @@ def _alternate(messages: list[Message]) -> list[Message]:
     return merged
 
 
-def build_prompt(chat: Chat, speaker: str, *, query: str = "", extra_note: str = "") -> Prompt:
+def build_prompt(
+    chat: Chat, speaker: str, *, query: str = "", extra_note: str = "", query_vector=None
+) -> Prompt:
     config = load_config()
     budgets, play = config["budgets"], config["play"]
     chat_id = chat.pk
@@ -375,6 +377,7 @@ def build_prompt(chat: Chat, speaker: str, *, query: str = "", extra_note: str =
         exclude_turns=window_ids,
         exclude_ids={m.id for m in pins + summaries} | digest_ids,
         facing_you=YOU in present,
+        query_vector=query_vector,
     )
     if found:
         sections.append(

@@ -63,6 +63,10 @@ def start_in_background() -> None:
             connections.close_all()
 
     threading.Thread(target=main, name="rp-recovery", daemon=True).start()
+    from memory.indexing import schedule, warm_up
+
+    warm_up()
+    schedule(None)  # memories written while the index was not running
 
     from eventstore.backup import nightly_loop
 

@@ -126,6 +126,10 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = DATA_DIR / "media"
 
 LOGIN_URL = "admin:login"
+# Semantic memory (sentence embeddings + sqlite-vec). "off" keeps retrieval lexical only: for
+# very small machines, and for tests of other things.
+RP_EMBEDDINGS = os.environ.get("RP_EMBEDDINGS", "on") != "off"
+RP_INDEX_IN_BACKGROUND = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

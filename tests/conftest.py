@@ -16,6 +16,8 @@ _TEST_ROOT = Path(tempfile.mkdtemp(prefix="rp-test-"))
 settings.DATA_DIR = _TEST_ROOT / "data"
 settings.MEDIA_ROOT = settings.DATA_DIR / "media"
 settings.DATABASES["default"]["TEST"]["NAME"] = str(_TEST_ROOT / "test_chat.db")
+# Tests index vectors explicitly (memory.indexing.index_now), on the test's own connection.
+settings.RP_INDEX_IN_BACKGROUND = False
 
 
 @pytest.fixture(autouse=True)

@@ -20,8 +20,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Served apps in tests keep retrieval lexical unless a test asks for embeddings: loading the
+# embedding model costs ~10 s of both cores, which the tests of other things do not need.
+BASE_ENV = {"RP_EMBEDDINGS": "off"}
+
+
 def manage(data_dir: Path, *args: str, env: dict | None = None, check=True, timeout=300):
-    full_env = {**os.environ, "RP_DATA_DIR": str(data_dir), **(env or {})}
+    full_env = {**os.environ, **BASE_ENV, "RP_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("CHAT_DB_PATH", None)
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -54,7 +59,7 @@ def served(data_dir: Path, *, env: dict | None = None, prepare: bool = True):
         manage(data_dir, "migrate", "--noinput", env=env)
         manage(data_dir, "setup_local", env=env)
     port = free_port()
-    full_env = {**os.environ, "RP_DATA_DIR": str(data_dir), **(env or {})}
+    full_env = {**os.environ, **BASE_ENV, "RP_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("CHAT_DB_PATH", None)
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],

