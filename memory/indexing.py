@@ -6,6 +6,7 @@ never on the database thread the play loop uses.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -75,10 +76,8 @@ def _lower_priority() -> None:
     """Embedding must not starve the play loop: this worker thread runs at a lower priority."""
     import os
 
-    try:
+    with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):
-        pass
 
 
 def schedule(chat_id: int | None = None) -> None:
