@@ -95,6 +95,8 @@ _lock = threading.Lock()
 
 
 def get_embedder() -> Embedder:
+    if _override is not None:
+        return _override
     inference = load_config()["inference"]
     url = inference["embeddings_url"].strip()
     model = inference["embedding_model"].strip() or LOCAL_MODEL
@@ -143,3 +145,12 @@ def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
 
 def embed_query(text: str) -> np.ndarray:
     return embed_cached([text])[0]
+
+
+_override: Embedder | None = None
+
+
+def override_embedder(embedder: Embedder | None) -> None:
+    """Use ``embedder`` everywhere (tests); None restores the configured one."""
+    global _override
+    _override = embedder

@@ -27,11 +27,18 @@ from django.db import connection
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import speaker_character, visible_to
 
-RRF_K = 60
-RECENCY_WEIGHT = 0.5
+# Tuned on memory/fixtures/memory_eval_example.json (manage.py eval_memory): a sharp rank
+# fusion, lexical matches only while they are at least half as strong as the best one (a
+# rare name counts, a common word does not), and the vector list weighted above the lexical.
+RRF_K = 2
+LEXICAL_FLOOR = 0.5
+LEXICAL_WEIGHT = 0.7
+VECTOR_WEIGHT = 1.0
+RECENCY_WEIGHT = 0.1
 SIGNIFICANCE_WEIGHT = 0.25
 TEMPORAL_BOOST = 1.5
-NEIGHBOUR_SHARE = 0.6
+NEIGHBOUR_SHARE = 0.3
+NEIGHBOUR_TOP = 3
 CANDIDATES = 50
 MODES = ("hybrid", "lexical", "vector", "recent")
 
@@ -157,7 +164,13 @@ def fts_query(text: str) -> str:
 
 
 def lexical_candidates(
-    chat_id: int, speaker: str, query: str, limit: int = CANDIDATES, *, facing_you: bool = False
+    chat_id: int,
+    speaker: str,
+    query: str,
+    limit: int = CANDIDATES,
+    *,
+    facing_you: bool = False,
+    floor: float = 0.0,
 ) -> list[tuple[int, int]]:
     """(memory id, rank) best bm25 first, witness-filtered inside the query; equal scores
     share a rank, so recency and significance decide between identical matches."""
@@ -176,8 +189,13 @@ def lexical_candidates(
     with connection.cursor() as cur:
         cur.execute(sql, [match, chat_id, speaker, speaker_character(chat_id, speaker), limit])
         rows = cur.fetchall()
+    if not rows:
+        return []
+    cutoff = rows[0][1] * floor  # bm25 is negative: the best is the most negative
     ranked, rank, previous = [], -1, None
     for mem_id, value in rows:
+        if value > cutoff:
+            break  # a weak match of a common word: noise next to a strong one
         if value != previous:
             rank, previous = rank + 1, value
         ranked.append((mem_id, rank))
@@ -248,7 +266,13 @@ def retrieve(
         return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
 
     lexical = (
-        lexical_candidates(chat_id, speaker, query, facing_you=facing_you)
+        lexical_candidates(
+            chat_id,
+            speaker,
+            query,
+            facing_you=facing_you,
+            floor=LEXICAL_FLOOR if mode == "hybrid" else 0.0,
+        )
         if mode in ("hybrid", "lexical")
         else []
     )
@@ -259,9 +283,12 @@ def retrieve(
     )
     ranks: dict[int, list[str]] = {}
     score: dict[int, float] = {}
-    for name, ranked in (("lexical", lexical), ("vector", vector)):
+    for name, ranked, weight in (
+        ("lexical", lexical, LEXICAL_WEIGHT),
+        ("vector", vector, VECTOR_WEIGHT),
+    ):
         for mem_id, rank in ranked:
-            score[mem_id] = score.get(mem_id, 0.0) + 1 / (RRF_K + rank)
+            score[mem_id] = score.get(mem_id, 0.0) + weight / (RRF_K + rank)
             ranks.setdefault(mem_id, []).append(f"{name} #{rank + 1}")
     if not score:
         return []
@@ -288,7 +315,7 @@ def retrieve(
             why += ", date named in the question"
         results[mem_id] = Retrieved(mem, value, why)
     best = sorted(results.values(), key=lambda r: r.score, reverse=True)
-    _add_neighbours(best[: max(2, k // 2)], results, visible, keep)
+    _add_neighbours(best[:NEIGHBOUR_TOP], results, visible, keep)
     return sorted(results.values(), key=lambda r: r.score, reverse=True)[:k]
 
 

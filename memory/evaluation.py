@@ -1,0 +1,192 @@
+"""Memory evaluation: ingest conversations into chats (no model calls), ask each question as
+the answering bot's retrieval query, measure evidence recall@k per retrieval mode."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from eventstore.services import append, chat_purge
+from memory.models import Memory
+from memory.retrieval import MODES, retrieve
+from play.models import Chat
+from play.services.chats import chat_start
+from worlds.models import Character, Persona
+
+EVAL_CREATOR = "memory evaluation"
+
+
+class EvalFileError(ValueError):
+    pass
+
+
+def load(path: str | Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EvalFileError(f"{path}: {exc}") from exc
+    conversations = data.get("conversations") if isinstance(data, dict) else None
+    if not isinstance(conversations, list) or not conversations:
+        raise EvalFileError(f'{path}: expected {{"conversations": [...]}}')
+    for conv in conversations:
+        speakers = conv.get("speakers")
+        if not (isinstance(speakers, list) and len(speakers) == 2 and speakers[0] != speakers[1]):
+            raise EvalFileError(f"conversation {conv.get('id')}: needs two distinct speakers")
+        ids = {t["id"] for s in conv.get("sessions", []) for t in s.get("turns", [])}
+        for q in conv.get("questions", []):
+            missing = [e for e in q.get("evidence", []) if e not in ids]
+            if missing:
+                raise EvalFileError(f"{conv.get('id')}: evidence {missing} not in the turns")
+            if q.get("answerer", speakers[1]) not in speakers:
+                raise EvalFileError(f"{conv.get('id')}: answerer {q.get('answerer')!r} unknown")
+    return conversations
+
+
+@dataclass
+class Ingested:
+    chat: Chat
+    roles: dict[str, str]  # speaker name -> host | guest
+    turns: dict[int, str] = field(default_factory=dict)  # our turn id -> file turn id
+    characters: list[Character] = field(default_factory=list)
+    persona: Persona | None = None
+
+
+def ingest(conv: dict[str, Any]) -> Ingested:
+    a, b = conv["speakers"]
+    with transaction.atomic():
+        host = Character.objects.create(name=a, creator=EVAL_CREATOR)
+        guest = Character.objects.create(name=b, creator=EVAL_CREATOR)
+        persona = Persona.objects.create(name="Evaluator")
+        chat = chat_start(
+            character=host,
+            persona=persona,
+            greeting="",
+            title=f"eval {conv.get('id', '')}",
+            setup={
+                "containers": [{"key": "here", "name": "here"}],
+                "location": "here",
+                "activities": [],
+            },
+        )
+        append(
+            chat=chat,
+            kind="guest_added",
+            payload={"role": "guest", "name": b, "character_id": guest.pk},
+        )
+        append(chat=chat, kind="presence_changed", payload={"present": {"you": False}})
+        result = Ingested(chat, {a: "host", b: "guest"}, characters=[host, guest], persona=persona)
+        witnesses = {"you": False, "host": True, "guest": True}
+        for n, session in enumerate(conv["sessions"]):
+            if n:
+                append(chat=chat, kind="scene_closed", payload={"reason": "next session"})
+            when = f"{session['date']}T12:00"
+            append(chat=chat, kind="world_changed", payload={"story_time": when})
+            scene = n + 1
+            for turn in session["turns"]:
+                role = result.roles[turn["speaker"]]
+                record = append(
+                    chat=chat,
+                    kind="assistant_turn",
+                    payload={
+                        "speaker": role,
+                        "name": turn["speaker"],
+                        "text": turn["text"],
+                        "source": "import",
+                        "witnesses": witnesses,
+                        "scene": scene,
+                        "story_time": when,
+                    },
+                )
+                result.turns[record.id] = turn["id"]
+    return result
+
+
+def discard(ingested: Ingested) -> None:
+    chat_purge(chat=ingested.chat)
+    for character in ingested.characters:
+        character.delete()
+    if ingested.persona:
+        ingested.persona.delete()
+
+
+def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, Any]:
+    from memory.indexing import index_now, query_vector
+
+    conversations = load(path)
+    k_max = max(ks)
+    totals = {
+        m: {"hits": {k: 0.0 for k in ks}, "by_category": {}, "ms": 0.0, "n": 0} for m in modes
+    }
+    for conv in conversations:
+        ingested = ingest(conv)
+        try:
+            if any(m in ("vector", "hybrid") for m in modes):
+                index_now(ingested.chat.pk)
+                query_vector("warm up")  # the first encode is slow; do not bill a question
+            for q in conv.get("questions", []):
+                role = ingested.roles[q.get("answerer", conv["speakers"][1])]
+                evidence = set(q["evidence"])
+                vector, embed_ms = None, 0.0
+                if any(m in ("vector", "hybrid") for m in modes):
+                    started = time.perf_counter()
+                    vector = query_vector(q["question"])  # once, counted for both modes
+                    embed_ms = (time.perf_counter() - started) * 1000
+                for mode in modes:
+                    started = time.perf_counter()
+                    found = retrieve(
+                        ingested.chat.pk,
+                        role,
+                        q["question"],
+                        k=k_max,
+                        mode=mode,
+                        query_vector=vector if mode in ("vector", "hybrid") else None,
+                    )
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if mode in ("vector", "hybrid"):
+                        elapsed += embed_ms
+                    ranked = _turn_ids(found, ingested.turns)
+                    bucket = totals[mode]
+                    bucket["ms"] += elapsed
+                    bucket["n"] += 1
+                    category = bucket["by_category"].setdefault(
+                        q.get("category", "uncategorised"), {"hits": {k: 0.0 for k in ks}, "n": 0}
+                    )
+                    category["n"] += 1
+                    for k in ks:
+                        recall = len(evidence & set(ranked[:k])) / len(evidence)
+                        bucket["hits"][k] += recall
+                        category["hits"][k] += recall
+        finally:
+            discard(ingested)
+    return {
+        "modes": {
+            mode: {
+                **{f"recall@{k}": round(b["hits"][k] / max(1, b["n"]), 4) for k in ks},
+                "by_category": {
+                    cat: {f"recall@{k}": round(c["hits"][k] / max(1, c["n"]), 4) for k in ks}
+                    for cat, c in sorted(b["by_category"].items())
+                },
+                "ms_per_query": round(b["ms"] / max(1, b["n"]), 2),
+                "questions": b["n"],
+            }
+            for mode, b in totals.items()
+        }
+    }
+
+
+def _turn_ids(found, turns: dict[int, str]) -> list[str]:
+    ranked: list[str] = []
+    for r in found:
+        if isinstance(r.memory, Memory) and r.memory.turn_id in turns:
+            tid = turns[r.memory.turn_id]
+            if tid not in ranked:
+                ranked.append(tid)
+    return ranked
+
+
+__all__ = ["MODES", "EvalFileError", "evaluate", "load"]

@@ -1,0 +1,52 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from memory.evaluation import MODES, EvalFileError, evaluate
+
+
+class Command(BaseCommand):
+    help = (
+        "Evaluate memory retrieval on a conversations file: evidence recall@k per mode and "
+        "per category, and milliseconds per query. The chats it builds are removed afterwards."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--k", default="5,10,25", help="comma-separated cut-offs")
+        parser.add_argument("--mode", default="all", choices=[*MODES, "all"])
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, file, k, mode, **options):
+        try:
+            ks = sorted({int(x) for x in k.split(",") if x.strip()})
+        except ValueError:
+            raise CommandError("--k takes numbers, e.g. 5,10,25") from None
+        if not ks or min(ks) < 1:
+            raise CommandError("--k takes positive numbers")
+        modes = list(MODES) if mode == "all" else [mode]
+        try:
+            result = evaluate(file, ks=ks, modes=modes)
+        except EvalFileError as exc:
+            raise CommandError(str(exc)) from None
+        if options.get("json"):
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        self._table(result, ks)
+
+    def _table(self, result, ks):
+        head = f"{'mode':<8} " + " ".join(f"{'R@' + str(k):>7}" for k in ks) + f" {'ms/q':>7}"
+        self.stdout.write(head)
+        for mode, row in result["modes"].items():
+            cells = " ".join(f"{row[f'recall@{k}']:>7.3f}" for k in ks)
+            self.stdout.write(f"{mode:<8} {cells} {row['ms_per_query']:>7.1f}")
+        self.stdout.write("")
+        self.stdout.write(f"by category (recall@{ks[0]}):")
+        categories = sorted({c for row in result["modes"].values() for c in row["by_category"]})
+        self.stdout.write(f"{'category':<14} " + " ".join(f"{m:>8}" for m in result["modes"]))
+        for cat in categories:
+            cells = " ".join(
+                f"{result['modes'][m]['by_category'].get(cat, {}).get(f'recall@{ks[0]}', 0):>8.3f}"
+                for m in result["modes"]
+            )
+            self.stdout.write(f"{cat:<14} {cells}")

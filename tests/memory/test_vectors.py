@@ -1,0 +1,197 @@
+"""The vector index: witness constraint inside the KNN query, cache, mirror triggers, model
+changes. A deterministic embedder stands in for MiniLM here (test_eval_memory uses the real
+one)."""
+
+from __future__ import annotations
+
+import hashlib
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventstore.replay import replay
+from eventstore.services import append
+from memory import embeddings
+from memory.indexing import index_now, model_changed
+from memory.models import EmbeddingCache, Memory, VectorIndexState
+from memory.retrieval import retrieve
+from memory.vectors import knn, pending_ids
+from tests.factories import make_chat
+
+pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
+
+
+class BagOfWords:
+    """Words hashed into 384 buckets: similar texts get similar vectors, deterministically."""
+
+    name = "bag-of-words-test"
+    dims = 384
+
+    def __init__(self):
+        self.calls = 0
+
+    def embed(self, texts):
+        self.calls += len(texts)
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                out[i, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dims] += 1
+            out[i] /= max(np.linalg.norm(out[i]), 1e-9)
+        return out
+
+
+@pytest.fixture(autouse=True)
+def fake_embedder():
+    embedder = BagOfWords()
+    embeddings.override_embedder(embedder)
+    yield embedder
+    embeddings.override_embedder(None)
+
+
+def say(chat, text, witnesses=None, speaker="you"):
+    return append(
+        chat=chat,
+        kind="user_turn" if speaker == "you" else "assistant_turn",
+        payload={
+            "speaker": speaker,
+            "name": speaker,
+            "text": text,
+            "witnesses": witnesses or {"you": True, "host": True},
+        },
+    )
+
+
+def vec(text):
+    return BagOfWords().embed([text])[0]
+
+
+def test_k_results_come_back_when_most_neighbours_belong_to_another_witness():
+    chat = make_chat()
+    for i in range(40):  # the closest matches: witnessed by the guest only
+        say(chat, f"the lighthouse lamp is broken again {i}", {"you": True, "guest": True})
+    for i in range(5):
+        say(chat, f"a lamp story number {i}", {"you": True, "host": True})
+    index_now(chat.pk)
+    from memory.selectors import speaker_character
+
+    hits = knn(
+        chat.pk,
+        "host",
+        speaker_character(chat.pk, "host"),
+        vec("the lighthouse lamp is broken"),
+        k=5,
+    )
+    assert len(hits) == 5
+    rows = Memory.objects.filter(pk__in=[h[0] for h in hits])
+    assert all(m.owner == "host" and m.w_host for m in rows)
+    assert {m.text for m in rows} == {f"you: a lamp story number {i}" for i in range(5)}
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    masks=st.lists(
+        st.fixed_dictionaries({r: st.booleans() for r in ("you", "host", "guest")}),
+        min_size=1,
+        max_size=25,
+    ),
+    query=st.sampled_from(["lamp", "storm over the harbour", "the blue key", "tea"]),
+    k=st.integers(1, 10),
+    edits=st.lists(st.integers(0, 100), max_size=4),
+)
+def test_vector_search_never_returns_what_the_speaker_did_not_witness(masks, query, k, edits):
+    chat = make_chat()
+    words = ["lamp", "storm", "harbour", "blue", "key", "tea", "rain"]
+    for i, mask in enumerate(masks):
+        say(chat, f"{words[i % len(words)]} {words[(i * 3) % len(words)]} line {i}", mask)
+    index_now(chat.pk)
+    mems = list(Memory.objects.filter(chat=chat).order_by("id"))
+    for e in edits:  # witness bits edited after indexing: the mirror must follow
+        mem = mems[e % len(mems)]
+        append(
+            chat=chat,
+            kind="manual_edit",
+            payload={
+                "target": "memory",
+                "key": {"id": mem.id},
+                "changes": {f"w_{mem.owner}": not mem.witnessed_by(mem.owner)},
+            },
+        )
+    for speaker in ("host", "guest"):
+        found = retrieve(chat.pk, speaker, query, k=k, mode="vector", query_vector=vec(query))
+        visible = Memory.objects.filter(chat=chat, owner=speaker, **{f"w_{speaker}": True})
+        assert all(r.memory.owner == speaker and r.memory.witnessed_by(speaker) for r in found)
+        assert len(found) == min(k, visible.count())
+
+
+def test_replay_reindexes_from_the_cache_without_embedding_again(fake_embedder):
+    chat = make_chat()
+    for i in range(6):
+        say(chat, f"memory number {i}")
+    assert index_now(chat.pk) == 7  # and the greeting
+    calls = fake_embedder.calls
+    replay(chat)  # rewrites the memory rows: their vectors go with them…
+    assert len(pending_ids(chat.pk)) == 7
+    assert index_now(chat.pk) == 7  # …and come back from the cache
+    assert fake_embedder.calls == calls
+    assert EmbeddingCache.objects.filter(model=fake_embedder.name).count() == 7
+
+
+def test_editing_a_memory_text_drops_its_vector_until_it_is_embedded_again(fake_embedder):
+    chat = make_chat()
+    event = say(chat, "the old words")
+    index_now(chat.pk)
+    mem = Memory.objects.get(turn_id=event.id, owner="host")
+    append(
+        chat=chat,
+        kind="manual_edit",
+        payload={
+            "target": "memory",
+            "key": {"id": mem.id},
+            "changes": {"text": "entirely new words"},
+        },
+    )
+    assert pending_ids(chat.pk) == [mem.id]
+    index_now(chat.pk)
+    from memory.selectors import speaker_character
+
+    hits = knn(chat.pk, "host", speaker_character(chat.pk, "host"), vec("entirely new words"), k=1)
+    assert hits[0][0] == mem.id and hits[0][1] < 0.01
+
+
+def test_a_sealed_memory_leaves_vector_search():
+    chat = make_chat()
+    say(chat, "the wicker basket is heavy")
+    index_now(chat.pk)
+    from play.schemas import StoryEventChange
+    from play.services.story import story_event_apply
+
+    story_event_apply(
+        chat, StoryEventChange(action="plan", title="Picnic", props=["wicker basket"])
+    )
+    story_event_apply(chat, StoryEventChange(action="cancel", key="picnic", gist="Rain."))
+    found = retrieve(
+        chat.pk, "host", "wicker basket", k=5, mode="vector", query_vector=vec("wicker basket")
+    )
+    assert not any("basket" in r.memory.text for r in found)
+
+
+def test_a_model_change_is_detected_and_reembed_rebuilds(fake_embedder):
+    chat = make_chat()
+    say(chat, "something to remember")
+    index_now(chat.pk)
+    VectorIndexState.objects.update(model="some-other-model", dims=768)
+    assert "some-other-model" in model_changed()
+    assert index_now(chat.pk) == 0  # never mixes two models' vectors
+    out = StringIO()
+    call_command("reembed", stdout=out, stderr=StringIO())
+    assert "rebuilding" in out.getvalue() and "indexed 2 memories" in out.getvalue()
+    assert model_changed() is None
+    assert VectorIndexState.objects.get().model == fake_embedder.name
