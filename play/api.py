@@ -129,6 +129,10 @@ def _failed(exc: Exception):
         return HttpError(409, str(exc))
     if isinstance(exc, SkipError):
         return HttpError(400, str(exc))
+    from eventstore.services import BranchError
+
+    if isinstance(exc, BranchError):
+        return HttpError(400, str(exc))
     if isinstance(exc, ChatBusy):
         return HttpError(409, str(exc))
     if isinstance(exc, TurnFailed):
@@ -500,4 +504,45 @@ def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
         kind="memory_significance_set",
         payload={"turn_id": turn_id, "significance": body.significance, "by": "user"},
     )
+    return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+
+
+class HideIn(Schema):
+    hidden: bool = True
+
+
+@router.get("/chats/{chat_id}/turns/{turn_id}/delete-preview")
+def delete_preview(request, chat_id: int, turn_id: int):
+    """What deleting this turn (and everything it caused) would change. Changes nothing."""
+    from play.services.delete import preview
+
+    chat = _chat_or_404(chat_id)
+    try:
+        return preview(chat, turn_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+
+
+@router.delete("/chats/{chat_id}/turns/{turn_id}")
+def delete_turn(request, chat_id: int, turn_id: int):
+    """Surgical delete: a new active branch without the turn; the old line stays reachable."""
+    from play.services.delete import delete_turn as delete
+
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = delete(chat, turn_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/hide")
+def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
+    from play.services.delete import hide_turn as hide
+
+    chat = _chat_or_404(chat_id)
+    try:
+        hide(chat, turn_id, hidden=body.hidden)
+    except Exception as exc:
+        raise _failed(exc) from exc
     return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}

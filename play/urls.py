@@ -1,12 +1,21 @@
 from django.urls import path
 
-from play import views, views_settings
+from play import views, views_search, views_settings, views_snapshots
 
 app_name = "play"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views_search.search, name="search"),
     path("settings/", views_settings.settings_page, name="settings"),
     path("settings/test/", views_settings.test_connection, name="settings_test"),
+    path("backups/", views_snapshots.backups_page, name="backups"),
+    path("backups/<str:name>/", views_snapshots.backup_download, name="backup_download"),
+    path("chats/<int:chat_id>/snapshots/", views_snapshots.snapshots_page, name="snapshots"),
+    path(
+        "chats/<int:chat_id>/snapshots/<str:name>/restore/",
+        views_snapshots.snapshot_restore_view,
+        name="snapshot_restore",
+    ),
     path("chats/new/", views.chat_new, name="chat_new"),
     path("chats/setup/", views.chat_setup, name="chat_setup"),
     path("chats/create/", views.chat_create, name="chat_create"),
@@ -33,6 +42,13 @@ urlpatterns = [
         name="swipe",
     ),
     path("chats/<int:chat_id>/turns/<int:turn_id>/fork/<str:kind>/", views.turn_fork, name="fork"),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/delete/preview/",
+        views.delete_preview_view,
+        name="delete_preview",
+    ),
+    path("chats/<int:chat_id>/turns/<int:turn_id>/delete/", views.delete_view, name="delete"),
+    path("chats/<int:chat_id>/turns/<int:turn_id>/hide/", views.hide_view, name="hide"),
     path(
         "chats/<int:chat_id>/branches/<int:branch_id>/activate/",
         views.branch_activate,

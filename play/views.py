@@ -504,3 +504,41 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     return render(
         request, "play/significance.html", {"chat": chat, "turns": turns, "levels": levels}
     )
+
+
+@require_GET
+def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from eventstore.services import BranchError
+    from play.services.delete import preview
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        impact = preview(chat, turn_id)
+    except (LookupError, BranchError) as exc:
+        return _error(str(exc))
+    return render(
+        request, "play/_delete_preview.html", {"chat": chat, "turn_id": turn_id, "impact": impact}
+    )
+
+
+@require_POST
+def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from eventstore.services import BranchError
+    from play.services.delete import delete_turn
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        delete_turn(chat, turn_id)
+    except (LookupError, BranchError, gate.ChatBusy) as exc:
+        return _error(str(exc))
+    return HttpResponse('<div id="delete-preview"></div>')
+
+
+@require_POST
+def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from play.services.delete import hide_turn
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
+    hide_turn(chat, turn_id, hidden=not turn.hidden)
+    return _done(request)
