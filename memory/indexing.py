@@ -158,3 +158,35 @@ def reembed(*, progress=None, on_total=None) -> int:
     if on_total is not None:
         on_total(Memory.objects.count())
     return vectors.index_pending(progress=progress)
+
+
+def configured_model_name() -> str:
+    from memory.embeddings import LOCAL_MODEL
+    from rpsite.config import load_config
+
+    inference = load_config()["inference"]
+    if inference["embeddings_url"].strip():
+        return inference["embedding_model"].strip() or LOCAL_MODEL
+    return LOCAL_MODEL
+
+
+def mismatch() -> tuple[str, str] | None:
+    """(index model, configured model) when they differ; no network, no model load."""
+    state = index_state()
+    wanted = configured_model_name()
+    if state is not None and state.model != wanted:
+        return state.model, wanted
+    return None
+
+
+def reembed_in_background() -> None:
+    def job():
+        _lower_priority()
+        try:
+            reembed()
+        except Exception:
+            log.exception("re-embedding failed")
+        finally:
+            connections.close_all()
+
+    _worker.submit(job)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from memory import fts
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import speaker_character, visible_to
 
@@ -179,15 +180,17 @@ def lexical_candidates(
         return []
     # Facing you, dialogue you did not witness reaches a prompt only through its digest.
     unwitnessed = "AND NOT (m.kind = 'turn' AND m.w_you = 0) " if facing_you else ""
+    scope = fts.scope(chat_id, speaker, speaker_character(chat_id, speaker))
+    # The scope token keeps FTS to this bot's store; CROSS JOIN keeps FTS the outer loop.
     sql = (
-        "SELECT m.id, round(bm25(memory_fts), 6) FROM memory_fts "
-        "JOIN memory_memory m ON m.id = memory_fts.rowid "
+        "SELECT m.id, round(bm25(memory_fts, 1.0, 0.0), 6) FROM memory_fts "
+        "CROSS JOIN memory_memory m ON m.id = memory_fts.rowid "
         f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
-        f"AND m.character_id IS %s AND m.sealed = 0 {unwitnessed}"
-        "ORDER BY bm25(memory_fts) LIMIT %s"
+        f"AND m.sealed = 0 {unwitnessed}"
+        "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT %s"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [match, chat_id, speaker, speaker_character(chat_id, speaker), limit])
+        cur.execute(sql, [f"scope:{scope} AND ({match})", chat_id, speaker, limit])
         rows = cur.fetchall()
     if not rows:
         return []

@@ -57,6 +57,12 @@ def _read_form(post) -> dict:
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
+    from memory import indexing
+
+    if request.method == "POST" and request.POST.get("action") == "reembed":
+        indexing.reembed_in_background()
+        messages.success(request, "Re-embedding every memory in the background.")
+        return redirect("play:settings")
     if request.method == "POST":
         try:
             save_config(_read_form(request.POST))
@@ -77,7 +83,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         }
         for s, k, kind in FIELDS
     ]
-    return render(request, "play/settings.html", {"fields": fields})
+    return render(
+        request, "play/settings.html", {"fields": fields, "embedding_mismatch": indexing.mismatch()}
+    )
 
 
 async def test_connection(request: HttpRequest) -> HttpResponse:

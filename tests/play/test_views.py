@@ -145,3 +145,11 @@ def test_test_connection_reports_what_the_endpoint_answered(client):
         fake.push(("status", 503))
         bad = client.post("/settings/test/", _settings_form(**{"inference.base_url": fake.url}))
         assert "Failed" in bad.content.decode() and "503" in bad.content.decode()
+
+
+def test_a_changed_embedding_model_is_offered_a_re_embed(client, data_dir):
+    from memory.models import VectorIndexState
+
+    VectorIndexState.objects.create(model="old-embedder", dims=384)
+    page = client.get("/settings/").content.decode()
+    assert "old-embedder" in page and "Re-embed now" in page
