@@ -86,7 +86,7 @@ def fill(chat, n: int, rng: random.Random) -> None:
                         int(not (m[6] == "turn" and not m[3])),
                         m[6],
                     )
-                    for m, v in zip(rows, vectors)
+                    for m, v in zip(rows, vectors, strict=True)
                 ],
             )
 
@@ -96,7 +96,7 @@ def python_scan(rows, query, k):
     scored = []
     qn = math.sqrt(sum(x * x for x in query))
     for mem_id, vector in rows:
-        dot = sum(a * b for a, b in zip(vector, query))
+        dot = sum(a * b for a, b in zip(vector, query, strict=True))
         norm = math.sqrt(sum(a * a for a in vector))
         scored.append((dot / (norm * qn), mem_id))
     scored.sort(reverse=True)
@@ -123,12 +123,12 @@ def main() -> None:
     queries = [" ".join(rng.choice(VOCAB) for _ in range(6)) for _ in range(args.queries)]
     qvecs = np.random.default_rng(3).standard_normal((args.queries, DIMS)).astype(np.float32)
     qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
-    for text, vec in zip(queries[:5], qvecs[:5]):  # warm caches
+    for text, vec in zip(queries[:5], qvecs[:5], strict=True):  # warm caches
         retrieve(chat.pk, "host", text, k=10, query_vector=vec)
     results = {}
     for mode in ("hybrid", "vector", "lexical"):
         times = []
-        for text, vec in zip(queries, qvecs):
+        for text, vec in zip(queries, qvecs, strict=True):
             t, found = timed(retrieve, chat.pk, "host", text, k=10, mode=mode, query_vector=vec)
             times.append(t)
         results[mode] = summary(times)
