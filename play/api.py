@@ -10,8 +10,9 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 
 from eventstore.models import Event
 from play import broadcast, gate, pipeline, selectors
@@ -152,6 +153,36 @@ def health(request):
 @router.get("/chats")
 def list_chats(request, archived: bool = False):
     return {"chats": [chat_out(c) for c in Chat.objects.filter(archived=archived)]}
+
+
+@router.post("/chats/import", response={201: dict})
+def import_chat(
+    request,
+    file: UploadedFile = File(...),
+    character: int | None = None,
+    persona: int | None = None,
+    bookkeep: bool = False,
+):
+    """A SillyTavern chat (JSONL). Swipes become sibling branches. With ``bookkeep``, the
+    imported replies are analysed in the background (resumable)."""
+    from play.recovery import bookkeep_in_background
+    from play.services.st_chats import MAX_BYTES, ChatImportError, chat_import
+
+    if file.size and file.size > MAX_BYTES:
+        raise HttpError(413, f"the file is {file.size} bytes; chats are limited to {MAX_BYTES}")
+    char = get_object_or_404(Character, pk=character) if character else None
+    pers = get_object_or_404(Persona, pk=persona) if persona else None
+    try:
+        result = chat_import(
+            data=file.read(MAX_BYTES + 1), character=char, persona=pers, bookkeep=bookkeep
+        )
+    except ChatImportError as exc:
+        raise HttpError(400, f"{file.name}: {exc}") from exc
+    if bookkeep:
+        bookkeep_in_background(result.chat.pk)
+    return Status(
+        201, {**chat_out(result.chat), "messages": result.messages, "swipes": result.swipes}
+    )
 
 
 @router.post("/chats", response={201: dict})
@@ -546,3 +577,43 @@ def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
     except Exception as exc:
         raise _failed(exc) from exc
     return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+
+
+@router.get("/chats/{chat_id}/export")
+def export_chat(request, chat_id: int, format: str = "st", scene: int | None = None):
+    """``st`` (SillyTavern JSONL), ``md`` or ``json`` (with significance and per-POV
+    summaries); ``scene`` exports one closed scene."""
+    from django.http import HttpResponse
+
+    from play.exports import export_chat as export
+    from play.exports import write_export
+    from play.services.st_chats import chat_export
+
+    chat = _chat_or_404(chat_id)
+    if format == "st":
+        if scene is not None:
+            raise HttpError(400, "SillyTavern exports are whole chats")
+        data, filename = chat_export(chat)
+        content_type = "application/jsonl"
+    elif format in ("md", "json"):
+        try:
+            data, content_type, filename = export(chat, fmt=format, scene=scene)
+            write_export(chat, fmt=format, scene=scene)
+        except LookupError as exc:
+            raise HttpError(404, str(exc)) from exc
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from exc
+    else:
+        raise HttpError(400, "format is st, md or json")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@router.get("/chats/{chat_id}/bookkeeping")
+def bookkeeping_progress(request, chat_id: int):
+    from play.recovery import progress
+
+    _chat_or_404(chat_id)
+    done, total = progress(chat_id)
+    return {"done": done, "total": total}

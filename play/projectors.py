@@ -27,7 +27,9 @@ def on_turn(store, event: EventRecord) -> None:
             model=p.get("model", ""),
             witnesses=p.get("witnesses", {}),
             # A user turn and a greeting need no bookkeeping of their own.
-            bookkept=event.kind != "assistant_turn" or p.get("source") in ("greeting", "import"),
+            # a greeting or an imported reply needs no analysis, unless the import asked for it
+            bookkept=event.kind != "assistant_turn"
+            or (p.get("source") in ("greeting", "import") and not p.get("bookkeep")),
         )
     )
 

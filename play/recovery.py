@@ -10,10 +10,12 @@ log = logging.getLogger("rp.recovery")
 _started = threading.Event()
 
 
-def pending_turns() -> list[tuple[int, int]]:
+def pending_turns(chat_id: int | None = None) -> list[tuple[int, int]]:
     from play.models import Chat, Turn
 
     live = Chat.objects.exclude(active_branch=None).values_list("pk", flat=True)
+    if chat_id is not None:
+        live = live.filter(pk=chat_id)
     return list(
         Turn.objects.filter(bookkept=False, chat_id__in=live)
         .exclude(speaker="you")
@@ -22,7 +24,7 @@ def pending_turns() -> list[tuple[int, int]]:
     )
 
 
-async def recover() -> int:
+async def recover(chat_id: int | None = None) -> int:
     from asgiref.sync import sync_to_async
 
     from play import gate
@@ -30,20 +32,45 @@ async def recover() -> int:
     from play.models import Chat
 
     done = 0
-    for chat_id, turn_id in await sync_to_async(pending_turns)():
+    for pending_chat, turn_id in await sync_to_async(pending_turns)(chat_id):
         try:
-            run = gate.try_begin(chat_id, "recovery")
+            run = gate.try_begin(pending_chat, "recovery")
         except gate.ChatBusy:
             continue  # a live turn holds the chat; its own bookkeeping will run
         try:
             run.phase = "bookkeeping"
-            chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+            chat = await sync_to_async(Chat.objects.get)(pk=pending_chat)
             log.info("completing interrupted bookkeeping of turn %s", turn_id)
             await bookkeep(chat, turn_id)
             done += 1
         finally:
             gate.end(run)
     return done
+
+
+def bookkeep_in_background(chat_id: int) -> None:
+    """Bookkeeping over a chat's unanalysed turns (an import): one turn at a time, resumable
+    (a turn is done once its turn_bookkept event exists; a restart picks up the rest)."""
+
+    def main():
+        try:
+            asyncio.run(recover(chat_id))
+        except Exception:
+            log.exception("background bookkeeping failed")
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threading.Thread(target=main, name=f"rp-bookkeep-{chat_id}", daemon=True).start()
+
+
+def progress(chat_id: int) -> tuple[int, int]:
+    """(analysed, total) bot turns of a chat."""
+    from play.models import Turn
+
+    bots = Turn.objects.filter(chat_id=chat_id).exclude(speaker__in=["you", "narrator"])
+    return bots.filter(bookkept=True).count(), bots.count()
 
 
 def start_in_background() -> None:

@@ -16,6 +16,7 @@ urlpatterns = [
         views_snapshots.snapshot_restore_view,
         name="snapshot_restore",
     ),
+    path("chats/import/", views.chat_import_view, name="chat_import"),
     path("chats/new/", views.chat_new, name="chat_new"),
     path("chats/setup/", views.chat_setup, name="chat_setup"),
     path("chats/create/", views.chat_create, name="chat_create"),

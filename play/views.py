@@ -542,3 +542,29 @@ def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
     turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
     hide_turn(chat, turn_id, hidden=not turn.hidden)
     return _done(request)
+
+
+@require_POST
+def chat_import_view(request: HttpRequest) -> HttpResponse:
+    from play.recovery import bookkeep_in_background
+    from play.services.st_chats import MAX_BYTES, ChatImportError, chat_import
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a SillyTavern chat file (.jsonl).")
+        return redirect("play:home")
+    if upload.size > MAX_BYTES:
+        messages.error(request, f"{upload.name} is too large (limit {MAX_BYTES} bytes).")
+        return redirect("play:home")
+    character_id = request.POST.get("character")
+    character = Character.objects.filter(pk=character_id).first() if character_id else None
+    bookkeep = request.POST.get("bookkeep") == "on"
+    try:
+        result = chat_import(data=upload.read(), character=character, bookkeep=bookkeep)
+    except ChatImportError as exc:
+        messages.error(request, f"{upload.name}: {exc}")
+        return redirect("play:home")
+    if bookkeep:
+        bookkeep_in_background(result.chat.pk)
+    messages.success(request, f"Imported {result.messages} messages ({result.swipes} swipes).")
+    return redirect("play:chat", result.chat.pk)
