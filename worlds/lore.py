@@ -98,7 +98,7 @@ def _why(entry: LoreEntry, text: str, window: str) -> tuple[str, str] | None:
         return None
     hit = f'key "{primary}"'
     secondary = _usable(entry.secondary_keys)
-    if not secondary:
+    if not entry.selective or not secondary:
         return primary, hit
     found = [key for key in secondary if _matches(entry, key, text)]
     missing = [key for key in secondary if key not in found]
