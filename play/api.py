@@ -344,6 +344,7 @@ def turn_prompt(request, chat_id: int, turn_id: int):
         "messages": prompt["messages"],
         "sections": prompt["sections"],
         "memories": prompt.get("memories", []),
+        "lore": prompt.get("lore", []),
         "total_tokens": prompt.get("total_tokens"),
         "repetition_guard": event.payload.get("repetition_guard"),
         "model": event.payload.get("model", ""),

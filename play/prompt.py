@@ -76,6 +76,7 @@ class Prompt:
     max_tokens: int
     stop: list[str]
     total_tokens: int
+    lore: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
         """What the assistant_turn event stores about its prompt."""
@@ -83,6 +84,7 @@ class Prompt:
             "messages": self.messages,
             "sections": self.sections,
             "memories": self.memories,
+            "lore": self.lore,
             "total_tokens": self.total_tokens,
         }
 
@@ -393,6 +395,27 @@ def build_prompt(
             for r in found
         ]
 
+    # world info: entries of the present bots' lorebooks whose keys appear in recent text
+    lore_meta: list[dict[str, Any]] = []
+    books = [
+        c.lorebook
+        for c in Character.objects.filter(
+            pk__in=[e.character_id for r, e in entities.items() if r in present and e.character_id]
+        ).select_related("lorebook")
+        if c.lorebook_id
+    ]
+    if books:
+        from worlds.lore import lore_for_prompt
+
+        scanned = [t.bot_text for t in window] + ([query] if query else [])
+        fired = lore_for_prompt(books, scanned, char=me.name, user=user_name)
+        if fired:
+            sections.append(Section("lore", "should", "\n".join(f.content for f in fired)))
+            lore_meta = [
+                {"entry": f.entry_id, "comment": f.comment, "reason": f.reason, "tokens": f.tokens}
+                for f in fired
+            ]
+
     # 11. active story events and their props
     active = StoryEvent.objects.filter(chat_id=chat_id, status="active").order_by("id")
     if active:
@@ -451,6 +474,7 @@ def build_prompt(
             for s in sections
         ],
         memories=memories_meta,
+        lore=lore_meta if "lore" in included_names else [],
         max_tokens=int(reply_tokens * 1.6),
         stop=stops,
         total_tokens=sum(s.tokens for s in included),

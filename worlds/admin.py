@@ -30,7 +30,7 @@ from worlds.services import manual_edit
 class CharacterAdmin(admin.ModelAdmin):
     list_display = ("name", "creator", "character_version", "spec", "updated_at")
     search_fields = ("name", "description", "tags")
-    actions = ["export_png", "export_json"]
+    actions = ["export_png", "export_json", "export_charx"]
     change_list_template = "admin/worlds/character/change_list.html"
     fieldsets = (
         (None, {"fields": ("name", "avatar", "description", "personality", "scenario")}),
@@ -107,6 +107,10 @@ class CharacterAdmin(admin.ModelAdmin):
     def export_json(self, request, queryset):
         return self._export(request, queryset, "json")
 
+    @admin.action(description="Export card as CHARX")
+    def export_charx(self, request, queryset):
+        return self._export(request, queryset, "charx")
+
 
 @admin.register(Persona)
 class PersonaAdmin(admin.ModelAdmin):
@@ -162,6 +166,62 @@ class LoreEntryInline(admin.StackedInline):
 class LorebookAdmin(admin.ModelAdmin):
     list_display = ("name", "scan_depth", "token_budget")
     inlines = [LoreEntryInline]
+    actions = ["export_sillytavern", "export_v3"]
+    change_list_template = "admin/worlds/lorebook/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        extra = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="worlds_lorebook_import",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def import_view(self, request):
+        from django.shortcuts import redirect, render
+
+        from worlds.cards import CardError
+        from worlds.services_cards import lorebook_import
+
+        if request.method == "POST" and request.FILES.get("file"):
+            upload = request.FILES["file"]
+            try:
+                book = lorebook_import(data=upload.read(), filename=upload.name)
+            except CardError as exc:
+                messages.error(request, f"{upload.name}: {exc}")
+            else:
+                messages.success(request, f"Imported {book.name}.")
+                return redirect("admin:worlds_lorebook_change", book.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a lorebook",
+            "accept": ".json",
+            "what": "SillyTavern World Info or lorebook_v3 JSON",
+        }
+        return render(request, "admin/worlds/import.html", context)
+
+    def _export(self, request, queryset, fmt: str):
+        from worlds.services_cards import lorebook_export
+
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one lorebook to export.", messages.ERROR)
+            return None
+        data, content_type, filename = lorebook_export(queryset.get(), fmt=fmt)
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @admin.action(description="Export as SillyTavern World Info")
+    def export_sillytavern(self, request, queryset):
+        return self._export(request, queryset, "sillytavern")
+
+    @admin.action(description="Export as lorebook_v3")
+    def export_v3(self, request, queryset):
+        return self._export(request, queryset, "lorebook_v3")
 
 
 # -- chat state: every save is a manual_edit event ---------------------------------------------

@@ -102,3 +102,33 @@ def export_character(request, character_id: int, format: str = "png"):
 @router.get("/characters/{character_id}")
 def get_character(request, character_id: int):
     return character_out(get_object_or_404(Character, pk=character_id))
+
+
+@router.post("/lorebooks/import", response={201: dict})
+def import_lorebook(request, file: UploadedFile = File(...)):
+    """SillyTavern World Info (``{"entries": {...}}``) or ``lorebook_v3`` JSON."""
+    from worlds.cards import MAX_CARD_BYTES, CardError
+    from worlds.services_cards import lorebook_import
+
+    if file.size and file.size > MAX_CARD_BYTES:
+        raise HttpError(413, f"the file is {file.size} bytes; the limit is {MAX_CARD_BYTES}")
+    try:
+        book = lorebook_import(data=file.read(MAX_CARD_BYTES + 1), filename=file.name)
+    except CardError as exc:
+        raise HttpError(400, f"{file.name}: {exc}") from exc
+    return Status(201, {"id": book.pk, "name": book.name, "entries": book.entries.count()})
+
+
+@router.get("/lorebooks/{lorebook_id}/export")
+def export_lorebook(request, lorebook_id: int, format: str = "sillytavern"):
+    from worlds.models import Lorebook
+    from worlds.services_cards import lorebook_export
+
+    if format not in ("sillytavern", "lorebook_v3"):
+        raise HttpError(400, "format is sillytavern or lorebook_v3")
+    data, content_type, filename = lorebook_export(
+        get_object_or_404(Lorebook, pk=lorebook_id), fmt=format
+    )
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -23,8 +23,10 @@ SPEC_ORDER = [
     "active threads",
     "example messages",
     "pinned memories",
+    "while you were away",
     "earlier scenes",
     "retrieved memories",
+    "lore",
     "story events",
     "earlier dialogue",
     "recent dialogue",
@@ -161,3 +163,35 @@ def test_retrieved_memories_are_listed_with_why_the_speaker_may_see_them():
     found = [m for m in prompt.memories if m["section"] == "retrieved memories"]
     assert any("Elsbeth Morrow" in m["text"] for m in found)
     assert all("host's witness bit is set" in m["why"] for m in found)
+
+
+def test_lorebook_entries_whose_keys_appear_reach_the_prompt_with_the_reason(client):
+    from play.inference.registry import override_backend
+    from play.inference.scripted import ScriptedBackend
+    from worlds.models import Lorebook, LoreEntry
+
+    book = Lorebook.objects.create(name="Harrow Point")
+    LoreEntry.objects.create(
+        lorebook=book,
+        uid=1,
+        comment="the lighthouse",
+        keys=["lighthouse"],
+        content="{{char}} knows the lighthouse has been dark since 1994.",
+    )
+    LoreEntry.objects.create(
+        lorebook=book, uid=2, comment="unrelated", keys=["volcano"], content="A volcano note."
+    )
+    chat = make_chat(Character.objects.create(name="Mara", lorebook=book))
+    with override_backend(ScriptedBackend()):
+        turns = client.post(
+            f"/api/chats/{chat.pk}/turns",
+            json.dumps({"text": "Tell me about the lighthouse."}),
+            content_type="application/json",
+        ).json()["turns"]
+    prompt = client.get(f"/api/chats/{chat.pk}/turns/{turns[1]['id']}/prompt").json()
+    sent = json.dumps(prompt["messages"])
+    assert "Mara knows the lighthouse has been dark since 1994." in sent
+    assert "volcano" not in sent.lower()
+    assert prompt["lore"][0]["comment"] == "the lighthouse"
+    assert 'key "lighthouse"' in prompt["lore"][0]["reason"]
+    assert any(s["name"] == "lore" and s["tier"] == "should" for s in prompt["sections"])

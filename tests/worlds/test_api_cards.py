@@ -50,3 +50,44 @@ def test_an_unknown_export_format_is_refused(client):
     upload = SimpleUploadedFile("iris.json", card(), content_type="application/json")
     character_id = client.post("/api/characters/import", {"file": upload}).json()["id"]
     assert client.get(f"/api/characters/{character_id}/export?format=gif").status_code == 400
+
+
+def test_a_lorebook_imports_and_exports_through_the_api(client):
+    world_info = {
+        "entries": {
+            "0": {
+                "uid": 0,
+                "key": ["lighthouse"],
+                "keysecondary": [],
+                "comment": "light",
+                "content": "It is dark.",
+                "constant": False,
+                "selective": False,
+                "order": 100,
+                "disable": False,
+            }
+        }
+    }
+    upload = SimpleUploadedFile("wi.json", json.dumps(world_info).encode())
+    response = client.post("/api/lorebooks/import", {"file": upload})
+    assert response.status_code == 201 and response.json()["entries"] == 1
+    book_id = response.json()["id"]
+    exported = json.loads(client.get(f"/api/lorebooks/{book_id}/export").content)
+    assert exported["entries"]["0"]["key"] == ["lighthouse"]
+    v3 = json.loads(client.get(f"/api/lorebooks/{book_id}/export?format=lorebook_v3").content)
+    assert v3["spec"] == "lorebook_v3"
+    bad = client.post("/api/lorebooks/import", {"file": SimpleUploadedFile("x.json", b"[]")})
+    assert bad.status_code == 400
+
+
+def test_the_admin_exports_charx_and_imports_lorebooks(admin_client):
+    upload = SimpleUploadedFile("iris.json", card(), content_type="application/json")
+    character = Character.objects.get(
+        pk=admin_client.post("/api/characters/import", {"file": upload}).json()["id"]
+    )
+    response = admin_client.post(
+        "/admin/worlds/character/", {"action": "export_charx", "_selected_action": [character.pk]}
+    )
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    page = admin_client.get("/admin/worlds/lorebook/import/")
+    assert page.status_code == 200
