@@ -618,3 +618,32 @@ def bookkeeping_progress(request, chat_id: int):
     _chat_or_404(chat_id)
     done, total = progress(chat_id)
     return {"done": done, "total": total}
+
+
+@router.get("/chats/{chat_id}/snapshots")
+def list_snapshots(request, chat_id: int):
+    from eventstore.snapshots import list_snapshots as listing
+
+    _chat_or_404(chat_id)
+    return {
+        "snapshots": [
+            {
+                "name": i.name,
+                "kind": i.kind,
+                "event": i.event_id,
+                "branch": i.branch_id,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in listing(chat_id)
+        ]
+    }
+
+
+@router.post("/chats/{chat_id}/snapshots", response={201: dict})
+def create_snapshot(request, chat_id: int):
+    from eventstore.snapshots import snapshot_create
+
+    info = snapshot_create(_chat_or_404(chat_id), kind="manual")
+    if info is None:
+        raise HttpError(400, "the chat has no events yet")
+    return Status(201, {"name": info.name, "event": info.event_id})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -34,6 +36,21 @@ def unauthorised(request, exc):
 @api.exception_handler(ValueError)
 def bad_value(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+@api.exception_handler(MultiPartParserError)
+def bad_upload(request, exc):
+    return api.create_response(request, {"detail": f"malformed upload: {exc}"}, status=400)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc):
+    return api.create_response(request, {"detail": "the request is too large"}, status=413)
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious(request, exc):
+    return api.create_response(request, {"detail": f"bad request: {exc}"}, status=400)
 
 
 @api.exception_handler(Exception)

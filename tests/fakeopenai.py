@@ -18,6 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that went away (a killed app server) is expected here, not an error."""
+
+
 class FakeOpenAI:
     def __init__(
         self,
@@ -33,7 +38,7 @@ class FakeOpenAI:
         self.ttft = ttft
         self.lock = threading.Lock()
         self.json_schema_supported = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

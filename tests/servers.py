@@ -43,7 +43,7 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"server exited with {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -61,11 +61,13 @@ def served(data_dir: Path, *, env: dict | None = None, prepare: bool = True):
     port = free_port()
     full_env = {**os.environ, **BASE_ENV, "RP_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("CHAT_DB_PATH", None)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "server.log").open("a")  # tests read it (e.g. for "database is locked")
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=full_env,
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )

@@ -41,3 +41,37 @@ def test_the_demo_world_is_loaded_once(server):
     _, data = server
     out = manage(data, "load_demo").stdout
     assert "nothing new" in out
+
+
+def _outside_address() -> str | None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_it_listens_on_localhost_only(server):
+    import socket
+    from urllib.parse import urlsplit
+
+    url, _ = server
+    port = urlsplit(url).port
+    with socket.create_connection(("127.0.0.1", port), timeout=2):
+        pass
+    outside = _outside_address()
+    if outside is None:
+        pytest.skip("this machine has no non-loopback address to try")
+    with pytest.raises(OSError), socket.create_connection((outside, port), timeout=2):
+        pass
+
+
+def test_make_run_binds_127_0_0_1():
+    from tests.servers import ROOT
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert "runserver 127.0.0.1:8000" in makefile

@@ -104,3 +104,27 @@ async def test_a_skip_in_plain_words_is_confirmed_before_it_is_applied():
             await asyncio.sleep(0.05)
         assert world.story_time == "2024-10-13T08:00"
         await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    "error",
+    ["EndpointDown", "ServerError", "EndpointTimeout", "RateLimited", "Refusal", "EmptyCompletion"],
+)
+async def test_a_failing_model_shows_a_clear_notice_and_frees_the_chat(error):
+    from play.inference import base
+
+    chat = await sync_to_async(make_chat)()
+    failure = getattr(base, error)(f"the endpoint said no ({error})")
+    if error == "RateLimited":  # too long a wait to retry: it fails at once
+        failure = base.RateLimited(f"the endpoint said no ({error})", retry_after=60)
+    with override_backend(ScriptedBackend(narrative=[failure])):
+        comm = communicator(chat.pk)
+        await comm.connect()
+        await receive_until(comm, 'id="transcript"')
+        await comm.send_json_to({"action": "send", "text": "Hello?"})
+        seen = await receive_until(comm, f"({error})")
+        assert "notice" in seen
+        seen = await receive_until(comm, ">Send</button>")  # the composer is enabled again
+        await comm.disconnect()
+    assert gate.current(chat.pk) is None
+    assert await sync_to_async(Turn.objects.filter(chat=chat, text="Hello?").exists)()
