@@ -16,15 +16,59 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import setup_django, summary, table, timed, write  # noqa: E402
 
-WORDS = (
-    "lighthouse harbour storm lantern ferry island keeper rain tide cliff gull boat key "
-    "letter music diner pie coffee photograph camera night morning road wagon map chart "
-    "brother sister uncle mentor secret promise winter summer garden fox goat dog cat "
-    "bridge village market bakery station train ticket song dance kiss argument apology "
-    "birthday wedding funeral school teacher doctor nurse library book poem window door "
-    "candle fire smoke ash salt bread wine tea sugar honey silver gold iron stone glass"
-)
-VOCAB = WORDS.split()
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "ten",
+    "so",
+    "vu",
+    "de",
+    "pa",
+    "ri",
+    "no",
+    "gal",
+    "mer",
+    "tis",
+    "bro",
+    "fen",
+    "kil",
+    "das",
+    "wo",
+    "ny",
+    "cha",
+    "ler",
+    "mon",
+    "quis",
+    "ab",
+    "ul",
+    "ot",
+    "ez",
+]
+
+
+def vocabulary(size: int = 5000) -> list[str]:
+    """Pseudo-words, the first ones the most used (a Zipf-like text, like real chat)."""
+    rng = random.Random(5)
+    words: list[str] = []
+    seen: set[str] = set()
+    while len(words) < size:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+VOCAB = vocabulary()
+WEIGHTS = [1 / (rank + 1) ** 1.07 for rank in range(len(VOCAB))]
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choices(VOCAB, weights=WEIGHTS, k=n))
+
+
 DIMS = 384
 
 
@@ -54,7 +98,7 @@ def fill(chat, n: int, rng: random.Random) -> None:
                         "witnesses": mask,
                         "kind": "turn",
                         "significance": rng.choice((0, 0, 0, 1, 1, 2, 3)),
-                        "text": " ".join(rng.choice(VOCAB) for _ in range(12)),
+                        "text": sentence(rng, 14),
                     }
                 )
             append(chat=chat, kind="memory_written", payload={"memories": batch})
@@ -64,22 +108,23 @@ def fill(chat, n: int, rng: random.Random) -> None:
         .order_by("id")
         .values_list("id", "owner", "character_id", "w_you", "w_host", "w_guest", "kind")
     )
+    from memory.vectors import scope
+
     with transaction.atomic(), connection.cursor() as cur:
         for chunk in range(0, len(ids), 2000):
             rows = ids[chunk : chunk + 2000]
             vectors = gen.standard_normal((len(rows), DIMS)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             cur.executemany(
-                f"INSERT INTO {TABLE}(memory_id, embedding, chat_id, owner, character_id, "
-                "w_you, w_host, w_guest, sealed, facing_ok, kind) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+                f"INSERT INTO {TABLE}(memory_id, embedding, qbits, scope, w_you, w_host, "
+                "w_guest, sealed, facing_ok, kind) "
+                "VALUES (%s, %s, vec_quantize_binary(%s), %s, %s, %s, %s, 0, %s, %s)",
                 [
                     (
                         m[0],
                         v.tobytes(),
-                        chat.pk,
-                        m[1],
-                        m[2] or 0,
+                        v.tobytes(),
+                        scope(chat.pk, m[1], m[2]),
                         int(m[3]),
                         int(m[4]),
                         int(m[5]),
@@ -113,14 +158,15 @@ def main() -> None:
     import numpy as np
 
     from memory.retrieval import retrieve
-    from memory.selectors import visible_to
+    from memory.selectors import speaker_character, visible_to
+    from memory.vectors import scope
     from tests.factories import make_chat
 
     rng = random.Random(11)
     chat = make_chat()
     ms, _ = timed(fill, chat, args.memories, rng)
     print(f"filled {args.memories} memories in {ms / 1000:.1f} s")
-    queries = [" ".join(rng.choice(VOCAB) for _ in range(6)) for _ in range(args.queries)]
+    queries = [sentence(rng, 8) for _ in range(args.queries)]
     qvecs = np.random.default_rng(3).standard_normal((args.queries, DIMS)).astype(np.float32)
     qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
     for text, vec in zip(queries[:5], qvecs[:5], strict=True):  # warm caches
@@ -137,7 +183,10 @@ def main() -> None:
 
     visible_ids = set(visible_to(chat.pk, "host").values_list("id", flat=True))
     with connection.cursor() as cur:
-        cur.execute("SELECT memory_id, embedding FROM memory_vec WHERE chat_id = %s", [chat.pk])
+        cur.execute(
+            "SELECT memory_id, embedding FROM memory_vec WHERE scope = %s",
+            [scope(chat.pk, "host", speaker_character(chat.pk, "host"))],
+        )
         rows = [
             (i, np.frombuffer(b, dtype=np.float32)) for i, b in cur.fetchall() if i in visible_ids
         ]

@@ -117,8 +117,12 @@ def warm_up() -> None:
 def chat_has_vectors(chat_id: int) -> bool:
     if not enabled():
         return False
+    from memory.selectors import speaker_character
+    from memory.vectors import scope
+
+    scopes = [scope(chat_id, bot, speaker_character(chat_id, bot)) for bot in ("host", "guest")]
     with connection.cursor() as cur:
-        cur.execute("SELECT 1 FROM memory_vec WHERE chat_id = %s LIMIT 1", [chat_id])
+        cur.execute("SELECT 1 FROM memory_vec WHERE scope IN (%s, %s) LIMIT 1", scopes)
         return cur.fetchone() is not None
 
 

@@ -21,18 +21,25 @@ DEFAULT_DIMS = 384
 
 
 def create_sql(dims: int) -> list[str]:
+    """The vec0 table: a full-precision column for exact reranking, a binary-quantised one for
+    a fast first pass, the bot's store as partition key (chat:owner:character) and the
+    witness bits, seal and kind as metadata, filtered inside the KNN query."""
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING vec0("
         f"memory_id integer primary key, embedding float[{dims}] distance_metric=cosine, "
-        "chat_id integer partition key, owner text, character_id integer, w_you integer, "
-        "w_host integer, w_guest integer, sealed integer, facing_ok integer, kind text)",
+        f"qbits bit[{dims}], scope text partition key, w_you integer, w_host integer, "
+        "w_guest integer, sealed integer, facing_ok integer, kind text)",
         # the mirror of the witness constraint, kept in step with the memory rows
-        f"CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF owner, character_id, "
-        f"w_you, w_host, w_guest, sealed, kind ON memory_memory BEGIN "
-        f"UPDATE {TABLE} SET owner = new.owner, character_id = coalesce(new.character_id, 0), "
-        "w_you = new.w_you, w_host = new.w_host, w_guest = new.w_guest, sealed = new.sealed, "
-        "facing_ok = NOT (new.kind = 'turn' AND new.w_you = 0), kind = new.kind "
-        "WHERE memory_id = new.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF w_you, w_host, "
+        f"w_guest, sealed, kind ON memory_memory BEGIN "
+        f"UPDATE {TABLE} SET w_you = new.w_you, w_host = new.w_host, w_guest = new.w_guest, "
+        "sealed = new.sealed, facing_ok = NOT (new.kind = 'turn' AND new.w_you = 0), "
+        "kind = new.kind WHERE memory_id = new.id; END",
+        # a memory that changes store or text gets a new vector (index_pending)
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_move AFTER UPDATE OF owner, character_id "
+        f"ON memory_memory WHEN old.owner IS NOT new.owner "
+        f"OR old.character_id IS NOT new.character_id BEGIN "
+        f"DELETE FROM {TABLE} WHERE memory_id = old.id; END",
         f"CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory BEGIN "
         f"DELETE FROM {TABLE} WHERE memory_id = old.id; END",
         f"CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON memory_memory "
@@ -40,8 +47,13 @@ def create_sql(dims: int) -> list[str]:
     ]
 
 
+def scope(chat_id: int, owner: str, character_id: int | None) -> str:
+    return f"{chat_id}:{owner}:{character_id or 0}"
+
+
 DROP = [
     "DROP TRIGGER IF EXISTS memory_vec_mirror",
+    "DROP TRIGGER IF EXISTS memory_vec_move",
     "DROP TRIGGER IF EXISTS memory_vec_forget",
     "DROP TRIGGER IF EXISTS memory_vec_retext",
     f"DROP TABLE IF EXISTS {TABLE}",
@@ -95,15 +107,14 @@ def index_pending(
         with transaction.atomic(), connection.cursor() as cur:
             for mem, vec in zip(rows, vectors, strict=True):
                 cur.execute(
-                    f"INSERT OR REPLACE INTO {TABLE}(memory_id, embedding, chat_id, owner, "
-                    "character_id, w_you, w_host, w_guest, sealed, facing_ok, kind) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    f"INSERT OR REPLACE INTO {TABLE}(memory_id, embedding, qbits, scope, "
+                    "w_you, w_host, w_guest, sealed, facing_ok, kind) "
+                    "VALUES (%s, %s, vec_quantize_binary(%s), %s, %s, %s, %s, %s, %s, %s)",
                     [
                         mem.id,
                         vec.astype(np.float32).tobytes(),
-                        mem.chat_id,
-                        mem.owner,
-                        mem.character_id or 0,
+                        vec.astype(np.float32).tobytes(),
+                        scope(mem.chat_id, mem.owner, mem.character_id),
                         int(mem.w_you),
                         int(mem.w_host),
                         int(mem.w_guest),
@@ -118,6 +129,9 @@ def index_pending(
     return done
 
 
+RERANK = 4  # the binary pass keeps this many times k for the exact rerank (at least 64)
+
+
 def knn(
     chat_id: int,
     speaker: str,
@@ -127,16 +141,31 @@ def knn(
     k: int,
     facing_you: bool = False,
 ) -> list[tuple[int, float]]:
-    """(memory id, cosine distance), nearest first: the witness constraint is part of the
-    KNN query itself, so k results come back however many neighbours belong to others."""
+    """(memory id, cosine distance), nearest first.
+
+    The bot's store is the partition and its witness bit a metadata filter, both inside the
+    KNN query, so k results come back however many neighbours belong to others. A
+    binary-quantised pass finds candidates; their full-precision vectors rerank them.
+    """
     facing = "AND facing_ok = 1 " if facing_you else ""
+    query = vector.astype(np.float32)
     sql = (
-        f"SELECT memory_id, distance FROM {TABLE} WHERE embedding MATCH %s AND k = %s "
-        f"AND chat_id = %s AND owner = %s AND character_id = %s AND w_{speaker} = 1 "
-        f"AND sealed = 0 {facing}ORDER BY distance"
+        f"SELECT memory_id FROM {TABLE} WHERE qbits MATCH vec_quantize_binary(%s) AND k = %s "
+        f"AND scope = %s AND w_{speaker} = 1 AND sealed = 0 {facing}"
     )
     with connection.cursor() as cur:
         cur.execute(
-            sql, [vector.astype(np.float32).tobytes(), k, chat_id, speaker, character_id or 0]
+            sql, [query.tobytes(), max(64, RERANK * k), scope(chat_id, speaker, character_id)]
         )
-        return [(row[0], row[1]) for row in cur.fetchall()]
+        ids = [row[0] for row in cur.fetchall()]
+        if not ids:
+            return []
+        marks = ", ".join(["%s"] * len(ids))
+        cur.execute(f"SELECT memory_id, embedding FROM {TABLE} WHERE memory_id IN ({marks})", ids)
+        rows = cur.fetchall()
+    found = np.array([r[0] for r in rows])
+    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+    distance = 1.0 - (matrix @ query) / np.where(norms == 0, 1, norms)
+    order = np.argsort(distance, kind="stable")[:k]
+    return [(int(found[i]), float(distance[i])) for i in order]

@@ -30,8 +30,9 @@ class Swipe:
     siblings: list[tuple[int, int]]  # (turn event id, branch to activate), oldest first
 
 
-def swipe_groups(chat: Chat) -> dict[int, Swipe]:
-    """For every bot turn of the active log that has siblings: its swipe position."""
+def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swipe]:
+    """For every bot turn of the active log that has siblings (or only those in
+    ``turn_ids``): its swipe position."""
     forks = list(
         Event.objects.filter(
             pk__in=Branch.objects.filter(chat=chat, kind=Branch.Kind.SWIPE).values_list(
@@ -43,7 +44,10 @@ def swipe_groups(chat: Chat) -> dict[int, Swipe]:
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
     segments = branch_log.chain(active)
-    turns = {t.seq: t for t in Turn.objects.filter(chat=chat).exclude(speaker="you")}
+    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker="you")
+    if turn_ids is not None:
+        shown_turns = shown_turns.filter(pk__in=turn_ids)
+    turns = {t.seq: t for t in shown_turns.only("id", "seq")}
     groups: dict[int, Swipe] = {}
     for fork in forks:
         if not branch_log.contains(segments, branch_id=fork.branch_id, seq=fork.seq):

@@ -35,15 +35,31 @@ def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
     if turn is None:
         return None
     chat = Chat.objects.get(pk=chat_id)
-    swipe = selectors.swipe_groups(chat).get(turn_id)
+    swipe = selectors.swipe_groups(chat, turn_ids={turn_id}).get(turn_id)
     return {**turn_row(turn, swipe), "chat": chat}
 
 
-def transcript_context(chat_id: int) -> dict[str, Any]:
+PAGE_TURNS = 120  # a page shows the newest turns; earlier ones load on demand
+
+
+def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, Any]:
     chat = Chat.objects.get(pk=chat_id)
-    swipes = selectors.swipe_groups(chat)
-    rows = [turn_row(t, swipes.get(t.id)) for t in selectors.transcript(chat)]
-    return {"chat": chat, "rows": rows}
+    turns = Turn.objects.filter(chat=chat)
+    if before is not None:
+        turns = turns.filter(id__lt=before)
+    page = list(turns.order_by("-id")[: PAGE_TURNS + 1])
+    more = len(page) > PAGE_TURNS
+    page = list(reversed(page[:PAGE_TURNS]))
+    swipes = selectors.swipe_groups(chat, turn_ids={t.id for t in page})
+    rows = [turn_row(t, swipes.get(t.id)) for t in page]
+    return {"chat": chat, "rows": rows, "earlier": page[0].id if more and page else None}
+
+
+@require_GET
+def transcript_earlier(request: HttpRequest, chat_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    before = int(request.GET.get("before", 0)) or None
+    return render(request, "play/_transcript.html", transcript_context(chat_id, before=before))
 
 
 def drawer_context(chat_id: int) -> dict[str, Any]:

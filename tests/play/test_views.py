@@ -153,3 +153,24 @@ def test_a_changed_embedding_model_is_offered_a_re_embed(client, data_dir):
     VectorIndexState.objects.create(model="old-embedder", dims=384)
     page = client.get("/settings/").content.decode()
     assert "old-embedder" in page and "Re-embed now" in page
+
+
+def test_a_long_chat_page_shows_the_newest_turns_and_loads_earlier_ones(client):
+    from eventstore.services import append
+    from play.views import PAGE_TURNS
+
+    chat = make_chat()
+    ids = [
+        append(
+            chat=chat,
+            kind="user_turn",
+            payload={"text": f"line {i:03d}", "witnesses": {"host": True}},
+        ).id
+        for i in range(PAGE_TURNS + 30)
+    ]
+    page = client.get(f"/chats/{chat.pk}/").content.decode()
+    assert f"line {PAGE_TURNS + 29:03d}" in page and "line 000" not in page
+    assert "Show earlier turns" in page
+    first_shown = ids[-PAGE_TURNS]
+    earlier = client.get(f"/chats/{chat.pk}/transcript/?before={first_shown}").content.decode()
+    assert "line 000" in earlier and f"line {PAGE_TURNS + 29:03d}" not in earlier
