@@ -323,18 +323,34 @@ def retrieve(
 
 
 def _add_neighbours(top: list[Retrieved], results: dict[int, Retrieved], visible, keep) -> None:
-    """The turn before and after each top turn memory, at a share of its score."""
-    for hit in top:
-        mem = hit.memory
-        if mem.kind != Memory.Kind.TURN:
-            continue
-        before = visible.filter(kind=Memory.Kind.TURN, id__lt=mem.id).order_by("-id").first()
-        after = visible.filter(kind=Memory.Kind.TURN, id__gt=mem.id).order_by("id").first()
-        for near in (before, after):
+    """The turn before and after each top turn memory, at a share of its score (one query for
+    the neighbours' ids, one for the rows)."""
+    turns = [hit for hit in top if hit.memory.kind == Memory.Kind.TURN]
+    if not turns:
+        return
+    mem = turns[0].memory
+    scope = (
+        f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{mem.owner} = 1 "
+        "AND sealed = 0 AND kind = 'turn'"
+    )
+    params: list = []
+    parts = []
+    for hit in turns:
+        base = [mem.chat_id, mem.owner, mem.character_id]
+        parts.append(f"(SELECT max(id) FROM memory_memory WHERE {scope} AND id < %s)")
+        parts.append(f"(SELECT min(id) FROM memory_memory WHERE {scope} AND id > %s)")
+        params += [*base, hit.memory.id, *base, hit.memory.id]
+    with connection.cursor() as cur:
+        cur.execute("SELECT " + ", ".join(parts), params)
+        ids = cur.fetchone()
+    near_rows = {m.id: m for m in visible.filter(id__in=[i for i in ids if i])}
+    for n, hit in enumerate(turns):
+        for near_id in ids[2 * n : 2 * n + 2]:
+            near = near_rows.get(near_id)
             if near is None or not keep(near):
                 continue
             share = hit.score * NEIGHBOUR_SHARE
             found = results.get(near.id)
             if found is None or found.score < share:
-                why = (found.why + ", " if found else "") + f"next to memory {mem.id}"
+                why = (found.why + ", " if found else "") + f"next to memory {hit.memory.id}"
                 results[near.id] = Retrieved(near, share, why)

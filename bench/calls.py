@@ -1,0 +1,75 @@
+"""Model calls per ordinary turn, counted at the fake model, and the tokens sent per turn;
+the baseline is one narrative call (what an ordinary chatbot makes).
+
+    python bench/calls.py [--turns 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import table, write  # noqa: E402
+
+
+def _post(url, path, data):
+    req = urllib.request.Request(
+        url + path,
+        method="POST",
+        data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=120) as response:
+        return json.loads(response.read())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=10)
+    args = parser.parse_args()
+    from play.tokens import estimate
+    from tests.fakeopenai import FakeOpenAI
+    from tests.servers import manage, served
+
+    data = Path(tempfile.mkdtemp(prefix="rp-bench-calls-")) / "data"
+    with FakeOpenAI() as fake:
+        manage(data, "migrate", "--noinput")
+        manage(data, "setup_local")
+        (data / "config.toml").write_text(f'[inference]\nbase_url = "{fake.url}"\n')
+        with served(data, prepare=False) as (url, _proc):
+            chat = _post(url, "/api/chats", {"character": 1, "parse_kickoff": False})
+            per_turn, tokens = [], []
+            for i in range(args.turns):
+                before = len(fake.completions())
+                _post(url, f"/api/chats/{chat['id']}/turns", {"text": f"Tell me more, {i}."})
+                calls = fake.completions()[before:]
+                per_turn.append(len(calls))
+                tokens.append(
+                    sum(estimate(m["content"]) for c in calls for m in c["body"]["messages"])
+                )
+    mean_calls = sum(per_turn) / len(per_turn)
+    rows = [
+        ("model calls per turn", f"{mean_calls:.2f}", "1 (a plain chatbot)", f"{mean_calls:.1f}x"),
+        ("tokens sent per turn (mean)", round(sum(tokens) / len(tokens)), "-", "-"),
+    ]
+    print(table(rows, ("", "measured", "baseline", "ratio")))
+    path = write(
+        "calls",
+        {
+            "turns": args.turns,
+            "calls_per_turn": per_turn,
+            "tokens_sent_per_turn": tokens,
+            "target": "2 per ordinary turn with one bot",
+        },
+    )
+    print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Server memory: resident set size of the running server with the embedder and the local
+model loaded, and without the local model (a remote endpoint), against the bare server.
+
+    python bench/rss.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import table, write  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _post(url, path, data):
+    req = urllib.request.Request(
+        url + path,
+        method="POST",
+        data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=300) as response:
+        return json.loads(response.read())
+
+
+def measure(config: str, env: dict) -> dict:
+    from tests.servers import manage, served
+
+    data = Path(tempfile.mkdtemp(prefix="rp-bench-rss-")) / "data"
+    manage(data, "migrate", "--noinput", env=env)
+    manage(data, "setup_local", env=env)
+    (data / "config.toml").write_text(config)
+    with served(data, prepare=False, env=env) as (url, proc):
+        time.sleep(2)
+        bare = rss_mb(proc.pid)
+        chat = _post(url, "/api/chats", {"character": 1, "parse_kickoff": False})
+        for i in range(3):  # turns load the model; indexing loads the embedder
+            _post(url, f"/api/chats/{chat['id']}/turns", {"text": f"Hello there, {i}."})
+        time.sleep(20)  # the embedder warms up in the background
+        _post(url, f"/api/chats/{chat['id']}/turns", {"text": "And the lighthouse?"})
+        return {"bare_mb": round(bare), "loaded_mb": round(rss_mb(proc.pid))}
+
+
+def main() -> None:
+    from tests.fakeopenai import FakeOpenAI
+
+    embeddings_on = {"RP_EMBEDDINGS": "on"}
+    local = measure("", embeddings_on)
+    with FakeOpenAI() as fake:
+        remote = measure(f'[inference]\nbase_url = "{fake.url}"\n', embeddings_on)
+    rows = [
+        ("embedder + local Gemma model", local["bare_mb"], local["loaded_mb"]),
+        ("embedder, remote model", remote["bare_mb"], remote["loaded_mb"]),
+    ]
+    print(table(rows, ("server", "at start MB", "after turns MB")))
+    path = write(
+        "rss",
+        {
+            "local_model": local,
+            "remote_model": remote,
+            "target": "<= 1.5 GB with embedder and local model",
+        },
+    )
+    print(f"written {path}")
+
+
+if __name__ == "__main__":
+    main()
