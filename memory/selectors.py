@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from django.db.models import QuerySet
 
 from memory.models import Memory
 from worlds.models import EntityState
 
+_known: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "known_characters", default=None
+)
+
+
+@contextmanager
+def known_characters(chat_id: int, characters: dict[str, int | None]):
+    """Within the block, the characters in each role of this chat are already known (a prompt
+    build reads them once instead of on every memory query)."""
+    token = _known.set({(chat_id, role): cid for role, cid in characters.items()})
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
 
 def speaker_character(chat_id: int, speaker: str) -> int | None:
+    known = _known.get()
+    if known is not None and (chat_id, speaker) in known:
+        return known[(chat_id, speaker)]
     return (
         EntityState.objects.filter(chat_id=chat_id, role=speaker)
         .values_list("character_id", flat=True)

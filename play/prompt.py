@@ -188,6 +188,16 @@ def _alternate(messages: list[Message]) -> list[Message]:
 def build_prompt(
     chat: Chat, speaker: str, *, query: str = "", extra_note: str = "", query_vector=None
 ) -> Prompt:
+    characters = dict(
+        EntityState.objects.filter(chat_id=chat.pk).values_list("role", "character_id")
+    )
+    with memory_selectors.known_characters(chat.pk, characters):
+        return _build_prompt(
+            chat, speaker, query=query, extra_note=extra_note, query_vector=query_vector
+        )
+
+
+def _build_prompt(chat: Chat, speaker: str, *, query: str, extra_note: str, query_vector) -> Prompt:
     config = load_config()
     budgets, play = config["budgets"], config["play"]
     chat_id = chat.pk

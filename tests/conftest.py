@@ -24,8 +24,10 @@ settings.RP_INDEX_IN_BACKGROUND = False
 def data_dir(settings, tmp_path) -> Path:
     """Each test gets its own data/ tree (snapshots, backups, exports, config)."""
     from rpsite.config import ensure_data_dir
+    from worlds import prompts
 
     settings.DATA_DIR = tmp_path / "data"
     settings.MEDIA_ROOT = settings.DATA_DIR / "media"
     ensure_data_dir()
+    prompts._current.clear()  # each test's database starts without the templates
     return settings.DATA_DIR

@@ -48,18 +48,28 @@ DEFAULTS: dict[str, str] = {
 }
 
 
+_current: dict[str, PromptTemplate] = {}
+
+
 def current(kind: str) -> PromptTemplate:
-    """The newest version of a template, creating version 1 from the default if needed."""
+    """The newest version of a template, creating version 1 from the default if needed.
+    Kept in memory between saves (a prompt build needs it every turn)."""
+    cached = _current.get(kind)
+    if cached is not None:
+        return cached
     found = PromptTemplate.objects.filter(kind=kind).order_by("-version").first()
-    if found is not None:
-        return found
-    return prompt_template_save(kind=kind, text=DEFAULTS[kind])
+    if found is None:
+        found = prompt_template_save(kind=kind, text=DEFAULTS[kind])
+    _current[kind] = found
+    return found
 
 
 def prompt_template_save(*, kind: str, text: str) -> PromptTemplate:
     with transaction.atomic():
         last = PromptTemplate.objects.filter(kind=kind).aggregate(v=Max("version"))["v"] or 0
-        return PromptTemplate.objects.create(kind=kind, version=last + 1, text=text)
+        saved = PromptTemplate.objects.create(kind=kind, version=last + 1, text=text)
+    _current.pop(kind, None)
+    return saved
 
 
 def ensure_defaults() -> None:
