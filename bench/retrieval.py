@@ -79,7 +79,7 @@ def fill(chat, n: int, rng: random.Random) -> None:
 
     from eventstore.services import append
     from memory.models import Memory
-    from memory.vectors import TABLE
+    from memory.vectors import FLOATS, TABLE
 
     per_event = 64
     with transaction.atomic():
@@ -116,13 +116,12 @@ def fill(chat, n: int, rng: random.Random) -> None:
             vectors = gen.standard_normal((len(rows), DIMS)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             cur.executemany(
-                f"INSERT INTO {TABLE}(memory_id, embedding, qbits, scope, w_you, w_host, "
+                f"INSERT INTO {TABLE}(memory_id, qbits, scope, w_you, w_host, "
                 "w_guest, sealed, facing_ok, kind) "
-                "VALUES (%s, %s, vec_quantize_binary(%s), %s, %s, %s, %s, 0, %s, %s)",
+                "VALUES (%s, vec_quantize_binary(%s), %s, %s, %s, %s, 0, %s, %s)",
                 [
                     (
                         m[0],
-                        v.tobytes(),
                         v.tobytes(),
                         scope(chat.pk, m[1], m[2]),
                         int(m[3]),
@@ -133,6 +132,10 @@ def fill(chat, n: int, rng: random.Random) -> None:
                     )
                     for m, v in zip(rows, vectors, strict=True)
                 ],
+            )
+            cur.executemany(
+                f"INSERT INTO {FLOATS}(memory_id, embedding) VALUES (%s, %s)",
+                [(m[0], v.tobytes()) for m, v in zip(rows, vectors, strict=True)],
             )
 
 

@@ -20,15 +20,25 @@ TABLE = "memory_vec"
 DEFAULT_DIMS = 384
 
 
+FLOATS = "memory_vecfloat"
+
+
 def create_sql(dims: int) -> list[str]:
-    """The vec0 table: a full-precision column for exact reranking, a binary-quantised one for
-    a fast first pass, the bot's store as partition key (chat:owner:character) and the
-    witness bits, seal and kind as metadata, filtered inside the KNN query."""
+    """The vec0 table holds a binary-quantised vector per memory for the KNN pass, the bot's
+    store as partition key (chat:owner:character) and the witness bits, seal and kind as
+    metadata, filtered inside the KNN query. The full-precision vectors that rerank the
+    candidates sit beside it in a plain table (point lookups in vec0 are slow)."""
+    forget = (
+        f"DELETE FROM {TABLE} WHERE memory_id = old.id; "
+        f"DELETE FROM {FLOATS} WHERE memory_id = old.id;"
+    )
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING vec0("
-        f"memory_id integer primary key, embedding float[{dims}] distance_metric=cosine, "
-        f"qbits bit[{dims}], scope text partition key, w_you integer, w_host integer, "
-        "w_guest integer, sealed integer, facing_ok integer, kind text)",
+        f"memory_id integer primary key, qbits bit[{dims}], scope text partition key, "
+        "w_you integer, w_host integer, w_guest integer, sealed integer, facing_ok integer, "
+        "kind text)",
+        f"CREATE TABLE IF NOT EXISTS {FLOATS} (memory_id INTEGER PRIMARY KEY, "
+        "embedding BLOB NOT NULL)",
         # the mirror of the witness constraint, kept in step with the memory rows
         f"CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF w_you, w_host, "
         f"w_guest, sealed, kind ON memory_memory BEGIN "
@@ -38,12 +48,11 @@ def create_sql(dims: int) -> list[str]:
         # a memory that changes store or text gets a new vector (index_pending)
         f"CREATE TRIGGER IF NOT EXISTS memory_vec_move AFTER UPDATE OF owner, character_id "
         f"ON memory_memory WHEN old.owner IS NOT new.owner "
-        f"OR old.character_id IS NOT new.character_id BEGIN "
-        f"DELETE FROM {TABLE} WHERE memory_id = old.id; END",
-        f"CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory BEGIN "
-        f"DELETE FROM {TABLE} WHERE memory_id = old.id; END",
+        f"OR old.character_id IS NOT new.character_id BEGIN {forget} END",
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
+        f"BEGIN {forget} END",
         f"CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON memory_memory "
-        f"WHEN old.text IS NOT new.text BEGIN DELETE FROM {TABLE} WHERE memory_id = old.id; END",
+        f"WHEN old.text IS NOT new.text BEGIN {forget} END",
     ]
 
 
@@ -52,6 +61,7 @@ def scope(chat_id: int, owner: str, character_id: int | None) -> str:
 
 
 DROP = [
+    f"DROP TABLE IF EXISTS {FLOATS}",
     "DROP TRIGGER IF EXISTS memory_vec_mirror",
     "DROP TRIGGER IF EXISTS memory_vec_move",
     "DROP TRIGGER IF EXISTS memory_vec_forget",
@@ -106,14 +116,14 @@ def index_pending(
         vectors = embed_cached([m.text for m in rows], embedder)
         with transaction.atomic(), connection.cursor() as cur:
             for mem, vec in zip(rows, vectors, strict=True):
+                blob = vec.astype(np.float32).tobytes()
                 cur.execute(
-                    f"INSERT OR REPLACE INTO {TABLE}(memory_id, embedding, qbits, scope, "
-                    "w_you, w_host, w_guest, sealed, facing_ok, kind) "
-                    "VALUES (%s, %s, vec_quantize_binary(%s), %s, %s, %s, %s, %s, %s, %s)",
+                    f"INSERT OR REPLACE INTO {TABLE}(memory_id, qbits, scope, w_you, w_host, "
+                    "w_guest, sealed, facing_ok, kind) "
+                    "VALUES (%s, vec_quantize_binary(%s), %s, %s, %s, %s, %s, %s, %s)",
                     [
                         mem.id,
-                        vec.astype(np.float32).tobytes(),
-                        vec.astype(np.float32).tobytes(),
+                        blob,
                         scope(mem.chat_id, mem.owner, mem.character_id),
                         int(mem.w_you),
                         int(mem.w_host),
@@ -122,6 +132,10 @@ def index_pending(
                         int(not (mem.kind == "turn" and not mem.w_you)),
                         mem.kind,
                     ],
+                )
+                cur.execute(
+                    f"INSERT OR REPLACE INTO {FLOATS}(memory_id, embedding) VALUES (%s, %s)",
+                    [mem.id, blob],
                 )
         done += len(rows)
         if progress is not None:
@@ -161,7 +175,7 @@ def knn(
         if not ids:
             return []
         marks = ", ".join(["%s"] * len(ids))
-        cur.execute(f"SELECT memory_id, embedding FROM {TABLE} WHERE memory_id IN ({marks})", ids)
+        cur.execute(f"SELECT memory_id, embedding FROM {FLOATS} WHERE memory_id IN ({marks})", ids)
         rows = cur.fetchall()
     found = np.array([r[0] for r in rows])
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
