@@ -75,11 +75,11 @@ DIMS = 384
 def fill(chat, n: int, rng: random.Random) -> None:
     """n memories through memory_written events (64 per event), then random unit vectors."""
     import numpy as np
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from eventstore.services import append
     from memory.models import Memory
-    from memory.vectors import FLOATS, TABLE
+    from memory.vectors import store_vectors
 
     per_event = 64
     with transaction.atomic():
@@ -103,40 +103,13 @@ def fill(chat, n: int, rng: random.Random) -> None:
                 )
             append(chat=chat, kind="memory_written", payload={"memories": batch})
     gen = np.random.default_rng(7)
-    ids = list(
-        Memory.objects.filter(chat=chat)
-        .order_by("id")
-        .values_list("id", "owner", "character_id", "w_you", "w_host", "w_guest", "kind")
-    )
-    from memory.vectors import scope
-
-    with transaction.atomic(), connection.cursor() as cur:
+    ids = list(Memory.objects.filter(chat=chat).order_by("id").values_list("id", flat=True))
+    with transaction.atomic():
         for chunk in range(0, len(ids), 2000):
             rows = ids[chunk : chunk + 2000]
             vectors = gen.standard_normal((len(rows), DIMS)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            cur.executemany(
-                f"INSERT INTO {TABLE}(memory_id, qbits, scope, w_you, w_host, "
-                "w_guest, sealed, facing_ok, kind) "
-                "VALUES (%s, vec_quantize_binary(%s), %s, %s, %s, %s, 0, %s, %s)",
-                [
-                    (
-                        m[0],
-                        v.tobytes(),
-                        scope(chat.pk, m[1], m[2]),
-                        int(m[3]),
-                        int(m[4]),
-                        int(m[5]),
-                        int(not (m[6] == "turn" and not m[3])),
-                        m[6],
-                    )
-                    for m, v in zip(rows, vectors, strict=True)
-                ],
-            )
-            cur.executemany(
-                f"INSERT INTO {FLOATS}(memory_id, embedding) VALUES (%s, %s)",
-                [(m[0], v.tobytes()) for m, v in zip(rows, vectors, strict=True)],
-            )
+            store_vectors(list(zip(rows, vectors, strict=True)))
 
 
 def python_scan(rows, query, k):
@@ -162,7 +135,7 @@ def main() -> None:
 
     from memory.retrieval import retrieve
     from memory.selectors import speaker_character, visible_to
-    from memory.vectors import scope
+    from memory.vectors import FLOATS
     from tests.factories import make_chat
 
     rng = random.Random(11)
@@ -187,8 +160,10 @@ def main() -> None:
     visible_ids = set(visible_to(chat.pk, "host").values_list("id", flat=True))
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT memory_id, embedding FROM memory_vec WHERE scope = %s",
-            [scope(chat.pk, "host", speaker_character(chat.pk, "host"))],
+            f"SELECT f.memory_id, f.embedding FROM {FLOATS} f JOIN memory_memory m "
+            "ON m.id = f.memory_id WHERE m.chat_id = %s AND m.owner = 'host' "
+            "AND m.character_id IS %s",
+            [chat.pk, speaker_character(chat.pk, "host")],
         )
         rows = [
             (i, np.frombuffer(b, dtype=np.float32)) for i, b in cur.fetchall() if i in visible_ids
@@ -210,7 +185,7 @@ def main() -> None:
     )
     print(
         f"\nhybrid is {ratio:.1f}x faster than a Python cosine scan over the same "
-        f"{len(rows)} visible vectors (p50); sqlite-vec KNN vs numpy scan: {ratio_np:.2f}x"
+        f"{len(rows)} visible vectors (p50); binary KNN vs numpy scan: {ratio_np:.2f}x"
     )
     path = write(
         "retrieval",

@@ -1,12 +1,27 @@
 """The FTS5 index over memory text: a derived cache kept in step by triggers.
 
-Contentless, with a ``scope`` token per row (chat, owner role, character), so a bot's lexical
-search only ever scores its own store: ``scope:<token> AND (words…)``.
+Contentless, with ``scope`` tokens per row (its store: chat, owner role, character; and whether
+the owner may recall it), so a bot's lexical search only ever scores what it may recall:
+``scope:<token> AND (words…)``.
 """
 
 from __future__ import annotations
 
-SCOPE_SQL = "'k' || {row}.chat_id || {row}.owner || coalesce({row}.character_id, 0)"
+_STORE = "'k' || {row}.chat_id || {row}.owner || coalesce({row}.character_id, 0)"
+# The row's tokens in the scope column: its store, and — while the owner's witness bit is set
+# and no closed story event sealed it — 'v' + store; 'f' + store when it may also face you
+# (not dialogue you did not witness). A lexical query names one token, so the witness filter
+# is inside the FTS query.
+SCOPE_SQL = (
+    f"{_STORE} || CASE WHEN {{row}}.sealed = 0 AND CASE {{row}}.owner "
+    "WHEN 'host' THEN {row}.w_host WHEN 'guest' THEN {row}.w_guest ELSE {row}.w_you END "
+    f"THEN ' v' || {_STORE} || CASE WHEN {{row}}.kind = 'turn' AND {{row}}.w_you = 0 THEN '' "
+    f"ELSE ' f' || {_STORE} END ELSE '' END"
+)
+_CHANGED = " OR ".join(
+    f"old.{c} IS NOT new.{c}"
+    for c in ("text", "owner", "character_id", "w_you", "w_host", "w_guest", "sealed", "kind")
+)
 
 CREATE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
@@ -16,9 +31,8 @@ CREATE = [
     f"{SCOPE_SQL.format(row='new')}); END",
     "CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON memory_memory BEGIN "
     "DELETE FROM memory_fts WHERE rowid = old.id; END",
-    "CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF text, owner, character_id "
-    "ON memory_memory WHEN old.text IS NOT new.text OR old.owner IS NOT new.owner "
-    "OR old.character_id IS NOT new.character_id BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF text, owner, character_id, "
+    f"w_you, w_host, w_guest, sealed, kind ON memory_memory WHEN {_CHANGED} BEGIN "
     "DELETE FROM memory_fts WHERE rowid = old.id; "
     f"INSERT INTO memory_fts(rowid, text, scope) VALUES (new.id, new.text, "
     f"{SCOPE_SQL.format(row='new')}); END",
@@ -36,7 +50,14 @@ FILL = (
 
 
 def scope(chat_id: int, owner: str, character_id: int | None) -> str:
+    """A bot's store (every row it owns)."""
     return f"k{chat_id}{owner}{character_id or 0}"
+
+
+def visible_scope(chat_id: int, owner: str, character_id: int | None, *, facing_you=False):
+    """The rows of a bot's store it may recall: witnessed by it, not sealed (and, facing you,
+    no dialogue you did not witness)."""
+    return ("f" if facing_you else "v") + scope(chat_id, owner, character_id)
 
 
 def ensure(connection) -> None:

@@ -118,11 +118,16 @@ def chat_has_vectors(chat_id: int) -> bool:
     if not enabled():
         return False
     from memory.selectors import speaker_character
-    from memory.vectors import scope
+    from memory.vectors import FLOATS
 
-    scopes = [scope(chat_id, bot, speaker_character(chat_id, bot)) for bot in ("host", "guest")]
+    stores = " OR ".join(["(m.owner = %s AND m.character_id IS %s)"] * 2)
+    params = [x for bot in ("host", "guest") for x in (bot, speaker_character(chat_id, bot))]
     with connection.cursor() as cur:
-        cur.execute("SELECT 1 FROM memory_vec WHERE scope IN (%s, %s) LIMIT 1", scopes)
+        cur.execute(
+            f"SELECT 1 FROM memory_memory m JOIN {FLOATS} f ON f.memory_id = m.id "
+            f"WHERE m.chat_id = %s AND ({stores}) LIMIT 1",
+            [chat_id, *params],
+        )
         return cur.fetchone() is not None
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from eventstore.projection import Projection
 from worlds.roles import ROLE_CHOICES
@@ -57,7 +58,15 @@ class Memory(Projection):
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "memories"
-        indexes = [models.Index(fields=["chat", "owner", "id"])]
+        indexes = [
+            models.Index(fields=["chat", "owner", "id"]),
+            # the always-loaded reads of a prompt: pins, latest summaries, the dialogue window
+            models.Index(
+                fields=["chat", "owner", "id"], condition=Q(pinned=True), name="memory_pins"
+            ),
+            models.Index(fields=["chat", "owner", "kind", "id"], name="memory_kinds"),
+            models.Index(fields=["chat", "owner", "turn_id"], name="memory_turns"),
+        ]
 
     def __str__(self) -> str:
         return f"[{self.owner}] {self.text[:60]}"

@@ -19,14 +19,16 @@ it): answers often sit in the reply to the line that matched.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection
 
 from memory import fts
 from memory.models import IDS_PER_EVENT, Memory
-from memory.selectors import speaker_character, visible_to
+from memory.selectors import known_characters, speaker_character, visible_to
 
 # Tuned on memory/fixtures/memory_eval_example.json (manage.py eval_memory): a sharp rank
 # fusion, lexical matches only while they are at least half as strong as the best one (a
@@ -158,10 +160,58 @@ class Retrieved:
     why: str
 
 
-def fts_query(text: str) -> str:
+def query_words(text: str) -> list[str]:
     words = [w for w in re.findall(r"[^\W_]{3,}", text.lower()) if w not in _STOP]
-    unique = list(dict.fromkeys(words))[:24]
-    return " OR ".join(f'"{w}"' for w in unique)
+    return list(dict.fromkeys(words))[:24]
+
+
+def fts_query(words: list[str]) -> str:
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+# A word in more memories than this is dropped from the lexical query: its bm25 weight is
+# close to nothing (the floor would discard its matches), while scoring its long posting list
+# is most of a query's cost in a big chat.
+COMMON_MIN = 2000
+COMMON_SHARE = 0.02
+COUNT_TTL = 600
+_row_count = {"at": -1e9, "n": 0}
+_counts: dict[tuple[str, str], tuple[int, float]] = {}
+
+
+def _memory_rows() -> int:
+    """How many memories the database holds, read at most once a minute (a threshold only)."""
+    now = time.monotonic()
+    if now - _row_count["at"] > 60:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM memory_memory")
+            _row_count.update(at=now, n=cur.fetchone()[0])
+    return _row_count["n"]
+
+
+def common_words(words: list[str]) -> set[str]:
+    """The query words found in too many memories to be worth scoring. Counting stops one past
+    the limit (a bounded read), and counts are kept a while: common words come back often."""
+    if len(words) < 2 or _memory_rows() <= COMMON_MIN:
+        return set()
+    limit = int(max(COMMON_MIN, COMMON_SHARE * _memory_rows()))
+    now, common = time.monotonic(), set()
+    db = str(connection.settings_dict["NAME"])
+    with connection.cursor() as cur:
+        for word in words:
+            found = _counts.get((db, word))
+            if found is None or now - found[1] > COUNT_TTL:
+                cur.execute(
+                    "SELECT count(*) FROM (SELECT rowid FROM memory_fts WHERE memory_fts MATCH %s "
+                    "LIMIT %s)",
+                    [f'"{word}"', limit + 1],
+                )
+                found = _counts[(db, word)] = (cur.fetchone()[0], now)
+                if len(_counts) > 4096:
+                    _counts.pop(next(iter(_counts)))
+            if found[0] > limit:
+                common.add(word)
+    return common
 
 
 def lexical_candidates(
@@ -175,22 +225,22 @@ def lexical_candidates(
 ) -> list[tuple[int, int]]:
     """(memory id, rank) best bm25 first, witness-filtered inside the query; equal scores
     share a rank, so recency and significance decide between identical matches."""
-    match = fts_query(query)
+    words = query_words(query)
+    common = common_words(words)
+    match = fts_query([w for w in words if w not in common])
     if not match:
         return []
-    # Facing you, dialogue you did not witness reaches a prompt only through its digest.
-    unwitnessed = "AND NOT (m.kind = 'turn' AND m.w_you = 0) " if facing_you else ""
-    scope = fts.scope(chat_id, speaker, speaker_character(chat_id, speaker))
-    # The scope token keeps FTS to this bot's store; CROSS JOIN keeps FTS the outer loop.
+    # The token names the speaker's own store, its witness bit set and nothing sealed (and,
+    # facing you, no dialogue you did not witness: that reaches you only through a digest).
+    token = fts.visible_scope(
+        chat_id, speaker, speaker_character(chat_id, speaker), facing_you=facing_you
+    )
     sql = (
-        "SELECT m.id, round(bm25(memory_fts, 1.0, 0.0), 6) FROM memory_fts "
-        "CROSS JOIN memory_memory m ON m.id = memory_fts.rowid "
-        f"WHERE memory_fts MATCH %s AND m.chat_id = %s AND m.owner = %s AND m.w_{speaker} = 1 "
-        f"AND m.sealed = 0 {unwitnessed}"
-        "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT %s"
+        "SELECT rowid, round(bm25(memory_fts, 1.0, 0.0), 6) FROM memory_fts "
+        "WHERE memory_fts MATCH %s ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT %s"
     )
     with connection.cursor() as cur:
-        cur.execute(sql, [f"scope:{scope} AND ({match})", chat_id, speaker, limit])
+        cur.execute(sql, [f"scope:{token} AND ({match})", limit])
         rows = cur.fetchall()
     if not rows:
         return []
@@ -236,9 +286,45 @@ def query_months(text: str) -> set[int]:
     return months
 
 
-def _recency(newest: int, mem: Memory) -> float:
-    age = max(0, (newest - mem.id) // IDS_PER_EVENT)
+class _Row(NamedTuple):
+    """What scoring needs of a candidate (the full rows are read for the winners only)."""
+
+    id: int
+    significance: int
+    story_time: str
+    kind: str
+    turn_id: int | None
+
+
+def _rows(ids) -> dict[int, _Row]:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT id, significance, story_time, kind, turn_id FROM memory_memory "
+            f"WHERE id IN ({marks})",
+            ids,
+        )
+        return {row[0]: _Row(*row) for row in cur.fetchall()}
+
+
+def _newest(chat_id: int, speaker: str) -> int:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT max(id) FROM memory_memory WHERE chat_id = %s AND owner = %s",
+            [chat_id, speaker],
+        )
+        return cur.fetchone()[0] or 0
+
+
+def _recency(newest: int, mem_id: int) -> float:
+    age = max(0, (newest - mem_id) // IDS_PER_EVENT)
     return 1 / (1 + age / 200)
+
+
+SPARE = 8  # winners read beyond k, in case the final witness re-check drops any
 
 
 def retrieve(
@@ -257,17 +343,27 @@ def retrieve(
         raise ValueError("only bots retrieve memories")
     if mode not in MODES:
         raise ValueError(f"mode is one of {', '.join(MODES)}")
-    visible = visible_to(chat_id, speaker)
-    if facing_you:
-        visible = visible.exclude(kind=Memory.Kind.TURN, w_you=False)
+    character = speaker_character(chat_id, speaker)
+    with known_characters(chat_id, {speaker: character}):
+        visible = visible_to(chat_id, speaker)
+        if facing_you:
+            visible = visible.exclude(kind=Memory.Kind.TURN, w_you=False)
 
-    def keep(mem: Memory) -> bool:
-        return mem.id not in exclude_ids and mem.turn_id not in exclude_turns
+        def keep(mem: Memory | _Row) -> bool:
+            return mem.id not in exclude_ids and mem.turn_id not in exclude_turns
 
-    if mode == "recent":
-        rows = (m for m in visible.order_by("-id")[: k + len(exclude_ids) + len(exclude_turns)])
-        return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
+        if mode == "recent":
+            rows = visible.order_by("-id")[: k + len(exclude_ids) + len(exclude_turns)]
+            return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
+        scored = _score(chat_id, speaker, character, query, mode, query_vector, facing_you, keep)
+        # the winners' rows, through the witness-filtered selector once more
+        ordered = sorted(scored, key=lambda i: scored[i][0], reverse=True)[: k + SPARE]
+        mems = visible.in_bulk(ordered)
+        return [Retrieved(mems[i], *scored[i]) for i in ordered if i in mems][:k]
 
+
+def _score(chat_id, speaker, character, query, mode, query_vector, facing_you, keep):
+    """Memory id -> (score, why) for the candidates of the mode."""
     lexical = (
         lexical_candidates(
             chat_id,
@@ -294,63 +390,62 @@ def retrieve(
             score[mem_id] = score.get(mem_id, 0.0) + weight / (RRF_K + rank)
             ranks.setdefault(mem_id, []).append(f"{name} #{rank + 1}")
     if not score:
-        return []
-    mems = {m.id: m for m in visible.filter(id__in=list(score))}
-    if mode != "hybrid":
-        ordered = [i for i, _ in (lexical or vector) if i in mems and keep(mems[i])]
-        return [Retrieved(mems[i], score[i], ", ".join(ranks[i])) for i in ordered[:k]]
+        return {}
+    rows = _rows(list(score))
+    if mode != "hybrid":  # one list: its own order
+        ordered = [i for i, _ in (lexical or vector) if i in rows and keep(rows[i])]
+        return {i: (1.0 / (1 + n), ", ".join(ranks[i])) for n, i in enumerate(ordered)}
 
-    newest = visible.order_by("-id").values_list("id", flat=True).first() or 0
+    newest = _newest(chat_id, speaker)
     months = query_months(query)
-    results: dict[int, Retrieved] = {}
+    results: dict[int, tuple[float, str]] = {}
     for mem_id, base in score.items():
-        mem = mems.get(mem_id)
-        if mem is None or not keep(mem):
+        row = rows.get(mem_id)
+        if row is None or not keep(row):
             continue
         value = (
             base
-            * (1 + RECENCY_WEIGHT * _recency(newest, mem))
-            * (1 + SIGNIFICANCE_WEIGHT * mem.significance)
+            * (1 + RECENCY_WEIGHT * _recency(newest, mem_id))
+            * (1 + SIGNIFICANCE_WEIGHT * row.significance)
         )
         why = ", ".join(ranks[mem_id])
-        if months and mem.story_time[5:7].isdigit() and int(mem.story_time[5:7]) in months:
+        if months and row.story_time[5:7].isdigit() and int(row.story_time[5:7]) in months:
             value *= TEMPORAL_BOOST
             why += ", date named in the question"
-        results[mem_id] = Retrieved(mem, value, why)
-    best = sorted(results.values(), key=lambda r: r.score, reverse=True)
-    _add_neighbours(best[:NEIGHBOUR_TOP], results, visible, keep)
-    return sorted(results.values(), key=lambda r: r.score, reverse=True)[:k]
+        results[mem_id] = (value, why)
+    best = sorted(results, key=lambda i: results[i][0], reverse=True)[:NEIGHBOUR_TOP]
+    turns = [i for i in best if rows[i].kind == Memory.Kind.TURN]
+    _add_neighbours(chat_id, speaker, character, turns, results, keep, facing_you)
+    return results
 
 
-def _add_neighbours(top: list[Retrieved], results: dict[int, Retrieved], visible, keep) -> None:
+def _add_neighbours(chat_id, speaker, character, turns, results, keep, facing_you) -> None:
     """The turn before and after each top turn memory, at a share of its score (one query for
-    the neighbours' ids, one for the rows)."""
-    turns = [hit for hit in top if hit.memory.kind == Memory.Kind.TURN]
+    the neighbours' ids, one for their rows)."""
     if not turns:
         return
-    mem = turns[0].memory
     scope = (
-        f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{mem.owner} = 1 "
-        "AND sealed = 0 AND kind = 'turn'"
+        f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{speaker} = 1 "
+        "AND sealed = 0 AND kind = 'turn'" + (" AND w_you = 1" if facing_you else "")
     )
+    base = [chat_id, speaker, character]
     params: list = []
     parts = []
-    for hit in turns:
-        base = [mem.chat_id, mem.owner, mem.character_id]
+    for mem_id in turns:
         parts.append(f"(SELECT max(id) FROM memory_memory WHERE {scope} AND id < %s)")
         parts.append(f"(SELECT min(id) FROM memory_memory WHERE {scope} AND id > %s)")
-        params += [*base, hit.memory.id, *base, hit.memory.id]
+        params += [*base, mem_id, *base, mem_id]
     with connection.cursor() as cur:
         cur.execute("SELECT " + ", ".join(parts), params)
         ids = cur.fetchone()
-    near_rows = {m.id: m for m in visible.filter(id__in=[i for i in ids if i])}
-    for n, hit in enumerate(turns):
+    near_rows = _rows(ids)
+    for n, mem_id in enumerate(turns):
         for near_id in ids[2 * n : 2 * n + 2]:
             near = near_rows.get(near_id)
             if near is None or not keep(near):
                 continue
-            share = hit.score * NEIGHBOUR_SHARE
-            found = results.get(near.id)
-            if found is None or found.score < share:
-                why = (found.why + ", " if found else "") + f"next to memory {hit.memory.id}"
-                results[near.id] = Retrieved(near, share, why)
+            share = results[mem_id][0] * NEIGHBOUR_SHARE
+            found = results.get(near_id)
+            if found is None or found[0] < share:
+                why = (found[1] + ", " if found else "") + f"next to memory {mem_id}"
+                results[near_id] = (share, why)

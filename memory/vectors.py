@@ -1,14 +1,23 @@
-"""The sqlite-vec index of memory vectors, in the same file as everything else.
+"""The vector index of memory embeddings, in the same file as everything else.
 
-``memory_vec`` is a vec0 table whose metadata columns mirror each memory's owner, character,
-witness bits and seal, so the witness constraint is applied *inside* the KNN query. Triggers
-on ``memory_memory`` keep those columns in step and drop a vector when its memory goes or its
-text changes; ``index_pending`` embeds (from the cache when it can) what has no vector yet.
+``memory_vecfloat`` holds each memory's full-precision vector (a cache derived from its text:
+replay refills it from the embedding cache). KNN runs over a binary-quantised copy of one
+bot's store kept in this process — the sign bit of each dimension, packed, with the witness
+bits, seal and kind of each memory beside it — so the witness constraint is applied *inside*
+the nearest-neighbour pass, k results come back however many neighbours belong to others, and
+the best candidates are reranked by exact cosine from the table.
+
+The in-process copy follows the database through ``memory_vec_log``: triggers note every
+vector added or removed and every change of a memory's witness bits, seal or kind. A query
+first reads the log's newest entry; an unchanged log costs one indexed read, a few new entries
+update only those rows, and anything it cannot follow (a rolled-back write, a rebuilt index, a
+restored file, a pruned log) reloads the store from the tables.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -16,64 +25,69 @@ from django.db import connection, transaction
 
 log = logging.getLogger("rp.vectors")
 
-TABLE = "memory_vec"
-DEFAULT_DIMS = 384
-
-
 FLOATS = "memory_vecfloat"
+LOG = "memory_vec_log"
+DEFAULT_DIMS = 384
+LOG_KEEP = 200_000  # log entries kept; a store further behind than that reloads
+RELOAD_AFTER = 20_000  # more changed memories than this since a store's last read: reload
+
+# flag bits of each vector's row in the in-process store
+YOU, HOST, GUEST, SEALED, FACING_OK, GONE = 1, 2, 4, 8, 16, 32
+ROLE_BIT = {"you": YOU, "host": HOST, "guest": GUEST}
 
 
-def create_sql(dims: int) -> list[str]:
-    """The vec0 table holds a binary-quantised vector per memory for the KNN pass, the bot's
-    store as partition key (chat:owner:character) and the witness bits, seal and kind as
-    metadata, filtered inside the KNN query. The full-precision vectors that rerank the
-    candidates sit beside it in a plain table (point lookups in vec0 are slow)."""
-    forget = (
-        f"DELETE FROM {TABLE} WHERE memory_id = old.id; "
-        f"DELETE FROM {FLOATS} WHERE memory_id = old.id;"
-    )
+def create_sql(dims: int = DEFAULT_DIMS) -> list[str]:
+    """The vector table, the change log and the triggers that keep both in step with the
+    memory rows. ``dims`` is recorded in ``VectorIndexState``; the table takes any width."""
+    note = f"INSERT INTO {LOG}(memory_id, nonce) VALUES"
+    forget = f"DELETE FROM {FLOATS} WHERE memory_id = old.id;"
     return [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING vec0("
-        f"memory_id integer primary key, qbits bit[{dims}], scope text partition key, "
-        "w_you integer, w_host integer, w_guest integer, sealed integer, facing_ok integer, "
-        "kind text)",
         f"CREATE TABLE IF NOT EXISTS {FLOATS} (memory_id INTEGER PRIMARY KEY, "
         "embedding BLOB NOT NULL)",
-        # the mirror of the witness constraint, kept in step with the memory rows
-        f"CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF w_you, w_host, "
-        f"w_guest, sealed, kind ON memory_memory BEGIN "
-        f"UPDATE {TABLE} SET w_you = new.w_you, w_host = new.w_host, w_guest = new.w_guest, "
-        "sealed = new.sealed, facing_ok = NOT (new.kind = 'turn' AND new.w_you = 0), "
-        "kind = new.kind WHERE memory_id = new.id; END",
+        # every change a copy of the index must follow; the nonce tells a reused seq (after a
+        # rollback) from the entry a copy last read
+        f"CREATE TABLE IF NOT EXISTS {LOG} (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "memory_id INTEGER NOT NULL, nonce INTEGER NOT NULL)",
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_added AFTER INSERT ON {FLOATS} BEGIN "
+        f"{note} (new.memory_id, random()); END",
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_removed AFTER DELETE ON {FLOATS} BEGIN "
+        f"{note} (old.memory_id, random()); END",
+        # the witness constraint's inputs changed: copies re-read this row
+        "CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF w_you, w_host, "
+        "w_guest, sealed, kind ON memory_memory BEGIN "
+        f"{note} (new.id, random()); END",
         # a memory that changes store or text gets a new vector (index_pending)
-        f"CREATE TRIGGER IF NOT EXISTS memory_vec_move AFTER UPDATE OF owner, character_id "
-        f"ON memory_memory WHEN old.owner IS NOT new.owner "
+        "CREATE TRIGGER IF NOT EXISTS memory_vec_move AFTER UPDATE OF owner, character_id "
+        "ON memory_memory WHEN old.owner IS NOT new.owner "
         f"OR old.character_id IS NOT new.character_id BEGIN {forget} END",
-        f"CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
+        "CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
         f"BEGIN {forget} END",
-        f"CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON memory_memory "
+        "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON memory_memory "
         f"WHEN old.text IS NOT new.text BEGIN {forget} END",
     ]
 
 
-def scope(chat_id: int, owner: str, character_id: int | None) -> str:
-    return f"{chat_id}:{owner}:{character_id or 0}"
-
-
 DROP = [
-    f"DROP TABLE IF EXISTS {FLOATS}",
+    "DROP TRIGGER IF EXISTS memory_vec_added",
+    "DROP TRIGGER IF EXISTS memory_vec_removed",
     "DROP TRIGGER IF EXISTS memory_vec_mirror",
     "DROP TRIGGER IF EXISTS memory_vec_move",
     "DROP TRIGGER IF EXISTS memory_vec_forget",
     "DROP TRIGGER IF EXISTS memory_vec_retext",
-    f"DROP TABLE IF EXISTS {TABLE}",
+    f"DROP TABLE IF EXISTS {FLOATS}",
+    f"DROP TABLE IF EXISTS {LOG}",
 ]
+
+
+def scope(chat_id: int, owner: str, character_id: int | None) -> str:
+    """A bot's store: the memories one character holds in one role of one chat."""
+    return f"{chat_id}:{owner}:{character_id or 0}"
 
 
 def ensure(conn=None, dims: int | None = None) -> None:
     conn = conn or connection
     with conn.cursor() as cur:
-        for sql in create_sql(dims or current_dims()):
+        for sql in create_sql(dims or DEFAULT_DIMS):
             cur.execute(sql)
 
 
@@ -88,7 +102,7 @@ def pending_ids(chat_id: int | None = None, limit: int = 100_000) -> list[int]:
     """Memories that have no vector yet."""
     sql = (
         f"SELECT m.id FROM memory_memory m WHERE NOT EXISTS "
-        f"(SELECT 1 FROM {TABLE} v WHERE v.memory_id = m.id)"
+        f"(SELECT 1 FROM {FLOATS} v WHERE v.memory_id = m.id)"
     )
     params: list = []
     if chat_id is not None:
@@ -99,6 +113,16 @@ def pending_ids(chat_id: int | None = None, limit: int = 100_000) -> list[int]:
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return [row[0] for row in cur.fetchall()]
+
+
+def store_vectors(rows: list[tuple[int, np.ndarray]]) -> None:
+    """Write (memory id, vector) pairs, then keep the change log bounded."""
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT OR REPLACE INTO {FLOATS}(memory_id, embedding) VALUES (%s, %s)",
+            [(mem_id, vec.astype(np.float32).tobytes()) for mem_id, vec in rows],
+        )
+        cur.execute(f"DELETE FROM {LOG} WHERE seq < (SELECT max(seq) FROM {LOG}) - %s", [LOG_KEEP])
 
 
 def index_pending(
@@ -114,35 +138,177 @@ def index_pending(
     for start in range(0, len(ids), batch):
         rows = list(Memory.objects.filter(pk__in=ids[start : start + batch]).order_by("id"))
         vectors = embed_cached([m.text for m in rows], embedder)
-        with transaction.atomic(), connection.cursor() as cur:
-            for mem, vec in zip(rows, vectors, strict=True):
-                blob = vec.astype(np.float32).tobytes()
-                cur.execute(
-                    f"INSERT OR REPLACE INTO {TABLE}(memory_id, qbits, scope, w_you, w_host, "
-                    "w_guest, sealed, facing_ok, kind) "
-                    "VALUES (%s, vec_quantize_binary(%s), %s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        mem.id,
-                        blob,
-                        scope(mem.chat_id, mem.owner, mem.character_id),
-                        int(mem.w_you),
-                        int(mem.w_host),
-                        int(mem.w_guest),
-                        int(mem.sealed),
-                        int(not (mem.kind == "turn" and not mem.w_you)),
-                        mem.kind,
-                    ],
-                )
-                cur.execute(
-                    f"INSERT OR REPLACE INTO {FLOATS}(memory_id, embedding) VALUES (%s, %s)",
-                    [mem.id, blob],
-                )
+        with transaction.atomic():
+            store_vectors([(mem.id, vec) for mem, vec in zip(rows, vectors, strict=True)])
         done += len(rows)
         if progress is not None:
             progress(len(rows))
     return done
 
 
+def flags_of(w_you, w_host, w_guest, sealed, kind) -> int:
+    flags = (YOU if w_you else 0) | (HOST if w_host else 0) | (GUEST if w_guest else 0)
+    if sealed:
+        flags |= SEALED
+    if not (kind == "turn" and not w_you):
+        flags |= FACING_OK  # dialogue you did not witness never faces you
+    return flags
+
+
+def pack(vectors: np.ndarray) -> np.ndarray:
+    """Sign bits of each row, packed into 64-bit words (zero-padded to a whole word)."""
+    bits = np.packbits(np.atleast_2d(vectors) > 0, axis=1)
+    pad = -bits.shape[1] % 8
+    if pad:
+        bits = np.pad(bits, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(bits).view(np.uint64)
+
+
+class Store:
+    """One bot's binary-quantised vectors with their flags, in slots that grow by doubling;
+    a removed memory's slot is marked GONE until the next reload."""
+
+    def __init__(self, key: tuple[int, str, int | None], dims: int):
+        self.key = key
+        self.dims = dims
+        self.words = (dims + 63) // 64
+        self.size = 0
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.codes = np.zeros((self.words, 0), dtype=np.uint64)  # one row per word: contiguous
+        self.flags = np.zeros(0, dtype=np.uint8)
+        self.slot: dict[int, int] = {}
+        # (seq, nonce) of the newest log entry this copy has read; (0, None) for an empty log
+        self.anchor: tuple[int, int | None] = (0, None)
+
+    def put(self, mem_id: int, code: np.ndarray, flags: int) -> None:
+        at = self.slot.get(mem_id)
+        if at is None:
+            if self.size == len(self.ids):
+                grow = max(1024, len(self.ids))
+                self.ids = np.concatenate([self.ids, np.zeros(grow, dtype=np.int64)])
+                self.codes = np.concatenate(
+                    [self.codes, np.zeros((self.words, grow), dtype=np.uint64)], axis=1
+                )
+                self.flags = np.concatenate([self.flags, np.full(grow, GONE, dtype=np.uint8)])
+            at = self.size
+            self.size += 1
+            self.slot[mem_id] = at
+            self.ids[at] = mem_id
+        self.codes[:, at] = code
+        self.flags[at] = flags
+
+    def drop(self, mem_id: int) -> None:
+        at = self.slot.pop(mem_id, None)
+        if at is not None:
+            self.flags[at] = GONE
+
+    def nearest(self, query: np.ndarray, need: int, refuse: int, n: int) -> np.ndarray:
+        """Ids of the n rows nearest by Hamming distance among those whose flags hold every
+        bit of ``need`` and none of ``refuse``."""
+        flags = self.flags[: self.size]
+        allowed = np.flatnonzero(((flags & need) == need) & ((flags & refuse) == 0))
+        if not len(allowed):
+            return np.zeros(0, dtype=np.int64)
+        codes = self.codes[:, : self.size]
+        distance = np.bitwise_count(codes[0] ^ query[0]).astype(np.uint16)
+        for w in range(1, self.words):
+            distance += np.bitwise_count(codes[w] ^ query[w])
+        distance = distance[allowed]
+        if len(allowed) > n:
+            best = np.argpartition(distance, n - 1)[:n]
+            return self.ids[allowed[best]]
+        return self.ids[allowed]
+
+
+ROW_SQL = (
+    f"SELECT m.id, m.w_you, m.w_host, m.w_guest, m.sealed, m.kind, f.embedding "
+    f"FROM memory_memory m JOIN {FLOATS} f ON f.memory_id = m.id "
+)
+WHERE_STORE = "m.chat_id = %s AND m.owner = %s AND m.character_id IS %s"
+
+
+class Index:
+    """The process's copies of bot stores, by database file and store."""
+
+    def __init__(self):
+        self._stores: dict[tuple[str, str], Store] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._stores.clear()
+
+    def nearest(
+        self, key: tuple[int, str, int | None], query: np.ndarray, need: int, n: int
+    ) -> np.ndarray:
+        """Ids of the n nearest rows of a bot's store (brought up to date first) whose flags
+        hold every bit of ``need``, neither sealed nor gone."""
+        where = (str(connection.settings_dict["NAME"]), scope(*key))
+        with self._lock:
+            store = self._stores.get(where)
+            if store is None or store.dims != len(query) or not self._follow(store):
+                store = self._stores[where] = self._load(key, len(query))
+            return store.nearest(pack(query)[0], need, SEALED | GONE, n)
+
+    def _load(self, key: tuple[int, str, int | None], dims: int) -> Store:
+        store = Store(key, dims)
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT seq, nonce FROM {LOG} ORDER BY seq DESC LIMIT 1")
+            store.anchor = cur.fetchone() or (0, None)
+            cur.execute(ROW_SQL + "WHERE " + WHERE_STORE, list(key))
+            self._put_rows(store, cur.fetchall())
+        return store
+
+    def _put_rows(self, store: Store, rows: list) -> None:
+        rows = [r for r in rows if len(r[6]) == 4 * store.dims]  # another model's: not ours
+        if not rows:
+            return
+        matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32)
+        codes = pack(matrix.reshape(len(rows), -1))
+        for row, code in zip(rows, codes, strict=True):
+            store.put(row[0], code, flags_of(*row[1:6]))
+
+    def _follow(self, store: Store) -> bool:
+        """Bring a copy up to the log; False when it cannot follow and must reload."""
+        if store.anchor is None:
+            return False
+        seq, nonce = store.anchor
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT (SELECT max(seq) FROM {LOG}), (SELECT nonce FROM {LOG} WHERE seq = %s)",
+                [seq],
+            )
+            newest, still = cur.fetchone()
+            if still != nonce:
+                return False  # rolled back, rebuilt, restored or pruned past us
+            if newest is None or newest == seq:
+                return True
+            cur.execute(
+                f"SELECT seq, nonce, memory_id FROM {LOG} WHERE seq > %s ORDER BY seq", [seq]
+            )
+            entries = cur.fetchall()
+            changed = list({e[2] for e in entries})
+            if len(changed) > RELOAD_AFTER:
+                return False
+            found: set[int] = set()
+            for start in range(0, len(changed), 500):
+                part = changed[start : start + 500]
+                marks = ", ".join(["%s"] * len(part))
+                cur.execute(
+                    ROW_SQL + f"WHERE m.id IN ({marks}) AND " + WHERE_STORE,
+                    [*part, *store.key],
+                )
+                rows = cur.fetchall()
+                self._put_rows(store, rows)
+                found.update(r[0] for r in rows)
+        for mem_id in changed:
+            if mem_id not in found:
+                store.drop(mem_id)
+        store.anchor = (entries[-1][0], entries[-1][1])
+        return True
+
+
+INDEX = Index()
 RERANK = 4  # the binary pass keeps this many times k for the exact rerank (at least 64)
 
 
@@ -155,28 +321,22 @@ def knn(
     k: int,
     facing_you: bool = False,
 ) -> list[tuple[int, float]]:
-    """(memory id, cosine distance), nearest first.
-
-    The bot's store is the partition and its witness bit a metadata filter, both inside the
-    KNN query, so k results come back however many neighbours belong to others. A
-    binary-quantised pass finds candidates; their full-precision vectors rerank them.
-    """
-    facing = "AND facing_ok = 1 " if facing_you else ""
-    query = vector.astype(np.float32)
-    sql = (
-        f"SELECT memory_id FROM {TABLE} WHERE qbits MATCH vec_quantize_binary(%s) AND k = %s "
-        f"AND scope = %s AND w_{speaker} = 1 AND sealed = 0 {facing}"
-    )
+    """(memory id, cosine distance), nearest first, from the speaker's own store: its witness
+    bit set, not sealed (and, facing you, no dialogue you did not witness)."""
+    query = np.asarray(vector, dtype=np.float32)
+    need = ROLE_BIT[speaker] | (FACING_OK if facing_you else 0)
+    ids = INDEX.nearest((chat_id, speaker, character_id), query, need, max(64, RERANK * k))
+    if not len(ids):
+        return []
     with connection.cursor() as cur:
-        cur.execute(
-            sql, [query.tobytes(), max(64, RERANK * k), scope(chat_id, speaker, character_id)]
-        )
-        ids = [row[0] for row in cur.fetchall()]
-        if not ids:
-            return []
         marks = ", ".join(["%s"] * len(ids))
-        cur.execute(f"SELECT memory_id, embedding FROM {FLOATS} WHERE memory_id IN ({marks})", ids)
+        cur.execute(
+            f"SELECT memory_id, embedding FROM {FLOATS} WHERE memory_id IN ({marks})",
+            [int(i) for i in ids],
+        )
         rows = cur.fetchall()
+    if not rows:
+        return []
     found = np.array([r[0] for r in rows])
     matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
     norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)

@@ -150,6 +150,7 @@ def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[T
         seen = set(
             memory_selectors.visible_to(chat_id, speaker)
             .filter(turn_id__in=[t.id for t in chunk])
+            .order_by()  # no ordering: the (chat, owner, turn) index answers it
             .values_list("turn_id", flat=True)
         )
         for turn in chunk:

@@ -195,3 +195,112 @@ def test_a_model_change_is_detected_and_reembed_rebuilds(fake_embedder):
     assert "rebuilding" in out.getvalue() and "indexed 2 memories" in out.getvalue()
     assert model_changed() is None
     assert VectorIndexState.objects.get().model == fake_embedder.name
+
+
+def _store_ids(index, chat, speaker, query, facing_you=False):
+    """Every id the speaker's store lets through (n above the store's size: no ties cut)."""
+    from memory.selectors import speaker_character
+    from memory.vectors import FACING_OK, ROLE_BIT
+
+    need = ROLE_BIT[speaker] | (FACING_OK if facing_you else 0)
+    key = (chat.pk, speaker, speaker_character(chat.pk, speaker))
+    return set(index.nearest(key, vec(query), need, 10_000).tolist())
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ops=st.lists(
+        st.one_of(
+            st.tuples(
+                st.just("say"),
+                st.fixed_dictionaries({r: st.booleans() for r in ("you", "host", "guest")}),
+            ),
+            st.tuples(st.just("flip"), st.integers(0, 100)),
+            st.tuples(st.just("retext"), st.integers(0, 100)),
+            st.tuples(st.just("query"), st.booleans()),
+        ),
+        max_size=20,
+    )
+)
+def test_the_in_process_index_follows_every_change_like_a_fresh_load(ops):
+    """The copy kept between queries (updated from the change log) always holds exactly
+    what a copy loaded from the tables at that moment holds."""
+    from memory.vectors import INDEX, Index
+
+    chat = make_chat()
+    index_now(chat.pk)
+    for n, (op, arg) in enumerate(ops):
+        mems = list(Memory.objects.filter(chat=chat).order_by("id"))
+        if op == "say":
+            say(chat, f"lamp storm line {n}", arg)
+            index_now(chat.pk)
+        elif op == "flip":
+            mem = mems[arg % len(mems)]
+            append(
+                chat=chat,
+                kind="manual_edit",
+                payload={
+                    "target": "memory",
+                    "key": {"id": mem.id},
+                    "changes": {f"w_{mem.owner}": not mem.witnessed_by(mem.owner)},
+                },
+            )
+        elif op == "retext":
+            mem = mems[arg % len(mems)]
+            append(
+                chat=chat,
+                kind="manual_edit",
+                payload={
+                    "target": "memory",
+                    "key": {"id": mem.id},
+                    "changes": {"text": f"tea rain {n}"},
+                },
+            )
+            if arg % 2:
+                index_now(chat.pk)  # otherwise the memory stays without a vector for a while
+        for speaker in ("host", "guest"):
+            followed = _store_ids(INDEX, chat, speaker, "lamp", facing_you=arg is True)
+            fresh = _store_ids(Index(), chat, speaker, "lamp", facing_you=arg is True)
+            assert followed == fresh
+            visible = set(
+                Memory.objects.filter(
+                    chat=chat, owner=speaker, sealed=False, **{f"w_{speaker}": True}
+                )
+                .exclude(**({"kind": "turn", "w_you": False} if arg is True else {"pk": None}))
+                .values_list("id", flat=True)
+            )
+            assert followed == visible - set(pending_ids(chat.pk))
+
+
+def test_a_rolled_back_write_never_stays_in_the_index():
+    """A rolled-back transaction's log entries are gone and their sequence numbers are given
+    out again: the copy notices (the nonce differs) and reloads."""
+    from django.db import transaction
+
+    from memory.vectors import INDEX
+
+    chat = make_chat()
+    say(chat, "lamp first", {"you": True, "host": True})
+    index_now(chat.pk)
+    before = _store_ids(INDEX, chat, "host", "lamp")
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        event = say(chat, "lamp second", {"you": True, "host": True})
+        index_now(chat.pk)
+        rolled_back = set(Memory.objects.filter(turn_id=event.id).values_list("id", flat=True))
+        assert rolled_back <= _store_ids(INDEX, chat, "host", "lamp")  # seen inside
+        raise Undo
+    event = say(chat, "lamp third, unseen by the host", {"you": True, "guest": True})
+    index_now(chat.pk)
+    after = _store_ids(INDEX, chat, "host", "lamp")
+    assert after == before  # the same ids may be reused by the guest's memory: not the host's
+    assert Memory.objects.filter(turn_id=event.id, owner="host").exists() is False or all(
+        not m.w_host for m in Memory.objects.filter(turn_id=event.id, owner="host")
+    )

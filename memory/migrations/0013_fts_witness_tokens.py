@@ -1,0 +1,12 @@
+from django.db import migrations
+
+from memory import fts
+
+
+class Migration(migrations.Migration):
+    """The FTS rows carry whether their owner may recall them, so a lexical query filters by
+    witness inside FTS5 (no join per match); the index is rebuilt from the memory rows."""
+
+    dependencies = [("memory", "0012_vectors_in_process")]
+
+    operations = [migrations.RunSQL(sql=[*fts.DROP, *fts.CREATE, fts.FILL], reverse_sql=fts.DROP)]
