@@ -218,32 +218,69 @@ class MemoryStore:
                 self.add(model(**row))
 
     def write(self, chat_id: int, *, using: str = "default") -> None:
-        """Replace one chat's projection rows in ``using`` with this store's rows.
+        """Make one chat's projection rows in ``using`` equal to this store's rows.
 
-        Rows go in with one prepared INSERT per table (executemany): the ORM's bulk_create
+        Tables keyed by event ids (turns, memories) are compared row by row and only what
+        differs is written: a replay of an unchanged chat writes nothing, a branch switch
+        rewrites only the rows after the fork, and untouched memories keep their FTS entries
+        and vectors. The small tables are replaced whole, in the store's insertion order.
+        Rows go in with one prepared statement per table (executemany): the ORM's bulk_create
         spends most of a replay compiling SQL per row.
         """
         from django.db import connections
 
         conn = connections[using]
         for model in projection_models():
-            model.objects.using(using).filter(chat_id=chat_id).delete()
             objs: Iterable[Projection] = self._table(model).values()
             if not model.stable_pk:
                 objs = sorted(objs, key=lambda o: o._memory_order)
             fields = [
                 f for f in model._meta.concrete_fields if model.stable_pk or not f.primary_key
             ]
-            if not objs:
-                continue
-            columns = ", ".join(conn.ops.quote_name(f.column) for f in fields)
-            marks = ", ".join(["%s"] * len(fields))
-            sql = (
-                f"INSERT INTO {conn.ops.quote_name(model._meta.db_table)} ({columns}) "
-                f"VALUES ({marks})"
-            )
             prep = [_preparer(f, conn) for f in fields]
             names = [f.attname for f in fields]
-            rows = [[p(getattr(o, n)) for p, n in zip(prep, names, strict=True)] for o in objs]
-            with conn.cursor() as cur:
-                cur.executemany(sql, rows)
+            rows = [tuple(p(getattr(o, n)) for p, n in zip(prep, names, strict=True)) for o in objs]
+            table = conn.ops.quote_name(model._meta.db_table)
+            columns = [conn.ops.quote_name(f.column) for f in fields]
+            if model.stable_pk:
+                _write_changed(conn, table, columns, fields, rows, chat_id)
+                continue
+            model.objects.using(using).filter(chat_id=chat_id).delete()
+            if rows:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO {table} ({', '.join(columns)}) "
+                        f"VALUES ({', '.join(['%s'] * len(columns))})",
+                        rows,
+                    )
+
+
+def _write_changed(conn, table: str, columns: list[str], fields, rows: list[tuple], chat_id):
+    """Delete, update and insert only the rows of a stable-key table that differ."""
+    pk = next(n for n, f in enumerate(fields) if f.primary_key)
+    chat_col = next(c for c, f in zip(columns, fields, strict=True) if f.attname == "chat_id")
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {chat_col} = %s", [chat_id])
+        live = {row[pk]: tuple(row) for row in cur.fetchall()}
+        wanted = {row[pk]: row for row in rows}
+        gone = [key for key in live if key not in wanted]
+        for start in range(0, len(gone), 500):
+            part = gone[start : start + 500]
+            cur.execute(
+                f"DELETE FROM {table} WHERE {columns[pk]} IN ({', '.join(['%s'] * len(part))})",
+                part,
+            )
+        changed = [row for key, row in wanted.items() if key in live and live[key] != row]
+        if changed:
+            sets = ", ".join(f"{c} = %s" for n, c in enumerate(columns) if n != pk)
+            cur.executemany(
+                f"UPDATE {table} SET {sets} WHERE {columns[pk]} = %s",
+                [(*(v for n, v in enumerate(row) if n != pk), row[pk]) for row in changed],
+            )
+        new = [row for key, row in wanted.items() if key not in live]
+        if new:
+            cur.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))})",
+                new,
+            )

@@ -117,16 +117,15 @@ def warm_up() -> None:
 def chat_has_vectors(chat_id: int) -> bool:
     if not enabled():
         return False
-    from memory.selectors import speaker_character
     from memory.vectors import FLOATS
 
-    stores = " OR ".join(["(m.owner = %s AND m.character_id IS %s)"] * 2)
-    params = [x for bot in ("host", "guest") for x in (bot, speaker_character(chat_id, bot))]
-    with connection.cursor() as cur:
+    with connection.cursor() as cur:  # a vector in the store of a bot now in the chat
         cur.execute(
-            f"SELECT 1 FROM memory_memory m JOIN {FLOATS} f ON f.memory_id = m.id "
-            f"WHERE m.chat_id = %s AND ({stores}) LIMIT 1",
-            [chat_id, *params],
+            "SELECT 1 FROM worlds_entitystate e JOIN memory_memory m ON m.chat_id = e.chat_id "
+            "AND m.owner = e.role AND m.character_id IS e.character_id "
+            f"JOIN {FLOATS} f ON f.memory_id = m.id "
+            "WHERE e.chat_id = %s AND e.role IN ('host', 'guest') LIMIT 1",
+            [chat_id],
         )
         return cur.fetchone() is not None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from memory.models import Memory
@@ -30,11 +31,14 @@ def speaker_character(chat_id: int, speaker: str) -> int | None:
     known = _known.get()
     if known is not None and (chat_id, speaker) in known:
         return known[(chat_id, speaker)]
-    return (
-        EntityState.objects.filter(chat_id=chat_id, role=speaker)
-        .values_list("character_id", flat=True)
-        .first()
-    )
+    with connection.cursor() as cur:  # read on every retrieval: plain SQL, not the ORM
+        cur.execute(
+            f"SELECT character_id FROM {EntityState._meta.db_table} "
+            "WHERE chat_id = %s AND role = %s",
+            [chat_id, speaker],
+        )
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:

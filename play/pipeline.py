@@ -136,6 +136,11 @@ def _chat(chat_id: int) -> Chat:
     return Chat.objects.select_related("persona").get(pk=chat_id)
 
 
+def _open_turn(chat_id: int, text: str) -> tuple[Chat, EventRecord]:
+    chat = _chat(chat_id)
+    return chat, append_user_turn(chat, text)
+
+
 def _turn_out(turn_id: int) -> TurnOut:
     turn = Turn.objects.get(pk=turn_id)
     chat = Chat.objects.get(pk=turn.chat_id)
@@ -305,16 +310,14 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         )
     run = await gate.begin(chat_id, origin)
     try:
-        chat = await sync_to_async(_chat)(chat_id)
         await broadcast.send(chat_id, "chat.busy", busy=True)
-        user = await sync_to_async(append_user_turn)(chat, text)
-        outs = [await sync_to_async(_turn_out)(user.id)]
-        bot_text = await sync_to_async(lambda: Turn.objects.get(pk=user.id).bot_text)()
-        if not bot_text.strip():
-            return outs  # only out-of-character text: nothing for the bots to answer
+        chat, user = await sync_to_async(_open_turn)(chat_id, text)
+        bot_text = user.payload["bot_text"]
+        if not bot_text.strip():  # only out-of-character text: nothing for the bots to answer
+            return [await sync_to_async(_turn_out)(user.id)]
         speaker = await pick_speaker(chat, bot_text)
         record = await speak(run, chat, speaker, reply_to=user.id, query=bot_text)
-        outs.append(await sync_to_async(_turn_out)(record.id))
+        outs = [await sync_to_async(_turn_out)(t) for t in (user.id, record.id)]
         run.phase = "bookkeeping"
         await broadcast.send(chat_id, "chat.busy", busy=False)
         await bookkeep(chat, record.id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.db.models import Exists, OuterRef
+
 from memory import selectors as memory_selectors
 from memory.retrieval import retrieve
 from play.inference.base import Message
@@ -141,24 +143,9 @@ def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[T
     """The speaker's raw window: recent turns of the current scene that the speaker's own
     memory holds (through the witness-filtered selector, so a bit unset in the drawer hides
     the turn here too)."""
-    picked: list[Turn] = []
-    turns = Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("-id")
-    for chunk_start in range(0, 10_000, 64):
-        chunk = list(turns[chunk_start : chunk_start + 64])
-        if not chunk:
-            break
-        seen = set(
-            memory_selectors.visible_to(chat_id, speaker)
-            .filter(turn_id__in=[t.id for t in chunk])
-            .order_by()  # no ordering: the (chat, owner, turn) index answers it
-            .values_list("turn_id", flat=True)
-        )
-        for turn in chunk:
-            if turn.id in seen:
-                picked.append(turn)
-                if len(picked) >= size:
-                    return list(reversed(picked))
-    return list(reversed(picked))
+    held = memory_selectors.visible_to(chat_id, speaker).filter(turn_id=OuterRef("id"))
+    turns = Turn.objects.filter(Exists(held), chat_id=chat_id, scene=scene).order_by("-id")
+    return list(reversed(turns[:size]))
 
 
 def _dialogue_messages(turns: list[Turn], speaker: str, names: dict[str, str]) -> list[Message]:
@@ -189,20 +176,25 @@ def _alternate(messages: list[Message]) -> list[Message]:
 def build_prompt(
     chat: Chat, speaker: str, *, query: str = "", extra_note: str = "", query_vector=None
 ) -> Prompt:
-    characters = dict(
-        EntityState.objects.filter(chat_id=chat.pk).values_list("role", "character_id")
-    )
+    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat.pk)}
+    characters = {role: e.character_id for role, e in entities.items()}
     with memory_selectors.known_characters(chat.pk, characters):
         return _build_prompt(
-            chat, speaker, query=query, extra_note=extra_note, query_vector=query_vector
+            chat,
+            speaker,
+            entities,
+            query=query,
+            extra_note=extra_note,
+            query_vector=query_vector,
         )
 
 
-def _build_prompt(chat: Chat, speaker: str, *, query: str, extra_note: str, query_vector) -> Prompt:
+def _build_prompt(
+    chat: Chat, speaker: str, entities, *, query: str, extra_note: str, query_vector
+) -> Prompt:
     config = load_config()
     budgets, play = config["budgets"], config["play"]
     chat_id = chat.pk
-    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
     names = {role: e.name for role, e in entities.items()}
     present = {r for r, e in entities.items() if e.present}
     me = entities[speaker]

@@ -6,6 +6,8 @@ in ``get_new_connection``. WAL, synchronous and busy_timeout are set per connect
 
 from __future__ import annotations
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.sqlite3 import base as sqlite_base
 
@@ -38,6 +40,13 @@ def load_sqlite_vec(conn) -> None:
 
 class DatabaseWrapper(sqlite_base.DatabaseWrapper):
     ops_class = DatabaseOperations
+
+    @property
+    def queries_logged(self) -> bool:
+        """Statements are recorded only when asked (``CaptureQueriesContext``, RP_LOG_QUERIES=1),
+        not whenever DEBUG is on: to record one, the SQLite backend runs a second statement
+        (``SELECT QUOTE(?)…``) to render its parameters, which doubled a turn's statements."""
+        return self.force_debug_cursor or os.environ.get("RP_LOG_QUERIES") == "1"
 
     def get_new_connection(self, conn_params):
         conn = super().get_new_connection(conn_params)

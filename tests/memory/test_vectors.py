@@ -131,13 +131,16 @@ def test_vector_search_never_returns_what_the_speaker_did_not_witness(masks, que
         assert len(found) == min(k, visible.count())
 
 
-def test_replay_reindexes_from_the_cache_without_embedding_again(fake_embedder):
+def test_replay_keeps_vectors_and_reindexes_lost_rows_from_the_cache(fake_embedder):
     chat = make_chat()
     for i in range(6):
         say(chat, f"memory number {i}")
     assert index_now(chat.pk) == 7  # and the greeting
     calls = fake_embedder.calls
-    replay(chat)  # rewrites the memory rows: their vectors go with them…
+    replay(chat)  # nothing differs: no row is rewritten, every vector stays
+    assert pending_ids(chat.pk) == []
+    Memory.objects.filter(chat=chat).delete()  # the rows lost: their vectors go with them…
+    replay(chat)
     assert len(pending_ids(chat.pk)) == 7
     assert index_now(chat.pk) == 7  # …and come back from the cache
     assert fake_embedder.calls == calls
