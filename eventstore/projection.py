@@ -85,6 +85,67 @@ def row_of(obj: Projection) -> dict[str, Any]:
     return row
 
 
+_SELECTS: dict[type, tuple[str, list[str]]] = {}
+
+
+def read_rows(model: type[Projection], where: str, params: list, *, order: str = "id") -> list:
+    """Rows of a projection table as model instances, from plain SQL: for the reads every turn
+    makes, where compiling an ORM query costs more than running it. ``where`` names columns
+    and takes %s parameters."""
+    from django.db import connection
+
+    if model not in _SELECTS:
+        fields = model._meta.concrete_fields
+        _SELECTS[model] = (
+            f"SELECT {', '.join(connection.ops.quote_name(f.column) for f in fields)} "
+            f"FROM {connection.ops.quote_name(model._meta.db_table)}",
+            [f.attname for f in fields],
+        )
+    select, names = _SELECTS[model]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{select} WHERE {where} ORDER BY {order}", params)
+        rows = cursor.fetchall()
+    converters = _converters(model)
+    return [
+        model.from_db(connection.alias, names, [c(v) for c, v in zip(converters, row, strict=True)])
+        for row in rows
+    ]
+
+
+_CONVERTERS: dict[type, list] = {}
+_PLAIN = {
+    "AutoField",
+    "BigAutoField",
+    "CharField",
+    "TextField",
+    "IntegerField",
+    "BigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "ForeignKey",
+}
+
+
+def _converters(model) -> list:
+    """What the ORM would do to each column's raw value (JSON text → objects, 0/1 → bool)."""
+    import json as _json
+
+    if model not in _CONVERTERS:
+        out = []
+        for field in model._meta.concrete_fields:
+            kind = field.get_internal_type()
+            if kind == "JSONField":
+                out.append(lambda v: None if v is None else _json.loads(v))
+            elif kind == "BooleanField":
+                out.append(lambda v: None if v is None else bool(v))
+            elif kind in _PLAIN:
+                out.append(lambda v: v)
+            else:
+                raise TypeError(f"read_rows does not convert {kind} ({model.__name__})")
+        _CONVERTERS[model] = out
+    return _CONVERTERS[model]
+
+
 class DBStore:
     def __init__(self, using: str = "default") -> None:
         self.using = using

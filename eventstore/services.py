@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import Max
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event, Purge
@@ -33,13 +32,28 @@ def _read_record(event_id: int, using: str) -> EventRecord:
         return EventRecord.from_row(cursor.fetchone())
 
 
-def _next_seq(branch: Branch, using: str) -> int:
-    own = Event.objects.using(using).filter(branch=branch).aggregate(m=Max("seq"))["m"]
-    if own is not None:
-        return own + 1
-    if branch.fork_event_id is None:
-        return 1
-    return Event.objects.using(using).get(pk=branch.fork_event_id).seq + 1
+def _target(chat_id: int, branch: Branch | None, using: str) -> tuple[int, int, bool]:
+    """(branch id, next seq, whether it is the active branch) in one read: every append
+    asks, so plain SQL rather than three ORM queries."""
+    from play.models import Chat
+
+    events, branches, chats = Event._meta.db_table, Branch._meta.db_table, Chat._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.active_branch_id, b.id, b.fork_event_id, "
+            f"(SELECT max(seq) FROM {events} WHERE branch_id = b.id), "
+            f"(SELECT seq FROM {events} WHERE id = b.fork_event_id) "
+            f"FROM {chats} c JOIN {branches} b ON b.id = coalesce(%s, c.active_branch_id) "
+            "WHERE c.id = %s",
+            [branch.pk if branch else None, chat_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Branch.DoesNotExist(f"chat {chat_id} has no branch to append to")
+    active, target, fork, own, fork_seq = row
+    if own is None:  # the branch's first own event follows its fork point
+        own = 0 if fork is None else fork_seq
+    return target, own + 1, target == active
 
 
 def append(
@@ -58,26 +72,21 @@ def append(
     active branch are projected into the live tables (another branch is projected when it is
     switched to).
     """
-    from play.models import Chat
-
     payload = normalise_payload(payload or {})
     caused_by_id = caused_by.id if isinstance(caused_by, EventRecord) else caused_by
     with transaction.atomic(using=using):
-        active_branch_id = (
-            Chat.objects.using(using).values_list("active_branch_id", flat=True).get(pk=chat.pk)
-        )
-        target = branch or Branch.objects.using(using).get(pk=active_branch_id)
+        target, seq, active = _target(chat.pk, branch, using)
         event = Event.objects.using(using).create(
             chat_id=chat.pk,
-            branch=target,
-            seq=_next_seq(target, using),
+            branch_id=target,
+            seq=seq,
             kind=kind,
             payload=payload,
             caused_by_id=caused_by_id,
             copied_from_id=copied_from,
         )
         record = _read_record(event.pk, using)
-        if target.pk == active_branch_id:
+        if active:
             project(DBStore(using), record)
         transaction.on_commit(
             lambda: event_committed.send(sender=EventRecord, event=record), using=using

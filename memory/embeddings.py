@@ -52,6 +52,8 @@ class LocalMiniLM:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         model = self._load()
+        if len(texts) == 1:  # a query: the model's forward pass alone, without encode()'s
+            return self._one(model, texts)  # batching machinery (~2 ms of 13 on 2 cores)
         with self._lock:  # one encode at a time: torch already uses both cores
             vectors = model.encode(
                 texts,
@@ -61,6 +63,15 @@ class LocalMiniLM:
                 convert_to_numpy=True,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+    def _one(self, model, texts: list[str]) -> np.ndarray:
+        import torch
+
+        with self._lock, torch.inference_mode():
+            features = model.preprocess(texts)
+            vectors = model(features)["sentence_embedding"].numpy().astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
 
 
 class RemoteEmbeddings:

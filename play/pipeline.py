@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from eventstore.models import Branch, Event
+from eventstore.projection import read_rows
 from eventstore.records import EventRecord
 from eventstore.services import append
 from play import broadcast, gate
@@ -24,7 +25,7 @@ from play.prompt import Prompt, build_prompt
 from play.text import strip_ooc
 from rpsite.config import load_config, ooc_markers
 from worlds.models import EntityState, WorldState
-from worlds.roles import YOU
+from worlds.roles import GUEST, HOST, YOU
 
 log = logging.getLogger("rp.pipeline")
 
@@ -79,8 +80,9 @@ def _witnesses(chat_id: int) -> dict[str, bool]:
 
 def append_user_turn(chat: Chat, text: str) -> EventRecord:
     opening, closing = ooc_markers()
-    you = EntityState.objects.get(chat_id=chat.pk, role=YOU)
-    world = WorldState.objects.get(chat_id=chat.pk)
+    entities = {e.role: e for e in read_rows(EntityState, "chat_id = %s", [chat.pk])}
+    you = entities[YOU]
+    (world,) = read_rows(WorldState, "chat_id = %s", [chat.pk])
     return append(
         chat=chat,
         kind="user_turn",
@@ -89,7 +91,7 @@ def append_user_turn(chat: Chat, text: str) -> EventRecord:
             "name": you.name,
             "text": text,
             "bot_text": strip_ooc(text, opening, closing),
-            "witnesses": _witnesses(chat.pk),
+            "witnesses": {r: r in entities and entities[r].present for r in (YOU, HOST, GUEST)},
             "scene": world.scene,
             "story_time": world.story_time,
         },

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef
 
+from eventstore.projection import read_rows
 from memory import selectors as memory_selectors
 from memory.retrieval import retrieve
 from play.inference.base import Message
@@ -176,7 +177,7 @@ def _alternate(messages: list[Message]) -> list[Message]:
 def build_prompt(
     chat: Chat, speaker: str, *, query: str = "", extra_note: str = "", query_vector=None
 ) -> Prompt:
-    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat.pk)}
+    entities = {e.role: e for e in read_rows(EntityState, "chat_id = %s", [chat.pk])}
     characters = {role: e.character_id for role, e in entities.items()}
     with memory_selectors.known_characters(chat.pk, characters):
         return _build_prompt(
@@ -205,8 +206,9 @@ def _build_prompt(
     def x(text: str) -> str:
         return expand_macros(text or "", char=me.name, user=user_name)
 
-    world = WorldState.objects.filter(chat_id=chat_id).first() or WorldState(chat_id=chat_id)
-    containers = {c.key: c for c in Container.objects.filter(chat_id=chat_id)}
+    worlds = read_rows(WorldState, "chat_id = %s", [chat_id])
+    world = worlds[0] if worlds else WorldState(chat_id=chat_id)
+    containers = {c.key: c for c in read_rows(Container, "chat_id = %s", [chat_id])}
     sections: list[Section] = []
 
     # 1. identity + current state
@@ -232,7 +234,10 @@ def _build_prompt(
     sections.append(Section("identity", "must", "\n".join(identity)))
 
     # 2-4. the speaker's own edges, the group node
-    edges = {(e.source, e.target): e for e in Edge.objects.filter(chat_id=chat_id, source=speaker)}
+    edges = {
+        (e.source, e.target): e
+        for e in read_rows(Edge, "chat_id = %s AND source = %s", [chat_id, speaker])
+    }
     if YOU in present:
         sections.append(
             Section("edge to you", "must", _edge_text(edges.get((speaker, YOU)), names))
@@ -242,7 +247,7 @@ def _build_prompt(
             Section("edge to other bot", "should", _edge_text(edges.get((speaker, other)), names))
         )
     if {YOU, HOST, GUEST} <= present:
-        group = GroupNode.objects.filter(chat_id=chat_id).first()
+        group = next(iter(read_rows(GroupNode, "chat_id = %s", [chat_id])), None)
         if group and (group.summary or group.dynamic):
             sections.append(
                 Section(
@@ -272,7 +277,9 @@ def _build_prompt(
     )
 
     # 6. active scene
-    scene = Scene.objects.filter(chat_id=chat_id, number=world.scene).first()
+    scene = next(
+        iter(read_rows(Scene, "chat_id = %s AND number = %s", [chat_id, world.scene])), None
+    )
     if location is not None:
         flags = [w for w, on in (("moving", location.moving), ("public", location.public)) if on]
         scene_text = [
@@ -288,13 +295,15 @@ def _build_prompt(
         sections.append(Section("active scene", "should", "\n".join(scene_text)))
 
     # 7. activity block for every present entity
-    acts = Activity.objects.filter(chat_id=chat_id, role__in=present).order_by("role")
+    acts = [
+        a for a in read_rows(Activity, "chat_id = %s", [chat_id], order="role") if a.role in present
+    ]
     sections.append(
         Section("activity", "must", "\n".join(_activity_line(a, names, containers) for a in acts))
     )
 
     # 8. active threads
-    threads = Thread.objects.filter(chat_id=chat_id, status="open").order_by("id")
+    threads = read_rows(Thread, "chat_id = %s AND status = 'open'", [chat_id])
     if threads:
         sections.append(
             Section(
@@ -420,7 +429,7 @@ def _build_prompt(
             ]
 
     # 11. active story events and their props
-    active = StoryEvent.objects.filter(chat_id=chat_id, status="active").order_by("id")
+    active = read_rows(StoryEvent, "chat_id = %s AND status = 'active'", [chat_id])
     if active:
         sections.append(
             Section(
