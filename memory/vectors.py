@@ -5,7 +5,8 @@ replay refills it from the embedding cache). KNN runs over a binary-quantised co
 bot's store kept in this process — the sign bit of each dimension, packed, with the witness
 bits, seal and kind of each memory beside it — so the witness constraint is applied *inside*
 the nearest-neighbour pass, k results come back however many neighbours belong to others, and
-the best candidates are reranked by exact cosine from the table.
+the best candidates are reranked by exact cosine (sqlite-vec's ``vec_distance_cosine``) from the
+table.
 
 The in-process copy follows the database through ``memory_vec_log``: triggers note every
 vector added or removed and every change of a memory's witness bits, seal or kind. A query
@@ -328,18 +329,11 @@ def knn(
     ids = INDEX.nearest((chat_id, speaker, character_id), query, need, max(64, RERANK * k))
     if not len(ids):
         return []
-    with connection.cursor() as cur:
-        marks = ", ".join(["%s"] * len(ids))
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cur:  # exact cosine by sqlite-vec (a zero vector: 1.0)
         cur.execute(
-            f"SELECT memory_id, embedding FROM {FLOATS} WHERE memory_id IN ({marks})",
-            [int(i) for i in ids],
+            f"SELECT memory_id, coalesce(vec_distance_cosine(embedding, %s), 1.0) AS d "
+            f"FROM {FLOATS} WHERE memory_id IN ({marks}) ORDER BY d, memory_id LIMIT %s",
+            [query.tobytes(), *(int(i) for i in ids), k],
         )
-        rows = cur.fetchall()
-    if not rows:
-        return []
-    found = np.array([r[0] for r in rows])
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-    norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
-    distance = 1.0 - (matrix @ query) / np.where(norms == 0, 1, norms)
-    order = np.argsort(distance, kind="stable")[:k]
-    return [(int(found[i]), float(distance[i])) for i in order]
+        return [(int(mem_id), float(d)) for mem_id, d in cur.fetchall()]
