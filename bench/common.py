@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+RESULTS = Path(os.environ.get("RP_BENCH_RESULTS") or ROOT / "bench" / "results")
 
 
 def setup_django(data_dir: str | None = None) -> Path:

@@ -1,0 +1,38 @@
+"""The benchmark scripts run end to end at small sizes (their figures are not asserted: tests
+never time anything). They write into a temporary results directory, not bench/results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CASES = [
+    ("retrieval", ["--memories", "300", "--queries", "5", "--scan-queries", "1"]),
+    ("replay_speed", ["--events", "120"]),
+    ("overhead", ["--memories", "200", "--events", "200", "--turns", "3"]),
+]
+
+
+@pytest.mark.parametrize(("script", "args"), CASES, ids=[c[0] for c in CASES])
+def test_bench_script_runs_and_writes_its_results(script, args, tmp_path):
+    env = {**os.environ, "RP_BENCH_RESULTS": str(tmp_path), "RP_DATA_DIR": str(tmp_path / "d")}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{script}.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    name = {"replay_speed": "replay"}.get(script, script)
+    result = json.loads((tmp_path / f"{name}.json").read_text())
+    assert result["machine"]["cpus"] >= 1 and "target" in result
+    assert "---" in done.stdout  # the printed table
