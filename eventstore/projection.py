@@ -88,12 +88,7 @@ def row_of(obj: Projection) -> dict[str, Any]:
 _SELECTS: dict[type, tuple[str, list[str]]] = {}
 
 
-def read_rows(model: type[Projection], where: str, params: list, *, order: str = "id") -> list:
-    """Rows of a projection table as model instances, from plain SQL: for the reads every turn
-    makes, where compiling an ORM query costs more than running it. ``where`` names columns
-    and takes %s parameters."""
-    from django.db import connection
-
+def _select(model, connection) -> tuple[str, list[str]]:
     if model not in _SELECTS:
         fields = model._meta.concrete_fields
         _SELECTS[model] = (
@@ -101,7 +96,33 @@ def read_rows(model: type[Projection], where: str, params: list, *, order: str =
             f"FROM {connection.ops.quote_name(model._meta.db_table)}",
             [f.attname for f in fields],
         )
-    select, names = _SELECTS[model]
+    return _SELECTS[model]
+
+
+def dump_rows(model: type[Projection], chat_id: int, *, using: str = "default") -> list[dict]:
+    """One chat's rows of a projection table as ``row_of`` gives them, read with plain SQL
+    (a snapshot of a big chat reads every memory: the ORM spent seconds building objects)."""
+    from django.db import connections
+
+    connection = connections[using]
+    select, names = _select(model, connection)
+    converters = _converters(model)
+    keep = [
+        n for n, f in enumerate(model._meta.concrete_fields) if model.stable_pk or not f.primary_key
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{select} WHERE chat_id = %s", [chat_id])
+        rows = cursor.fetchall()
+    return [{names[n]: converters[n](row[n]) for n in keep} for row in rows]
+
+
+def read_rows(model: type[Projection], where: str, params: list, *, order: str = "id") -> list:
+    """Rows of a projection table as model instances, from plain SQL: for the reads every turn
+    makes, where compiling an ORM query costs more than running it. ``where`` names columns
+    and takes %s parameters."""
+    from django.db import connection
+
+    select, names = _select(model, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"{select} WHERE {where} ORDER BY {order}", params)
         rows = cursor.fetchall()

@@ -15,7 +15,7 @@ from django.db import connections, transaction
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch
-from eventstore.projection import MemoryStore, projection_models, row_of
+from eventstore.projection import MemoryStore, dump_rows, projection_models
 from eventstore.services import project
 
 # Bump when a projector changes meaning: snapshots made under another version are ignored.
@@ -111,11 +111,10 @@ def ensure_scratch_schema(alias: str = "scratch") -> None:
 
 
 def dump_db(chat_id: int, *, using: str = "default") -> dict[str, list[dict[str, Any]]]:
-    tables = {}
-    for model in projection_models():
-        rows = [row_of(o) for o in model.objects.using(using).filter(chat_id=chat_id)]
-        tables[model._meta.label] = _sorted_rows(model, rows)
-    return tables
+    return {
+        model._meta.label: _sorted_rows(model, dump_rows(model, chat_id, using=using))
+        for model in projection_models()
+    }
 
 
 def _sorted_rows(model, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
