@@ -38,6 +38,11 @@ def bad_value(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=400)
 
 
+@api.exception_handler(OverflowError)
+def out_of_range(request, exc):  # e.g. an id beyond SQLite's 64-bit integers
+    return api.create_response(request, {"detail": "a number is out of range"}, status=400)
+
+
 @api.exception_handler(MultiPartParserError)
 def bad_upload(request, exc):
     return api.create_response(request, {"detail": f"malformed upload: {exc}"}, status=400)

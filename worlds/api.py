@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import Field
 
 from worlds.models import Character
 
@@ -30,7 +31,7 @@ class CharacterIn(Schema):
     creator: str = ""
     character_version: str = ""
     extensions: dict[str, Any] = {}
-    reply_tokens: int | None = None
+    reply_tokens: int | None = Field(None, ge=1, le=100_000)  # empty: the default length
 
 
 def character_out(c: Character) -> dict[str, Any]:

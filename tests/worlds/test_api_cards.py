@@ -91,3 +91,20 @@ def test_the_admin_exports_charx_and_imports_lorebooks(admin_client):
     assert response.status_code == 200 and response.content[:2] == b"PK"
     page = admin_client.get("/admin/worlds/lorebook/import/")
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize("tokens", [-5, 0, 10**30])
+def test_an_out_of_range_reply_length_is_refused_and_creates_nothing(client, tokens):
+    """Found by the schema fuzzer: a negative reply_tokens broke the column's CHECK (500)."""
+    response = client.post(
+        "/api/characters",
+        data=json.dumps({"name": "Iris", "reply_tokens": tokens}),
+        content_type="application/json",
+    )
+    assert response.status_code in (400, 422), response.content
+    assert not Character.objects.filter(name="Iris").exists()
+
+
+def test_an_id_beyond_64_bits_is_a_400_not_a_server_error(client):
+    response = client.get(f"/api/characters/{2**70}")
+    assert response.status_code in (400, 404), response.content
