@@ -13,6 +13,7 @@ SCRIPTS = [
     "page_open.py",
     "relay.py",
     "overhead.py",
+    "send_to_request.py",
     "retrieval.py",
     "rss.py",
 ]

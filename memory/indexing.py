@@ -114,22 +114,6 @@ def warm_up() -> None:
     _worker.submit(job)
 
 
-def chat_has_vectors(chat_id: int) -> bool:
-    if not enabled():
-        return False
-    from memory.vectors import FLOATS
-
-    with connection.cursor() as cur:  # a vector in the store of a bot now in the chat
-        cur.execute(
-            "SELECT 1 FROM worlds_entitystate e JOIN memory_memory m ON m.chat_id = e.chat_id "
-            "AND m.owner = e.role AND m.character_id IS e.character_id "
-            f"JOIN {FLOATS} f ON f.memory_id = m.id "
-            "WHERE e.chat_id = %s AND e.role IN ('host', 'guest') LIMIT 1",
-            [chat_id],
-        )
-        return cur.fetchone() is not None
-
-
 def query_vector(text: str):
     """The query's embedding (kept in memory, not in the database: queries are ephemeral)."""
     from memory.embeddings import get_embedder

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from play.inference import GenParams, InferenceError, Refusal, get_backend
-from play.inference.base import EmptyCompletion, InvalidOutput, Message
+from play.inference.base import EmptyCompletion, InvalidOutput, Message, json_schema
 from play.tokens import estimate
 from rpsite.config import load_config
 
@@ -55,7 +55,7 @@ async def classify(
     backend = get_backend()
     models: list[str | None] = [None, *inference["classifier_fallbacks"]]
     failures: list[dict[str, Any]] = []
-    schema_text = json.dumps(schema.model_json_schema())
+    schema_text = json.dumps(json_schema(schema))
     model_index = 0
     retried = False
     attempt_messages = messages

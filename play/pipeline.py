@@ -224,11 +224,12 @@ async def _stream(run: gate.Run, chat_id: int, key: str, prompt: Prompt) -> tupl
 
 
 async def query_vector_for(chat_id: int, query: str):
-    """The query's embedding, computed off the event loop; None when the chat has no vectors
-    yet or the embedder fails (retrieval is then lexical alone)."""
-    from memory.indexing import chat_has_vectors, query_vector
+    """The query's embedding, computed off the event loop; None when embeddings are off or the
+    embedder fails (retrieval is then lexical alone). A chat without vectors yet simply finds
+    no vector neighbours."""
+    from memory.indexing import enabled, query_vector
 
-    if not query.strip() or not await sync_to_async(chat_has_vectors)(chat_id):
+    if not query.strip() or not enabled():
         return None
     try:
         return await asyncio.to_thread(query_vector, query)
@@ -245,10 +246,12 @@ async def speak(
     reply_to: int | None,
     query: str = "",
     interjection: bool = False,
+    query_vector: asyncio.Future | None = None,
 ) -> EventRecord:
-    """Build the speaker's prompt, stream its reply, append the assistant_turn."""
+    """Build the speaker's prompt, stream its reply, append the assistant_turn.
+    ``query_vector``: the query's embedding already under way (run_turn starts it early)."""
     key = f"{chat.pk}-{reply_to}-{speaker}-{int(asyncio.get_running_loop().time() * 1e6)}"
-    qvec = await query_vector_for(chat.pk, query)
+    qvec = await (query_vector or query_vector_for(chat.pk, query))
     prompt = await sync_to_async(build_prompt)(chat, speaker, query=query, query_vector=qvec)
     run.phase = "streaming"
     await broadcast.send(
@@ -311,6 +314,9 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
             "you are not in this scene (meanwhile…): end the meanwhile scene to return"
         )
     run = await gate.begin(chat_id, origin)
+    # The query's embedding depends on the text alone: it runs (off the loop) while the turn
+    # is appended and the speaker picked.
+    embedding = asyncio.ensure_future(query_vector_for(chat_id, strip_ooc(text, *ooc_markers())))
     try:
         await broadcast.send(chat_id, "chat.busy", busy=True)
         chat, user = await sync_to_async(_open_turn)(chat_id, text)
@@ -318,7 +324,9 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         if not bot_text.strip():  # only out-of-character text: nothing for the bots to answer
             return [await sync_to_async(_turn_out)(user.id)]
         speaker = await pick_speaker(chat, bot_text)
-        record = await speak(run, chat, speaker, reply_to=user.id, query=bot_text)
+        record = await speak(
+            run, chat, speaker, reply_to=user.id, query=bot_text, query_vector=embedding
+        )
         outs = [await sync_to_async(_turn_out)(t) for t in (user.id, record.id)]
         run.phase = "bookkeeping"
         await broadcast.send(chat_id, "chat.busy", busy=False)
@@ -331,6 +339,10 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         schedule_indexing(chat_id)
         return outs
     finally:
+        if not embedding.done():
+            embedding.cancel()
+        elif not embedding.cancelled():
+            embedding.exception()  # retrieved: a failure here was already the turn's failure
         gate.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
 

@@ -17,6 +17,7 @@ CASES = [
     ("retrieval", ["--memories", "300", "--queries", "5", "--scan-queries", "1"]),
     ("replay_speed", ["--events", "120"]),
     ("overhead", ["--memories", "200", "--events", "200", "--turns", "3"]),
+    ("send_to_request", ["--memories", "200", "--events", "100", "--turns", "1"]),
 ]
 
 

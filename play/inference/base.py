@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -88,6 +89,13 @@ _REFUSAL = re.compile(
     r"I am not able to|Sorry, but)",
     re.IGNORECASE,
 )
+
+
+@lru_cache(maxsize=64)
+def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """A schema's JSON Schema, generated once per class: pydantic takes ~50 ms per call here,
+    on the event loop, and every bookkeeping call asks. Shared: do not mutate."""
+    return schema.model_json_schema()
 
 
 def looks_like_refusal(text: str) -> bool:

@@ -22,6 +22,7 @@ from play.inference.base import (
     InferenceError,
     Message,
     T,
+    json_schema,
     validate_output,
 )
 
@@ -170,9 +171,7 @@ class LocalLlama:
         """Grammar-constrained JSON; pydantic validates ranges the grammar cannot enforce."""
         from llama_cpp import LlamaGrammar
 
-        grammar = LlamaGrammar.from_json_schema(
-            json.dumps(schema.model_json_schema()), verbose=False
-        )
+        grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema(schema)), verbose=False)
         prompt = render_story(messages) + "\n\nJSON:\n"
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(

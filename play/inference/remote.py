@@ -23,6 +23,7 @@ from play.inference.base import (
     Refusal,
     ServerError,
     T,
+    json_schema,
     looks_like_refusal,
     validate_output,
 )
@@ -183,7 +184,7 @@ class OpenAICompatible:
             formats.append(
                 {
                     "type": "json_schema",
-                    "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+                    "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
                 }
             )
         formats.append({"type": "json_object"})
