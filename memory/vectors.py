@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -229,10 +230,13 @@ WHERE_STORE = "m.chat_id = %s AND m.owner = %s AND m.character_id IS %s"
 
 
 class Index:
-    """The process's copies of bot stores, by database file and store."""
+    """The process's copies of bot stores, by database file and store: the most recently used
+    ``KEEP`` of them (a chat not played for a while reloads on its next turn)."""
+
+    KEEP = 16
 
     def __init__(self):
-        self._stores: dict[tuple[str, str], Store] = {}
+        self._stores: OrderedDict[tuple[str, str], Store] = OrderedDict()
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -249,6 +253,9 @@ class Index:
             store = self._stores.get(where)
             if store is None or store.dims != len(query) or not self._follow(store):
                 store = self._stores[where] = self._load(key, len(query))
+            self._stores.move_to_end(where)
+            while len(self._stores) > self.KEEP:
+                self._stores.popitem(last=False)
             return store.nearest(pack(query)[0], need, SEALED | GONE, n)
 
     def _load(self, key: tuple[int, str, int | None], dims: int) -> Store:
@@ -306,7 +313,8 @@ class Index:
             if mem_id not in found:
                 store.drop(mem_id)
         store.anchor = (entries[-1][0], entries[-1][1])
-        return True
+        # mostly removed slots (many memories rewritten): a reload packs the store again
+        return store.size < 1024 or len(store.slot) * 2 >= store.size
 
 
 INDEX = Index()

@@ -307,3 +307,18 @@ def test_a_rolled_back_write_never_stays_in_the_index():
     assert Memory.objects.filter(turn_id=event.id, owner="host").exists() is False or all(
         not m.w_host for m in Memory.objects.filter(turn_id=event.id, owner="host")
     )
+
+
+def test_the_index_keeps_only_the_most_recently_used_stores(monkeypatch):
+    from memory.vectors import Index
+
+    monkeypatch.setattr(Index, "KEEP", 2)
+    index = Index()
+    chats = [make_chat() for _ in range(3)]
+    for chat in chats:
+        say(chat, "the lamp is lit", {"you": True, "host": True})
+        index_now(chat.pk)
+    found = [_store_ids(index, chat, "host", "lamp") for chat in chats]
+    assert len(index._stores) == 2
+    assert all(found)  # each chat's own memories
+    assert _store_ids(index, chats[0], "host", "lamp") == found[0]  # evicted, reloaded alike
