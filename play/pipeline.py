@@ -314,11 +314,13 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
             "you are not in this scene (meanwhile…): end the meanwhile scene to return"
         )
     run = await gate.begin(chat_id, origin)
-    # The query's embedding depends on the text alone: it runs (off the loop) while the turn
-    # is appended and the speaker picked.
+    # The query's embedding depends on the text alone, so it is computed first, on its own:
+    # run alongside the append it was slower end to end (the two fight over 2 cores and the
+    # GIL; bench/send_to_request.py).
     embedding = asyncio.ensure_future(query_vector_for(chat_id, strip_ooc(text, *ooc_markers())))
     try:
         await broadcast.send(chat_id, "chat.busy", busy=True)
+        await asyncio.wait([embedding])
         chat, user = await sync_to_async(_open_turn)(chat_id, text)
         bot_text = user.payload["bot_text"]
         if not bot_text.strip():  # only out-of-character text: nothing for the bots to answer
