@@ -199,6 +199,14 @@ class Store:
         self.codes[:, at] = code
         self.flags[at] = flags
 
+    def fill(self, ids: list[int], codes: np.ndarray, flags: list[int]) -> None:
+        """An empty store's rows, all at once (a load of a big store, without a row loop)."""
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.codes = np.ascontiguousarray(codes.T)
+        self.flags = np.asarray(flags, dtype=np.uint8)
+        self.size = len(ids)
+        self.slot = dict(zip(ids, range(len(ids)), strict=True))
+
     def drop(self, mem_id: int) -> None:
         at = self.slot.pop(mem_id, None)
         if at is not None:
@@ -273,6 +281,9 @@ class Index:
             return
         matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32)
         codes = pack(matrix.reshape(len(rows), -1))
+        if store.size == 0:
+            store.fill([r[0] for r in rows], codes, [flags_of(*r[1:6]) for r in rows])
+            return
         for row, code in zip(rows, codes, strict=True):
             store.put(row[0], code, flags_of(*row[1:6]))
 
