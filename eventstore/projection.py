@@ -113,7 +113,16 @@ def dump_rows(model: type[Projection], chat_id: int, *, using: str = "default") 
     with connection.cursor() as cursor:
         cursor.execute(f"{select} WHERE chat_id = %s", [chat_id])
         rows = cursor.fetchall()
-    return [{names[n]: converters[n](row[n]) for n in keep} for row in rows]
+    kept = [names[n] for n in keep]
+    # only JSON and boolean columns need converting: the rest go into the dicts as read
+    convert = [(names[n], n, converters[n]) for n in keep if converters[n] is not _as_read]
+    out = []
+    for row in rows:
+        values = dict(zip(kept, [row[n] for n in keep], strict=True))
+        for name, n, conv in convert:
+            values[name] = conv(row[n])
+        out.append(values)
+    return out
 
 
 def read_rows(model: type[Projection], where: str, params: list, *, order: str = "id") -> list:
@@ -147,6 +156,10 @@ _PLAIN = {
 }
 
 
+def _as_read(value):
+    return value
+
+
 def _converters(model) -> list:
     """What the ORM would do to each column's raw value (JSON text → objects, 0/1 → bool)."""
     import json as _json
@@ -160,7 +173,7 @@ def _converters(model) -> list:
             elif kind == "BooleanField":
                 out.append(lambda v: None if v is None else bool(v))
             elif kind in _PLAIN:
-                out.append(lambda v: v)
+                out.append(_as_read)
             else:
                 raise TypeError(f"read_rows does not convert {kind} ({model.__name__})")
         _CONVERTERS[model] = out
