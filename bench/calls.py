@@ -7,26 +7,13 @@ the baseline is one narrative call (what an ordinary chatbot makes).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table, write  # noqa: E402
-
-
-def _post(url, path, data):
-    req = urllib.request.Request(
-        url + path,
-        method="POST",
-        data=json.dumps(data).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=120) as response:
-        return json.loads(response.read())
+from bench.common import post_json, table, write  # noqa: E402
 
 
 def main() -> None:
@@ -43,11 +30,11 @@ def main() -> None:
         manage(data, "setup_local")
         (data / "config.toml").write_text(f'[inference]\nbase_url = "{fake.url}"\n')
         with served(data, prepare=False) as (url, _proc):
-            chat = _post(url, "/api/chats", {"character": 1, "parse_kickoff": False})
+            chat = post_json(url, "/api/chats", {"character": 1, "parse_kickoff": False})
             per_turn, tokens = [], []
             for i in range(args.turns):
                 before = len(fake.completions())
-                _post(url, f"/api/chats/{chat['id']}/turns", {"text": f"Tell me more, {i}."})
+                post_json(url, f"/api/chats/{chat['id']}/turns", {"text": f"Tell me more, {i}."})
                 calls = fake.completions()[before:]
                 per_turn.append(len(calls))
                 tokens.append(

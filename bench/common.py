@@ -73,6 +73,20 @@ def write(name: str, data: dict) -> Path:
     return path
 
 
+def post_json(url: str, path: str, data: dict, *, timeout: float = 120) -> dict:
+    """POST JSON to the served app's API and return the decoded answer."""
+    import urllib.request
+
+    req = urllib.request.Request(
+        url + path,
+        method="POST",
+        data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
 def table(rows: list[tuple], headers: tuple) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
     line = "  ".join(f"{{:<{w}}}" for w in widths)

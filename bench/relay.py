@@ -14,12 +14,11 @@ import re
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import summary, table, write  # noqa: E402
+from bench.common import post_json, summary, table, write  # noqa: E402
 
 TOKEN = re.compile(r'hx-swap-oob="beforeend">\s*t(\d+)\s*</span>')
 
@@ -59,7 +58,9 @@ def main() -> None:
             f'[inference]\nbase_url = "{fake.url}"\ntimeout_s = 120\n[play]\nreply_tokens = 5000\n'
         )
         with served(data, prepare=False) as (url, _proc):
-            chat = _post(url, "/api/chats", {"character": 1, "parse_kickoff": False})
+            chat = post_json(
+                url, "/api/chats", {"character": 1, "parse_kickoff": False}, timeout=60
+            )
             results = asyncio.run(_tabs(url, chat["id"], args.tokens, emitted))
     rows = [
         (
@@ -104,17 +105,6 @@ class _Stamp:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
-
-
-def _post(url, path, data):
-    req = urllib.request.Request(
-        url + path,
-        method="POST",
-        data=json.dumps(data).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=60) as response:
-        return json.loads(response.read())
 
 
 async def _tabs(url, chat_id, tokens, emitted):

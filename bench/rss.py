@@ -6,16 +6,14 @@ model loaded, and without the local model (a remote endpoint), against the bare 
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import table, write  # noqa: E402
+from bench.common import post_json, table, write  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -23,17 +21,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def _post(url, path, data):
-    req = urllib.request.Request(
-        url + path,
-        method="POST",
-        data=json.dumps(data).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=300) as response:
-        return json.loads(response.read())
 
 
 def measure(config: str, env: dict) -> dict:
@@ -46,11 +33,15 @@ def measure(config: str, env: dict) -> dict:
     with served(data, prepare=False, env=env) as (url, proc):
         time.sleep(2)
         bare = rss_mb(proc.pid)
-        chat = _post(url, "/api/chats", {"character": 1, "parse_kickoff": False})
+        chat = post_json(url, "/api/chats", {"character": 1, "parse_kickoff": False}, timeout=300)
         for i in range(3):  # turns load the model; indexing loads the embedder
-            _post(url, f"/api/chats/{chat['id']}/turns", {"text": f"Hello there, {i}."})
+            post_json(
+                url, f"/api/chats/{chat['id']}/turns", {"text": f"Hello there, {i}."}, timeout=300
+            )
         time.sleep(20)  # the embedder warms up in the background
-        _post(url, f"/api/chats/{chat['id']}/turns", {"text": "And the lighthouse?"})
+        post_json(
+            url, f"/api/chats/{chat['id']}/turns", {"text": "And the lighthouse?"}, timeout=300
+        )
         return {"bare_mb": round(bare), "loaded_mb": round(rss_mb(proc.pid))}
 
 
