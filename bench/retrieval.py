@@ -74,12 +74,10 @@ DIMS = 384
 
 def fill(chat, n: int, rng: random.Random) -> None:
     """n memories through memory_written events (64 per event), then random unit vectors."""
-    import numpy as np
     from django.db import transaction
 
     from eventstore.services import append
     from memory.models import Memory
-    from memory.vectors import store_vectors
 
     per_event = 64
     with transaction.atomic():
@@ -102,8 +100,20 @@ def fill(chat, n: int, rng: random.Random) -> None:
                     }
                 )
             append(chat=chat, kind="memory_written", payload={"memories": batch})
-    gen = np.random.default_rng(7)
-    ids = list(Memory.objects.filter(chat=chat).order_by("id").values_list("id", flat=True))
+    store_random_vectors(
+        list(Memory.objects.filter(chat=chat).order_by("id").values_list("id", flat=True)), seed=7
+    )
+
+
+def store_random_vectors(ids: list[int], *, seed: int) -> None:
+    """Random unit vectors for these memories, straight into the index (benchmarks time
+    retrieval, not embedding)."""
+    import numpy as np
+    from django.db import transaction
+
+    from memory.vectors import store_vectors
+
+    gen = np.random.default_rng(seed)
     with transaction.atomic():
         for chunk in range(0, len(ids), 2000):
             rows = ids[chunk : chunk + 2000]

@@ -45,6 +45,8 @@ def main() -> None:
     from django.db import connections
 
     from bench.build import add_memories, add_turns
+    from bench.retrieval import store_random_vectors
+    from memory.vectors import pending_ids
     from tests.factories import make_chat
     from tests.fakeopenai import FakeOpenAI
     from tests.servers import served
@@ -53,7 +55,7 @@ def main() -> None:
     chat = make_chat()
     add_memories(chat, args.memories, rng)
     add_turns(chat, args.events, rng)
-    _random_vectors(chat.pk)  # the turns' memories too: nothing left to embed at start-up
+    store_random_vectors(pending_ids(chat.pk), seed=5)  # nothing left to embed at start-up
     connections.close_all()
     fake = FakeOpenAI(default_text="Fine, then.", ttft=TTFT_S)
     fake.requests = Stamped()
@@ -84,20 +86,6 @@ def main() -> None:
         },
     )
     print(f"written {path}")
-
-
-def _random_vectors(chat_id: int) -> None:
-    import numpy as np
-    from django.db import transaction
-
-    from bench.retrieval import DIMS
-    from memory.vectors import pending_ids, store_vectors
-
-    ids = pending_ids(chat_id)
-    vectors = np.random.default_rng(5).standard_normal((len(ids), DIMS)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    with transaction.atomic():
-        store_vectors(list(zip(ids, vectors, strict=True)))
 
 
 async def _send_turns(url: str, chat_id: int, turns: int, fake) -> list[float]:
