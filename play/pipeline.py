@@ -73,9 +73,10 @@ def _present(chat_id: int) -> set[str]:
     )
 
 
-def _witnesses(chat_id: int) -> dict[str, bool]:
-    present = _present(chat_id)
-    return {r: r in present for r in ("you", "host", "guest")}
+def _witnesses(chat_id: int, present: set[str] | None = None) -> dict[str, bool]:
+    """Who witnesses a line said now: everyone present (read unless the caller has it)."""
+    present = _present(chat_id) if present is None else present
+    return {r: r in present for r in (YOU, HOST, GUEST)}
 
 
 def append_user_turn(chat: Chat, text: str) -> EventRecord:
@@ -91,7 +92,7 @@ def append_user_turn(chat: Chat, text: str) -> EventRecord:
             "name": you.name,
             "text": text,
             "bot_text": strip_ooc(text, opening, closing),
-            "witnesses": {r: r in entities and entities[r].present for r in (YOU, HOST, GUEST)},
+            "witnesses": _witnesses(chat.pk, {r for r, e in entities.items() if e.present}),
             "scene": world.scene,
             "story_time": world.story_time,
         },
