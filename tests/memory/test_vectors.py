@@ -65,6 +65,15 @@ def say(chat, text, witnesses=None, speaker="you"):
     )
 
 
+def edit_memory(chat, mem, changes):
+    """A drawer edit of one memory (a manual_edit event)."""
+    append(
+        chat=chat,
+        kind="manual_edit",
+        payload={"target": "memory", "key": {"id": mem.id}, "changes": changes},
+    )
+
+
 def vec(text):
     return BagOfWords().embed([text])[0]
 
@@ -115,15 +124,7 @@ def test_vector_search_never_returns_what_the_speaker_did_not_witness(masks, que
     mems = list(Memory.objects.filter(chat=chat).order_by("id"))
     for e in edits:  # witness bits edited after indexing: the mirror must follow
         mem = mems[e % len(mems)]
-        append(
-            chat=chat,
-            kind="manual_edit",
-            payload={
-                "target": "memory",
-                "key": {"id": mem.id},
-                "changes": {f"w_{mem.owner}": not mem.witnessed_by(mem.owner)},
-            },
-        )
+        edit_memory(chat, mem, {f"w_{mem.owner}": not mem.witnessed_by(mem.owner)})
     for speaker in ("host", "guest"):
         found = retrieve(chat.pk, speaker, query, k=k, mode="vector", query_vector=vec(query))
         visible = Memory.objects.filter(chat=chat, owner=speaker, **{f"w_{speaker}": True})
@@ -152,15 +153,7 @@ def test_editing_a_memory_text_drops_its_vector_until_it_is_embedded_again(fake_
     event = say(chat, "the old words")
     index_now(chat.pk)
     mem = Memory.objects.get(turn_id=event.id, owner="host")
-    append(
-        chat=chat,
-        kind="manual_edit",
-        payload={
-            "target": "memory",
-            "key": {"id": mem.id},
-            "changes": {"text": "entirely new words"},
-        },
-    )
+    edit_memory(chat, mem, {"text": "entirely new words"})
     assert pending_ids(chat.pk) == [mem.id]
     index_now(chat.pk)
     from memory.selectors import speaker_character
@@ -243,26 +236,10 @@ def test_the_in_process_index_follows_every_change_like_a_fresh_load(ops):
             index_now(chat.pk)
         elif op == "flip":
             mem = mems[arg % len(mems)]
-            append(
-                chat=chat,
-                kind="manual_edit",
-                payload={
-                    "target": "memory",
-                    "key": {"id": mem.id},
-                    "changes": {f"w_{mem.owner}": not mem.witnessed_by(mem.owner)},
-                },
-            )
+            edit_memory(chat, mem, {f"w_{mem.owner}": not mem.witnessed_by(mem.owner)})
         elif op == "retext":
             mem = mems[arg % len(mems)]
-            append(
-                chat=chat,
-                kind="manual_edit",
-                payload={
-                    "target": "memory",
-                    "key": {"id": mem.id},
-                    "changes": {"text": f"tea rain {n}"},
-                },
-            )
+            edit_memory(chat, mem, {"text": f"tea rain {n}"})
             if arg % 2:
                 index_now(chat.pk)  # otherwise the memory stays without a vector for a while
         for speaker in ("host", "guest"):
