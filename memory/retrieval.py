@@ -175,28 +175,30 @@ def fts_query(words: list[str]) -> str:
 COMMON_MIN = 2000
 COMMON_SHARE = 0.02
 COUNT_TTL = 600
-_row_count = {"at": -1e9, "n": 0}
+_row_counts: dict[str, tuple[int, float]] = {}
 _counts: dict[tuple[str, str], tuple[int, float]] = {}
 
 
-def _memory_rows() -> int:
+def _memory_rows(db: str) -> int:
     """How many memories the database holds, read at most once a minute (a threshold only)."""
     now = time.monotonic()
-    if now - _row_count["at"] > 60:
+    found = _row_counts.get(db)
+    if found is None or now - found[1] > 60:
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM memory_memory")
-            _row_count.update(at=now, n=cur.fetchone()[0])
-    return _row_count["n"]
+            found = _row_counts[db] = (cur.fetchone()[0], now)
+    return found[0]
 
 
 def common_words(words: list[str]) -> set[str]:
     """The query words found in too many memories to be worth scoring. Counting stops one past
     the limit (a bounded read), and counts are kept a while: common words come back often."""
-    if len(words) < 2 or _memory_rows() <= COMMON_MIN:
-        return set()
-    limit = int(max(COMMON_MIN, COMMON_SHARE * _memory_rows()))
-    now, common = time.monotonic(), set()
     db = str(connection.settings_dict["NAME"])
+    rows = _memory_rows(db) if len(words) > 1 else 0
+    if rows <= COMMON_MIN:
+        return set()
+    limit = int(max(COMMON_MIN, COMMON_SHARE * rows))
+    now, common = time.monotonic(), set()
     with connection.cursor() as cur:
         for word in words:
             found = _counts.get((db, word))

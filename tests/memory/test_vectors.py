@@ -299,3 +299,18 @@ def test_the_index_keeps_only_the_most_recently_used_stores(monkeypatch):
     assert len(index._stores) == 2
     assert all(found)  # each chat's own memories
     assert _store_ids(index, chats[0], "host", "lamp") == found[0]  # evicted, reloaded alike
+
+
+def test_a_word_in_too_many_memories_is_left_out_of_the_lexical_query(monkeypatch):
+    from memory import retrieval
+
+    monkeypatch.setattr(retrieval, "COMMON_MIN", 5)
+    monkeypatch.setattr(retrieval, "_row_counts", {})
+    monkeypatch.setattr(retrieval, "_counts", {})
+    chat = make_chat()
+    for i in range(12):
+        say(chat, f"the harbour at dusk, line {i}", {"you": True, "host": True})
+    say(chat, "the harbour lighthouse keeper waved", {"you": True, "host": True})
+    assert retrieval.common_words(["harbour", "lighthouse"]) == {"harbour"}
+    found = retrieve(chat.pk, "host", "harbour lighthouse", k=3, mode="lexical")
+    assert [r.memory.text for r in found] == ["you: the harbour lighthouse keeper waved"]
