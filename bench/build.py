@@ -25,7 +25,7 @@ def add_turns(chat, n_events: int, rng: random.Random) -> None:
     with transaction.atomic():
         while made < n_events:
             user = append(
-                chat=chat,
+                stream=chat,
                 kind="user_turn",
                 payload={
                     "speaker": "you",
@@ -35,7 +35,7 @@ def add_turns(chat, n_events: int, rng: random.Random) -> None:
                 },
             )
             bot = append(
-                chat=chat,
+                stream=chat,
                 kind="assistant_turn",
                 payload={
                     "speaker": "host",
@@ -47,7 +47,7 @@ def add_turns(chat, n_events: int, rng: random.Random) -> None:
                 },
             )
             append(
-                chat=chat,
+                stream=chat,
                 kind="edge_update",
                 caused_by=bot.id,
                 payload={
@@ -57,7 +57,7 @@ def add_turns(chat, n_events: int, rng: random.Random) -> None:
                 },
             )
             append(
-                chat=chat,
+                stream=chat,
                 kind="memory_significance_set",
                 caused_by=bot.id,
                 payload={"turn_id": bot.id, "significance": rng.choice((0, 0, 1, 2, 3))},

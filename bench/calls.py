@@ -20,9 +20,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=10)
     args = parser.parse_args()
-    from play.tokens import estimate
     from tests.fakeopenai import FakeOpenAI
     from tests.servers import manage, served
+    from worlds.tokens import estimate
 
     data = Path(tempfile.mkdtemp(prefix="rp-bench-calls-")) / "data"
     with FakeOpenAI() as fake:

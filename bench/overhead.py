@@ -45,8 +45,8 @@ class FirstByte:
 
 
 def measure(chat, turns: int, qvec) -> list[float]:
-    from play import pipeline
-    from play.inference.registry import override_backend
+    from play.engine import pipeline
+    from play.engine.inference.registry import override_backend
 
     async def fixed_vector(chat_id, query):
         return qvec  # the query embedding is measured on its own

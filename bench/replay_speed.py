@@ -32,7 +32,7 @@ def main() -> None:
 
     chat = make_chat()
     insert_ms, _ = timed(add_turns, chat, args.events, random.Random(1))
-    events = Event.objects.filter(chat=chat).count()
+    events = Event.objects.filter(stream=chat).count()
     branch = Branch.objects.get(pk=chat.active_branch_id)
 
     def into_empty_tables() -> float:

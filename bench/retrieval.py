@@ -99,7 +99,7 @@ def fill(chat, n: int, rng: random.Random) -> None:
                         "text": sentence(rng, 14),
                     }
                 )
-            append(chat=chat, kind="memory_written", payload={"memories": batch})
+            append(stream=chat, kind="memory_written", payload={"memories": batch})
     store_random_vectors(
         list(Memory.objects.filter(chat=chat).order_by("id").values_list("id", flat=True)), seed=7
     )

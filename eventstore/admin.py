@@ -21,19 +21,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EventAdmin(ReadOnlyAdmin):
     """The log, browsable and read-only: nothing here can change it."""
 
-    list_display = ("id", "chat", "branch_id", "seq", "kind", "caused_by_id", "created_at")
+    list_display = ("id", "stream_id", "branch_id", "seq", "kind", "caused_by_id", "created_at")
     list_filter = ("kind",)
     search_fields = ("kind", "payload")
-    list_select_related = ("chat",)
     readonly_fields = ("pretty_payload",)
     fields = (
-        "chat",
+        "stream",
         "branch",
         "seq",
         "kind",
         "caused_by",
         "copied_from",
-        "schema_version",
         "created_at",
         "pretty_payload",
     )
@@ -45,5 +43,5 @@ class EventAdmin(ReadOnlyAdmin):
 
 @admin.register(Branch)
 class BranchAdmin(ReadOnlyAdmin):
-    list_display = ("id", "chat", "kind", "parent_id", "fork_event_id", "label", "created_at")
+    list_display = ("id", "stream_id", "kind", "parent_id", "fork_event_id", "label", "created_at")
     list_filter = ("kind",)

@@ -37,7 +37,7 @@ def contains(segments: list[Segment], *, branch_id: int, seq: int) -> bool:
     return False
 
 
-_COLUMNS = "id, chat_id, branch_id, seq, kind, payload, caused_by_id, created_at"
+COLUMNS = "id, stream_id, branch_id, seq, kind, payload, caused_by_id, created_at"
 
 
 def events(
@@ -47,7 +47,7 @@ def events(
     table = Event._meta.db_table
     with connections[using].cursor() as cursor:
         for seg in chain(branch, using=using):
-            sql = f"SELECT {_COLUMNS} FROM {table} WHERE branch_id = %s AND id > %s"
+            sql = f"SELECT {COLUMNS} FROM {table} WHERE branch_id = %s AND id > %s"
             params: list = [seg.branch_id, after_id]
             if seg.max_seq is not None:
                 sql += " AND seq <= %s"

@@ -1,11 +1,39 @@
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from django.db import models
 from django.utils import timezone
 
 
+class _Keyed(Protocol):
+    pk: Any
+
+
+# Services take a stream as its id or as any row sharing its stream's id (the domain above
+# keys its own rows by the stream they belong to).
+StreamRef = int | _Keyed
+
+
+def stream_id_of(stream: StreamRef) -> int:
+    return stream if isinstance(stream, int) else int(stream.pk)
+
+
+class Stream(models.Model):
+    """One append-only log and its branches. The domain above gives it a meaning (a story);
+    the store only knows which branch is the live one."""
+
+    active_branch = models.ForeignKey(
+        "Branch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"stream {self.pk}"
+
+
 class Branch(models.Model):
-    """A line of a chat's history: its ancestors' events up to ``fork_event``, then its own."""
+    """A line of a stream's history: its ancestors' events up to ``fork_event``, then its own."""
 
     class Kind(models.TextChoices):
         MAIN = "main"
@@ -16,7 +44,7 @@ class Branch(models.Model):
         RESTORE = "restore"
         IMPORT = "import"
 
-    chat = models.ForeignKey("play.Chat", on_delete=models.DO_NOTHING, related_name="branches")
+    stream = models.ForeignKey(Stream, on_delete=models.DO_NOTHING, related_name="branches")
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="children"
     )
@@ -31,14 +59,14 @@ class Branch(models.Model):
         verbose_name_plural = "branches"
 
     def __str__(self) -> str:
-        return f"branch {self.pk} ({self.kind}) of chat {self.chat_id}"
+        return f"branch {self.pk} ({self.kind}) of stream {self.stream_id}"
 
 
 class Event(models.Model):
     """One entry of the append-only log. Written only by ``eventstore.services.append``."""
 
     id = models.BigAutoField(primary_key=True)
-    chat = models.ForeignKey("play.Chat", on_delete=models.DO_NOTHING, related_name="events")
+    stream = models.ForeignKey(Stream, on_delete=models.DO_NOTHING, related_name="events")
     branch = models.ForeignKey(Branch, on_delete=models.DO_NOTHING, related_name="events")
     seq = models.PositiveIntegerField(help_text="position in the branch's whole log, from 1")
     kind = models.CharField(max_length=48, db_index=True)
@@ -49,7 +77,6 @@ class Event(models.Model):
     copied_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+"
     )
-    schema_version = models.PositiveSmallIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -57,13 +84,13 @@ class Event(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["branch", "seq"], name="event_branch_seq_unique")
         ]
-        indexes = [models.Index(fields=["chat", "id"])]
+        indexes = [models.Index(fields=["stream", "id"], name="eventstore_stream_id_idx")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind}"
 
 
 class Purge(models.Model):
-    """The one door out of the log: events of a chat listed here may be deleted."""
+    """The one door out of the log: events of a stream listed here may be deleted."""
 
-    chat_id = models.BigIntegerField(primary_key=True)
+    stream_id = models.BigIntegerField(primary_key=True)

@@ -8,20 +8,36 @@ handler code runs in both, which is what makes replay equal live state.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.apps import apps
-from django.db import IntegrityError, models
+from django.db import IntegrityError, connection, connections, models
 from django.db.models import Q
+
+from eventstore.records import EventRecord
+from eventstore.signals import event_appended
+
+# Bump when a projector changes meaning: snapshots made under another version are ignored.
+PROJECTION_VERSION = 1
+
+
+def project(store: Any, record: EventRecord) -> None:
+    """Hand one event to every app's projectors (live inside append's transaction, or
+    during replay into a MemoryStore)."""
+    event_appended.send(sender=EventRecord, event=record, store=store)
 
 
 class Projection(models.Model):
-    """Base of every projection table: rows of one chat, identified by a natural key."""
+    """Base of every projection table: rows of one stream, identified by a natural key.
 
-    chat = models.ForeignKey(
-        "play.Chat", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
-    )
+    A concrete table keys its rows by the stream they belong to through a foreign key to
+    ``eventstore.Stream`` that the domain names as it likes; ``stream_key`` is that field's
+    column attribute (e.g. ``"chat_id"``).
+    """
+
+    stream_key: ClassVar[str]
 
     natural_key_fields: ClassVar[tuple[str, ...]] = ()
     # Fields MemoryStore keeps an index on, for filters that run often during replay.
@@ -35,11 +51,9 @@ class Projection(models.Model):
 
 def _preparer(field, conn):
     """A fast path for the column types projections use; anything else goes through Django."""
-    import json as _json
-
     kind = field.get_internal_type()
     if kind == "JSONField":
-        return lambda v: None if v is None else _json.dumps(v)  # as Django writes it
+        return lambda v: None if v is None else json.dumps(v)  # as Django writes it
     if kind == "BooleanField":
         return lambda v: None if v is None else int(v)
     if kind in (
@@ -99,19 +113,17 @@ def _select(model, connection) -> tuple[str, list[str]]:
     return _SELECTS[model]
 
 
-def dump_rows(model: type[Projection], chat_id: int, *, using: str = "default") -> list[dict]:
-    """One chat's rows of a projection table as ``row_of`` gives them, read with plain SQL
-    (a snapshot of a big chat reads every memory: the ORM spent seconds building objects)."""
-    from django.db import connections
-
-    connection = connections[using]
-    select, names = _select(model, connection)
+def dump_rows(model: type[Projection], stream_id: int, *, using: str = "default") -> list[dict]:
+    """One stream's rows of a projection table as ``row_of`` gives them, read with plain SQL
+    (a snapshot of a big stream reads every memory: the ORM spent seconds building objects)."""
+    conn = connections[using]
+    select, names = _select(model, conn)
     converters = _converters(model)
     keep = [
         n for n, f in enumerate(model._meta.concrete_fields) if model.stable_pk or not f.primary_key
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"{select} WHERE chat_id = %s", [chat_id])
+    with conn.cursor() as cursor:
+        cursor.execute(f"{select} WHERE {model.stream_key} = %s", [stream_id])
         rows = cursor.fetchall()
     kept = [names[n] for n in keep]
     # only JSON and boolean columns need converting: the rest go into the dicts as read
@@ -129,8 +141,6 @@ def read_rows(model: type[Projection], where: str, params: list, *, order: str =
     """Rows of a projection table as model instances, from plain SQL: for the reads every turn
     makes, where compiling an ORM query costs more than running it. ``where`` names columns
     and takes %s parameters."""
-    from django.db import connection
-
     select, names = _select(model, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"{select} WHERE {where} ORDER BY {order}", params)
@@ -162,14 +172,12 @@ def _as_read(value):
 
 def _converters(model) -> list:
     """What the ORM would do to each column's raw value (JSON text → objects, 0/1 → bool)."""
-    import json as _json
-
     if model not in _CONVERTERS:
         out = []
         for field in model._meta.concrete_fields:
             kind = field.get_internal_type()
             if kind == "JSONField":
-                out.append(lambda v: None if v is None else _json.loads(v))
+                out.append(lambda v: None if v is None else json.loads(v))
             elif kind == "BooleanField":
                 out.append(lambda v: None if v is None else bool(v))
             elif kind in _PLAIN:
@@ -312,8 +320,8 @@ class MemoryStore:
             for row in rows:
                 self.add(model(**row))
 
-    def write(self, chat_id: int, *, using: str = "default") -> None:
-        """Make one chat's projection rows in ``using`` equal to this store's rows.
+    def write(self, stream_id: int, *, using: str = "default") -> None:
+        """Make one stream's projection rows in ``using`` equal to this store's rows.
 
         Tables keyed by event ids (turns, memories) are compared row by row and only what
         differs is written: a replay of an unchanged chat writes nothing, a branch switch
@@ -322,8 +330,6 @@ class MemoryStore:
         Rows go in with one prepared statement per table (executemany): the ORM's bulk_create
         spends most of a replay compiling SQL per row.
         """
-        from django.db import connections
-
         conn = connections[using]
         for model in projection_models():
             objs: Iterable[Projection] = self._table(model).values()
@@ -338,9 +344,9 @@ class MemoryStore:
             table = conn.ops.quote_name(model._meta.db_table)
             columns = [conn.ops.quote_name(f.column) for f in fields]
             if model.stable_pk:
-                _write_changed(conn, table, columns, fields, rows, chat_id)
+                _write_changed(conn, table, columns, fields, rows, model.stream_key, stream_id)
                 continue
-            model.objects.using(using).filter(chat_id=chat_id).delete()
+            model.objects.using(using).filter(**{model.stream_key: stream_id}).delete()
             if rows:
                 with conn.cursor() as cur:
                     cur.executemany(
@@ -350,12 +356,12 @@ class MemoryStore:
                     )
 
 
-def _write_changed(conn, table: str, columns: list[str], fields, rows: list[tuple], chat_id):
+def _write_changed(conn, table: str, columns, fields, rows: list[tuple], key: str, stream_id):
     """Delete, update and insert only the rows of a stable-key table that differ."""
     pk = next(n for n, f in enumerate(fields) if f.primary_key)
-    chat_col = next(c for c, f in zip(columns, fields, strict=True) if f.attname == "chat_id")
+    key_col = next(c for c, f in zip(columns, fields, strict=True) if f.attname == key)
     with conn.cursor() as cur:
-        cur.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {chat_col} = %s", [chat_id])
+        cur.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key_col} = %s", [stream_id])
         live = {row[pk]: tuple(row) for row in cur.fetchall()}
         wanted = {row[pk]: row for row in rows}
         gone = [key for key in live if key not in wanted]
@@ -379,3 +385,17 @@ def _write_changed(conn, table: str, columns: list[str], fields, rows: list[tupl
                 f"VALUES ({', '.join(['%s'] * len(columns))})",
                 new,
             )
+
+
+def dump_db(stream_id: int, *, using: str = "default") -> dict[str, list[dict[str, Any]]]:
+    """Every projection row of one stream, in a stable order: the snapshot and diff format."""
+    return {
+        model._meta.label: _sorted_rows(model, dump_rows(model, stream_id, using=using))
+        for model in projection_models()
+    }
+
+
+def _sorted_rows(model, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if model.stable_pk:
+        return sorted(rows, key=lambda r: r["id"])
+    return sorted(rows, key=lambda r: tuple(str(r[f]) for f in model.natural_key_fields))

@@ -10,7 +10,7 @@ class EventRecord:
     """What a projector sees of an event: the same object live and on replay."""
 
     id: int
-    chat_id: int
+    stream_id: int
     branch_id: int
     seq: int
     kind: str
@@ -20,10 +20,10 @@ class EventRecord:
 
     @classmethod
     def from_row(cls, row: tuple) -> EventRecord:
-        ev_id, chat_id, branch_id, seq, kind, payload, caused_by_id, created_at = row
+        ev_id, stream_id, branch_id, seq, kind, payload, caused_by_id, created_at = row
         if isinstance(payload, str):
             payload = json.loads(payload)
-        return cls(ev_id, chat_id, branch_id, seq, kind, payload, caused_by_id, str(created_at))
+        return cls(ev_id, stream_id, branch_id, seq, kind, payload, caused_by_id, str(created_at))
 
 
 def normalise_payload(payload: dict[str, Any]) -> dict[str, Any]:

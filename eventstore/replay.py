@@ -11,15 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, transaction
 
 from eventstore import branches as branch_log
-from eventstore.models import Branch
-from eventstore.projection import MemoryStore, dump_rows, projection_models
-from eventstore.services import project
-
-# Bump when a projector changes meaning: snapshots made under another version are ignored.
-PROJECTION_VERSION = 1
+from eventstore import snapshots
+from eventstore.models import Branch, Stream, StreamRef, stream_id_of
+from eventstore.projection import MemoryStore, dump_db, project, projection_models
 
 
 @dataclass
@@ -37,8 +35,6 @@ def build_state(
     using: str = "default",
     progress: Callable[[int], None] | None = None,
 ) -> BuiltState:
-    from eventstore import snapshots
-
     store = MemoryStore()
     after_id = 0
     snap_name = None
@@ -62,22 +58,23 @@ def build_state(
 
 
 def replay(
-    chat,
+    stream: StreamRef,
     *,
     using: str = "default",
     use_snapshot: bool = False,
     branch: Branch | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BuiltState:
-    """Wipe ``chat``'s projections in ``using`` and rebuild them from its active branch."""
-    if branch is None:  # read it fresh: the caller's chat object may predate a branch switch
-        active = type(chat).objects.values_list("active_branch_id", flat=True).get(pk=chat.pk)
+    """Wipe a stream's projections in ``using`` and rebuild them from its active branch."""
+    stream_id = stream_id_of(stream)
+    if branch is None:
+        active = Stream.objects.values_list("active_branch_id", flat=True).get(pk=stream_id)
         branch = Branch.objects.get(pk=active)
     built = build_state(branch, use_snapshot=use_snapshot, progress=progress)
     if using != "default":
         ensure_scratch_schema(using)
     with transaction.atomic(using=using):
-        built.store.write(chat.pk, using=using)
+        built.store.write(stream_id, using=using)
     return built
 
 
@@ -110,25 +107,10 @@ def ensure_scratch_schema(alias: str = "scratch") -> None:
             cur.execute(sql)
 
 
-def dump_db(chat_id: int, *, using: str = "default") -> dict[str, list[dict[str, Any]]]:
-    return {
-        model._meta.label: _sorted_rows(model, dump_rows(model, chat_id, using=using))
-        for model in projection_models()
-    }
-
-
-def _sorted_rows(model, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if model.stable_pk:
-        return sorted(rows, key=lambda r: r["id"])
-    return sorted(rows, key=lambda r: tuple(str(r[f]) for f in model.natural_key_fields))
-
-
 def diff_tables(
     live: dict[str, list[dict[str, Any]]], other: dict[str, list[dict[str, Any]]]
 ) -> list[str]:
     """Human-readable differences between two dumps (``live`` vs ``other``)."""
-    from django.apps import apps
-
     lines: list[str] = []
     for label in sorted(set(live) | set(other)):
         model = apps.get_model(label)
@@ -155,13 +137,14 @@ def diff_tables(
 
 
 def verify(
-    chat, *, use_snapshot: bool = False, progress: Callable[[int], None] | None = None
+    stream: StreamRef, *, use_snapshot: bool = False, progress: Callable[[int], None] | None = None
 ) -> list[str]:
-    """Replay ``chat`` into the scratch database and diff it against the live tables."""
-    replay(chat, using="scratch", use_snapshot=use_snapshot, progress=progress)
+    """Replay a stream into the scratch database and diff it against the live tables."""
+    stream_id = stream_id_of(stream)
+    replay(stream_id, using="scratch", use_snapshot=use_snapshot, progress=progress)
     try:
-        return diff_tables(dump_db(chat.pk), dump_db(chat.pk, using="scratch"))
+        return diff_tables(dump_db(stream_id), dump_db(stream_id, using="scratch"))
     finally:
         with transaction.atomic(using="scratch"):
             for model in projection_models():
-                model.objects.using("scratch").filter(chat_id=chat.pk).delete()
+                model.objects.using("scratch").filter(**{model.stream_key: stream_id}).delete()

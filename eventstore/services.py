@@ -8,48 +8,74 @@ from typing import Any
 from django.db import connections, transaction
 
 from eventstore import branches as branch_log
-from eventstore.models import Branch, Event, Purge
-from eventstore.projection import DBStore, projection_models
+from eventstore import snapshots
+from eventstore.models import Branch, Event, Purge, Stream, StreamRef
+from eventstore.models import stream_id_of as stream_id
+from eventstore.projection import DBStore, project, projection_models
 from eventstore.records import EventRecord, normalise_payload
-from eventstore.signals import event_appended, event_committed
+from eventstore.replay import build_state
+from eventstore.signals import branch_switched, event_committed
 
 log = logging.getLogger("rp.eventstore")
 
 
 class BranchError(ValueError):
-    """An invalid branch operation (e.g. forking before the start of a chat)."""
+    """An invalid branch operation (e.g. forking before the start of a stream)."""
 
 
-def project(store: Any, record: EventRecord) -> None:
-    event_appended.send(sender=EventRecord, event=record, store=store)
+def stream_open(*, stream: Stream, using: str = "default") -> Branch:
+    """Give a new stream (or a row of a model extending it) its root branch, active."""
+    if Branch.objects.using(using).filter(stream_id=stream.pk).exists():
+        raise BranchError("a stream has exactly one root branch")
+    with transaction.atomic(using=using):
+        root = Branch.objects.using(using).create(stream_id=stream.pk, kind=Branch.Kind.MAIN)
+        Stream.objects.using(using).filter(pk=stream.pk).update(active_branch=root)
+    stream.active_branch = root
+    return root
+
+
+def active_branch_id(stream: StreamRef, *, using: str = "default") -> int | None:
+    """Read fresh: a caller's row may predate a branch switch."""
+    return (
+        Stream.objects.using(using)
+        .filter(pk=stream_id(stream))
+        .values_list("active_branch_id", flat=True)
+        .first()
+    )
+
+
+def active_branch(stream: StreamRef, *, using: str = "default") -> Branch:
+    return Branch.objects.using(using).get(pk=active_branch_id(stream, using=using))
 
 
 def _read_record(event_id: int, using: str) -> EventRecord:
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT {branch_log._COLUMNS} FROM {Event._meta.db_table} WHERE id = %s", [event_id]
+            f"SELECT {branch_log.COLUMNS} FROM {Event._meta.db_table} WHERE id = %s", [event_id]
         )
         return EventRecord.from_row(cursor.fetchone())
 
 
-def _target(chat_id: int, branch: Branch | None, using: str) -> tuple[int, int, bool]:
+def _target(stream: int, branch: Branch | None, using: str) -> tuple[int, int, bool]:
     """(branch id, next seq, whether it is the active branch) in one read: every append
     asks, so plain SQL rather than three ORM queries."""
-    from play.models import Chat
-
-    events, branches, chats = Event._meta.db_table, Branch._meta.db_table, Chat._meta.db_table
+    events, branches, streams = (
+        Event._meta.db_table,
+        Branch._meta.db_table,
+        Stream._meta.db_table,
+    )
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT c.active_branch_id, b.id, b.fork_event_id, "
+            f"SELECT s.active_branch_id, b.id, b.fork_event_id, "
             f"(SELECT max(seq) FROM {events} WHERE branch_id = b.id), "
             f"(SELECT seq FROM {events} WHERE id = b.fork_event_id) "
-            f"FROM {chats} c JOIN {branches} b ON b.id = coalesce(%s, c.active_branch_id) "
-            "WHERE c.id = %s",
-            [branch.pk if branch else None, chat_id],
+            f"FROM {streams} s JOIN {branches} b ON b.id = coalesce(%s, s.active_branch_id) "
+            "WHERE s.id = %s",
+            [branch.pk if branch else None, stream],
         )
         row = cursor.fetchone()
     if row is None:
-        raise Branch.DoesNotExist(f"chat {chat_id} has no branch to append to")
+        raise Branch.DoesNotExist(f"stream {stream} has no branch to append to")
     active, target, fork, own, fork_seq = row
     if own is None:  # the branch's first own event follows its fork point
         own = 0 if fork is None else fork_seq
@@ -58,7 +84,7 @@ def _target(chat_id: int, branch: Branch | None, using: str) -> tuple[int, int, 
 
 def append(
     *,
-    chat,
+    stream: StreamRef,
     kind: str,
     payload: dict[str, Any] | None = None,
     caused_by: int | EventRecord | None = None,
@@ -68,16 +94,17 @@ def append(
 ) -> EventRecord:
     """Write one event and project it, in one transaction.
 
-    Events go on the chat's active branch unless ``branch`` says otherwise; only events on the
-    active branch are projected into the live tables (another branch is projected when it is
-    switched to).
+    Events go on the stream's active branch unless ``branch`` says otherwise; only events on
+    the active branch are projected into the live tables (another branch is projected when it
+    is switched to).
     """
     payload = normalise_payload(payload or {})
     caused_by_id = caused_by.id if isinstance(caused_by, EventRecord) else caused_by
+    sid = stream_id(stream)
     with transaction.atomic(using=using):
-        target, seq, active = _target(chat.pk, branch, using)
+        target, seq, active = _target(sid, branch, using)
         event = Event.objects.using(using).create(
-            chat_id=chat.pk,
+            stream_id=sid,
             branch_id=target,
             seq=seq,
             kind=kind,
@@ -95,15 +122,18 @@ def append(
 
 
 def branch_create(
-    *, chat, fork_event: Event | None, kind: str, label: str = "", using: str = "default"
+    *,
+    stream: StreamRef,
+    fork_event: Event,
+    kind: str,
+    label: str = "",
+    using: str = "default",
 ) -> Branch:
     """A new branch whose log is everything up to and including ``fork_event``."""
     if fork_event is None:
-        if Branch.objects.using(using).filter(chat=chat).exists():
-            raise BranchError("a chat has exactly one root branch")
-        return Branch.objects.using(using).create(chat=chat, kind=Branch.Kind.MAIN)
+        raise BranchError("a branch forks at an event; the root branch comes with the stream")
     return Branch.objects.using(using).create(
-        chat=chat,
+        stream_id=stream_id(stream),
         parent_id=fork_event.branch_id,
         fork_event=fork_event,
         kind=kind,
@@ -111,45 +141,59 @@ def branch_create(
     )
 
 
-def chat_purge(*, chat, using: str = "default") -> None:
-    """Remove a chat and its whole log: the user's right to delete their data.
-
-    The append-only trigger lets event rows go only while the chat is listed in the purge
-    table; the listing is removed again in the same transaction.
-    """
-    from play.models import Chat
-
-    with transaction.atomic(using=using):
-        Purge.objects.using(using).get_or_create(chat_id=chat.pk)
-        for model in projection_models():
-            model.objects.using(using).filter(chat_id=chat.pk).delete()
-        Chat.objects.using(using).filter(pk=chat.pk).update(active_branch=None)
-        with connections[using].cursor() as cursor:
-            cursor.execute(f"DELETE FROM {Event._meta.db_table} WHERE chat_id = %s", [chat.pk])
-            cursor.execute(f"DELETE FROM {Branch._meta.db_table} WHERE chat_id = %s", [chat.pk])
-        Chat.objects.using(using).filter(pk=chat.pk).delete()
-        Purge.objects.using(using).filter(chat_id=chat.pk).delete()
-    log.info("purged chat %s", chat.pk)
-
-
-def branch_activate(*, chat, branch: Branch, using: str = "default") -> None:
-    """Make ``branch`` the chat's active line and rebuild the live tables from it.
+def branch_activate(*, stream: StreamRef, branch: Branch, using: str = "default") -> None:
+    """Make ``branch`` the stream's active line and rebuild the live tables from it.
 
     Loading uses the newest snapshot on the branch plus the later events.
     """
-    from eventstore.replay import build_state
-    from eventstore.signals import branch_switched
-    from play.models import Chat
-
-    if branch.chat_id != chat.pk:
-        raise BranchError(f"branch {branch.pk} does not belong to chat {chat.pk}")
+    sid = stream_id(stream)
+    if branch.stream_id != sid:
+        raise BranchError(f"branch {branch.pk} does not belong to stream {sid}")
     built = build_state(branch, use_snapshot=True, using=using)
     with transaction.atomic(using=using):
-        Chat.objects.using(using).filter(pk=chat.pk).update(active_branch=branch)
-        built.store.write(chat.pk, using=using)
+        Stream.objects.using(using).filter(pk=sid).update(active_branch=branch)
+        built.store.write(sid, using=using)
+        if isinstance(stream, Stream):
+            stream.active_branch = branch
         transaction.on_commit(
-            lambda: branch_switched.send(sender=Branch, chat_id=chat.pk, branch_id=branch.pk),
+            lambda: branch_switched.send(sender=Branch, stream_id=sid, branch_id=branch.pk),
             using=using,
         )
-    chat.active_branch = branch
-    chat.active_branch_id = branch.pk
+
+
+def branch_fork(
+    *,
+    stream: StreamRef,
+    fork_event: Event,
+    kind: str,
+    label: str = "",
+    snapshot_kind: str | None = "pre_rewind",
+) -> Branch:
+    """Snapshot the current line, fork a branch at ``fork_event`` and make it active: what
+    every rewind, regenerate, delete and restore does."""
+    if snapshot_kind is not None:
+        snapshots.snapshot_create(stream, kind=snapshot_kind)
+    branch = branch_create(stream=stream, fork_event=fork_event, kind=kind, label=label)
+    branch_activate(stream=stream, branch=branch)
+    return branch
+
+
+def stream_purge(*, stream: StreamRef, using: str = "default") -> None:
+    """Remove a stream, its whole log and its projections: the user's right to delete their
+    data. A row of a model extending the stream goes with it.
+
+    The append-only trigger lets event rows go only while the stream is listed in the purge
+    table; the listing is removed again in the same transaction.
+    """
+    sid = stream_id(stream)
+    with transaction.atomic(using=using):
+        Purge.objects.using(using).get_or_create(stream_id=sid)
+        for model in projection_models():
+            model.objects.using(using).filter(**{model.stream_key: sid}).delete()
+        Stream.objects.using(using).filter(pk=sid).update(active_branch=None)
+        with connections[using].cursor() as cursor:
+            cursor.execute(f"DELETE FROM {Event._meta.db_table} WHERE stream_id = %s", [sid])
+            cursor.execute(f"DELETE FROM {Branch._meta.db_table} WHERE stream_id = %s", [sid])
+        Stream.objects.using(using).filter(pk=sid).delete()
+        Purge.objects.using(using).filter(stream_id=sid).delete()
+    log.info("purged stream %s", sid)

@@ -8,5 +8,5 @@ event_appended = Signal()
 # broadcasting to browser tabs hangs off this, so no tab sees a rolled-back event.
 event_committed = Signal()
 
-# Sent after a chat's active branch changed (``chat_id``, ``branch_id``).
+# Sent after a stream's active branch changed (``stream_id``, ``branch_id``).
 branch_switched = Signal()

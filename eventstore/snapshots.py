@@ -1,4 +1,4 @@
-"""Snapshots: JSON dumps of a chat's projections at an event, in ``data/snapshots/``.
+"""Snapshots: JSON dumps of a stream's projections at an event, in ``data/snapshots/``.
 
 A snapshot only speeds up loading; the log stays the truth. Loading a branch uses the newest
 snapshot whose event lies on that branch's log, plus the events after it.
@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 
 from eventstore import branches as branch_log
-from eventstore.models import Branch, Event
+from eventstore.models import Branch, Event, Stream, StreamRef, stream_id_of
+from eventstore.projection import PROJECTION_VERSION, dump_db
 
 KINDS = ("periodic", "pre_rewind", "pre_restore", "pre_delete", "manual")
 KEEP_PERIODIC = 5
@@ -25,15 +26,16 @@ KEEP_PRE_REWIND = timedelta(days=14)
 PERIODIC_EVERY_EVENTS = 100
 PERIODIC_EVERY = timedelta(minutes=30)
 
+# Files made before streams had their own name start with "chat"; they read the same.
 _NAME = re.compile(
-    r"^chat(?P<chat>\d+)-b(?P<branch>\d+)-e(?P<event>\d+)-(?P<kind>[a-z_]+)-(?P<stamp>\d{8}T\d{12})\.json$"
+    r"^(?:stream|chat)(?P<stream>\d+)-b(?P<branch>\d+)-e(?P<event>\d+)-(?P<kind>[a-z_]+)-(?P<stamp>\d{8}T\d{12})\.json$"
 )
 
 
 @dataclass
 class SnapshotInfo:
     path: Path
-    chat_id: int
+    stream_id: int
     branch_id: int
     event_id: int
     kind: str
@@ -60,19 +62,19 @@ def _parse(path: Path) -> SnapshotInfo | None:
     if not m:
         return None
     created = datetime.strptime(m["stamp"], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
-    return SnapshotInfo(path, int(m["chat"]), int(m["branch"]), int(m["event"]), m["kind"], created)
+    return SnapshotInfo(
+        path, int(m["stream"]), int(m["branch"]), int(m["event"]), m["kind"], created
+    )
 
 
-def list_snapshots(chat_id: int | None = None) -> list[SnapshotInfo]:
-    infos = [i for p in snapshot_dir().glob("chat*.json") if (i := _parse(p))]
-    if chat_id is not None:
-        infos = [i for i in infos if i.chat_id == chat_id]
-    return sorted(infos, key=lambda i: (i.chat_id, i.event_id, i.created_at))
+def list_snapshots(stream_id: int | None = None) -> list[SnapshotInfo]:
+    infos = [i for p in snapshot_dir().glob("*.json") if (i := _parse(p))]
+    if stream_id is not None:
+        infos = [i for i in infos if i.stream_id == stream_id]
+    return sorted(infos, key=lambda i: (i.stream_id, i.event_id, i.created_at))
 
 
 def read(info: SnapshotInfo) -> Snapshot | None:
-    from eventstore.replay import PROJECTION_VERSION
-
     try:
         data = json.loads(info.path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -82,23 +84,22 @@ def read(info: SnapshotInfo) -> Snapshot | None:
     return Snapshot(**vars(info), tables=data["tables"])
 
 
-def snapshot_create(chat, *, kind: str = "manual") -> SnapshotInfo | None:
-    """Dump the chat's live projections (its active branch) at its newest event."""
-    from eventstore.replay import PROJECTION_VERSION, dump_db
-
+def snapshot_create(stream: StreamRef, *, kind: str = "manual") -> SnapshotInfo | None:
+    """Dump the stream's live projections (its active branch) at its newest event."""
     if kind not in KINDS:
         raise ValueError(f"unknown snapshot kind {kind!r}; one of {', '.join(KINDS)}")
+    sid = stream_id_of(stream)
     with transaction.atomic():
-        branch = Branch.objects.get(pk=type(chat).objects.get(pk=chat.pk).active_branch_id)
+        branch = Branch.objects.get(pk=Stream.objects.get(pk=sid).active_branch_id)
         last = branch_log.last_event(branch)
         if last is None:
             return None
-        tables = dump_db(chat.pk)
+        tables = dump_db(sid)
     now = datetime.now(UTC)
-    name = f"chat{chat.pk}-b{branch.pk}-e{last.pk}-{kind}-{now.strftime('%Y%m%dT%H%M%S%f')}.json"
+    name = f"stream{sid}-b{branch.pk}-e{last.pk}-{kind}-{now.strftime('%Y%m%dT%H%M%S%f')}.json"
     body = {
         "projection_version": PROJECTION_VERSION,
-        "chat_id": chat.pk,
+        "stream_id": sid,
         "branch_id": branch.pk,
         "event_id": last.pk,
         "kind": kind,
@@ -115,7 +116,7 @@ def snapshot_create(chat, *, kind: str = "manual") -> SnapshotInfo | None:
 def newest_for(branch: Branch, *, using: str = "default") -> Snapshot | None:
     """The newest readable snapshot whose event is on ``branch``'s log."""
     segments = branch_log.chain(branch, using=using)
-    candidates = sorted(list_snapshots(branch.chat_id), key=lambda i: -i.event_id)
+    candidates = sorted(list_snapshots(branch.stream_id), key=lambda i: -i.event_id)
     for info in candidates:
         event = Event.objects.using(using).filter(pk=info.event_id).only("branch", "seq").first()
         if event is None or not branch_log.contains(
@@ -128,14 +129,14 @@ def newest_for(branch: Branch, *, using: str = "default") -> Snapshot | None:
     return None
 
 
-def prune(chat_id: int | None = None, *, now: datetime | None = None) -> list[SnapshotInfo]:
-    """Apply retention: the last 5 periodic per chat; pre-rewind kinds for 14 days."""
+def prune(stream_id: int | None = None, *, now: datetime | None = None) -> list[SnapshotInfo]:
+    """Apply retention: the last 5 periodic per stream; pre-rewind kinds for 14 days."""
     now = now or datetime.now(UTC)
     removed = []
-    by_chat: dict[int, list[SnapshotInfo]] = {}
-    for info in list_snapshots(chat_id):
-        by_chat.setdefault(info.chat_id, []).append(info)
-    for infos in by_chat.values():
+    by_stream: dict[int, list[SnapshotInfo]] = {}
+    for info in list_snapshots(stream_id):
+        by_stream.setdefault(info.stream_id, []).append(info)
+    for infos in by_stream.values():
         periodic = sorted(
             (i for i in infos if i.kind == "periodic"), key=lambda i: i.created_at, reverse=True
         )
@@ -149,15 +150,16 @@ def prune(chat_id: int | None = None, *, now: datetime | None = None) -> list[Sn
     return removed
 
 
-def periodic_due(chat) -> bool:
-    """Every 100 events or 30 minutes since the chat's newest snapshot."""
-    infos = list_snapshots(chat.pk)
-    last_event = Event.objects.filter(chat_id=chat.pk).order_by("-id").values_list("id", flat=True)
+def periodic_due(stream: StreamRef) -> bool:
+    """Every 100 events or 30 minutes since the stream's newest snapshot."""
+    sid = stream_id_of(stream)
+    infos = list_snapshots(sid)
+    last_event = Event.objects.filter(stream_id=sid).order_by("-id").values_list("id", flat=True)
     newest_event_id = last_event.first() or 0
     if not infos:
-        return Event.objects.filter(chat_id=chat.pk).count() >= PERIODIC_EVERY_EVENTS
+        return Event.objects.filter(stream_id=sid).count() >= PERIODIC_EVERY_EVENTS
     newest = max(infos, key=lambda i: i.created_at)
-    since = Event.objects.filter(chat_id=chat.pk, id__gt=newest.event_id).count()
+    since = Event.objects.filter(stream_id=sid, id__gt=newest.event_id).count()
     if since >= PERIODIC_EVERY_EVENTS:
         return True
     return (
@@ -167,9 +169,9 @@ def periodic_due(chat) -> bool:
     )
 
 
-def maybe_periodic(chat) -> SnapshotInfo | None:
-    if not periodic_due(chat):
+def maybe_periodic(stream: StreamRef) -> SnapshotInfo | None:
+    if not periodic_due(stream):
         return None
-    info = snapshot_create(chat, kind="periodic")
-    prune(chat.pk)
+    info = snapshot_create(stream, kind="periodic")
+    prune(stream_id_of(stream))
     return info

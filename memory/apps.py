@@ -22,10 +22,12 @@ class MemoryConfig(AppConfig):
 
     def ready(self) -> None:
         from eventstore.dispatch import make_receiver
-        from eventstore.signals import event_appended
+        from eventstore.signals import branch_switched, event_appended
+        from memory.indexing import on_branch_switched
         from memory.projectors import HANDLERS
 
         event_appended.connect(
             make_receiver(HANDLERS), weak=False, dispatch_uid="memory.projectors"
         )
+        branch_switched.connect(on_branch_switched, dispatch_uid="memory.reindex_on_switch")
         post_migrate.connect(_ensure_fts, sender=self, dispatch_uid="memory.ensure_fts")

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.db import transaction
 
-from eventstore.services import append, chat_purge
+from eventstore.services import append, stream_purge
 from memory.models import Memory
 from memory.retrieval import MODES, retrieve
+from play.engine.services.chats import chat_start
 from play.models import Chat
-from play.services.chats import chat_start
 from worlds.models import Character, Persona
 
 EVAL_CREATOR = "memory evaluation"
@@ -74,23 +74,23 @@ def ingest(conv: dict[str, Any]) -> Ingested:
             },
         )
         append(
-            chat=chat,
+            stream=chat,
             kind="guest_added",
             payload={"role": "guest", "name": b, "character_id": guest.pk},
         )
-        append(chat=chat, kind="presence_changed", payload={"present": {"you": False}})
+        append(stream=chat, kind="presence_changed", payload={"present": {"you": False}})
         result = Ingested(chat, {a: "host", b: "guest"}, characters=[host, guest], persona=persona)
         witnesses = {"you": False, "host": True, "guest": True}
         for n, session in enumerate(conv["sessions"]):
             if n:
-                append(chat=chat, kind="scene_closed", payload={"reason": "next session"})
+                append(stream=chat, kind="scene_closed", payload={"reason": "next session"})
             when = f"{session['date']}T12:00"
-            append(chat=chat, kind="world_changed", payload={"story_time": when})
+            append(stream=chat, kind="world_changed", payload={"story_time": when})
             scene = n + 1
             for turn in session["turns"]:
                 role = result.roles[turn["speaker"]]
                 record = append(
-                    chat=chat,
+                    stream=chat,
                     kind="assistant_turn",
                     payload={
                         "speaker": role,
@@ -107,7 +107,7 @@ def ingest(conv: dict[str, Any]) -> Ingested:
 
 
 def discard(ingested: Ingested) -> None:
-    chat_purge(chat=ingested.chat)
+    stream_purge(stream=ingested.chat)
     for character in ingested.characters:
         character.delete()
     if ingested.persona:

@@ -182,3 +182,7 @@ def reembed_in_background() -> None:
             connections.close_all()
 
     _worker.submit(job)
+
+
+def on_branch_switched(sender, *, stream_id: int, **kwargs) -> None:
+    schedule(stream_id)  # rebuilt memories get their vectors back (from the cache)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from eventstore.projection import Projection
+from worlds.models import ChatProjection
 from worlds.roles import ROLE_CHOICES
 
 # Memory ids derive from the id of the event that wrote them (event id * 64 + n), so
@@ -17,7 +17,7 @@ def memory_id(event_id: int, n: int) -> int:
     return event_id * IDS_PER_EVENT + n
 
 
-class Memory(Projection):
+class Memory(ChatProjection):
     """Something one entity remembers, with the witness mask of who was there."""
 
     class Kind(models.TextChoices):

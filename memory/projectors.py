@@ -21,10 +21,10 @@ def _mask(witnesses: dict[str, Any]) -> dict[str, bool]:
 def write_memory(
     store, event: EventRecord, n: int, *, owner: str, text: str, witnesses: dict, **fields: Any
 ) -> Memory:
-    entity = store.get(EntityState, chat_id=event.chat_id, role=owner)
+    entity = store.get(EntityState, chat_id=event.stream_id, role=owner)
     mem = Memory(
         id=memory_id(event.id, n),
-        chat_id=event.chat_id,
+        chat_id=event.stream_id,
         owner=owner,
         character_id=entity.character_id if entity else None,
         text=text,
@@ -129,7 +129,7 @@ def on_significance_set(store, event: EventRecord) -> None:
     p = event.payload
     significance = int(p["significance"])
     if p.get("turn_id") is not None:
-        mems = store.filter(Memory, chat_id=event.chat_id, turn_id=p["turn_id"])
+        mems = store.filter(Memory, chat_id=event.stream_id, turn_id=p["turn_id"])
     else:
         mems = [m for i in p.get("memory_ids", []) if (m := store.get(Memory, id=i))]
     for mem in mems:
@@ -143,7 +143,7 @@ def on_significance_set(store, event: EventRecord) -> None:
 
 def on_memory_pinned(store, event: EventRecord) -> None:
     mem = store.get(Memory, id=event.payload["memory_id"])
-    if mem is None or mem.chat_id != event.chat_id:
+    if mem is None or mem.chat_id != event.stream_id:
         return
     if event.payload.get("pinned", True):
         pin(store, mem, kind="manual", at=event.id)
@@ -156,7 +156,7 @@ def on_manual_edit(store, event: EventRecord) -> None:
     if p.get("target") != "memory":
         return
     mem = store.get(Memory, id=p.get("key", {}).get("id"))
-    if mem is None or mem.chat_id != event.chat_id:
+    if mem is None or mem.chat_id != event.stream_id:
         return
     changes = p.get("changes", {})
     for name in MANUAL_FIELDS:
@@ -178,11 +178,13 @@ def on_story_event_closed(store, event: EventRecord) -> None:
     """Props live and die with the event: every earlier memory that mentions one of its props
     is sealed; the narrative gist becomes a memory for each witness instead."""
     p = event.payload
-    obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
+    obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None or obj.closed_event != event.id:
         return  # not closed by this event (already closed, or unknown)
     props = [prop.strip() for prop in obj.props if prop.strip()]
-    for mem in store.filter_mentioning(Memory, "text", props, chat_id=event.chat_id, sealed=False):
+    for mem in store.filter_mentioning(
+        Memory, "text", props, chat_id=event.stream_id, sealed=False
+    ):
         mem.sealed = True
         store.save(mem)
     gist = p.get("gist", "").strip()

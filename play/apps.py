@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 def _ensure_search(sender, using="default", **kwargs) -> None:
     from django.db import connections
 
-    from play import search
+    from play.engine import search
 
     if "play_turn" in connections[using].introspection.table_names():
         search.ensure(connections[using])
@@ -18,10 +18,10 @@ class PlayConfig(AppConfig):
     def ready(self) -> None:
         from eventstore.dispatch import make_receiver
         from eventstore.signals import branch_switched, event_appended, event_committed
-        from play import broadcast
+        from play.engine import broadcast
         from play.projectors import HANDLERS
 
         event_appended.connect(make_receiver(HANDLERS), weak=False, dispatch_uid="play.projectors")
-        event_committed.connect(broadcast.on_event_committed, dispatch_uid="play.broadcast")
+        event_committed.connect(broadcast.on_event_committed, dispatch_uid="play.engine.broadcast")
         branch_switched.connect(broadcast.on_branch_switched, dispatch_uid="play.branch_switch")
         post_migrate.connect(_ensure_search, sender=self, dispatch_uid="play.ensure_search")

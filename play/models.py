@@ -1,14 +1,23 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
 
-from eventstore.projection import Projection
+from eventstore.models import Stream
+from worlds.models import ChatProjection
 
 
-class Chat(models.Model):
-    """A story: its log lives in eventstore; this row holds what is not story state."""
+class Chat(Stream):
+    """A story. Its log is the eventstore stream it extends (same id, same row's branch);
+    this table holds what is not story state."""
 
+    stream_ptr = models.OneToOneField(
+        Stream,
+        on_delete=models.CASCADE,
+        parent_link=True,
+        primary_key=True,
+        db_column="id",
+        related_name="chat",
+    )
     title = models.CharField(max_length=200)
     character = models.ForeignKey(
         "worlds.Character", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -19,11 +28,7 @@ class Chat(models.Model):
     scenario = models.ForeignKey(
         "worlds.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    active_branch = models.ForeignKey(
-        "eventstore.Branch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     archived = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]
@@ -32,7 +37,7 @@ class Chat(models.Model):
         return self.title
 
 
-class Turn(Projection):
+class Turn(ChatProjection):
     """The transcript of the active branch: one row per user or bot utterance.
 
     The primary key is the id of the event that wrote the turn, so it survives replay.
@@ -66,7 +71,7 @@ class Turn(Projection):
         return f"{self.name or self.speaker}: {self.text[:40]}"
 
 
-class ClassifierFailure(Projection):
+class ClassifierFailure(ChatProjection):
     """A bookkeeping or classifier call that failed and fell back (SPEC 4.4)."""
 
     natural_key_fields = ("id",)

@@ -13,7 +13,7 @@ def on_turn(store, event: EventRecord) -> None:
     store.add(
         Turn(
             id=event.id,
-            chat_id=event.chat_id,
+            chat_id=event.stream_id,
             seq=event.seq,
             speaker=p.get("speaker", _DEFAULT_SPEAKER.get(event.kind, "host")),
             name=p.get("name", ""),
@@ -61,7 +61,7 @@ def on_classifier_failed(store, event: EventRecord) -> None:
     store.add(
         ClassifierFailure(
             id=event.id,
-            chat_id=event.chat_id,
+            chat_id=event.stream_id,
             model=p.get("model", ""),
             prompt_kind=p.get("prompt_kind", ""),
             raw_output=p.get("raw_output", "")[:20000],

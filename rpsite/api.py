@@ -69,7 +69,7 @@ def server_error(request, exc):
 
 
 def _mount() -> None:
-    from play.api import router as play_router
+    from play.web.api import router as play_router
     from worlds.api import router as worlds_router
 
     api.add_router("/", play_router)

@@ -13,8 +13,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from play.recovery import start_in_background  # noqa: E402
-from play.routing import websocket_urlpatterns  # noqa: E402
+from play.engine.recovery import start_in_background  # noqa: E402
+from play.web.routing import websocket_urlpatterns  # noqa: E402
 
 # Interrupted bookkeeping (a crash between a reply and its analysis) completes at start-up.
 start_in_background()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from play.engine.services.chats import chat_start
 from play.models import Chat
-from play.services.chats import chat_start
 from worlds.models import Character, ContainerTemplate, Persona, Scenario
 
 

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
-from play.inference.registry import override_backend
-from play.inference.scripted import ScriptedBackend
+from play.engine.inference.registry import override_backend
+from play.engine.inference.scripted import ScriptedBackend
 
 schema = schemathesis.openapi.from_dict(
     Client(HTTP_HOST="127.0.0.1").get("/api/openapi.json").json()
@@ -28,7 +28,7 @@ def world(db):
     from tests.factories import make_chat
 
     chat = make_chat()
-    append(chat=chat, kind="user_turn", payload={"text": "hello", "witnesses": {"host": True}})
+    append(stream=chat, kind="user_turn", payload={"text": "hello", "witnesses": {"host": True}})
     return chat
 
 

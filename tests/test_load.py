@@ -46,7 +46,7 @@ def events_of(data, chat_id):
     try:
         return conn.execute(
             "SELECT id, kind, payload, branch_id, seq FROM eventstore_event "
-            "WHERE chat_id = ? ORDER BY id",
+            "WHERE stream_id = ? ORDER BY id",
             [chat_id],
         ).fetchall()
     finally:

@@ -139,7 +139,7 @@ def _activate(
     render: Callable[[str], str] | None = None,
 ) -> list[Fired]:
     if estimate is None:
-        from play.tokens import estimate
+        from worlds.tokens import estimate
     messages = list(messages)
     candidates = [entry for entry in entries if entry.enabled]
     reasons: dict[int, str] = {}  # index into candidates -> reason
@@ -246,7 +246,7 @@ def lore_for_prompt(
     Keys match the raw message text; only the content is expanded, before its tokens are counted.
     A lorebook listed twice is used once.
     """
-    from play.text import expand_macros
+    from worlds.macros import expand_macros
 
     def render(text: str) -> str:
         return expand_macros(text, char=char, user=user)

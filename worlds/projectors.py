@@ -77,9 +77,9 @@ def _set(obj: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:
 
 
 def _world(store, event: EventRecord) -> WorldState:
-    world = store.get(WorldState, chat_id=event.chat_id)
+    world = store.get(WorldState, chat_id=event.stream_id)
     if world is None:
-        world = WorldState(chat_id=event.chat_id)
+        world = WorldState(chat_id=event.stream_id)
         store.add(world)
     return world
 
@@ -101,10 +101,10 @@ def _upsert(store, model, key: dict[str, Any], data: dict[str, Any], fields) -> 
 
 
 def _open_scene(store, event: EventRecord, world: WorldState, *, number: int) -> None:
-    present = sorted(_present(store, event.chat_id))
+    present = sorted(_present(store, event.stream_id))
     store.add(
         Scene(
-            chat_id=event.chat_id,
+            chat_id=event.stream_id,
             number=number,
             container=world.location,
             configuration=configuration(set(present)),
@@ -118,7 +118,7 @@ def _open_scene(store, event: EventRecord, world: WorldState, *, number: int) ->
 
 def on_chat_started(store, event: EventRecord) -> None:
     p = event.payload
-    chat_id = event.chat_id
+    chat_id = event.stream_id
     world = _world(store, event)
     world.story_time = p.get("story_time", "")
     world.weather = p.get("weather", "")
@@ -143,7 +143,7 @@ def on_chat_started(store, event: EventRecord) -> None:
 
 def on_edge_update(store, event: EventRecord) -> None:
     for d in event.payload.get("edges", []):
-        key = {"chat_id": event.chat_id, "source": d["source"], "target": d["target"]}
+        key = {"chat_id": event.stream_id, "source": d["source"], "target": d["target"]}
         edge = store.get(Edge, **key)
         if edge is None:
             edge = Edge(**key)
@@ -166,7 +166,7 @@ def on_edge_update(store, event: EventRecord) -> None:
 
 def on_entity_state_change(store, event: EventRecord) -> None:
     for change in event.payload.get("changes", []):
-        entity = store.get(EntityState, chat_id=event.chat_id, role=change["role"])
+        entity = store.get(EntityState, chat_id=event.stream_id, role=change["role"])
         if entity is None:
             continue
         _set(entity, change, ("mood", "goals", "status"))
@@ -180,7 +180,7 @@ def on_entity_state_change(store, event: EventRecord) -> None:
 
 def on_activity_change(store, event: EventRecord) -> None:
     for change in event.payload.get("changes", []):
-        key = {"chat_id": event.chat_id, "role": change["role"]}
+        key = {"chat_id": event.stream_id, "role": change["role"]}
         _upsert(store, Activity, key, change, ACTIVITY_FIELDS)
 
 
@@ -196,9 +196,9 @@ def on_scene_transition(store, event: EventRecord) -> None:
     world = _world(store, event)
     container = p.get("container") or {}
     if container:
-        key = {"chat_id": event.chat_id, "key": container["key"]}
+        key = {"chat_id": event.stream_id, "key": container["key"]}
         _upsert(store, Container, key, container, CONTAINER_FIELDS)
-        for other in store.filter(Container, chat_id=event.chat_id):
+        for other in store.filter(Container, chat_id=event.stream_id):
             if other.active != (other.key == container["key"]):
                 other.active = other.key == container["key"]
                 store.save(other)
@@ -206,14 +206,14 @@ def on_scene_transition(store, event: EventRecord) -> None:
     _set(world, p, ("story_time", "weather"))
     store.save(world)
     for move in p.get("moves", []):
-        key = {"chat_id": event.chat_id, "role": move["role"]}
+        key = {"chat_id": event.stream_id, "role": move["role"]}
         _upsert(store, Activity, key, {"container": world.location, **move}, ACTIVITY_FIELDS)
 
 
 def on_scene_closed(store, event: EventRecord) -> None:
     p = event.payload
     world = _world(store, event)
-    scene = store.get(Scene, chat_id=event.chat_id, number=p.get("scene", world.scene))
+    scene = store.get(Scene, chat_id=event.stream_id, number=p.get("scene", world.scene))
     if scene is not None and scene.closed_event is None:
         scene.closed_event = event.id
         scene.closed_time = world.story_time
@@ -230,16 +230,16 @@ def on_scene_closed(store, event: EventRecord) -> None:
 
 def on_meanwhile_digested(store, event: EventRecord) -> None:
     for number in event.payload.get("scenes", []):
-        scene = store.get(Scene, chat_id=event.chat_id, number=number)
+        scene = store.get(Scene, chat_id=event.stream_id, number=number)
         if scene is not None:
             scene.digest_delivered = True
             store.save(scene)
 
 
 def _group(store, event: EventRecord) -> GroupNode:
-    group = store.get(GroupNode, chat_id=event.chat_id)
+    group = store.get(GroupNode, chat_id=event.stream_id)
     if group is None:
-        group = GroupNode(chat_id=event.chat_id)
+        group = GroupNode(chat_id=event.stream_id)
         store.add(group)
     return group
 
@@ -252,7 +252,7 @@ def on_group_node_updated(store, event: EventRecord) -> None:
 
 def on_guest_added(store, event: EventRecord) -> None:
     p = event.payload
-    chat_id = event.chat_id
+    chat_id = event.stream_id
     previous = store.get(EntityState, chat_id=chat_id, role="guest")
     if previous is not None and previous.character_id != p.get("character_id"):
         # Another character takes the guest role: they inherit nobody's feelings.
@@ -278,7 +278,7 @@ def on_guest_added(store, event: EventRecord) -> None:
 
 
 def on_guest_removed(store, event: EventRecord) -> None:
-    entity = store.get(EntityState, chat_id=event.chat_id, role="guest")
+    entity = store.get(EntityState, chat_id=event.stream_id, role="guest")
     if entity is not None:
         entity.present = False
         store.save(entity)
@@ -287,7 +287,7 @@ def on_guest_removed(store, event: EventRecord) -> None:
 def on_presence_changed(store, event: EventRecord) -> None:
     """Who is in the scene (e.g. a meanwhile scene without ``you``)."""
     for role, present in event.payload.get("present", {}).items():
-        entity = store.get(EntityState, chat_id=event.chat_id, role=role)
+        entity = store.get(EntityState, chat_id=event.stream_id, role=role)
         if entity is not None:
             entity.present = bool(present)
             store.save(entity)
@@ -295,7 +295,7 @@ def on_presence_changed(store, event: EventRecord) -> None:
 
 def on_story_event_planned(store, event: EventRecord) -> None:
     p = event.payload
-    key = {"chat_id": event.chat_id, "key": p["key"]}
+    key = {"chat_id": event.stream_id, "key": p["key"]}
     found = store.get(StoryEvent, **key)
     if found is not None and found.status not in ("planned",):
         return  # a key already used by a started or closed event is not re-planned
@@ -307,10 +307,10 @@ def on_story_event_planned(store, event: EventRecord) -> None:
 
 def on_story_event_started(store, event: EventRecord) -> None:
     p = event.payload
-    obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
+    obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None:
         obj = StoryEvent(
-            chat_id=event.chat_id,
+            chat_id=event.stream_id,
             key=p["key"],
             title=p.get("title", p["key"]),
             planned_event=event.id,
@@ -328,7 +328,7 @@ def on_story_event_started(store, event: EventRecord) -> None:
         _upsert(
             store,
             Activity,
-            {"chat_id": event.chat_id, "role": change["role"]},
+            {"chat_id": event.stream_id, "role": change["role"]},
             change,
             ACTIVITY_FIELDS,
         )
@@ -344,7 +344,7 @@ CLOSED = {
 def on_story_event_closed(store, event: EventRecord) -> None:
     """Close an event. Only the four promoted kinds leave it; its props stay in the record."""
     p = event.payload
-    obj = store.get(StoryEvent, chat_id=event.chat_id, key=p["key"])
+    obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None or obj.status in CLOSED.values():
         return
     obj.status = CLOSED[event.kind]
@@ -361,18 +361,20 @@ def on_story_event_closed(store, event: EventRecord) -> None:
                     v for v in values if v not in promoted.get(kind, [])
                 )
     for item in promoted.get("inventory", []):  # acquired objects → inventory
-        entity = store.get(EntityState, chat_id=event.chat_id, role=item["role"])
+        entity = store.get(EntityState, chat_id=event.stream_id, role=item["role"])
         if entity is not None and item["item"] not in entity.inventory:
             entity.inventory = [*entity.inventory, item["item"]]
             store.save(entity)
     for fact in promoted.get("knowledge", []):  # knowledge gained → edge knowledge
-        edge = store.get(Edge, chat_id=event.chat_id, source=fact["source"], target=fact["target"])
+        edge = store.get(
+            Edge, chat_id=event.stream_id, source=fact["source"], target=fact["target"]
+        )
         if edge is not None and fact["fact"] not in edge.knowledge:
             edge.knowledge = [*edge.knowledge, fact["fact"]]
             store.save(edge)
     for change in promoted.get("relationship", []):  # relationship change → edge summary
         edge = store.get(
-            Edge, chat_id=event.chat_id, source=change["source"], target=change["target"]
+            Edge, chat_id=event.stream_id, source=change["source"], target=change["target"]
         )
         if edge is not None:
             edge.summary = change["summary"]
@@ -381,7 +383,9 @@ def on_story_event_closed(store, event: EventRecord) -> None:
 
 def on_thread_opened(store, event: EventRecord) -> None:
     p = event.payload
-    obj = _upsert(store, Thread, {"chat_id": event.chat_id, "key": p["key"]}, p, ("title", "notes"))
+    obj = _upsert(
+        store, Thread, {"chat_id": event.stream_id, "key": p["key"]}, p, ("title", "notes")
+    )
     obj.status = "open"
     obj.opened_event = obj.opened_event or event.id
     obj.closed_event = None
@@ -390,7 +394,7 @@ def on_thread_opened(store, event: EventRecord) -> None:
 
 def on_thread_updated(store, event: EventRecord) -> None:
     p = event.payload
-    obj = store.get(Thread, chat_id=event.chat_id, key=p["key"])
+    obj = store.get(Thread, chat_id=event.stream_id, key=p["key"])
     if obj is not None and obj.status == "open":
         _set(obj, p, ("title", "notes"))
         store.save(obj)
@@ -398,7 +402,7 @@ def on_thread_updated(store, event: EventRecord) -> None:
 
 def on_thread_closed(store, event: EventRecord) -> None:
     p = event.payload
-    obj = store.get(Thread, chat_id=event.chat_id, key=p["key"])
+    obj = store.get(Thread, chat_id=event.stream_id, key=p["key"])
     if obj is not None and obj.status == "open":
         obj.status = p.get("status", "resolved")
         if p.get("resolution"):
@@ -415,7 +419,7 @@ def on_time_skip(store, event: EventRecord) -> None:
         world.weather = p["weather"]
     store.save(world)
     for change in p.get("activities", []):
-        key = {"chat_id": event.chat_id, "role": change["role"]}
+        key = {"chat_id": event.stream_id, "role": change["role"]}
         _upsert(store, Activity, key, change, ACTIVITY_FIELDS)
 
 
@@ -425,7 +429,7 @@ def on_manual_edit(store, event: EventRecord) -> None:
     if target is None:
         return
     model, fields = target
-    obj = store.get(model, chat_id=event.chat_id, **p.get("key", {}))
+    obj = store.get(model, chat_id=event.stream_id, **p.get("key", {}))
     if obj is None:
         return
     _set(obj, p.get("changes", {}), fields)

@@ -53,7 +53,7 @@ def manual_edit(
         raise ValueError(f"no {target} {key} in chat {chat.pk}")
     cleaned = {name: _clean(model, name, value) for name, value in changes.items()}
     return append(
-        chat=chat,
+        stream=chat,
         kind="manual_edit",
         payload={"target": target, "key": key, "changes": cleaned},
         caused_by=caused_by,

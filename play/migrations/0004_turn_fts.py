@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from play import search
+from play.engine import search
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,7 @@ import pytest
 from django.db import DatabaseError, connection
 
 from eventstore.models import Event
-from eventstore.services import append, chat_purge
+from eventstore.services import append, stream_purge
 from play.models import Chat, Turn
 from tests.factories import make_chat
 
@@ -12,13 +12,13 @@ pytestmark = pytest.mark.django_db
 def test_it_refuses_update_of_an_event_row_at_the_database_level():
     chat = make_chat()
     with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cur:
-        cur.execute("UPDATE eventstore_event SET kind = 'forged' WHERE chat_id = %s", [chat.pk])
+        cur.execute("UPDATE eventstore_event SET kind = 'forged' WHERE stream_id = %s", [chat.pk])
     assert not Event.objects.filter(kind="forged").exists()
 
 
 def test_it_refuses_update_through_the_orm():
     chat = make_chat()
-    event = Event.objects.filter(chat=chat).first()
+    event = Event.objects.filter(stream=chat).first()
     event.payload = {"forged": True}
     with pytest.raises(DatabaseError, match="append-only"):
         event.save()
@@ -26,23 +26,23 @@ def test_it_refuses_update_through_the_orm():
 
 def test_it_refuses_delete_of_an_event_row_at_the_database_level():
     chat = make_chat()
-    count = Event.objects.filter(chat=chat).count()
+    count = Event.objects.filter(stream=chat).count()
     with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cur:
-        cur.execute("DELETE FROM eventstore_event WHERE chat_id = %s", [chat.pk])
-    assert Event.objects.filter(chat=chat).count() == count
+        cur.execute("DELETE FROM eventstore_event WHERE stream_id = %s", [chat.pk])
+    assert Event.objects.filter(stream=chat).count() == count
 
 
 def test_purging_a_chat_removes_its_log_and_state_and_leaves_others_alone():
     doomed, kept = make_chat(), make_chat()
-    kept_events = Event.objects.filter(chat=kept).count()
-    chat_purge(chat=doomed)
+    kept_events = Event.objects.filter(stream=kept).count()
+    stream_purge(stream=doomed)
     assert not Chat.objects.filter(pk=doomed.pk).exists()
-    assert not Event.objects.filter(chat_id=doomed.pk).exists()
+    assert not Event.objects.filter(stream_id=doomed.pk).exists()
     assert not Turn.objects.filter(chat_id=doomed.pk).exists()
-    assert Event.objects.filter(chat=kept).count() == kept_events
+    assert Event.objects.filter(stream=kept).count() == kept_events
     # the door closes again: the kept chat's events are still protected
     with pytest.raises(DatabaseError), connection.cursor() as cur:
-        cur.execute("DELETE FROM eventstore_event WHERE chat_id = %s", [kept.pk])
+        cur.execute("DELETE FROM eventstore_event WHERE stream_id = %s", [kept.pk])
 
 
 def test_append_writes_and_projects_in_one_transaction():
@@ -50,15 +50,15 @@ def test_append_writes_and_projects_in_one_transaction():
     before = Event.objects.count()
     with pytest.raises(KeyError):
         # the memory projector needs "memory_id": the event must roll back with it
-        append(chat=chat, kind="memory_pinned", payload={})
+        append(stream=chat, kind="memory_pinned", payload={})
     assert Event.objects.count() == before
 
 
 def test_events_carry_what_caused_them():
     chat = make_chat()
-    turn = Event.objects.filter(chat=chat, kind="assistant_turn").first()
+    turn = Event.objects.filter(stream=chat, kind="assistant_turn").first()
     child = append(
-        chat=chat,
+        stream=chat,
         kind="edge_update",
         payload={"edges": [{"source": "host", "target": "you", "affinity_delta": 2}]},
         caused_by=turn.pk,

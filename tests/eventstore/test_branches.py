@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def _say(chat, text, speaker="you"):
     kind = "user_turn" if speaker == "you" else "assistant_turn"
     return append(
-        chat=chat,
+        stream=chat,
         kind=kind,
         payload={"speaker": speaker, "text": text, "witnesses": {"you": True, "host": True}},
     )
@@ -29,8 +29,8 @@ def test_a_forked_branch_shares_the_log_up_to_the_fork_and_no_further():
     a = _say(chat, "one")
     _say(chat, "two")
     fork = Event.objects.get(pk=a.id)
-    branch = branch_create(chat=chat, fork_event=fork, kind="branch")
-    branch_activate(chat=chat, branch=branch)
+    branch = branch_create(stream=chat, fork_event=fork, kind="branch")
+    branch_activate(stream=chat, branch=branch)
     _say(chat, "three")
     assert _texts(chat)[-2:] == ["one", "three"]
     assert "two" not in _texts(chat)
@@ -43,14 +43,14 @@ def test_switching_branches_switches_all_state_with_it():
     main = Branch.objects.get(pk=chat.active_branch_id)
     start = _say(chat, "hello")
     append(
-        chat=chat,
+        stream=chat,
         kind="edge_update",
         payload={"edges": [{"source": "host", "target": "you", "affinity_delta": 9}]},
     )
-    other = branch_create(chat=chat, fork_event=Event.objects.get(pk=start.id), kind="branch")
-    branch_activate(chat=chat, branch=other)
+    other = branch_create(stream=chat, fork_event=Event.objects.get(pk=start.id), kind="branch")
+    branch_activate(stream=chat, branch=other)
     assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 0
-    branch_activate(chat=chat, branch=main)
+    branch_activate(stream=chat, branch=main)
     assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 9
 
 
@@ -58,12 +58,12 @@ def test_a_nested_branch_reads_each_ancestor_only_up_to_its_fork():
     chat = make_chat()
     x = _say(chat, "x")
     _say(chat, "main-only")
-    b1 = branch_create(chat=chat, fork_event=Event.objects.get(pk=x.id), kind="branch")
-    branch_activate(chat=chat, branch=b1)
+    b1 = branch_create(stream=chat, fork_event=Event.objects.get(pk=x.id), kind="branch")
+    branch_activate(stream=chat, branch=b1)
     y = _say(chat, "y")
     _say(chat, "b1-only")
-    b2 = branch_create(chat=chat, fork_event=Event.objects.get(pk=y.id), kind="branch")
-    branch_activate(chat=chat, branch=b2)
+    b2 = branch_create(stream=chat, fork_event=Event.objects.get(pk=y.id), kind="branch")
+    branch_activate(stream=chat, branch=b2)
     _say(chat, "z")
     assert _texts(chat)[-3:] == ["x", "y", "z"]
     seqs = [e.seq for e in branch_log.events(b2)]
@@ -77,8 +77,8 @@ def test_loading_a_branch_uses_the_newest_snapshot_on_it():
         _say(chat, f"line {i}")
     snap = snapshots.snapshot_create(chat, kind="periodic")
     _say(chat, "after the snapshot")
-    other = branch_create(chat=chat, fork_event=branch_log.last_event(main), kind="branch")
-    branch_activate(chat=chat, branch=other)
+    other = branch_create(stream=chat, fork_event=branch_log.last_event(main), kind="branch")
+    branch_activate(stream=chat, branch=other)
     from eventstore.replay import build_state
 
     built = build_state(main)
@@ -90,8 +90,8 @@ def test_a_snapshot_from_another_line_is_not_used():
     chat = make_chat()
     main = Branch.objects.get(pk=chat.active_branch_id)
     root = _say(chat, "root")
-    other = branch_create(chat=chat, fork_event=Event.objects.get(pk=root.id), kind="branch")
-    branch_activate(chat=chat, branch=other)
+    other = branch_create(stream=chat, fork_event=Event.objects.get(pk=root.id), kind="branch")
+    branch_activate(stream=chat, branch=other)
     _say(chat, "only on the other line")
     snapshots.snapshot_create(chat, kind="manual")
     assert snapshots.newest_for(main) is None
@@ -100,4 +100,4 @@ def test_a_snapshot_from_another_line_is_not_used():
 def test_a_chat_has_one_root_branch():
     chat = make_chat()
     with pytest.raises(BranchError):
-        branch_create(chat=chat, fork_event=None, kind="main")
+        branch_create(stream=chat, fork_event=None, kind="main")

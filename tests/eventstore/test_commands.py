@@ -25,7 +25,7 @@ def run(*args) -> str:
 
 def test_replay_verify_is_clean_after_ordinary_play():
     chat = make_chat()
-    append(chat=chat, kind="user_turn", payload={"text": "hi", "witnesses": {"host": True}})
+    append(stream=chat, kind="user_turn", payload={"text": "hi", "witnesses": {"host": True}})
     assert "replay matches live state" in run("replay", "--verify", "--chat", str(chat.pk))
 
 
@@ -60,7 +60,7 @@ def test_snapshot_create_list_and_prune(settings):
 def test_retention_keeps_five_periodic_and_pre_rewind_for_fourteen_days():
     chat = make_chat()
     for i in range(7):
-        append(chat=chat, kind="user_turn", payload={"text": f"{i}", "witnesses": {}})
+        append(stream=chat, kind="user_turn", payload={"text": f"{i}", "witnesses": {}})
         snapshots.snapshot_create(chat, kind="periodic")
     old = snapshots.snapshot_create(chat, kind="pre_rewind")
     fresh = snapshots.snapshot_create(chat, kind="pre_rewind")
@@ -81,7 +81,7 @@ def test_retention_keeps_five_periodic_and_pre_rewind_for_fourteen_days():
 def test_restore_is_refused_without_confirmation_when_later_events_exist():
     chat = make_chat()
     snap = snapshots.snapshot_create(chat, kind="manual")
-    append(chat=chat, kind="user_turn", payload={"text": "later", "witnesses": {}})
+    append(stream=chat, kind="user_turn", payload={"text": "later", "witnesses": {}})
     with pytest.raises(CommandError, match="--yes"):
         run("snapshot", "restore", "--chat", str(chat.pk), "--name", snap.name)
     assert Turn.objects.filter(chat=chat, text="later").exists()
@@ -90,7 +90,7 @@ def test_restore_is_refused_without_confirmation_when_later_events_exist():
 def test_restore_confirmed_takes_a_pre_restore_snapshot_and_keeps_the_log():
     chat = make_chat()
     snap = snapshots.snapshot_create(chat, kind="manual")
-    append(chat=chat, kind="user_turn", payload={"text": "later", "witnesses": {}})
+    append(stream=chat, kind="user_turn", payload={"text": "later", "witnesses": {}})
     events = Event.objects.count()
     out = run("snapshot", "restore", "--chat", str(chat.pk), "--name", snap.name, "--yes")
     assert "pre_restore" in out
@@ -112,12 +112,12 @@ def test_backup_is_a_complete_sqlite_copy_with_the_same_log():
         ids = [
             r[0]
             for r in conn.execute(
-                "SELECT id FROM eventstore_event WHERE chat_id = ? ORDER BY id", [chat.pk]
+                "SELECT id FROM eventstore_event WHERE stream_id = ? ORDER BY id", [chat.pk]
             )
         ]
     finally:
         conn.close()
-    assert ids == list(Event.objects.filter(chat=chat).values_list("id", flat=True))
+    assert ids == list(Event.objects.filter(stream=chat).values_list("id", flat=True))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -160,10 +160,12 @@ def test_restoring_a_backup_gives_the_same_log_and_projections(tmp_path):
     chat = make_chat()
     for i in range(5):
         append(
-            chat=chat, kind="user_turn", payload={"text": f"line {i}", "witnesses": {"host": True}}
+            stream=chat,
+            kind="user_turn",
+            payload={"text": f"line {i}", "witnesses": {"host": True}},
         )
         append(
-            chat=chat,
+            stream=chat,
             kind="edge_update",
             payload={"edges": [{"source": "host", "target": "you", "affinity_delta": i}]},
         )

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from eventstore import snapshots
 from eventstore.models import Branch
-from eventstore.replay import build_state, dump_db, verify
+from eventstore.projection import dump_db
+from eventstore.replay import build_state, verify
 from eventstore.services import append
 from memory.models import Memory
 from play.models import Turn
@@ -178,7 +179,7 @@ def _play(data, chat, steps: int) -> None:
             kind, payload = _referring_op(data, chat)
         else:
             kind, payload = data.draw(simple_ops)
-        append(chat=chat, kind=kind, payload=payload)
+        append(stream=chat, kind=kind, payload=payload)
 
 
 @settings(

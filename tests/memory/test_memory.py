@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def turn(chat, text, witnesses=None, speaker="you"):
     return append(
-        chat=chat,
+        stream=chat,
         kind="user_turn" if speaker == "you" else "assistant_turn",
         payload={
             "speaker": speaker,
@@ -40,7 +40,9 @@ def test_significance_three_auto_pins_for_each_witness():
     chat = make_chat()
     event = turn(chat, "I'm your sister.", {"you": True, "host": True, "guest": True})
     append(
-        chat=chat, kind="memory_significance_set", payload={"turn_id": event.id, "significance": 3}
+        stream=chat,
+        kind="memory_significance_set",
+        payload={"turn_id": event.id, "significance": 3},
     )
     mems = Memory.objects.filter(turn_id=event.id)
     assert mems.count() == 2 and all(m.pinned and m.pin_kind == "auto" for m in mems)
@@ -50,12 +52,14 @@ def test_auto_pins_beyond_eight_are_evicted_oldest_first_and_manual_pins_stay():
     chat = make_chat()
     manual = turn(chat, "manual pin")
     manual_mem = Memory.objects.get(turn_id=manual.id, owner="host")
-    append(chat=chat, kind="memory_pinned", payload={"memory_id": manual_mem.id, "pinned": True})
+    append(stream=chat, kind="memory_pinned", payload={"memory_id": manual_mem.id, "pinned": True})
     autos = []
     for i in range(10):
         e = turn(chat, f"pivotal {i}")
         append(
-            chat=chat, kind="memory_significance_set", payload={"turn_id": e.id, "significance": 3}
+            stream=chat,
+            kind="memory_significance_set",
+            payload={"turn_id": e.id, "significance": 3},
         )
         autos.append(e.id)
     pinned = Memory.objects.filter(chat=chat, owner="host", pinned=True)
@@ -68,8 +72,12 @@ def test_auto_pins_beyond_eight_are_evicted_oldest_first_and_manual_pins_stay():
 def test_lowering_significance_removes_an_auto_pin_but_not_a_manual_one():
     chat = make_chat()
     e = turn(chat, "big moment")
-    append(chat=chat, kind="memory_significance_set", payload={"turn_id": e.id, "significance": 3})
-    append(chat=chat, kind="memory_significance_set", payload={"turn_id": e.id, "significance": 1})
+    append(
+        stream=chat, kind="memory_significance_set", payload={"turn_id": e.id, "significance": 3}
+    )
+    append(
+        stream=chat, kind="memory_significance_set", payload={"turn_id": e.id, "significance": 1}
+    )
     assert not Memory.objects.get(turn_id=e.id, owner="host").pinned
 
 
@@ -79,7 +87,7 @@ def test_retrieval_is_witness_filtered_inside_the_query():
     hidden = turn(chat, "the blue lighthouse map", {"you": True, "host": True})
     mem = Memory.objects.get(turn_id=hidden.id, owner="host")
     append(
-        chat=chat,
+        stream=chat,
         kind="manual_edit",
         payload={"target": "memory", "key": {"id": mem.id}, "changes": {"w_host": False}},
     )
@@ -97,7 +105,7 @@ def test_retrieval_prefers_significant_and_recent_memories_among_equal_matches()
     found = retrieve(chat.pk, "host", "storm", k=2)
     assert found[0].memory.turn_id == new.id
     append(
-        chat=chat, kind="memory_significance_set", payload={"turn_id": old.id, "significance": 3}
+        stream=chat, kind="memory_significance_set", payload={"turn_id": old.id, "significance": 3}
     )
     found = retrieve(chat.pk, "host", "storm", k=2)
     assert found[0].memory.turn_id == old.id

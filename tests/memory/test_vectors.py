@@ -54,7 +54,7 @@ def fake_embedder():
 
 def say(chat, text, witnesses=None, speaker="you"):
     return append(
-        chat=chat,
+        stream=chat,
         kind="user_turn" if speaker == "you" else "assistant_turn",
         payload={
             "speaker": speaker,
@@ -68,7 +68,7 @@ def say(chat, text, witnesses=None, speaker="you"):
 def edit_memory(chat, mem, changes):
     """A drawer edit of one memory (a manual_edit event)."""
     append(
-        chat=chat,
+        stream=chat,
         kind="manual_edit",
         payload={"target": "memory", "key": {"id": mem.id}, "changes": changes},
     )
@@ -166,8 +166,8 @@ def test_a_sealed_memory_leaves_vector_search():
     chat = make_chat()
     say(chat, "the wicker basket is heavy")
     index_now(chat.pk)
-    from play.schemas import StoryEventChange
-    from play.services.story import story_event_apply
+    from play.engine.schemas import StoryEventChange
+    from play.engine.services.story import story_event_apply
 
     story_event_apply(
         chat, StoryEventChange(action="plan", title="Picnic", props=["wicker basket"])

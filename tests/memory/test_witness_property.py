@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
-from play.prompt import build_prompt
+from play.engine.prompt import build_prompt
 from tests.factories import make_character, make_chat
 from worlds.models import EntityState, WorldState
 
@@ -45,7 +45,7 @@ class Story:
         world = WorldState.objects.get(chat=self.chat)
         kind = "user_turn" if speaker == "you" else "assistant_turn"
         event = append(
-            chat=self.chat,
+            stream=self.chat,
             kind=kind,
             payload={
                 "speaker": speaker,
@@ -67,20 +67,20 @@ class Story:
             self.say(op[1])
         elif kind == "guest_in" and "guest" not in present:
             append(
-                chat=self.chat,
+                stream=self.chat,
                 kind="guest_added",
                 payload={"role": "guest", "name": "Theo", "character_id": self.guest.pk},
             )
         elif kind == "guest_out" and "guest" in present:
-            append(chat=self.chat, kind="guest_removed", payload={})
+            append(stream=self.chat, kind="guest_removed", payload={})
         elif kind == "meanwhile" and {"host", "guest", "you"} <= present:
-            append(chat=self.chat, kind="presence_changed", payload={"present": {"you": False}})
-            append(chat=self.chat, kind="scene_closed", payload={"reason": "meanwhile"})
+            append(stream=self.chat, kind="presence_changed", payload={"present": {"you": False}})
+            append(stream=self.chat, kind="scene_closed", payload={"reason": "meanwhile"})
         elif kind == "return" and "you" not in present:
-            append(chat=self.chat, kind="presence_changed", payload={"present": {"you": True}})
-            append(chat=self.chat, kind="scene_closed", payload={"reason": "back"})
+            append(stream=self.chat, kind="presence_changed", payload={"present": {"you": True}})
+            append(stream=self.chat, kind="scene_closed", payload={"reason": "back"})
         elif kind == "close":
-            append(chat=self.chat, kind="scene_closed", payload={"reason": "time"})
+            append(stream=self.chat, kind="scene_closed", payload={"reason": "time"})
         elif kind == "unset_bit":
             mems = list(Memory.objects.filter(chat=self.chat).values_list("id", "owner", "turn_id"))
             if mems:
@@ -89,7 +89,7 @@ class Story:
                     if tid == turn_id:
                         self.seen[owner].discard(marker)
                 append(
-                    chat=self.chat,
+                    stream=self.chat,
                     kind="manual_edit",
                     payload={
                         "target": "memory",

@@ -1,7 +1,7 @@
 import pytest
 
-from play.inference.registry import override_backend
-from play.inference.scripted import ScriptedBackend
+from play.engine.inference.registry import override_backend
+from play.engine.inference.scripted import ScriptedBackend
 
 
 @pytest.fixture

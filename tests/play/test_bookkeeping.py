@@ -10,8 +10,8 @@ from eventstore.models import Event
 from eventstore.replay import verify
 from eventstore.services import append
 from memory.models import Memory
+from play.engine.recovery import pending_turns, recover
 from play.models import Turn
-from play.recovery import pending_turns, recover
 from tests.factories import make_chat
 from worlds.models import Activity, Container, Scene, WorldState
 
@@ -79,9 +79,9 @@ def test_edges_for_absent_or_self_pairs_are_dropped(client, scripted):
 @pytest.mark.django_db(databases=["default", "scratch"], transaction=True)
 def test_interrupted_bookkeeping_is_completed_at_start_up(scripted):
     chat = make_chat()
-    append(chat=chat, kind="user_turn", payload={"text": "hi", "witnesses": {"host": True}})
+    append(stream=chat, kind="user_turn", payload={"text": "hi", "witnesses": {"host": True}})
     bot = append(
-        chat=chat,
+        stream=chat,
         kind="assistant_turn",
         payload={"speaker": "host", "name": "Mara", "text": "Hello.", "witnesses": {"host": True}},
     )

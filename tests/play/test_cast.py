@@ -120,7 +120,7 @@ def test_an_interjection_follows_when_the_classifier_says_so(client, scripted, t
 
 
 def test_an_interjection_decision_that_fails_means_no_interjection(client, scripted, trio):
-    from play.inference.base import InvalidOutput
+    from play.engine.inference.base import InvalidOutput
 
     chat, _ = trio
     scripted.structured_replies += [
@@ -224,4 +224,4 @@ def test_meanwhile_needs_a_guest(client, scripted):
     chat = make_chat()
     response = post(client, f"/api/chats/{chat.pk}/meanwhile", {"action": "start"})
     assert response.status_code == 409 and "guest" in response.json()["detail"]
-    assert not Event.objects.filter(chat=chat, kind="scene_closed").exists()
+    assert not Event.objects.filter(stream=chat, kind="scene_closed").exists()

@@ -7,11 +7,11 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from play import gate
-from play.consumers import ChatConsumer
-from play.inference.registry import override_backend
-from play.inference.scripted import ScriptedBackend
+from play.engine import turnlock
+from play.engine.inference.registry import override_backend
+from play.engine.inference.scripted import ScriptedBackend
 from play.models import Turn
+from play.web.consumers import ChatConsumer
 from tests.factories import make_chat
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,7 +45,7 @@ async def test_the_last_tab_closing_commits_the_partial_reply_truncated():
         await receive_until(comm, "word3")
         await comm.disconnect()
         for _ in range(200):
-            if not gate.current(chat.pk):
+            if not turnlock.current(chat.pk):
                 break
             await asyncio.sleep(0.05)
     bot = await sync_to_async(
@@ -68,7 +68,7 @@ async def test_two_tabs_both_receive_the_tokens_and_the_new_turn():
         for comm in (a, b):
             await comm.disconnect()
         for _ in range(100):
-            if not gate.current(chat.pk):
+            if not turnlock.current(chat.pk):
                 break
             await asyncio.sleep(0.05)
 
@@ -99,7 +99,7 @@ async def test_a_skip_in_plain_words_is_confirmed_before_it_is_applied():
         await comm.send_json_to({"action": "skip", "mode": "jump", "to": "the next morning"})
         for _ in range(100):
             world = await sync_to_async(WorldState.objects.get)(chat=chat)
-            if world.story_time == "2024-10-13T08:00" and not gate.current(chat.pk):
+            if world.story_time == "2024-10-13T08:00" and not turnlock.current(chat.pk):
                 break
             await asyncio.sleep(0.05)
         assert world.story_time == "2024-10-13T08:00"
@@ -111,7 +111,7 @@ async def test_a_skip_in_plain_words_is_confirmed_before_it_is_applied():
     ["EndpointDown", "ServerError", "EndpointTimeout", "RateLimited", "Refusal", "EmptyCompletion"],
 )
 async def test_a_failing_model_shows_a_clear_notice_and_frees_the_chat(error):
-    from play.inference import base
+    from play.engine.inference import base
 
     chat = await sync_to_async(make_chat)()
     failure = getattr(base, error)(f"the endpoint said no ({error})")
@@ -126,5 +126,5 @@ async def test_a_failing_model_shows_a_clear_notice_and_frees_the_chat(error):
         assert "notice" in seen
         seen = await receive_until(comm, ">Send</button>")  # the composer is enabled again
         await comm.disconnect()
-    assert gate.current(chat.pk) is None
+    assert turnlock.current(chat.pk) is None
     assert await sync_to_async(Turn.objects.filter(chat=chat, text="Hello?").exists)()

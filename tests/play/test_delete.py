@@ -86,7 +86,7 @@ def test_deleting_a_turn_removes_it_and_its_consequences_on_a_new_branch(client,
     assert copies.exists() and all(e.copied_from_id for e in copies)
     assert verify(chat) == []
     # nothing left the log: the old line is still there to go back to
-    main = Branch.objects.get(chat=chat, kind="main")
+    main = Branch.objects.get(stream=chat, kind="main")
     post(client, f"/api/chats/{chat.pk}/branches/{main.pk}/activate")
     assert Turn.objects.filter(chat=chat, text="I lied to you about the lighthouse.").exists()
 
@@ -103,7 +103,7 @@ def test_a_copied_reference_follows_its_event(client, story):
 
 def test_invalid_deletes_are_clear_4xx(client, story):
     chat, *_ = story
-    started = Event.objects.get(chat=chat, kind="chat_started")
+    started = Event.objects.get(stream=chat, kind="chat_started")
     bad = client.delete(f"/api/chats/{chat.pk}/turns/{started.pk}")
     assert bad.status_code == 400 and "start of a chat" in bad.json()["detail"]
     preview = client.get(f"/api/chats/{chat.pk}/turns/{started.pk}/delete-preview")
@@ -117,5 +117,5 @@ def test_hiding_a_turn_keeps_it_in_the_story(client, story):
     assert response.json()["turn"]["hidden"] is True
     assert Turn.objects.get(pk=first[0]["id"]).hidden
     assert Memory.objects.filter(turn_id=first[0]["id"], owner="host").exists()
-    assert Event.objects.filter(chat=chat, kind="turn_hidden").exists()
+    assert Event.objects.filter(stream=chat, kind="turn_hidden").exists()
     assert verify(chat) == []

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from play.inference import GenParams, get_backend
-from play.inference.local import LocalLlama
+from play.engine.inference import GenParams, get_backend
+from play.engine.inference.local import LocalLlama
+from play.engine.schemas import TurnAnalysis
 from play.models import Turn
-from play.schemas import TurnAnalysis
 from tests.factories import make_chat
 
 pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]

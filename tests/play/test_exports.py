@@ -1,4 +1,4 @@
-"""Transcript and scene exports (play.exports)."""
+"""Transcript and scene exports (play.engine.exports)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from eventstore.services import append
-from play.exports import export_chat, write_export
+from play.engine.exports import export_chat, write_export
 from tests.factories import make_chat
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ BOTH = {"you": True, "host": True}
 
 def _turn(chat, kind: str, speaker: str, name: str, text: str, scene: int):
     payload = {"speaker": speaker, "name": name, "text": text, "witnesses": BOTH, "scene": scene}
-    return append(chat=chat, kind=kind, payload=payload)
+    return append(stream=chat, kind=kind, payload=payload)
 
 
 @pytest.fixture
@@ -29,13 +29,13 @@ def story():
     hello = _turn(chat, "user_turn", "you", "Sam", "hi", 1)
     key = _turn(chat, "assistant_turn", "host", "Mara", "The map is wrong.\n# not a heading", 1)
     append(
-        chat=chat, kind="memory_significance_set", payload={"turn_id": key.id, "significance": 3}
+        stream=chat, kind="memory_significance_set", payload={"turn_id": key.id, "significance": 3}
     )
     secret = _turn(chat, "user_turn", "you", "Sam", "((ooc: delete me))", 1)
-    append(chat=chat, kind="turn_hidden", payload={"turn_id": secret.id, "hidden": True})
+    append(stream=chat, kind="turn_hidden", payload={"turn_id": secret.id, "hidden": True})
     _turn(chat, "narration", "narrator", "", "The rain thickens.", 1)
     append(
-        chat=chat,
+        stream=chat,
         kind="scene_closed",
         payload={
             "scene": 1,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
-from play.prompt import build_prompt
-from play.schemas import StoryEventChange
-from play.services.story import story_event_apply, story_event_close
+from play.engine.prompt import build_prompt
+from play.engine.schemas import StoryEventChange
+from play.engine.services.story import story_event_apply, story_event_close
 from tests.factories import make_chat
 from worlds.models import StoryEvent, WorldState
 
@@ -45,7 +45,7 @@ ops = st.one_of(
 def say(chat, speaker: str, text: str) -> None:
     world = WorldState.objects.get(chat=chat)
     append(
-        chat=chat,
+        stream=chat,
         kind="user_turn" if speaker == "you" else "assistant_turn",
         payload={
             "speaker": speaker,
@@ -102,7 +102,7 @@ def test_closed_events_props_never_reach_a_later_prompt_or_memory(sequence):
                 "gist": f"gist{marker}",
             }
         elif kind == "scene":
-            append(chat=chat, kind="scene_closed", payload={"reason": "time"})
+            append(stream=chat, kind="scene_closed", payload={"reason": "time"})
 
         every_prop = " ".join(p for j in range(N_EVENTS) for p in props_of(j))
         text = json.dumps(build_prompt(chat, "host", query=every_prop).messages)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from eventstore.services import append
-from play.prompt import build_prompt
+from play.engine.prompt import build_prompt
 from rpsite.config import load_config, save_config
 from tests.factories import make_chat
 from worlds.models import Character, WorldState
@@ -37,7 +37,7 @@ SPEC_ORDER = [
 def say(chat, text, speaker="you", witnesses=None):
     kind = "user_turn" if speaker == "you" else "assistant_turn"
     return append(
-        chat=chat,
+        stream=chat,
         kind=kind,
         payload={
             "speaker": speaker,
@@ -59,8 +59,8 @@ def test_sections_come_in_the_spec_order():
 
 
 def test_ooc_text_never_reaches_a_bot(client):
-    from play.inference.registry import override_backend
-    from play.inference.scripted import ScriptedBackend
+    from play.engine.inference.registry import override_backend
+    from play.engine.inference.scripted import ScriptedBackend
 
     chat = make_chat()
     with override_backend(ScriptedBackend()) as backend:
@@ -94,7 +94,7 @@ def test_the_dialogue_window_is_bounded_and_older_scenes_come_as_summaries():
     for i in range(30):
         say(chat, f"line number {i}")
     append(
-        chat=chat,
+        stream=chat,
         kind="scene_closed",
         payload={
             "scene": 1,
@@ -157,7 +157,7 @@ def test_retrieved_memories_are_listed_with_why_the_speaker_may_see_them():
     say(chat, "The lighthouse keeper's name was Elsbeth Morrow.")
     for i in range(20):
         say(chat, f"small talk {i}")
-    append(chat=chat, kind="scene_closed", payload={"scene": 1, "reason": "time"})
+    append(stream=chat, kind="scene_closed", payload={"scene": 1, "reason": "time"})
     say(chat, "Who was the lighthouse keeper again?")
     prompt = build_prompt(chat, "host", query="Who was the lighthouse keeper again?")
     found = [m for m in prompt.memories if m["section"] == "retrieved memories"]
@@ -166,8 +166,8 @@ def test_retrieved_memories_are_listed_with_why_the_speaker_may_see_them():
 
 
 def test_lorebook_entries_whose_keys_appear_reach_the_prompt_with_the_reason(client):
-    from play.inference.registry import override_backend
-    from play.inference.scripted import ScriptedBackend
+    from play.engine.inference.registry import override_backend
+    from play.engine.inference.scripted import ScriptedBackend
     from worlds.models import Lorebook, LoreEntry
 
     book = Lorebook.objects.create(name="Harrow Point")

@@ -151,10 +151,10 @@ def test_nothing_committed_is_lost_across_failures(client, fake):
     chat = make_chat()
     fake.push(("text", "first"), ("json", {}), ("status", 500))
     send(client, chat, "one")
-    before = Event.objects.filter(chat=chat).count()
+    before = Event.objects.filter(stream=chat).count()
     send(client, chat, "two")
-    kinds = list(Event.objects.filter(chat=chat).values_list("kind", flat=True))
-    assert Event.objects.filter(chat=chat).count() == before + 1 and kinds[-1] == "user_turn"
+    kinds = list(Event.objects.filter(stream=chat).values_list("kind", flat=True))
+    assert Event.objects.filter(stream=chat).count() == before + 1 and kinds[-1] == "user_turn"
     assert list(Turn.objects.filter(chat=chat).values_list("text", flat=True))[-3:] == [
         "one",
         "first",

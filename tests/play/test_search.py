@@ -7,9 +7,9 @@ from django.db import connection
 from django.urls import reverse
 
 from eventstore.services import append
-from play import search as turn_search
+from play.engine import search as turn_search
+from play.engine.services.branches import fork_at_turn
 from play.models import Chat, Turn
-from play.services.branches import fork_at_turn
 from tests.factories import make_chat
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +19,7 @@ BOTH = {"you": True, "host": True}
 
 def say(chat: Chat, text: str, witnesses: dict | None = None, name: str = "Sam") -> Turn:
     event = append(
-        chat=chat,
+        stream=chat,
         kind="user_turn",
         payload={"speaker": "you", "name": name, "text": text, "witnesses": witnesses or BOTH},
     )

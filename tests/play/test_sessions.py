@@ -73,13 +73,13 @@ def test_turns_stream_as_server_sent_events_when_asked(client, scripted):
 
 
 def test_a_busy_chat_answers_409(client, scripted):
-    from play import gate
+    from play.engine import turnlock
 
     chat = make_chat()
-    run = gate.try_begin(chat.pk, "ws")
+    run = turnlock.try_begin(chat.pk, "ws")
     run.phase = "streaming"
     try:
         response = post(client, f"/api/chats/{chat.pk}/turns", {"text": "hello?"})
     finally:
-        gate.end(run)
+        turnlock.end(run)
     assert response.status_code == 409 and "busy" in response.json()["detail"]

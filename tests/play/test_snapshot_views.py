@@ -18,9 +18,9 @@ def test_take_list_and_restore_a_snapshot_with_preview_and_hard_confirm(client):
     (info,) = snapshots.list_snapshots(chat.pk)
     page = client.get(f"/chats/{chat.pk}/snapshots/").content.decode()
     assert info.name in page
-    append(chat=chat, kind="user_turn", payload={"text": "a later line", "witnesses": {}})
+    append(stream=chat, kind="user_turn", payload={"text": "a later line", "witnesses": {}})
     append(
-        chat=chat,
+        stream=chat,
         kind="edge_update",
         payload={"edges": [{"source": "host", "target": "you", "affinity_delta": 6}]},
     )
@@ -37,7 +37,7 @@ def test_take_list_and_restore_a_snapshot_with_preview_and_hard_confirm(client):
     assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 0
     assert not Turn.objects.filter(chat=chat, text="a later line").exists()
     assert any(i.kind == "pre_restore" for i in snapshots.list_snapshots(chat.pk))
-    assert Branch.objects.filter(chat=chat, kind="restore").exists()
+    assert Branch.objects.filter(stream=chat, kind="restore").exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,7 +56,7 @@ def test_back_up_and_download_a_backup(client):
 def test_the_play_page_offers_delete_with_preview_and_hide(client):
     chat = make_chat()
     event = append(
-        chat=chat,
+        stream=chat,
         kind="user_turn",
         payload={"text": "regrettable words", "witnesses": {"host": True}},
     )

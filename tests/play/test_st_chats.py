@@ -6,8 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eventstore.replay import verify
+from play.engine.services.st_chats import ChatImportError, chat_export, chat_import
 from play.models import Chat, Turn
-from play.services.st_chats import ChatImportError, chat_export, chat_import
 from tests.factories import make_character
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
@@ -100,7 +100,7 @@ def test_export_writes_sillytavern_jsonl_that_imports_again():
 def test_imported_replies_can_be_bookkept_in_the_background_resumably(scripted):
     from asgiref.sync import async_to_sync
 
-    from play.recovery import progress, recover
+    from play.engine.recovery import progress, recover
 
     chat = chat_import(data=CHAT, bookkeep=True).chat
     assert progress(chat.pk) == (0, 3)
@@ -140,7 +140,7 @@ def test_transcript_and_scene_exports_download_and_land_in_exports(client, data_
     make_character("Mara")
     chat = chat_import(data=CHAT).chat
     append(
-        chat=chat,
+        stream=chat,
         kind="scene_closed",
         payload={
             "scene": 1,

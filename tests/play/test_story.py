@@ -8,8 +8,8 @@ from eventstore.models import Event
 from eventstore.replay import verify
 from memory.models import Memory
 from memory.selectors import visible_to
+from play.engine.services.skip import detect
 from play.models import Turn
-from play.services.skip import detect
 from tests.factories import make_chat
 from worlds.models import Activity, Edge, EntityState, StoryEvent, Thread, WorldState
 
@@ -207,7 +207,7 @@ def test_an_elision_skips_the_rest_of_the_activity(client, scripted):
     )
     result = post(client, f"/api/chats/{chat.pk}/skip", {"mode": "elision"}).json()
     assert result["to_time"] == "2024-10-12T21:40"
-    assert Event.objects.filter(chat=chat, kind="scene_closed").exists()
+    assert Event.objects.filter(stream=chat, kind="scene_closed").exists()
 
 
 def test_bad_skips_are_clear_400s(client, scripted):
@@ -217,7 +217,7 @@ def test_bad_skips_are_clear_400s(client, scripted):
     scripted.structured_replies.append({"to_time": "nonsense"})
     vague = post(client, f"/api/chats/{chat.pk}/skip", {"mode": "jump", "to": "whenever"})
     assert vague.status_code == 400 and "could not tell" in vague.json()["detail"]
-    assert not Event.objects.filter(chat=chat, kind="time_skip").exists()
+    assert not Event.objects.filter(stream=chat, kind="time_skip").exists()
 
 
 @pytest.mark.parametrize(
@@ -276,7 +276,7 @@ def test_the_significance_review_panel_shows_the_distribution_and_re_rates(clien
     assert Turn.objects.get(pk=turns[1]["id"]).significance == 1
     assert not Memory.objects.filter(turn_id=turns[1]["id"], pinned=True).exists()
     assert Event.objects.filter(
-        chat=chat, kind="memory_significance_set", payload__by="user"
+        stream=chat, kind="memory_significance_set", payload__by="user"
     ).exists()
 
 

@@ -65,7 +65,7 @@ def test_a_new_story_goes_through_the_kickoff_parse_and_the_confirm_screen(clien
     )
     chat = Chat.objects.get(title="Night drive")
     assert response.status_code == 302 and response["Location"] == f"/chats/{chat.pk}/"
-    started = Event.objects.get(chat=chat, kind="chat_started").payload
+    started = Event.objects.get(stream=chat, kind="chat_started").payload
     assert started["story_time"] == "2024-10-12T21:20"
     assert started["activities"][0]["verb"] == "parking"
     assert Container.objects.get(chat=chat, key="car").moving
@@ -96,7 +96,7 @@ def test_the_chat_list_archive_and_delete(client):
     assert Chat.objects.filter(pk=chat.pk).exists()
     client.post(f"/chats/{chat.pk}/remove/", {"action": "delete", "confirm": chat.title})
     assert not Chat.objects.filter(pk=chat.pk).exists()
-    assert not Event.objects.filter(chat_id=chat.pk).exists()
+    assert not Event.objects.filter(stream_id=chat.pk).exists()
 
 
 def _settings_form(**overrides):
@@ -157,12 +157,12 @@ def test_a_changed_embedding_model_is_offered_a_re_embed(client, data_dir):
 
 def test_a_long_chat_page_shows_the_newest_turns_and_loads_earlier_ones(client):
     from eventstore.services import append
-    from play.views import PAGE_TURNS
+    from play.web.views import PAGE_TURNS
 
     chat = make_chat()
     ids = [
         append(
-            chat=chat,
+            stream=chat,
             kind="user_turn",
             payload={"text": f"line {i:03d}", "witnesses": {"host": True}},
         ).id

@@ -39,7 +39,7 @@ def test_saving_an_edge_in_the_admin_appends_a_manual_edit_the_projector_applies
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    event = Event.objects.filter(chat=chat, kind="manual_edit").get()
+    event = Event.objects.filter(stream=chat, kind="manual_edit").get()
     assert event.payload == {
         "target": "edge",
         "key": {"source": "host", "target": "you"},
@@ -71,12 +71,12 @@ def test_editing_memory_witness_bits_in_the_admin_is_an_event(staff):
     assert response.status_code == 302
     mem.refresh_from_db()
     assert mem.w_guest and mem.significance == 2
-    assert Event.objects.filter(chat=chat, kind="manual_edit", payload__target="memory").exists()
+    assert Event.objects.filter(stream=chat, kind="manual_edit", payload__target="memory").exists()
 
 
 def test_events_are_read_only_in_the_admin(staff):
     chat = make_chat()
-    event = Event.objects.filter(chat=chat).first()
+    event = Event.objects.filter(stream=chat).first()
     page = staff.get(reverse("admin:eventstore_event_change", args=[event.pk]))
     assert page.status_code == 200
     assert "chat_started" in page.content.decode()
@@ -97,5 +97,5 @@ def test_saving_a_prompt_template_adds_a_version(staff):
 
 def test_a_chat_records_the_prompt_versions_it_used():
     chat = make_chat()
-    started = Event.objects.get(chat=chat, kind="chat_started")
+    started = Event.objects.get(stream=chat, kind="chat_started")
     assert started.payload["prompt_versions"]["narrative"] == current("narrative").version

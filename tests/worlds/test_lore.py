@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from play.tokens import estimate as default_estimate
 from worlds.lore import MAX_PASSES, Fired, activate, lore_for_prompt
 from worlds.models import Lorebook, LoreEntry
+from worlds.tokens import estimate as default_estimate
 
 pytestmark = pytest.mark.django_db
 

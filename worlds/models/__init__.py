@@ -9,6 +9,7 @@ from worlds.models.authoring import (
 )
 from worlds.models.state import (
     Activity,
+    ChatProjection,
     Container,
     Edge,
     EntityState,
@@ -20,6 +21,7 @@ from worlds.models.state import (
 )
 
 __all__ = [
+    "ChatProjection",
     "Activity",
     "Character",
     "Container",

@@ -8,7 +8,20 @@ from eventstore.projection import Projection
 from worlds.roles import ROLE_CHOICES
 
 
-class WorldState(Projection):
+class ChatProjection(Projection):
+    """A projection table of one chat: its rows belong to the chat's stream."""
+
+    stream_key = "chat_id"
+
+    chat = models.ForeignKey(
+        "eventstore.Stream", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        abstract = True
+
+
+class WorldState(ChatProjection):
     natural_key_fields = ("chat_id",)
 
     story_time = models.CharField(max_length=32, blank=True)
@@ -25,7 +38,7 @@ class WorldState(Projection):
         return f"chat {self.chat_id} @ {self.story_time}"
 
 
-class EntityState(Projection):
+class EntityState(ChatProjection):
     natural_key_fields = ("chat_id", "role")
 
     role = models.CharField(max_length=8, choices=ROLE_CHOICES)
@@ -47,7 +60,7 @@ class EntityState(Projection):
         return f"{self.name} ({self.role})"
 
 
-class Activity(Projection):
+class Activity(ChatProjection):
     """Where an entity is and what it is doing: always in the prompt."""
 
     natural_key_fields = ("chat_id", "role")
@@ -71,7 +84,7 @@ class Activity(Projection):
         ]
 
 
-class Container(Projection):
+class Container(ChatProjection):
     natural_key_fields = ("chat_id", "key")
 
     key = models.CharField(max_length=64)
@@ -93,7 +106,7 @@ class Container(Projection):
         return self.name
 
 
-class Edge(Projection):
+class Edge(ChatProjection):
     """A directed relationship ``source → target``. Its reverse is a separate row."""
 
     natural_key_fields = ("chat_id", "source", "target")
@@ -119,7 +132,7 @@ class Edge(Projection):
         return f"{self.source} → {self.target}"
 
 
-class GroupNode(Projection):
+class GroupNode(ChatProjection):
     """The trio as a unit; in a prompt only when all three are present."""
 
     natural_key_fields = ("chat_id",)
@@ -133,7 +146,7 @@ class GroupNode(Projection):
         constraints = [models.UniqueConstraint(fields=["chat"], name="groupnode_chat_unique")]
 
 
-class Scene(Projection):
+class Scene(ChatProjection):
     natural_key_fields = ("chat_id", "number")
 
     number = models.PositiveIntegerField()
@@ -155,7 +168,7 @@ class Scene(Projection):
         ]
 
 
-class StoryEvent(Projection):
+class StoryEvent(ChatProjection):
     """A scoped happening with a lifecycle; its props live and die with it."""
 
     class Status(models.TextChoices):
@@ -195,7 +208,7 @@ class StoryEvent(Projection):
         return f"{self.title} ({self.status})"
 
 
-class Thread(Projection):
+class Thread(ChatProjection):
     """An unresolved plot tension, sticky in every prompt until resolved or dropped."""
 
     natural_key_fields = ("chat_id", "key")

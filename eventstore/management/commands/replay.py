@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from eventstore.models import Event
+from eventstore.models import Event, Stream
 from eventstore.replay import replay, verify
-from play.models import Chat
 
 
 class Command(BaseCommand):
@@ -17,32 +16,32 @@ class Command(BaseCommand):
         parser.add_argument("--verify", action="store_true", help="compare, change nothing")
 
     def handle(self, *args, chat=None, verify=False, **options):
-        chats = Chat.objects.order_by("pk")
+        streams = Stream.objects.order_by("pk")
         if chat is not None:
-            chats = chats.filter(pk=chat)
-            if not chats.exists():
+            streams = streams.filter(pk=chat)
+            if not streams.exists():
                 raise CommandError(f"no chat {chat}")
         differences = 0
-        for c in chats.exclude(active_branch=None):
-            total = Event.objects.filter(chat=c).count()
+        for sid in streams.exclude(active_branch=None).values_list("pk", flat=True):
+            total = Event.objects.filter(stream_id=sid).count()
             with tqdm(
-                total=total, desc=f"chat {c.pk}", unit="ev", file=self.stderr, disable=total < 2000
+                total=total, desc=f"chat {sid}", unit="ev", file=self.stderr, disable=total < 2000
             ) as bar:
                 if verify:
-                    lines = verify_chat(c, bar.update)
+                    lines = run_verify(sid, bar.update)
                     differences += len(lines)
                     for line in lines:
-                        self.stdout.write(f"chat {c.pk}: {line}")
+                        self.stdout.write(f"chat {sid}: {line}")
                     if not lines:
-                        self.stdout.write(f"chat {c.pk}: replay matches live state")
+                        self.stdout.write(f"chat {sid}: replay matches live state")
                 else:
-                    built = replay(c, progress=bar.update)
-                    self.stdout.write(f"chat {c.pk}: rebuilt from {built.events_applied} events")
+                    built = replay(sid, progress=bar.update)
+                    self.stdout.write(f"chat {sid}: rebuilt from {built.events_applied} events")
         if differences:
             raise CommandError(
                 f"{differences} difference(s) between live state and replay", returncode=1
             )
 
 
-def verify_chat(chat, progress):
-    return verify(chat, progress=progress)
+def run_verify(stream_id: int, progress):
+    return verify(stream_id, progress=progress)

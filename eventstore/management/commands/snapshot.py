@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from eventstore import snapshots
-from play.models import Chat
+from eventstore.models import Stream
+from eventstore.restore import RestoreRefused, snapshot_restore
 
 
 class Command(BaseCommand):
@@ -20,19 +21,21 @@ class Command(BaseCommand):
     def handle(self, *args, action, chat=None, name=None, yes=False, **options):
         getattr(self, f"do_{action}")(chat, name, yes)
 
-    def _chat(self, chat_id):
+    def _stream(self, chat_id) -> int:
         if chat_id is None:
             raise CommandError("--chat is required")
-        try:
-            return Chat.objects.get(pk=chat_id)
-        except Chat.DoesNotExist:
-            raise CommandError(f"no chat {chat_id}") from None
+        if not Stream.objects.filter(pk=chat_id).exists():
+            raise CommandError(f"no chat {chat_id}")
+        return chat_id
 
     def do_create(self, chat_id, name, yes):
-        chats = [self._chat(chat_id)] if chat_id else Chat.objects.exclude(active_branch=None)
-        for chat in chats:
-            info = snapshots.snapshot_create(chat, kind="manual")
-            self.stdout.write(f"chat {chat.pk}: {info.name if info else 'no events yet'}")
+        if chat_id:
+            streams = [self._stream(chat_id)]
+        else:
+            streams = Stream.objects.exclude(active_branch=None).values_list("pk", flat=True)
+        for sid in streams:
+            info = snapshots.snapshot_create(sid, kind="manual")
+            self.stdout.write(f"chat {sid}: {info.name if info else 'no events yet'}")
 
     def do_list(self, chat_id, name, yes):
         infos = snapshots.list_snapshots(chat_id)
@@ -40,7 +43,7 @@ class Command(BaseCommand):
             self.stdout.write("no snapshots")
         for i in infos:
             self.stdout.write(
-                f"{i.name}  chat={i.chat_id} branch={i.branch_id} event={i.event_id} "
+                f"{i.name}  chat={i.stream_id} branch={i.branch_id} event={i.event_id} "
                 f"kind={i.kind} at={i.created_at:%Y-%m-%d %H:%M:%S}"
             )
 
@@ -49,18 +52,16 @@ class Command(BaseCommand):
         self.stdout.write(f"removed {len(removed)} snapshot(s)")
 
     def do_restore(self, chat_id, name, yes):
-        from eventstore.restore import RestoreRefused, snapshot_restore
-
-        chat = self._chat(chat_id)
-        infos = [i for i in snapshots.list_snapshots(chat.pk) if name in (None, i.name)]
+        sid = self._stream(chat_id)
+        infos = [i for i in snapshots.list_snapshots(sid) if name in (None, i.name)]
         if not infos:
             raise CommandError("no such snapshot for this chat")
         info = max(infos, key=lambda i: (i.event_id, i.created_at))
         try:
-            result = snapshot_restore(chat, info, confirmed=yes)
+            result = snapshot_restore(sid, info, confirmed=yes)
         except RestoreRefused as exc:
             raise CommandError(f"{exc} Re-run with --yes to confirm.") from None
         self.stdout.write(
-            f"chat {chat.pk}: restored {info.name} as branch {result.branch.pk}; "
+            f"chat {sid}: restored {info.name} as branch {result.branch.pk}; "
             f"the previous state is kept in {result.pre_restore}"
         )

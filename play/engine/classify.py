@@ -1,0 +1,132 @@
+"""The classifier policy (SPEC 4.4): validated output → one stricter retry → schema default.
+
+10 s timeout; a refusal swaps to the next fallback model for that one call; every failure is
+returned so the caller records it as a ``classifier_failed`` event. Never raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from play.engine.inference import GenParams, InferenceError, Refusal, get_backend
+from play.engine.inference.base import EmptyCompletion, InvalidOutput, Message, json_schema
+from rpsite.config import load_config
+from worlds.tokens import estimate
+
+T = TypeVar("T", bound=BaseModel)
+
+STRICT_REMINDER = (
+    "Your previous answer could not be used: {error}. Answer again with ONLY one JSON object "
+    "that matches this schema exactly, no prose, no code fences:\n{schema}"
+)
+
+
+@dataclass
+class Classified:
+    value: Any
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    model: str = ""
+    fell_back: bool = False
+
+
+def fit_budget(messages: list[Message], hard: int) -> list[Message]:
+    """Shorten the longest message from its start until the prompt fits the classifier budget."""
+    messages = [dict(m) for m in messages]
+    while sum(estimate(m["content"]) for m in messages) > hard:
+        longest = max(messages, key=lambda m: len(m["content"]))
+        if len(longest["content"]) < 400:
+            break
+        longest["content"] = "…" + longest["content"][len(longest["content"]) // 4 :]
+    return messages
+
+
+async def classify(
+    *, kind: str, messages: list[Message], schema: type[T], max_tokens: int = 600
+) -> Classified:
+    config = load_config()
+    inference = config["inference"]
+    timeout = float(inference["classifier_timeout_s"])
+    messages = fit_budget(messages, int(config["budgets"]["classifier_hard"]))
+    backend = get_backend()
+    models: list[str | None] = [None, *inference["classifier_fallbacks"]]
+    failures: list[dict[str, Any]] = []
+    schema_text = json.dumps(json_schema(schema))
+    model_index = 0
+    retried = False
+    attempt_messages = messages
+    while model_index < len(models):
+        model = models[model_index]
+        params = GenParams(
+            purpose="classifier",
+            max_tokens=max_tokens,
+            temperature=0.2,
+            model=model,
+            timeout=timeout,
+        )
+        label = (
+            model
+            or backend.describe().get("classifier_model")
+            or backend.describe().get("model", backend.name)
+        )
+        try:
+            value = await asyncio.wait_for(
+                backend.structured(attempt_messages, schema, params), timeout
+            )
+            return Classified(value, failures, label, fell_back=False)
+        except TimeoutError:
+            failures.append(_failure(kind, label, "", f"timed out after {timeout:g} s"))
+            break
+        except Refusal as exc:
+            failures.append(
+                _failure(
+                    kind,
+                    label,
+                    exc.raw,
+                    exc.message,
+                    fallback=str(models[model_index + 1])
+                    if model_index + 1 < len(models)
+                    else "schema default",
+                )
+            )
+            model_index += 1
+            continue
+        except (InvalidOutput, EmptyCompletion) as exc:
+            failures.append(
+                _failure(
+                    kind,
+                    label,
+                    exc.raw,
+                    exc.message,
+                    fallback="stricter retry" if not retried else "schema default",
+                )
+            )
+            if retried:
+                break
+            retried = True
+            attempt_messages = [
+                *messages,
+                {
+                    "role": "user",
+                    "content": STRICT_REMINDER.format(error=exc.message, schema=schema_text),
+                },
+            ]
+            continue
+        except InferenceError as exc:
+            failures.append(_failure(kind, label, exc.raw, exc.message))
+            break
+    return Classified(schema(), failures, "", fell_back=True)
+
+
+def _failure(kind: str, model: str, raw: str, error: str, fallback: str = "schema default"):
+    return {
+        "model": model,
+        "prompt_kind": kind,
+        "raw_output": (raw or "")[:4000],
+        "error": error,
+        "fallback": fallback,
+    }

@@ -1,0 +1,216 @@
+"""Any OpenAI-compatible endpoint: Featherless, OpenRouter, Ollama, LM Studio, vLLM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from play.engine.inference.base import (
+    EmptyCompletion,
+    EndpointDown,
+    EndpointTimeout,
+    GenParams,
+    InferenceError,
+    Message,
+    RateLimited,
+    Refusal,
+    ServerError,
+    T,
+    json_schema,
+    looks_like_refusal,
+    validate_output,
+)
+
+
+def _translate(exc: Exception, model: str) -> InferenceError:
+    if isinstance(exc, InferenceError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return EndpointTimeout("the model endpoint did not answer in time", model=model)
+    if isinstance(exc, openai.APIConnectionError):
+        return EndpointDown(f"cannot reach the model endpoint: {exc}", model=model)
+    if isinstance(exc, openai.RateLimitError):
+        retry = None
+        header = exc.response.headers.get("retry-after") if exc.response is not None else None
+        try:
+            retry = float(header) if header else None
+        except ValueError:
+            retry = None
+        suffix = f"; retry after {retry:g} s" if retry is not None else ""
+        return RateLimited(
+            f"the model endpoint is rate limiting{suffix}", retry_after=retry, model=model
+        )
+    if isinstance(exc, openai.APIStatusError):
+        detail = ""
+        try:
+            detail = json.dumps(exc.body)[:300] if exc.body else exc.response.text[:300]
+        except Exception:  # the body is only for the message
+            detail = ""
+        return ServerError(
+            f"the model endpoint answered HTTP {exc.status_code}: {detail or exc.message}",
+            model=model,
+        )
+    return InferenceError(f"model call failed: {type(exc).__name__}: {exc}", model=model)
+
+
+class OpenAICompatible:
+    name = "openai-compatible"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key_env: str = "RP_API_KEY",
+        narrative_model: str = "",
+        classifier_model: str = "",
+        timeout: float = 60.0,
+    ) -> None:
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.narrative_model = narrative_model
+        self.classifier_model = classifier_model or narrative_model
+        self.timeout = timeout
+        # Local servers (Ollama, LM Studio) need no key; the client still wants a string.
+        self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._json_schema_ok: bool | None = None
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """One HTTP client per event loop: a client's connections belong to its loop."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            key = os.environ.get(self.api_key_env or "", "") or "not-needed"
+            client = AsyncOpenAI(
+                base_url=self.base_url, api_key=key, max_retries=0, timeout=self.timeout
+            )
+            self._clients[loop] = client
+        return client
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.name,
+            "base_url": self.base_url,
+            "narrative_model": self.narrative_model,
+            "classifier_model": self.classifier_model,
+            "api_key_env": self.api_key_env,
+            "api_key_set": bool(os.environ.get(self.api_key_env or "")),
+        }
+
+    def _model(self, params: GenParams) -> str:
+        if params.model:
+            return params.model
+        return self.classifier_model if params.purpose == "classifier" else self.narrative_model
+
+    def _kwargs(self, messages: list[Message], params: GenParams) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self._model(params),
+            "messages": messages,
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "timeout": params.timeout or self.timeout,
+        }
+        if params.stop:
+            kwargs["stop"] = params.stop[:4]
+        return kwargs
+
+    async def generate(self, messages: list[Message], params: GenParams) -> str:
+        model = self._model(params)
+        try:
+            response = await self.client.chat.completions.create(**self._kwargs(messages, params))
+        except Exception as exc:
+            raise _translate(exc, model) from exc
+        return self._text(response, model)
+
+    def _text(self, response: Any, model: str) -> str:
+        if not getattr(response, "choices", None):
+            raise EmptyCompletion("the model returned no choices", model=model)
+        choice = response.choices[0]
+        message = choice.message
+        refusal = getattr(message, "refusal", None)
+        if refusal or choice.finish_reason == "content_filter":
+            raise Refusal(
+                f"the model refused: {refusal or 'content filter'}", model=model, raw=refusal or ""
+            )
+        text = message.content or ""
+        if not text.strip():
+            raise EmptyCompletion("the model returned an empty answer", model=model)
+        return text
+
+    async def stream(self, messages: list[Message], params: GenParams) -> AsyncIterator[str]:
+        model = self._model(params)
+        got_any = finished = False
+        try:
+            stream = await self.client.chat.completions.create(
+                **self._kwargs(messages, params), stream=True
+            )
+            async for chunk in stream:
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                if choice.finish_reason == "content_filter":
+                    raise Refusal("the model refused (content filter)", model=model)
+                finished = finished or bool(choice.finish_reason)
+                piece = getattr(choice.delta, "content", None) or ""
+                if piece:
+                    got_any = True
+                    yield piece
+        except InferenceError:
+            raise
+        except Exception as exc:
+            error = _translate(exc, model)
+            if got_any:
+                error = ServerError(f"the model's stream broke off: {error.message}", model=model)
+            raise error from exc
+        if not got_any:
+            raise EmptyCompletion("the model returned an empty answer", model=model)
+        if not finished:
+            # the connection closed without a finish reason: the stream broke off
+            raise ServerError("the model's stream broke off before it finished", model=model)
+
+    async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
+        """JSON-schema response format where the server supports it, else JSON mode."""
+        model = self._model(params)
+        kwargs = self._kwargs(messages, params)
+        formats = []
+        if self._json_schema_ok is not False:
+            formats.append(
+                {
+                    "type": "json_schema",
+                    "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
+                }
+            )
+        formats.append({"type": "json_object"})
+        last_exc: Exception | None = None
+        for fmt in formats:
+            try:
+                response = await self.client.chat.completions.create(**kwargs, response_format=fmt)
+            except openai.BadRequestError as exc:
+                # The server does not know this response format: try the next one.
+                last_exc = exc
+                if fmt["type"] == "json_schema":
+                    self._json_schema_ok = False
+                continue
+            except Exception as exc:
+                raise _translate(exc, model) from exc
+            if fmt["type"] == "json_schema":
+                self._json_schema_ok = True
+            text = self._text(response, model)
+            if looks_like_refusal(text) and "{" not in text:
+                raise Refusal("the model refused", raw=text, model=model)
+            return validate_output(text, schema, model=model)
+        raise _translate(last_exc or RuntimeError("no response format accepted"), model)
+
+    async def list_models(self) -> list[str]:
+        try:
+            page = await self.client.models.list()
+        except Exception as exc:
+            raise _translate(exc, self.narrative_model) from exc
+        return [m.id for m in page.data]

@@ -1,0 +1,458 @@
+"""The turn pipeline (ARCHITECTURE.md): user turn → speaker → prompt → stream → bot turn →
+bookkeeping. Runs in the server's event loop; database work goes through sync_to_async,
+model calls never do, and no transaction is held across a stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from eventstore.models import Branch, Event
+from eventstore.projection import read_rows
+from eventstore.records import EventRecord
+from eventstore.services import active_branch_id, append
+from play.engine import broadcast, turnlock
+from play.engine.bookkeeping import bookkeep
+from play.engine.inference import GenParams, InferenceError, RateLimited, get_backend
+from play.engine.prompt import Prompt, build_prompt
+from play.engine.text import strip_ooc
+from play.models import Chat, Turn
+from rpsite.config import load_config, ooc_markers
+from worlds.models import EntityState, WorldState
+from worlds.roles import GUEST, HOST, YOU
+
+log = logging.getLogger("rp.pipeline")
+
+RATE_LIMIT_RETRY_MAX_S = 10.0
+
+
+class TurnFailed(Exception):
+    """The model could not produce the turn; ``message`` is for the user."""
+
+    def __init__(self, message: str, *, kind: str = "error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+@dataclass
+class TurnOut:
+    id: int
+    speaker: str
+    name: str
+    text: str
+    truncated: bool
+    branch: int
+
+    @classmethod
+    def of(cls, turn: Turn, branch: int) -> TurnOut:
+        return cls(turn.id, turn.speaker, turn.name, turn.text, turn.truncated, branch)
+
+
+def validate_text(text: str) -> str:
+    limit = int(load_config()["play"]["max_message_chars"])
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("the message is empty")
+    if len(text) > limit:
+        raise ValueError(f"the message is {len(text)} characters; the limit is {limit}")
+    return text.strip()
+
+
+# -- database steps (run in the DB thread) ---------------------------------------------------
+
+
+def _present(chat_id: int) -> set[str]:
+    return set(
+        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
+    )
+
+
+def _witnesses(chat_id: int, present: set[str] | None = None) -> dict[str, bool]:
+    """Who witnesses a line said now: everyone present (read unless the caller has it)."""
+    present = _present(chat_id) if present is None else present
+    return {r: r in present for r in (YOU, HOST, GUEST)}
+
+
+def append_user_turn(chat: Chat, text: str) -> EventRecord:
+    opening, closing = ooc_markers()
+    entities = {e.role: e for e in read_rows(EntityState, "chat_id = %s", [chat.pk])}
+    you = entities[YOU]
+    (world,) = read_rows(WorldState, "chat_id = %s", [chat.pk])
+    return append(
+        stream=chat,
+        kind="user_turn",
+        payload={
+            "speaker": YOU,
+            "name": you.name,
+            "text": text,
+            "bot_text": strip_ooc(text, opening, closing),
+            "witnesses": _witnesses(chat.pk, {r for r, e in entities.items() if e.present}),
+            "scene": world.scene,
+            "story_time": world.story_time,
+        },
+    )
+
+
+def append_bot_turn(
+    chat: Chat,
+    *,
+    speaker: str,
+    text: str,
+    truncated: bool,
+    model: str,
+    prompt: Prompt,
+    reply_to: int | None,
+    interjection: bool = False,
+    guard: dict | None = None,
+    branch: Branch | None = None,
+) -> EventRecord:
+    world = WorldState.objects.get(chat_id=chat.pk)
+    payload: dict[str, Any] = {
+        "speaker": speaker,
+        "name": prompt.speaker_name,
+        "text": text,
+        "truncated": truncated,
+        "model": model,
+        "tokens_in": prompt.total_tokens,
+        "tokens_out": max(1, len(text.split())),
+        "reply_to": reply_to,
+        "interjection": interjection,
+        "witnesses": _witnesses(chat.pk),
+        "scene": world.scene,
+        "story_time": world.story_time,
+        "prompt": prompt.record(),
+    }
+    if guard:
+        payload["repetition_guard"] = guard
+    return append(
+        stream=chat, kind="assistant_turn", payload=payload, caused_by=reply_to, branch=branch
+    )
+
+
+def _chat(chat_id: int) -> Chat:
+    return Chat.objects.select_related("persona").get(pk=chat_id)
+
+
+def _open_turn(chat_id: int, text: str) -> tuple[Chat, EventRecord]:
+    chat = _chat(chat_id)
+    return chat, append_user_turn(chat, text)
+
+
+def _turn_out(turn_id: int) -> TurnOut:
+    turn = Turn.objects.get(pk=turn_id)
+    chat = Chat.objects.get(pk=turn.chat_id)
+    return TurnOut.of(turn, chat.active_branch_id)
+
+
+def recent_bot_texts(chat_id: int, speaker: str, n: int = 5) -> list[str]:
+    return list(
+        Turn.objects.filter(chat_id=chat_id, speaker=speaker, truncated=False)
+        .order_by("-id")
+        .values_list("bot_text", flat=True)[:n]
+    )
+
+
+# -- repetition guard ------------------------------------------------------------------------
+
+_WORDS = re.compile(r"[a-z']+")
+
+
+def repetition(reply: str, earlier: list[str], n: int = 4) -> float:
+    """Share of the reply's word 4-grams already used in the bot's recent turns."""
+
+    def grams(text: str) -> set[tuple[str, ...]]:
+        words = _WORDS.findall(text.lower())
+        return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+    mine = grams(reply)
+    if len(mine) < 6:
+        return 0.0
+    seen: set[tuple[str, ...]] = set()
+    for text in earlier:
+        seen |= grams(text)
+    return len(mine & seen) / len(mine)
+
+
+REPETITION_THRESHOLD = 0.35
+
+
+# -- the stream ------------------------------------------------------------------------------
+
+
+async def _stream(
+    run: turnlock.Run, chat_id: int, key: str, prompt: Prompt
+) -> tuple[str, bool, str]:
+    """Stream one reply to every tab. Returns (text, truncated, model label)."""
+    backend = get_backend()
+    params = GenParams(
+        purpose="narrative",
+        max_tokens=prompt.max_tokens,
+        stop=prompt.stop,
+        speaker=prompt.speaker_name,
+        timeout=float(load_config()["inference"]["timeout_s"]),
+    )
+    model = backend.describe().get("narrative_model") or backend.describe().get("model", "")
+    pieces: list[str] = []
+    for attempt in range(2):
+        try:
+            async for piece in backend.stream(prompt.messages, params):
+                pieces.append(piece)
+                await broadcast.send(chat_id, "chat.token", key=key, text=piece)
+                if run.stop.is_set():
+                    break
+            break
+        except RateLimited as exc:
+            wait = exc.retry_after if exc.retry_after is not None else 2.0
+            if pieces or attempt or wait > RATE_LIMIT_RETRY_MAX_S:
+                raise
+            await broadcast.send(
+                chat_id, "chat.notice", message=f"The model is busy; retrying in {wait:g} s."
+            )
+            await asyncio.sleep(wait)
+        except InferenceError as exc:
+            if pieces:
+                # keep what arrived: the turn is committed truncated, the user is told
+                log.warning("stream broke off: %s", exc.message)
+                await broadcast.send(chat_id, "chat.notice", message=exc.message)
+                return "".join(pieces).strip(), True, model
+            raise
+    text = "".join(pieces).strip()
+    return text, run.stop.is_set(), model
+
+
+async def query_vector_for(chat_id: int, query: str):
+    """The query's embedding, computed off the event loop; None when embeddings are off or the
+    embedder fails (retrieval is then lexical alone). A chat without vectors yet simply finds
+    no vector neighbours."""
+    from memory.indexing import enabled, query_vector
+
+    if not query.strip() or not enabled():
+        return None
+    try:
+        return await asyncio.to_thread(query_vector, query)
+    except Exception:
+        log.exception("query embedding failed; retrieving lexically")
+        return None
+
+
+async def speak(
+    run: turnlock.Run,
+    chat: Chat,
+    speaker: str,
+    *,
+    reply_to: int | None,
+    query: str = "",
+    interjection: bool = False,
+    query_vector: asyncio.Future | None = None,
+) -> EventRecord:
+    """Build the speaker's prompt, stream its reply, append the assistant_turn.
+    ``query_vector``: the query's embedding already under way (run_turn starts it early)."""
+    key = f"{chat.pk}-{reply_to}-{speaker}-{int(asyncio.get_running_loop().time() * 1e6)}"
+    qvec = await (query_vector or query_vector_for(chat.pk, query))
+    prompt = await sync_to_async(build_prompt)(chat, speaker, query=query, query_vector=qvec)
+    run.phase = "streaming"
+    await broadcast.send(
+        chat.pk, "chat.stream_start", key=key, speaker=speaker, name=prompt.speaker_name
+    )
+    guard: dict[str, Any] | None = None
+    try:
+        text, truncated, model = await _stream(run, chat.pk, key, prompt)
+        if text and not truncated:
+            earlier = await sync_to_async(recent_bot_texts)(chat.pk, speaker)
+            overlap = repetition(text, earlier)
+            if overlap >= REPETITION_THRESHOLD:
+                first = text
+                prompt = await sync_to_async(build_prompt)(
+                    chat,
+                    speaker,
+                    query=query,
+                    query_vector=qvec,
+                    extra_note="Your last draft repeated your earlier replies. Say something new,"
+                    " in fresh words.",
+                )
+                await broadcast.send(chat.pk, "chat.stream_reset", key=key)
+                text, truncated, model = await _stream(run, chat.pk, key, prompt)
+                guard = {"fired": True, "overlap": round(overlap, 3), "first_draft": first}
+    except InferenceError as exc:
+        await broadcast.send(chat.pk, "chat.stream_failed", key=key, message=exc.message)
+        raise TurnFailed(exc.message, kind=exc.kind) from exc
+    if not text:
+        await broadcast.send(
+            chat.pk, "chat.stream_failed", key=key, message="stopped before the bot wrote anything"
+        )
+        raise TurnFailed("stopped before the bot wrote anything", kind="stopped")
+    record = await sync_to_async(append_bot_turn)(
+        chat,
+        speaker=speaker,
+        text=text,
+        truncated=truncated,
+        model=model,
+        prompt=prompt,
+        reply_to=reply_to,
+        interjection=interjection,
+        guard=guard,
+    )
+    await broadcast.send(chat.pk, "chat.stream_end", key=key, turn_id=record.id)
+    return record
+
+
+async def pick_speaker(chat: Chat, text: str) -> str:
+    """Addressee: whole-word name match; both or neither → the host."""
+    from play.engine.addressee import choose
+
+    return await choose(chat, text)
+
+
+async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[TurnOut]:
+    """The whole turn. Raises ChatBusy, ValueError (bad input) or TurnFailed."""
+    text = validate_text(text)
+    if YOU not in await sync_to_async(_present)(chat_id):
+        raise ValueError(
+            "you are not in this scene (meanwhile…): end the meanwhile scene to return"
+        )
+    run = await turnlock.begin(chat_id, origin)
+    # The query's embedding depends on the text alone, so it is computed first, on its own:
+    # run alongside the append it was slower end to end (the two fight over 2 cores and the
+    # GIL; bench/send_to_request.py).
+    embedding = asyncio.ensure_future(query_vector_for(chat_id, strip_ooc(text, *ooc_markers())))
+    try:
+        await broadcast.send(chat_id, "chat.busy", busy=True)
+        await asyncio.wait([embedding])
+        chat, user = await sync_to_async(_open_turn)(chat_id, text)
+        bot_text = user.payload["bot_text"]
+        if not bot_text.strip():  # only out-of-character text: nothing for the bots to answer
+            return [await sync_to_async(_turn_out)(user.id)]
+        speaker = await pick_speaker(chat, bot_text)
+        record = await speak(
+            run, chat, speaker, reply_to=user.id, query=bot_text, query_vector=embedding
+        )
+        outs = [await sync_to_async(_turn_out)(t) for t in (user.id, record.id)]
+        run.phase = "bookkeeping"
+        await broadcast.send(chat_id, "chat.busy", busy=False)
+        await bookkeep(chat, record.id)
+        from play.engine.addressee import maybe_interject
+
+        extra = await maybe_interject(run, chat, first=record, reply_to=user.id, query=bot_text)
+        outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
+        await sync_to_async(_maybe_snapshot)(chat)
+        schedule_indexing(chat_id)
+        return outs
+    finally:
+        if not embedding.done():
+            embedding.cancel()
+        elif not embedding.cancelled():
+            embedding.exception()  # retrieved: a failure here was already the turn's failure
+        turnlock.end(run)
+        await broadcast.send(chat_id, "chat.busy", busy=False)
+
+
+def schedule_indexing(chat_id: int) -> None:
+    from memory.indexing import schedule
+
+    schedule(chat_id)
+
+
+def _maybe_snapshot(chat: Chat) -> None:
+    from eventstore.snapshots import maybe_periodic
+
+    try:
+        maybe_periodic(chat)
+    except OSError:
+        log.exception("periodic snapshot failed")
+
+
+# -- regenerate (a swipe) --------------------------------------------------------------------
+
+
+def _prepare_regenerate(chat_id: int, turn_id: int) -> tuple[Chat, Turn, Branch]:
+    from eventstore import branches as branch_log
+    from eventstore.services import branch_activate, branch_create
+    from eventstore.snapshots import snapshot_create
+
+    chat = _chat(chat_id)
+    turn = Turn.objects.filter(chat_id=chat_id, pk=turn_id).first()
+    if turn is None:
+        raise LookupError(f"no turn {turn_id} in chat {chat_id}")
+    if turn.speaker == YOU:
+        raise ValueError("only a bot's turn can be regenerated")
+    event = Event.objects.get(pk=turn_id)
+    active = Branch.objects.get(pk=chat.active_branch_id)
+    before = branch_log.previous_event(event, active)
+    if before is None:
+        raise ValueError("this turn has nothing before it to fork from")
+    snapshot_create(chat, kind="pre_rewind")
+    branch = branch_create(
+        stream=chat,
+        fork_event=before,
+        kind=Branch.Kind.SWIPE,
+        label=f"regenerate of turn {turn_id}",
+    )
+    with transaction.atomic():
+        branch_activate(stream=chat, branch=branch)
+    return chat, turn, branch
+
+
+def _reactivate(chat_id: int, branch_id: int) -> None:
+    from eventstore.services import branch_activate
+
+    branch_activate(stream=_chat(chat_id), branch=Branch.objects.get(pk=branch_id))
+
+
+async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list[TurnOut]:
+    """A sibling branch forked just before the bot's turn, with a new reply (and its
+    bookkeeping, and any interjection): a swipe."""
+    run = await turnlock.begin(chat_id, origin)
+    previous_branch = await sync_to_async(active_branch_id)(chat_id)
+    try:
+        chat, turn, _branch = await sync_to_async(_prepare_regenerate)(chat_id, turn_id)
+    except BaseException:
+        turnlock.end(run)
+        raise
+    try:
+        query = await sync_to_async(
+            lambda: (
+                Turn.objects.filter(pk=turn.reply_to).values_list("bot_text", flat=True).first()
+                or ""
+            )
+        )()
+        await broadcast.send(chat_id, "chat.refresh", reason="regenerate")
+        try:
+            record = await speak(
+                run,
+                chat,
+                turn.speaker,
+                reply_to=turn.reply_to,
+                query=query,
+                interjection=turn.interjection,
+            )
+        except TurnFailed:
+            # no new reply: go back to the line the user was on
+            await sync_to_async(_reactivate)(chat_id, previous_branch)
+            await broadcast.send(chat_id, "chat.refresh", reason="regenerate failed")
+            raise
+        outs = [await sync_to_async(_turn_out)(record.id)]
+        run.phase = "bookkeeping"
+        await bookkeep(chat, record.id)
+        if not turn.interjection and turn.reply_to:
+            from play.engine.addressee import maybe_interject
+
+            extra = await maybe_interject(
+                run, chat, first=record, reply_to=turn.reply_to, query=query
+            )
+            outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
+        schedule_indexing(chat_id)
+        return outs
+    finally:
+        turnlock.end(run)
+        await broadcast.send(chat_id, "chat.busy", busy=False)
+
+
+def recent_lines(chat_id: int, n: int) -> list[str]:
+    turns = Turn.objects.filter(chat_id=chat_id).order_by("-id")[:n]
+    return [f"{t.name or t.speaker}: {t.bot_text}" for t in reversed(turns)]

@@ -1,0 +1,102 @@
+"""At start-up: finish the bookkeeping of any bot turn a crash interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+log = logging.getLogger("rp.recovery")
+_started = threading.Event()
+
+
+def pending_turns(chat_id: int | None = None) -> list[tuple[int, int]]:
+    from play.models import Chat, Turn
+
+    live = Chat.objects.filter(active_branch__isnull=False).values_list("pk", flat=True)
+    if chat_id is not None:
+        live = live.filter(pk=chat_id)
+    return list(
+        Turn.objects.filter(bookkept=False, chat_id__in=live)
+        .exclude(speaker="you")
+        .order_by("id")
+        .values_list("chat_id", "id")
+    )
+
+
+async def recover(chat_id: int | None = None) -> int:
+    from asgiref.sync import sync_to_async
+
+    from play.engine import turnlock
+    from play.engine.bookkeeping import bookkeep
+    from play.models import Chat
+
+    done = 0
+    for pending_chat, turn_id in await sync_to_async(pending_turns)(chat_id):
+        try:
+            run = turnlock.try_begin(pending_chat, "recovery")
+        except turnlock.ChatBusy:
+            continue  # a live turn holds the chat; its own bookkeeping will run
+        try:
+            run.phase = "bookkeeping"
+            chat = await sync_to_async(Chat.objects.get)(pk=pending_chat)
+            log.info("completing interrupted bookkeeping of turn %s", turn_id)
+            await bookkeep(chat, turn_id)
+            done += 1
+        finally:
+            turnlock.end(run)
+    return done
+
+
+def bookkeep_in_background(chat_id: int) -> None:
+    """Bookkeeping over a chat's unanalysed turns (an import): one turn at a time, resumable
+    (a turn is done once its turn_bookkept event exists; a restart picks up the rest)."""
+
+    def main():
+        try:
+            asyncio.run(recover(chat_id))
+        except Exception:
+            log.exception("background bookkeeping failed")
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threading.Thread(target=main, name=f"rp-bookkeep-{chat_id}", daemon=True).start()
+
+
+def progress(chat_id: int) -> tuple[int, int]:
+    """(analysed, total) bot turns of a chat."""
+    from play.models import Turn
+
+    bots = Turn.objects.filter(chat_id=chat_id).exclude(speaker__in=["you", "narrator"])
+    return bots.filter(bookkept=True).count(), bots.count()
+
+
+def start_in_background() -> None:
+    """Run once per process, off the request path, in its own thread and event loop."""
+    if _started.is_set():
+        return
+    _started.set()
+
+    def main():
+        try:
+            asyncio.run(recover())
+        except Exception:
+            log.exception("recovery failed")
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+
+    threading.Thread(target=main, name="rp-recovery", daemon=True).start()
+    from memory.indexing import schedule, warm_up
+
+    warm_up()
+    schedule(None)  # memories written while the index was not running
+
+    from eventstore.backup import nightly_loop
+
+    threading.Thread(
+        target=nightly_loop, args=(threading.Event(),), name="rp-backup", daemon=True
+    ).start()

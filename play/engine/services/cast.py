@@ -1,0 +1,227 @@
+"""Who is in the story: the guest bot, and meanwhile scenes between the two bots."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+
+from eventstore.services import append
+from play.engine import broadcast, turnlock
+from play.engine.bookkeeping import bookkeep, close_scene
+from play.engine.classify import classify
+from play.engine.schemas import MeetingParse
+from play.models import Chat
+from worlds.models import Activity, Character, Container, Edge, EntityState, WorldState
+from worlds.roles import GUEST, HOST, YOU
+
+
+class CastError(ValueError):
+    pass
+
+
+def _guest_context(chat_id: int, character_id: int) -> dict[str, Any]:
+    character = Character.objects.filter(pk=character_id).first()
+    if character is None:
+        raise LookupError(f"no character {character_id}")
+    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
+    if GUEST in entities and entities[GUEST].present:
+        raise CastError(f"{entities[GUEST].name} is already here; remove them first")
+    if entities[HOST].character_id == character.pk:
+        raise CastError(f"{character.name} is already the host")
+    world = WorldState.objects.get(chat_id=chat_id)
+    container = Container.objects.filter(chat_id=chat_id, key=world.location).first()
+    taken = set(
+        Activity.objects.filter(chat_id=chat_id, container=world.location)
+        .exclude(role=GUEST)
+        .values_list("slot", flat=True)
+    )
+    free = [s for s in (container.slots if container else []) if s not in taken]
+    same_guest = GUEST in entities and entities[GUEST].character_id == character.pk
+    return {
+        "character": character,
+        "host": entities[HOST].name,
+        "you": entities[YOU].name,
+        "location": world.location,
+        "slot": free[0] if free else "",
+        # The first-meeting gate: a returning guest keeps the edges the story gave them.
+        "met_before": same_guest
+        and Edge.objects.filter(chat_id=chat_id, source=HOST, target=GUEST).exists(),
+    }
+
+
+def _seed(source: str, target: str, seed, met: bool) -> dict[str, Any]:
+    return {
+        "source": source,
+        "target": target,
+        "affinity": seed.affinity,
+        "trust": seed.trust,
+        "summary": seed.summary,
+        "knowledge": seed.knowledge,
+        "met": met,
+    }
+
+
+async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> dict[str, Any]:
+    """Bring a second bot into the scene; ``met_text`` says how the two bots know each other.
+
+    It is read into two independent edges (host → guest and guest → host)."""
+    run = await turnlock.begin(chat_id, "api")
+    try:
+        chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+        ctx = await sync_to_async(_guest_context)(chat_id, character_id)
+        character = ctx["character"]
+        failures: list[dict] = []
+        edges: list[dict[str, Any]] = []
+        if not ctx["met_before"]:
+            meeting = MeetingParse()
+            if met_text.strip():
+                result = await classify(
+                    kind="meeting",
+                    schema=MeetingParse,
+                    max_tokens=500,
+                    messages=[
+                        {
+                            "role": "system",
+                            "content": "Two characters are about to share a scene. "
+                            "From the user's note, describe how each one regards the other — "
+                            "separately: feelings need not be mutual. Affinity and trust from -100 "
+                            "to 100. host = " + ctx["host"] + ", guest = " + character.name + ".",
+                        },
+                        {"role": "user", "content": met_text.strip()},
+                    ],
+                )
+                meeting, failures = result.value, result.failures
+            edges = [
+                _seed(HOST, GUEST, meeting.host_to_guest, meeting.met),
+                _seed(GUEST, HOST, meeting.guest_to_host, meeting.met),
+                {"source": GUEST, "target": YOU, "met": False},
+                {"source": YOU, "target": GUEST, "met": False},
+            ]
+
+        def write():
+            from play.engine.addressee import record_failures
+
+            record_failures(chat, failures, None)
+            return append(
+                stream=chat,
+                kind="guest_added",
+                payload={
+                    "role": GUEST,
+                    "name": character.name,
+                    "character_id": character.pk,
+                    "met_text": met_text.strip(),
+                    "edges": edges,
+                    "activity": {
+                        "container": ctx["location"],
+                        "slot": ctx["slot"],
+                        "verb": "arriving",
+                        "posture": "standing",
+                    },
+                },
+            )
+
+        await sync_to_async(write)()
+        return {"guest": character.name, "met_before": ctx["met_before"]}
+    finally:
+        turnlock.end(run)
+
+
+def guest_remove(chat_id: int) -> None:
+    chat = Chat.objects.get(pk=chat_id)
+    guest = EntityState.objects.filter(chat_id=chat_id, role=GUEST, present=True).first()
+    if guest is None:
+        raise CastError("there is no guest in this chat")
+    run = turnlock.begin_blocking(chat_id, "api")
+    try:
+        append(stream=chat, kind="guest_removed", payload={"role": GUEST, "name": guest.name})
+    finally:
+        turnlock.end(run)
+
+
+def _present(chat_id: int) -> set[str]:
+    return set(
+        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
+    )
+
+
+async def meanwhile_start(chat_id: int, *, setting: str = "") -> None:
+    """Close the scene; the two bots carry on without you ("meanwhile…")."""
+    present = await sync_to_async(_present)(chat_id)
+    if not {HOST, GUEST} <= present:
+        raise CastError("a meanwhile scene needs both bots: add a guest first")
+    if YOU not in present:
+        raise CastError("a meanwhile scene is already running")
+    run = await turnlock.begin(chat_id, "api")
+    try:
+        chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+        await close_scene(chat, reason="meanwhile", present_after={YOU: False})
+        if setting.strip():
+            await sync_to_async(_narrate)(chat, setting.strip())
+    finally:
+        turnlock.end(run)
+    await broadcast.send(chat_id, "chat.refresh", reason="meanwhile")
+
+
+def _narrate(chat: Chat, text: str) -> None:
+    world = WorldState.objects.get(chat_id=chat.pk)
+    present = _present(chat.pk)
+    append(
+        stream=chat,
+        kind="narration",
+        payload={
+            "speaker": "narrator",
+            "name": "Narrator",
+            "text": text,
+            "bot_text": text,
+            "witnesses": {r: r in present for r in (YOU, HOST, GUEST)},
+            "scene": world.scene,
+            "story_time": world.story_time,
+        },
+    )
+
+
+async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
+    """The bots talk to each other, turn about, ``exchanges`` times each way."""
+    from play.engine.pipeline import recent_lines, speak
+
+    if not 1 <= exchanges <= 6:
+        raise CastError("exchanges: 1 to 6")
+    present = await sync_to_async(_present)(chat_id)
+    if YOU in present or not {HOST, GUEST} <= present:
+        raise CastError("no meanwhile scene is running")
+    run = await turnlock.begin(chat_id, "ws")
+    ids: list[int] = []
+    try:
+        chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+        await broadcast.send(chat_id, "chat.busy", busy=True)
+        for i in range(exchanges * 2):
+            speaker = HOST if i % 2 == 0 else GUEST
+            lines = await sync_to_async(recent_lines)(chat_id, 2)
+            record = await speak(run, chat, speaker, reply_to=None, query=" ".join(lines))
+            ids.append(record.id)
+            run.phase = "bookkeeping"
+            await bookkeep(chat, record.id)
+            if run.stop.is_set():
+                break
+        from memory.indexing import schedule
+
+        schedule(chat_id)
+        return ids
+    finally:
+        turnlock.end(run)
+        await broadcast.send(chat_id, "chat.busy", busy=False)
+
+
+async def meanwhile_end(chat_id: int) -> None:
+    """Close the meanwhile scene (per-POV summaries become the bots' digest); you return."""
+    present = await sync_to_async(_present)(chat_id)
+    if YOU in present:
+        raise CastError("no meanwhile scene is running")
+    run = await turnlock.begin(chat_id, "api")
+    try:
+        chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+        await close_scene(chat, reason="you return", present_after={YOU: True})
+    finally:
+        turnlock.end(run)
+    await broadcast.send(chat_id, "chat.refresh", reason="meanwhile end")

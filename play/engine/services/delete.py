@@ -1,0 +1,146 @@
+"""Surgical delete (SPEC 4.2): a branch that replays the log without a turn and everything it
+caused, previewed before it is made. Nothing leaves the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db import transaction
+
+from eventstore import branches as branch_log
+from eventstore.models import Branch, Event
+from eventstore.projection import MemoryStore, dump_db, project
+from eventstore.records import EventRecord
+from eventstore.services import BranchError, active_branch, append, branch_activate, branch_create
+from eventstore.snapshots import snapshot_create
+from memory.models import IDS_PER_EVENT
+from play.engine import turnlock
+from play.engine.impact import describe
+from play.models import Chat, Turn
+
+DELETABLE = ("user_turn", "assistant_turn", "narration")
+
+
+@dataclass
+class Plan:
+    fork: Event  # the last event kept as it is
+    removed: list[EventRecord]  # the turn and everything it caused
+    kept: list[EventRecord]  # later events that survive, to be copied onto the new branch
+    prefix: list[EventRecord]  # the log up to and including the fork
+
+
+def plan(chat: Chat, turn_id: int) -> Plan:
+    event = Event.objects.filter(stream=chat, pk=turn_id).first()
+    if event is not None and event.kind == "chat_started":
+        raise BranchError("the start of a chat cannot be deleted (delete the chat instead)")
+    if event is None or not Turn.objects.filter(chat=chat, pk=turn_id).exists():
+        raise LookupError(f"no turn {turn_id} on chat {chat.pk}'s active line")
+    if event.kind not in DELETABLE:
+        raise BranchError(f"a {event.kind} event cannot be deleted, only turns")
+    active = active_branch(chat)
+    log = list(branch_log.events(active))
+    index = next(i for i, r in enumerate(log) if r.id == turn_id)
+    if index == 0:
+        raise BranchError("the start of a chat cannot be deleted")
+    removed_ids = {turn_id}
+    removed, kept = [], []
+    for record in log[index:]:
+        if record.id in removed_ids or record.caused_by_id in removed_ids:
+            removed_ids.add(record.id)
+            removed.append(record)
+        else:
+            kept.append(record)
+    fork = Event.objects.get(pk=log[index - 1].id)
+    return Plan(fork, removed, kept, log[:index])
+
+
+def _remap_payload(payload: Any, ids: dict[int, int]) -> Any:
+    """Event and memory ids inside a copied payload point at their copies."""
+
+    def memory(mem_id: int) -> int:
+        event_id, n = divmod(mem_id, IDS_PER_EVENT)
+        return ids.get(event_id, event_id) * IDS_PER_EVENT + n
+
+    out = dict(payload)
+    for name in ("turn_id", "reply_to"):
+        if isinstance(out.get(name), int):
+            out[name] = ids.get(out[name], out[name])
+    if isinstance(out.get("memory_id"), int):
+        out["memory_id"] = memory(out["memory_id"])
+    if isinstance(out.get("memory_ids"), list):
+        out["memory_ids"] = [memory(m) for m in out["memory_ids"]]
+    if out.get("target") == "memory" and isinstance(out.get("key", {}).get("id"), int):
+        out["key"] = {**out["key"], "id": memory(out["key"]["id"])}
+    return out
+
+
+def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
+    """The impact of deleting a turn, from a candidate state folded in memory."""
+    p = plan(chat, turn_id)
+    store = MemoryStore()
+    for record in p.prefix:
+        project(store, record)
+    next_id = (Event.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    ids: dict[int, int] = {}
+    for offset, record in enumerate(p.kept):
+        new_id = next_id + offset
+        ids[record.id] = new_id
+        project(
+            store,
+            replace(
+                record,
+                id=new_id,
+                seq=p.fork.seq + 1 + offset,
+                payload=_remap_payload(record.payload, ids),
+                caused_by_id=ids.get(record.caused_by_id, record.caused_by_id),
+            ),
+        )
+    candidate = store.dump()
+    impact = describe(dump_db(chat.pk), candidate)
+    deleted_scenes = {r.payload.get("scene") for r in p.removed if r.kind in DELETABLE}
+    impact["summaries_to_rewrite"] = [
+        {"owner": m["owner"], "scene": m["scene"], "text": m["text"]}
+        for m in candidate.get("memory.Memory", [])
+        if m["kind"] == "summary" and m["scene"] in deleted_scenes
+    ]
+    impact["events_removed"] = [{"id": r.id, "kind": r.kind} for r in p.removed]
+    impact["events_copied"] = len(p.kept)
+    return impact
+
+
+def delete_turn(chat: Chat, turn_id: int) -> Branch:
+    """Make the branch without the turn (and its consequences) the chat's active line."""
+    run = turnlock.begin_blocking(chat.pk, "api")
+    try:
+        p = plan(chat, turn_id)
+        snapshot_create(chat, kind="pre_delete")
+        with transaction.atomic():
+            branch = branch_create(
+                stream=chat,
+                fork_event=p.fork,
+                kind=Branch.Kind.DELETE,
+                label=f"without turn {turn_id}",
+            )
+            ids: dict[int, int] = {}
+            for record in p.kept:
+                copy = append(
+                    stream=chat,
+                    kind=record.kind,
+                    branch=branch,
+                    payload=_remap_payload(record.payload, ids),
+                    caused_by=ids.get(record.caused_by_id, record.caused_by_id),
+                    copied_from=record.id,
+                )
+                ids[record.id] = copy.id
+        branch_activate(stream=chat, branch=branch)
+        return branch
+    finally:
+        turnlock.end(run)
+
+
+def hide_turn(chat: Chat, turn_id: int, *, hidden: bool = True) -> EventRecord:
+    """Out of sight on the page, still in the story (bots remember it)."""
+    if not Turn.objects.filter(chat=chat, pk=turn_id).exists():
+        raise LookupError(f"no turn {turn_id} on chat {chat.pk}'s active line")
+    return append(stream=chat, kind="turn_hidden", payload={"turn_id": turn_id, "hidden": hidden})

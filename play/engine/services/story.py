@@ -1,0 +1,199 @@
+"""Story events (with their props), active threads: the writes, shared by bookkeeping, the
+drawer, the API and time skips."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from eventstore.records import EventRecord
+from eventstore.services import append
+from play.engine.schemas import StoryEventChange, ThreadChange
+from play.models import Chat
+from worlds.models import EntityState, StoryEvent, Thread
+
+CLOSE_KIND = {
+    "complete": "story_event_completed",
+    "cancel": "story_event_cancelled",
+    "expire": "story_event_expired",
+}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "event"
+
+
+def _unique_key(model, chat: Chat, base: str) -> str:
+    key, n = base, 2
+    while model.objects.filter(chat=chat, key=key).exists():
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def scrub_gist(gist: str, props: list[str]) -> str:
+    """Never promote props: drop the gist's sentences that name one."""
+    from memory.projectors import mentions_prop
+
+    sentences = re.split(r"(?<=[.!?])\s+", gist.strip())
+    kept = [s for s in sentences if s and not mentions_prop(s, props)]
+    return " ".join(kept)
+
+
+def _witnesses(chat: Chat) -> dict[str, bool]:
+    present = set(
+        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
+    )
+    return {r: r in present for r in ("you", "host", "guest")}
+
+
+def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
+    if change.key:
+        found = StoryEvent.objects.filter(chat=chat, key=change.key).first()
+        if found:
+            return found
+    if change.title:
+        return (
+            StoryEvent.objects.filter(chat=chat, title__iexact=change.title)
+            .exclude(status__in=["completed", "cancelled", "expired"])
+            .first()
+        )
+    return None
+
+
+def story_event_apply(
+    chat: Chat,
+    change: StoryEventChange,
+    *,
+    caused_by: int | None = None,
+    on_start: dict | None = None,
+    on_complete: dict | None = None,
+) -> EventRecord | None:
+    """Append the lifecycle event a change asks for; invalid transitions are ignored."""
+    existing = _find(chat, change)
+    if change.action == "plan":
+        if existing is not None or not change.title.strip():
+            return None
+        key = _unique_key(StoryEvent, chat, slug(change.key or change.title))
+        return append(
+            stream=chat,
+            kind="story_event_planned",
+            caused_by=caused_by,
+            payload={
+                "key": key,
+                "title": change.title.strip(),
+                "description": change.description,
+                "props": [p.strip() for p in change.props if p.strip()],
+                "preconditions": change.preconditions,
+                "planned_for": change.planned_for,
+                "significance": change.significance,
+                **({"on_start": on_start} if on_start else {}),
+                **({"on_complete": on_complete} if on_complete else {}),
+            },
+        )
+    if change.action == "start":
+        if existing is None:
+            if not change.title.strip():
+                return None
+            # started without being planned first: plan and start in one go
+            planned = story_event_apply(
+                chat, change.model_copy(update={"action": "plan"}), caused_by=caused_by
+            )
+            if planned is None:
+                return None
+            existing = StoryEvent.objects.get(chat=chat, key=planned.payload["key"])
+        if existing.status != "planned":
+            return None
+        return append(
+            stream=chat,
+            kind="story_event_started",
+            caused_by=caused_by,
+            payload={"key": existing.key},
+        )
+    if existing is None or existing.status not in ("planned", "active"):
+        return None
+    return story_event_close(
+        chat,
+        existing,
+        action=change.action,
+        gist=change.gist,
+        promote={
+            "inventory": [a.model_dump() for a in change.acquired],
+            "knowledge": [k.model_dump() for k in change.knowledge],
+            "relationship": [r.model_dump() for r in change.relationship],
+        },
+        caused_by=caused_by,
+    )
+
+
+def story_event_close(
+    chat: Chat,
+    event: StoryEvent,
+    *,
+    action: str,
+    gist: str = "",
+    promote: dict[str, Any] | None = None,
+    caused_by: int | None = None,
+) -> EventRecord:
+    gist = scrub_gist(gist, event.props) or (
+        f"{event.title} was {'completed' if action == 'complete' else action + 'led'}."
+        if action != "expire"
+        else f"{event.title} never happened."
+    )
+    return append(
+        stream=chat,
+        kind=CLOSE_KIND[action],
+        caused_by=caused_by,
+        payload={
+            "key": event.key,
+            "gist": gist,
+            "promote": promote or {},
+            "witnesses": _witnesses(chat),
+        },
+    )
+
+
+def thread_apply(
+    chat: Chat, change: ThreadChange, *, caused_by: int | None = None
+) -> EventRecord | None:
+    existing = None
+    if change.key:
+        existing = Thread.objects.filter(chat=chat, key=change.key).first()
+    if existing is None and change.title:
+        existing = Thread.objects.filter(
+            chat=chat, title__iexact=change.title, status="open"
+        ).first()
+    if change.action == "open":
+        if existing is not None and existing.status == "open":
+            return None
+        if not change.title.strip():
+            return None
+        key = _unique_key(Thread, chat, slug(change.key or change.title))
+        return append(
+            stream=chat,
+            kind="thread_opened",
+            caused_by=caused_by,
+            payload={"key": key, "title": change.title.strip(), "notes": change.notes},
+        )
+    if existing is None or existing.status != "open":
+        return None
+    if change.action == "update":
+        return append(
+            stream=chat,
+            kind="thread_updated",
+            caused_by=caused_by,
+            payload={
+                "key": existing.key,
+                "notes": change.notes,
+                **({"title": change.title} if change.title else {}),
+            },
+        )
+    return append(
+        stream=chat,
+        kind="thread_closed",
+        caused_by=caused_by,
+        payload={
+            "key": existing.key,
+            "status": "resolved" if change.action == "resolve" else "dropped",
+            "resolution": change.notes,
+        },
+    )

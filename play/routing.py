@@ -1,7 +1,0 @@
-from django.urls import path
-
-from play.consumers import ChatConsumer
-
-websocket_urlpatterns = [
-    path("ws/chats/<int:chat_id>/", ChatConsumer.as_asgi()),
-]

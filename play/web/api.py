@@ -1,0 +1,649 @@
+"""The play API: chats, turns (JSON or server-sent events), state, prompts, branches."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from eventstore.models import Event
+from play.engine import broadcast, pipeline, selectors, turnlock
+from play.engine.inference import get_backend
+from play.engine.pipeline import TurnFailed
+from play.engine.services import branches as branch_services
+from play.engine.services.chats import chat_archive, chat_delete, chat_start
+from play.engine.turnlock import ChatBusy
+from play.models import Chat, Turn
+from worlds.models import Character, Persona, Scenario
+
+router = Router(tags=["play"])
+
+
+class ChatIn(Schema):
+    character: int
+    persona: int | None = None
+    scenario: int | None = None
+    title: str = ""
+    greeting: int = 0  # 0 = first_mes, n = alternate greeting n
+    parse_kickoff: bool = True
+    setup: dict[str, Any] | None = None
+
+
+class TurnIn(Schema):
+    text: str
+
+
+class GuestIn(Schema):
+    character: int
+    met: str = ""  # how the two bots know each other, in prose (optional)
+
+
+class SkipIn(Schema):
+    mode: str = "jump"  # elision | jump
+    to: str = ""  # for a jump, in words: "the next morning", "a week later"
+    minutes: int | None = None
+    then_meanwhile: bool = False
+
+
+class StoryEventIn(Schema):
+    action: str  # plan | start | complete | cancel
+    key: str = ""
+    title: str = ""
+    description: str = ""
+    props: list[str] = []
+    preconditions: list[str] = []
+    planned_for: str = ""
+    significance: int = 1
+    gist: str = ""
+    on_start: dict[str, Any] = {}  # {"activities": [{"role", "verb", ...}]}
+    on_complete: dict[str, Any] = {}  # {"inventory": [...], "knowledge": [...], ...}
+
+
+class ThreadIn(Schema):
+    action: str  # open | update | resolve | drop
+    key: str = ""
+    title: str = ""
+    notes: str = ""
+
+
+class SignificanceIn(Schema):
+    significance: int
+
+
+class MeanwhileIn(Schema):
+    action: str  # start | continue | end
+    setting: str = ""
+    exchanges: int = 2
+
+
+def chat_out(chat: Chat) -> dict[str, Any]:
+    from worlds.models import EntityState
+
+    names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
+    present = set(
+        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
+    )
+    return {
+        "id": chat.pk,
+        "title": chat.title,
+        "host": names.get("host"),
+        "guest": names.get("guest") if "guest" in present else None,
+        "active_branch": chat.active_branch_id,
+        "archived": chat.archived,
+        "busy": turnlock.is_busy(chat.pk),
+        "created_at": chat.created_at.isoformat(),
+    }
+
+
+def turn_out(turn: Turn, branch: int) -> dict[str, Any]:
+    return {
+        "id": turn.id,
+        "speaker": turn.speaker,
+        "name": turn.name,
+        "text": turn.text,
+        "truncated": turn.truncated,
+        "branch": branch,
+        "hidden": turn.hidden,
+        "significance": turn.significance,
+        "scene": turn.scene,
+        "reply_to": turn.reply_to,
+    }
+
+
+def _chat_or_404(chat_id: int) -> Chat:
+    return get_object_or_404(Chat, pk=chat_id)
+
+
+def _failed(exc: Exception):
+    from play.engine.services.cast import CastError
+    from play.engine.services.skip import SkipError
+
+    if isinstance(exc, CastError):
+        return HttpError(409, str(exc))
+    if isinstance(exc, SkipError):
+        return HttpError(400, str(exc))
+    from eventstore.services import BranchError
+
+    if isinstance(exc, BranchError):
+        return HttpError(400, str(exc))
+    if isinstance(exc, ChatBusy):
+        return HttpError(409, str(exc))
+    if isinstance(exc, TurnFailed):
+        return HttpError(502, f"the model failed: {exc.message}")
+    if isinstance(exc, LookupError):
+        return HttpError(404, str(exc))
+    if isinstance(exc, ValueError):
+        return HttpError(400, str(exc))
+    return exc
+
+
+@router.get("/health")
+def health(request):
+    return {"status": "ok", "inference": get_backend().describe()}
+
+
+@router.get("/chats")
+def list_chats(request, archived: bool = False):
+    return {"chats": [chat_out(c) for c in Chat.objects.filter(archived=archived)]}
+
+
+@router.post("/chats/import", response={201: dict})
+def import_chat(
+    request,
+    file: UploadedFile = File(...),
+    character: int | None = None,
+    persona: int | None = None,
+    bookkeep: bool = False,
+):
+    """A SillyTavern chat (JSONL). Swipes become sibling branches. With ``bookkeep``, the
+    imported replies are analysed in the background (resumable)."""
+    from play.engine.recovery import bookkeep_in_background
+    from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
+
+    if file.size and file.size > MAX_BYTES:
+        raise HttpError(413, f"the file is {file.size} bytes; chats are limited to {MAX_BYTES}")
+    char = get_object_or_404(Character, pk=character) if character else None
+    pers = get_object_or_404(Persona, pk=persona) if persona else None
+    try:
+        result = chat_import(
+            data=file.read(MAX_BYTES + 1), character=char, persona=pers, bookkeep=bookkeep
+        )
+    except ChatImportError as exc:
+        raise HttpError(400, f"{file.name}: {exc}") from exc
+    if bookkeep:
+        bookkeep_in_background(result.chat.pk)
+    return Status(
+        201, {**chat_out(result.chat), "messages": result.messages, "swipes": result.swipes}
+    )
+
+
+@router.post("/chats", response={201: dict})
+async def create_chat(request, body: ChatIn):
+    def load():
+        character = get_object_or_404(Character, pk=body.character)
+        persona = (
+            get_object_or_404(Persona, pk=body.persona)
+            if body.persona
+            else Persona.objects.order_by("-is_default", "pk").first()
+        )
+        if persona is None:
+            persona = Persona.objects.create(name="You", is_default=True)
+        scenario = get_object_or_404(Scenario, pk=body.scenario) if body.scenario else None
+        return character, persona, scenario
+
+    character, persona, scenario = await sync_to_async(load)()
+    greetings = [character.first_mes, *character.alternate_greetings]
+    if not 0 <= body.greeting < len(greetings):
+        raise HttpError(400, f"greeting must be 0..{len(greetings) - 1}")
+    setup, failures = body.setup, []
+    if setup is None and scenario is not None and body.parse_kickoff:
+        from play.engine.kickoff import parse_kickoff
+
+        setup, failures = await parse_kickoff(character, persona, scenario)
+
+    def create():
+        from play.engine.addressee import record_failures
+
+        chat = chat_start(
+            character=character,
+            persona=persona,
+            scenario=scenario,
+            setup=setup,
+            title=body.title,
+            greeting=greetings[body.greeting],
+        )
+        record_failures(chat, failures, None)
+        return chat_out(Chat.objects.get(pk=chat.pk))
+
+    return Status(201, await sync_to_async(create)())
+
+
+@router.delete("/chats/{chat_id}", response={204: None})
+def delete_chat(request, chat_id: int):
+    chat = _chat_or_404(chat_id)
+    if turnlock.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy")
+    chat_delete(chat=chat)
+    return Status(204, None)
+
+
+@router.post("/chats/{chat_id}/archive")
+def archive_chat(request, chat_id: int, archived: bool = True):
+    chat = _chat_or_404(chat_id)
+    chat_archive(chat=chat, archived=archived)
+    chat.refresh_from_db()
+    return chat_out(chat)
+
+
+async def _sse(chat_id: int, work):
+    """Relay the chat's broadcast messages for this run as server-sent events."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(broadcast.group(chat_id), channel)
+    task = asyncio.ensure_future(work())
+    try:
+        while True:
+            receive = asyncio.ensure_future(layer.receive(channel))
+            done, _ = await asyncio.wait({receive, task}, return_when=asyncio.FIRST_COMPLETED)
+            if receive in done:
+                msg = receive.result()
+                kind = msg.pop("type").removeprefix("chat.")
+                if kind in (
+                    "token",
+                    "stream_start",
+                    "stream_end",
+                    "stream_reset",
+                    "notice",
+                    "stream_failed",
+                ):
+                    yield f"event: {kind}\ndata: {json.dumps(msg)}\n\n"
+            else:
+                receive.cancel()
+            if task in done:
+                try:
+                    outs = task.result()
+                except Exception as exc:  # reported to the client as an error event
+                    err = _failed(exc)
+                    status = getattr(err, "status_code", 500)
+                    yield f"event: error\ndata: {json.dumps({'status': status, 'detail': str(err)})}\n\n"
+                else:
+                    turns = [o.__dict__ for o in outs]
+                    yield f"event: done\ndata: {json.dumps({'turns': turns})}\n\n"
+                return
+    finally:
+        await layer.group_discard(broadcast.group(chat_id), channel)
+
+
+@router.post("/chats/{chat_id}/turns")
+async def post_turn(request, chat_id: int, body: TurnIn):
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        pipeline.validate_text(body.text)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
+    if turnlock.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy: a bot is still writing")
+
+    def work():
+        # shielded: a client that goes away does not cut the turn off half-way
+        return asyncio.shield(pipeline.run_turn(chat_id, body.text, origin="api"))
+
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        return response
+    try:
+        outs = await work()
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/stop")
+def stop(request, chat_id: int):
+    _chat_or_404(chat_id)
+    return {"stopping": turnlock.request_stop(chat_id)}
+
+
+@router.get("/chats/{chat_id}/transcript")
+def transcript(request, chat_id: int):
+    chat = _chat_or_404(chat_id)
+    swipes = selectors.swipe_groups(chat)
+    turns = []
+    for t in selectors.transcript(chat):
+        row = turn_out(t, chat.active_branch_id)
+        if t.id in swipes:
+            row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
+        turns.append(row)
+    return {"chat": chat_out(chat), "turns": turns}
+
+
+@router.get("/chats/{chat_id}/state")
+def state(request, chat_id: int):
+    return selectors.chat_state(_chat_or_404(chat_id))
+
+
+@router.get("/chats/{chat_id}/turns/{turn_id}/prompt")
+def turn_prompt(request, chat_id: int, turn_id: int):
+    _chat_or_404(chat_id)
+    event = Event.objects.filter(stream_id=chat_id, pk=turn_id, kind="assistant_turn").first()
+    if event is None:
+        raise HttpError(404, f"no bot turn {turn_id} in chat {chat_id}")
+    prompt = event.payload.get("prompt")
+    if not prompt:
+        raise HttpError(404, "this turn was not written from a prompt (a greeting or import)")
+    return {
+        "messages": prompt["messages"],
+        "sections": prompt["sections"],
+        "memories": prompt.get("memories", []),
+        "lore": prompt.get("lore", []),
+        "total_tokens": prompt.get("total_tokens"),
+        "repetition_guard": event.payload.get("repetition_guard"),
+        "model": event.payload.get("model", ""),
+    }
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/regenerate")
+async def regenerate(request, chat_id: int, turn_id: int):
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/rewind")
+def rewind(request, chat_id: int, turn_id: int):
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/branch")
+def branch_from(request, chat_id: int, turn_id: int):
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/swipe")
+def swipe(request, chat_id: int, turn_id: int, direction: int = 1):
+    chat = _chat_or_404(chat_id)
+    if direction not in (-1, 1):
+        raise HttpError(400, "direction is -1 or 1")
+    try:
+        branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk}
+
+
+@router.get("/chats/{chat_id}/branches")
+def list_branches(request, chat_id: int):
+    return {"branches": selectors.branches(_chat_or_404(chat_id))}
+
+
+@router.post("/chats/{chat_id}/branches/{branch_id}/activate")
+def activate_branch(request, chat_id: int, branch_id: int):
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/guest")
+async def add_guest(request, chat_id: int, body: GuestIn):
+    from play.engine.services.cast import guest_add
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+    return {**result, "chat": await sync_to_async(chat_out)(chat)}
+
+
+@router.delete("/chats/{chat_id}/guest")
+def remove_guest(request, chat_id: int):
+    from play.engine.services.cast import guest_remove
+
+    _chat_or_404(chat_id)
+    try:
+        guest_remove(chat_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/meanwhile")
+async def meanwhile(request, chat_id: int, body: MeanwhileIn):
+    """Host and guest without you: start, continue (the bots talk), end (you return)."""
+    from play.engine.services import cast
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        if body.action == "start":
+            await cast.meanwhile_start(chat_id, setting=body.setting)
+            ids: list[int] = []
+        elif body.action == "continue":
+            ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
+        elif body.action == "end":
+            await cast.meanwhile_end(chat_id)
+            ids = []
+        else:
+            raise ValueError("action is start, continue or end")
+    except Exception as exc:
+        raise _failed(exc) from exc
+
+    def rows():
+        branch = Chat.objects.get(pk=chat_id).active_branch_id
+        return [turn_out(t, branch) for t in Turn.objects.filter(pk__in=ids).order_by("id")]
+
+    return {"turns": await sync_to_async(rows)()}
+
+
+@router.post("/chats/{chat_id}/skip")
+async def time_skip(request, chat_id: int, body: SkipIn):
+    """Skip time: ``elision`` (the rest of what is going on) or ``jump`` (to a later time)."""
+    from play.engine.services.skip import skip
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        return await asyncio.shield(
+            skip(
+                chat_id,
+                mode=body.mode,
+                to=body.to,
+                minutes=body.minutes,
+                then_meanwhile=body.then_meanwhile,
+            )
+        )
+    except Exception as exc:
+        raise _failed(exc) from exc
+
+
+def _story_change(chat_id: int, apply, change):
+    chat = _chat_or_404(chat_id)
+    if turnlock.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy")
+    record = apply(chat, change)
+    if record is None:
+        raise HttpError(
+            400, "that change does not apply (unknown key, or not in a state that allows it)"
+        )
+    return {"event": record.id, "kind": record.kind, "state": selectors.chat_state(chat)}
+
+
+@router.post("/chats/{chat_id}/story_events")
+def story_event(request, chat_id: int, body: StoryEventIn):
+    from pydantic import ValidationError
+
+    from play.engine.schemas import StoryEventChange
+    from play.engine.services.story import story_event_apply
+
+    data = body.dict()
+    effects = {"on_start": data.pop("on_start"), "on_complete": data.pop("on_complete")}
+    try:
+        change = StoryEventChange.model_validate(data)
+    except ValidationError as exc:
+        raise HttpError(400, f"invalid story event change: {exc.errors()[0]['msg']}") from exc
+    return _story_change(chat_id, lambda c, ch: story_event_apply(c, ch, **effects), change)
+
+
+@router.post("/chats/{chat_id}/threads")
+def thread(request, chat_id: int, body: ThreadIn):
+    from pydantic import ValidationError
+
+    from play.engine.schemas import ThreadChange
+    from play.engine.services.story import thread_apply
+
+    try:
+        change = ThreadChange.model_validate(body.dict())
+    except ValidationError as exc:
+        raise HttpError(400, f"invalid thread change: {exc.errors()[0]['msg']}") from exc
+    return _story_change(chat_id, thread_apply, change)
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/significance")
+def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
+    from eventstore.services import append
+
+    chat = _chat_or_404(chat_id)
+    if not 0 <= body.significance <= 3:
+        raise HttpError(400, "significance is 0 (routine) to 3 (pivotal)")
+    if not Turn.objects.filter(chat=chat, pk=turn_id).exists():
+        raise HttpError(404, f"no turn {turn_id} in chat {chat_id}")
+    append(
+        stream=chat,
+        kind="memory_significance_set",
+        payload={"turn_id": turn_id, "significance": body.significance, "by": "user"},
+    )
+    return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+
+
+class HideIn(Schema):
+    hidden: bool = True
+
+
+@router.get("/chats/{chat_id}/turns/{turn_id}/delete-preview")
+def delete_preview(request, chat_id: int, turn_id: int):
+    """What deleting this turn (and everything it caused) would change. Changes nothing."""
+    from play.engine.services.delete import preview
+
+    chat = _chat_or_404(chat_id)
+    try:
+        return preview(chat, turn_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+
+
+@router.delete("/chats/{chat_id}/turns/{turn_id}")
+def delete_turn(request, chat_id: int, turn_id: int):
+    """Surgical delete: a new active branch without the turn; the old line stays reachable."""
+    from play.engine.services.delete import delete_turn as delete
+
+    chat = _chat_or_404(chat_id)
+    try:
+        branch = delete(chat, turn_id)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/hide")
+def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
+    from play.engine.services.delete import hide_turn as hide
+
+    chat = _chat_or_404(chat_id)
+    try:
+        hide(chat, turn_id, hidden=body.hidden)
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+
+
+@router.get("/chats/{chat_id}/export")
+def export_chat(request, chat_id: int, format: str = "st", scene: int | None = None):
+    """``st`` (SillyTavern JSONL), ``md`` or ``json`` (with significance and per-POV
+    summaries); ``scene`` exports one closed scene."""
+    from django.http import HttpResponse
+
+    from play.engine.exports import export_chat as export
+    from play.engine.exports import write_export
+    from play.engine.services.st_chats import chat_export
+
+    chat = _chat_or_404(chat_id)
+    if format == "st":
+        if scene is not None:
+            raise HttpError(400, "SillyTavern exports are whole chats")
+        data, filename = chat_export(chat)
+        content_type = "application/jsonl"
+    elif format in ("md", "json"):
+        try:
+            data, content_type, filename = export(chat, fmt=format, scene=scene)
+            write_export(chat, fmt=format, scene=scene)
+        except LookupError as exc:
+            raise HttpError(404, str(exc)) from exc
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from exc
+    else:
+        raise HttpError(400, "format is st, md or json")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@router.get("/chats/{chat_id}/bookkeeping")
+def bookkeeping_progress(request, chat_id: int):
+    from play.engine.recovery import progress
+
+    _chat_or_404(chat_id)
+    done, total = progress(chat_id)
+    return {"done": done, "total": total}
+
+
+@router.get("/chats/{chat_id}/snapshots")
+def list_snapshots(request, chat_id: int):
+    from eventstore.snapshots import list_snapshots as listing
+
+    _chat_or_404(chat_id)
+    return {
+        "snapshots": [
+            {
+                "name": i.name,
+                "kind": i.kind,
+                "event": i.event_id,
+                "branch": i.branch_id,
+                "created_at": i.created_at.isoformat(),
+            }
+            for i in listing(chat_id)
+        ]
+    }
+
+
+@router.post("/chats/{chat_id}/snapshots", response={201: dict})
+def create_snapshot(request, chat_id: int):
+    from eventstore.snapshots import snapshot_create
+
+    info = snapshot_create(_chat_or_404(chat_id), kind="manual")
+    if info is None:
+        raise HttpError(400, "the chat has no events yet")
+    return Status(201, {"name": info.name, "event": info.event_id})

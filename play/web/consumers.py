@@ -1,0 +1,221 @@
+"""The play page's websocket: tokens, new turns and drawer updates mirrored to every tab."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import Counter
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.template.loader import render_to_string
+from django.utils.html import escape
+
+from play.engine import broadcast, pipeline, turnlock
+
+log = logging.getLogger("rp.ws")
+
+# Open tabs per chat in this process: the last one closing stops a bot it started.
+_tabs: Counter[int] = Counter()
+_tasks: set[asyncio.Task] = set()
+
+
+def spawn(chat_id: int, coro) -> asyncio.Task:
+    """Run a turn in the background; failures reach every tab as a notice."""
+
+    async def guarded():
+        try:
+            await coro
+        except turnlock.ChatBusy as exc:
+            await broadcast.send(chat_id, "chat.notice", message=str(exc))
+        except pipeline.TurnFailed as exc:
+            await broadcast.send(chat_id, "chat.notice", message=f"The model failed: {exc.message}")
+        except (ValueError, LookupError) as exc:  # SkipError and CastError are ValueErrors
+            await broadcast.send(chat_id, "chat.notice", message=str(exc))
+        except Exception:
+            log.exception("turn failed")
+            await broadcast.send(
+                chat_id,
+                "chat.notice",
+                message="Something went wrong; see the "
+                "server log. Nothing already committed was lost.",
+            )
+
+    # A fresh context: a task started by a request must not inherit that request's
+    # asgiref executor, which closes when the response is sent.
+    task = asyncio.get_running_loop().create_task(guarded(), context=contextvars.Context())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    return task
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.chat_id = int(self.scope["url_route"]["kwargs"]["chat_id"])
+        if not await database_sync_to_async(_chat_exists)(self.chat_id):
+            await self.close(code=4404)
+            return
+        self.group = broadcast.group(self.chat_id)
+        self._drawer_pending = False
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        _tabs[self.chat_id] += 1
+        await self.accept()
+        # a tab that (re)connects re-syncs from the log's current state
+        await self.send_html(await self.render_refresh())
+
+    async def disconnect(self, code):
+        if not hasattr(self, "group"):
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        _tabs[self.chat_id] -= 1
+        if _tabs[self.chat_id] <= 0:
+            del _tabs[self.chat_id]
+            # the last tab closed: a bot streaming for a tab stops; its text is kept, truncated
+            turnlock.request_stop(self.chat_id, origin="ws")
+
+    async def receive_json(self, content, **kwargs):
+        action = content.get("action")
+        if action in ("send", "send_literal"):
+            text = content.get("text", "")
+            try:
+                pipeline.validate_text(text)
+            except ValueError as exc:
+                await self.send_html(self.notice(str(exc)))
+                return
+            if turnlock.is_busy(self.chat_id):
+                await self.send_html(self.notice("A bot is still writing. Wait or press Stop."))
+                return
+            if action == "send":
+                from play.engine.services.skip import detect
+
+                intent = detect(text)
+                if intent is not None:  # a skip in plain words: ask before doing it
+                    await self.send_html(
+                        render_to_string(
+                            "play/_skip_confirm.html", {"intent": intent, "text": text}
+                        )
+                    )
+                    return
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
+            spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin="ws"))
+        elif action == "skip":
+            from play.engine.services.skip import skip
+
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
+            spawn(
+                self.chat_id,
+                skip(self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")),
+            )
+        elif action == "stop":
+            turnlock.request_stop(self.chat_id)
+        elif action == "regenerate":
+            spawn(
+                self.chat_id,
+                pipeline.regenerate(self.chat_id, int(content["turn_id"]), origin="ws"),
+            )
+
+    async def send_html(self, html: str) -> None:
+        if html:
+            await self.send(text_data=html)
+
+    @staticmethod
+    def notice(message: str) -> str:
+        return (
+            f'<div id="notices" hx-swap-oob="beforeend"><p class="notice" role="status">'
+            f"{escape(message)}</p></div>"
+        )
+
+    async def render_refresh(self) -> str:
+        return await database_sync_to_async(_render_refresh)(self.chat_id)
+
+    # -- group messages ---------------------------------------------------------------------
+
+    async def chat_stream_start(self, event):
+        html = render_to_string(
+            "play/_streaming.html",
+            {"key": event["key"], "name": event["name"], "speaker": event["speaker"]},
+        )
+        await self.send_html(
+            f'<div id="transcript" hx-swap-oob="beforeend">{html}</div>' + _composer_state(True)
+        )
+
+    async def chat_token(self, event):
+        await self.send_html(
+            f'<span id="stream-{event["key"]}" hx-swap-oob="beforeend">{escape(event["text"])}'
+            "</span>"
+        )
+
+    async def chat_stream_reset(self, event):
+        await self.send_html(f'<span id="stream-{event["key"]}" hx-swap-oob="innerHTML"></span>')
+
+    async def chat_stream_end(self, event):
+        html = await database_sync_to_async(_render_turn)(self.chat_id, event["turn_id"])
+        await self.send_html(
+            f'<div id="turnrow-{event["key"]}" hx-swap-oob="outerHTML">{html}</div>'
+        )
+
+    async def chat_stream_failed(self, event):
+        await self.send_html(
+            f'<div id="turnrow-{event["key"]}" hx-swap-oob="outerHTML"></div>'
+            + self.notice(event["message"])
+        )
+
+    async def chat_busy(self, event):
+        await self.send_html(_composer_state(event["busy"]))
+
+    async def chat_notice(self, event):
+        await self.send_html(self.notice(event["message"]))
+
+    async def chat_refresh(self, event):
+        await self.send_html(await self.render_refresh())
+
+    async def chat_event(self, event):
+        if event["kind"] == "user_turn":
+            html = await database_sync_to_async(_render_turn)(self.chat_id, event["event_id"])
+            await self.send_html(f'<div id="transcript" hx-swap-oob="beforeend">{html}</div>')
+        if not self._drawer_pending:
+            # bookkeeping appends several events at once: redraw the drawer once for them,
+            # without holding up the tokens queued behind this message
+            self._drawer_pending = True
+            asyncio.ensure_future(self._redraw_drawer_soon())
+
+    async def _redraw_drawer_soon(self) -> None:
+        await asyncio.sleep(0.15)
+        self._drawer_pending = False
+        await self.send_html(await database_sync_to_async(_render_drawer)(self.chat_id))
+
+
+def _chat_exists(chat_id: int) -> bool:
+    from play.models import Chat
+
+    return Chat.objects.filter(pk=chat_id).exists()
+
+
+def _composer_state(busy: bool) -> str:
+    return render_to_string("play/_composer_state.html", {"busy": busy})
+
+
+def _render_turn(chat_id: int, turn_id: int) -> str:
+    from play.web.views import turn_context
+
+    context = turn_context(chat_id, turn_id)
+    return render_to_string("play/_turn.html", context) if context else ""
+
+
+def _render_drawer(chat_id: int) -> str:
+    from play.web.views import drawer_context
+
+    html = render_to_string("play/_drawer.html", drawer_context(chat_id))
+    return f'<div id="drawer" hx-swap-oob="innerHTML">{html}</div>'
+
+
+def _render_refresh(chat_id: int) -> str:
+    from play.web.views import transcript_context
+
+    transcript = render_to_string("play/_transcript.html", transcript_context(chat_id))
+    return (
+        f'<div id="transcript" hx-swap-oob="innerHTML">{transcript}</div>'
+        + _render_drawer(chat_id)
+        + _composer_state(turnlock.is_busy(chat_id))
+    )

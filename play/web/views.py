@@ -1,0 +1,586 @@
+"""The play UI: chat list, new-chat flow, the play page and its HTMX partials, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from eventstore.models import Event
+from memory.models import Memory
+from play.engine import selectors, turnlock
+from play.engine.services import branches as branch_services
+from play.engine.services.chats import chat_archive, chat_delete, chat_start
+from play.models import Chat, Turn
+from play.web.rendering import render_text
+from worlds.macros import expand_macros
+from worlds.models import Character, EntityState, Persona, Scenario
+from worlds.roles import PAIRS
+
+# -- page contexts (also rendered by the websocket consumer) ----------------------------------
+
+
+def turn_row(turn: Turn, swipe: selectors.Swipe | None) -> dict[str, Any]:
+    return {"turn": turn, "html": render_text(turn.text), "swipe": swipe}
+
+
+def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
+    turn = Turn.objects.filter(chat_id=chat_id, pk=turn_id).first()
+    if turn is None:
+        return None
+    chat = Chat.objects.get(pk=chat_id)
+    swipe = selectors.swipe_groups(chat, turn_ids={turn_id}).get(turn_id)
+    return {**turn_row(turn, swipe), "chat": chat}
+
+
+PAGE_TURNS = 120  # a page shows the newest turns; earlier ones load on demand
+
+
+def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, Any]:
+    chat = Chat.objects.get(pk=chat_id)
+    turns = Turn.objects.filter(chat=chat)
+    if before is not None:
+        turns = turns.filter(id__lt=before)
+    page = list(turns.order_by("-id")[: PAGE_TURNS + 1])
+    more = len(page) > PAGE_TURNS
+    page = list(reversed(page[:PAGE_TURNS]))
+    swipes = selectors.swipe_groups(chat, turn_ids={t.id for t in page})
+    rows = [turn_row(t, swipes.get(t.id)) for t in page]
+    return {"chat": chat, "rows": rows, "earlier": page[0].id if more and page else None}
+
+
+@require_GET
+def transcript_earlier(request: HttpRequest, chat_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    before = int(request.GET.get("before", 0)) or None
+    return render(request, "play/_transcript.html", transcript_context(chat_id, before=before))
+
+
+def drawer_context(chat_id: int) -> dict[str, Any]:
+    chat = Chat.objects.get(pk=chat_id)
+    state = selectors.chat_state(chat, memory_limit=60)
+    names = {e["role"]: e["name"] for e in state["entities"]}
+    present = {e["role"] for e in state["entities"] if e["present"]}
+    edges = {(e["source"], e["target"]): e for e in state["edges"]}
+    pairs = []
+    for a, b in PAIRS:
+        if a < b and (a, b) in edges and (b, a) in edges:
+            pairs.append(
+                {
+                    "ab": edges[(a, b)],
+                    "ba": edges[(b, a)],
+                    "a": names.get(a, a),
+                    "b": names.get(b, b),
+                    "present": a in present and b in present,
+                }
+            )
+    guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
+    host_id = (
+        EntityState.objects.filter(chat_id=chat_id, role="host")
+        .values_list("character_id", flat=True)
+        .first()
+    )
+    return {
+        "chat": chat,
+        "state": state,
+        "names": names,
+        "pairs": pairs,
+        "branches": selectors.branches(chat),
+        "busy": turnlock.is_busy(chat_id),
+        "guest": guest if guest and guest["present"] else None,
+        "meanwhile": "you" not in present,
+        "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
+    }
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    archived = request.GET.get("archived") == "1"
+    return render(
+        request,
+        "play/home.html",
+        {
+            "chats": Chat.objects.filter(archived=archived).select_related("character", "persona"),
+            "archived": archived,
+            "characters": Character.objects.all(),
+        },
+    )
+
+
+@require_GET
+def chat_new(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "play/new_chat.html",
+        {
+            "characters": Character.objects.all(),
+            "personas": Persona.objects.all(),
+            "scenarios": Scenario.objects.all(),
+            "selected": request.GET.get("character"),
+        },
+    )
+
+
+async def chat_setup(request: HttpRequest) -> HttpResponse:
+    """Parse the kickoff prose (a model call) and show the confirm screen."""
+    if request.method != "POST":
+        return redirect("play:chat_new")
+    from play.engine.kickoff import parse_kickoff
+    from play.engine.services.chats import default_setup
+
+    def load():
+        character = get_object_or_404(Character, pk=request.POST.get("character"))
+        persona = get_object_or_404(Persona, pk=request.POST.get("persona"))
+        scenario_id = request.POST.get("scenario")
+        scenario = get_object_or_404(Scenario, pk=scenario_id) if scenario_id else None
+        return character, persona, scenario
+
+    character, persona, scenario = await sync_to_async(load)()
+    failures: list[dict] = []
+    if scenario is not None:
+        setup, failures = await parse_kickoff(character, persona, scenario)
+    else:
+        setup = await sync_to_async(default_setup)(
+            character=character, persona=persona, scenario=None
+        )
+    greetings = [character.first_mes, *character.alternate_greetings]
+    context = {
+        "character": character,
+        "persona": persona,
+        "scenario": scenario,
+        "setup": setup,
+        "setup_json": json.dumps(setup, indent=2, ensure_ascii=False),
+        "greetings": [
+            {
+                "index": i,
+                "html": render_text(expand_macros(g, char=character.name, user=persona.name)),
+            }
+            for i, g in enumerate(greetings)
+            if g
+        ],
+        "failures": failures,
+        "title": request.POST.get("title") or f"{character.name} & {persona.name}",
+    }
+    return await sync_to_async(render)(request, "play/confirm.html", context)
+
+
+def _edited_setup(post) -> dict[str, Any]:
+    try:
+        setup = json.loads(post.get("setup_json") or "{}")
+    except ValueError as exc:
+        raise ValueError(f"the starting state is not valid JSON: {exc}") from exc
+    if not isinstance(setup, dict):
+        raise ValueError("the starting state must be a JSON object")
+    for field in ("story_time", "weather", "location"):
+        if post.get(field) is not None:
+            setup[field] = post.get(field).strip()
+    containers = setup.get("containers") or []
+    if not isinstance(containers, list) or not containers:
+        raise ValueError("the starting state needs at least one place (container)")
+    keys = {c.get("key") for c in containers if isinstance(c, dict)}
+    if setup.get("location") not in keys:
+        raise ValueError(f"location must be one of the places: {', '.join(sorted(keys))}")
+    return setup
+
+
+@require_POST
+def chat_create(request: HttpRequest) -> HttpResponse:
+    character = get_object_or_404(Character, pk=request.POST.get("character"))
+    persona = get_object_or_404(Persona, pk=request.POST.get("persona"))
+    scenario_id = request.POST.get("scenario")
+    scenario = get_object_or_404(Scenario, pk=scenario_id) if scenario_id else None
+    try:
+        setup = _edited_setup(request.POST)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect("play:chat_new")
+    greetings = [character.first_mes, *character.alternate_greetings]
+    index = int(request.POST.get("greeting") or 0)
+    greeting = greetings[index] if 0 <= index < len(greetings) else character.first_mes
+    chat = chat_start(
+        character=character,
+        persona=persona,
+        scenario=scenario,
+        setup=setup,
+        title=request.POST.get("title", ""),
+        greeting=greeting,
+    )
+    return redirect("play:chat", chat.pk)
+
+
+@require_GET
+def chat_play(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if chat.active_branch_id is None:
+        raise Http404("this chat has no story yet")
+    return render(
+        request,
+        "play/play.html",
+        {
+            **transcript_context(chat_id),
+            **drawer_context(chat_id),
+        },
+    )
+
+
+@require_GET
+def chat_drawer(request: HttpRequest, chat_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    return render(request, "play/_drawer.html", drawer_context(chat_id))
+
+
+@require_GET
+def prompt_inspector(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    event = Event.objects.filter(stream_id=chat_id, pk=turn_id, kind="assistant_turn").first()
+    if event is None:
+        raise Http404("no such bot turn")
+    prompt = event.payload.get("prompt") or {}
+    return render(
+        request,
+        "play/prompt.html",
+        {
+            "chat": get_object_or_404(Chat, pk=chat_id),
+            "event": event,
+            "prompt": prompt,
+            "guard": event.payload.get("repetition_guard"),
+        },
+    )
+
+
+# -- actions (HTMX posts; every tab is updated over the websocket) ---------------------------
+
+
+def _done(request: HttpRequest, message: str = "") -> HttpResponse:
+    if message:
+        return HttpResponse(f'<p class="notice">{message}</p>', status=200)
+    return HttpResponse(status=204)
+
+
+def _error(message: str, status: int = 400) -> HttpResponse:
+    from django.utils.html import escape
+
+    return HttpResponse(f'<p class="notice error">{escape(message)}</p>', status=status)
+
+
+@require_POST
+async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from play.engine import pipeline
+    from play.web.consumers import spawn
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
+    except (LookupError, ValueError, turnlock.ChatBusy) as exc:
+        return _error(str(exc), 409 if isinstance(exc, turnlock.ChatBusy) else 400)
+    return _done(request)
+
+
+@require_POST
+def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
+    except (LookupError, ValueError, turnlock.ChatBusy) as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        branch_services.switch_branch(chat=chat, branch_id=branch_id)
+    except (LookupError, turnlock.ChatBusy) as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+    from eventstore.services import append
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
+    append(
+        stream=chat,
+        kind="memory_pinned",
+        payload={"memory_id": memory.pk, "pinned": not memory.pinned},
+    )
+    return _done(request)
+
+
+@require_POST
+def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+    from worlds.services import manual_edit
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
+    changes = {f"w_{r}": request.POST.get(r) == "on" for r in ("you", "host", "guest")}
+    changes = {k: v for k, v in changes.items() if getattr(memory, k) != v}
+    if changes:
+        manual_edit(chat=chat, target="memory", key={"id": memory.pk}, changes=changes)
+    return _done(request)
+
+
+@require_POST
+def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from worlds.services import manual_edit
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    source, target = request.POST.get("source"), request.POST.get("target")
+    changes = {}
+    for field in ("affinity", "trust", "summary"):
+        if request.POST.get(field) not in (None, ""):
+            changes[field] = request.POST[field]
+    try:
+        manual_edit(
+            chat=chat, target="edge", key={"source": source, "target": target}, changes=changes
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        messages.error(request, "That chat is busy; stop the bot first.")
+        return redirect("play:home")
+    if request.POST.get("action") == "archive":
+        chat_archive(chat=chat, archived=not chat.archived)
+        messages.success(request, f"{'Restored' if chat.archived else 'Archived'} {chat.title}.")
+    elif request.POST.get("confirm") == chat.title:
+        chat_delete(chat=chat)
+        messages.success(request, f"Deleted {chat.title} and its whole history.")
+    else:
+        messages.error(request, "Type the chat's title to confirm deleting it.")
+    return redirect("play:home")
+
+
+@require_POST
+async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.engine.services.cast import guest_add
+    from play.web.consumers import spawn
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    try:
+        character_id = int(request.POST.get("character") or 0)
+    except ValueError:
+        return _error("choose a character")
+    spawn(
+        chat_id, guest_add(chat_id, character_id=character_id, met_text=request.POST.get("met", ""))
+    )
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.engine.services.cast import CastError, guest_remove
+
+    get_object_or_404(Chat, pk=chat_id)
+    try:
+        guest_remove(chat_id)
+    except (CastError, turnlock.ChatBusy) as exc:
+        return _error(str(exc))
+    return _done(request)
+
+
+@require_POST
+async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.engine.services import cast
+    from play.web.consumers import spawn
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    action = request.POST.get("action")
+    if action == "start":
+        work = cast.meanwhile_start(chat_id, setting=request.POST.get("setting", ""))
+    elif action == "continue":
+        work = cast.meanwhile_continue(chat_id, exchanges=int(request.POST.get("exchanges") or 1))
+    elif action == "end":
+        work = cast.meanwhile_end(chat_id)
+    else:
+        return _error("unknown meanwhile action")
+    spawn(chat_id, work)
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from play.engine.services.skip import skip
+    from play.web.consumers import spawn
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    spawn(
+        chat_id,
+        skip(
+            chat_id,
+            mode=request.POST.get("mode", "jump"),
+            to=request.POST.get("to", ""),
+            then_meanwhile=request.POST.get("then_meanwhile") == "on",
+        ),
+    )
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+def _story_form(post) -> dict[str, Any]:
+    data = {
+        k: post.get(k, "")
+        for k in ("action", "key", "title", "planned_for", "gist", "notes", "description")
+    }
+    data["props"] = [p.strip() for p in post.get("props", "").split(",") if p.strip()]
+    return data
+
+
+@require_POST
+def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from pydantic import ValidationError
+
+    from play.engine.schemas import StoryEventChange
+    from play.engine.services.story import story_event_apply
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        change = StoryEventChange.model_validate(_story_form(request.POST))
+    except ValidationError:
+        return _error("that story event change is not valid")
+    if story_event_apply(chat, change) is None:
+        return _error("that change does not apply now")
+    return _done(request)
+
+
+@require_POST
+def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    from pydantic import ValidationError
+
+    from play.engine.schemas import ThreadChange
+    from play.engine.services.story import thread_apply
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        change = ThreadChange.model_validate(_story_form(request.POST))
+    except ValidationError:
+        return _error("that thread change is not valid")
+    if thread_apply(chat, change) is None:
+        return _error("that change does not apply now")
+    return _done(request)
+
+
+def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """Review panel: the distribution of significance in a chat, and re-rating (an event)."""
+    from eventstore.services import append
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if request.method == "POST":
+        turn = get_object_or_404(Turn, chat=chat, pk=request.POST.get("turn"))
+        value = int(request.POST.get("significance", -1))
+        if not 0 <= value <= 3:
+            return _error("significance is 0 to 3")
+        append(
+            stream=chat,
+            kind="memory_significance_set",
+            payload={"turn_id": turn.pk, "significance": value, "by": "user"},
+        )
+        if request.htmx:
+            return _done(request)
+        return redirect("play:significance", chat_id)
+    turns = list(Turn.objects.filter(chat=chat).exclude(speaker="narrator").order_by("id"))
+    counts = {level: 0 for level in range(4)}
+    for t in turns:
+        counts[t.significance] += 1
+    total = max(1, len(turns))
+    levels = [
+        {"level": lv, "label": label, "count": counts[lv], "pct": 100 * counts[lv] // total}
+        for lv, label in enumerate(("routine", "notable", "significant", "pivotal"))
+    ]
+    return render(
+        request, "play/significance.html", {"chat": chat, "turns": turns, "levels": levels}
+    )
+
+
+@require_GET
+def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from eventstore.services import BranchError
+    from play.engine.services.delete import preview
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        impact = preview(chat, turn_id)
+    except (LookupError, BranchError) as exc:
+        return _error(str(exc))
+    return render(
+        request, "play/_delete_preview.html", {"chat": chat, "turn_id": turn_id, "impact": impact}
+    )
+
+
+@require_POST
+def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from eventstore.services import BranchError
+    from play.engine.services.delete import delete_turn
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        delete_turn(chat, turn_id)
+    except (LookupError, BranchError, turnlock.ChatBusy) as exc:
+        return _error(str(exc))
+    return HttpResponse('<div id="delete-preview"></div>')
+
+
+@require_POST
+def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    from play.engine.services.delete import hide_turn
+
+    chat = get_object_or_404(Chat, pk=chat_id)
+    turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
+    hide_turn(chat, turn_id, hidden=not turn.hidden)
+    return _done(request)
+
+
+@require_POST
+def chat_import_view(request: HttpRequest) -> HttpResponse:
+    from play.engine.recovery import bookkeep_in_background
+    from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a SillyTavern chat file (.jsonl).")
+        return redirect("play:home")
+    if upload.size > MAX_BYTES:
+        messages.error(request, f"{upload.name} is too large (limit {MAX_BYTES} bytes).")
+        return redirect("play:home")
+    character_id = request.POST.get("character")
+    character = Character.objects.filter(pk=character_id).first() if character_id else None
+    bookkeep = request.POST.get("bookkeep") == "on"
+    try:
+        result = chat_import(data=upload.read(), character=character, bookkeep=bookkeep)
+    except ChatImportError as exc:
+        messages.error(request, f"{upload.name}: {exc}")
+        return redirect("play:home")
+    if bookkeep:
+        bookkeep_in_background(result.chat.pk)
+    messages.success(request, f"Imported {result.messages} messages ({result.swipes} swipes).")
+    return redirect("play:chat", result.chat.pk)
