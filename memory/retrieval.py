@@ -29,6 +29,7 @@ from django.db import connection
 from memory import fts
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import known_characters, speaker_character, visible_to
+from memory.vectors import knn
 
 # Tuned on memory/fixtures/memory_eval_example.json (manage.py eval_memory): a sharp rank
 # fusion, lexical matches only while they are at least half as strong as the best one (a
@@ -268,7 +269,6 @@ def vector_candidates(
     """(memory id, rank), nearest first, witness-filtered inside the KNN query."""
     if vector is None:
         return []
-    from memory.vectors import knn
 
     hits = knn(
         chat_id,

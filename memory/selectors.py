@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from memory.models import Memory
-from worlds.models import EntityState
+from worlds.models import EntityState, Scene
 
 _known: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "known_characters", default=None
@@ -77,7 +77,6 @@ def why_visible(memory: Memory, speaker: str) -> str:
 def meanwhile_digests(chat_id: int, speaker: str, current_scene: int) -> list[Memory]:
     """The speaker's summaries of the meanwhile scenes just before the current one: what the
     bots know that ``you`` did not see, surfaced to the bots only."""
-    from worlds.models import Scene
 
     numbers = []
     for scene in Scene.objects.filter(chat_id=chat_id, number__lt=current_scene).order_by(

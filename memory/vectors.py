@@ -25,6 +25,9 @@ from collections.abc import Callable
 import numpy as np
 from django.db import connection, transaction
 
+from memory.embeddings import embed_cached, get_embedder
+from memory.models import Memory, VectorIndexState
+
 log = logging.getLogger("rp.vectors")
 
 FLOATS = "memory_vecfloat"
@@ -94,7 +97,6 @@ def ensure(conn=None, dims: int | None = None) -> None:
 
 
 def current_dims() -> int:
-    from memory.models import VectorIndexState
 
     state = VectorIndexState.objects.order_by("-pk").first()
     return state.dims if state else DEFAULT_DIMS
@@ -131,8 +133,6 @@ def index_pending(
     chat_id: int | None = None, *, batch: int = 256, progress: Callable[[int], None] | None = None
 ) -> int:
     """Embed (cache first) and index every memory without a vector. Returns how many."""
-    from memory.embeddings import embed_cached, get_embedder
-    from memory.models import Memory
 
     embedder = get_embedder()
     ids = pending_ids(chat_id)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from play.web.api import router as play_router
+from worlds.api import router as worlds_router
 
 api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs")
 
@@ -60,7 +65,6 @@ def suspicious(request, exc):
 
 @api.exception_handler(Exception)
 def server_error(request, exc):
-    import logging
 
     logging.getLogger("rp.api").exception("unhandled API error")
     return api.create_response(
@@ -69,8 +73,6 @@ def server_error(request, exc):
 
 
 def _mount() -> None:
-    from play.web.api import router as play_router
-    from worlds.api import router as worlds_router
 
     api.add_router("/", play_router)
     api.add_router("/", worlds_router)

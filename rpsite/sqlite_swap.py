@@ -7,11 +7,11 @@ time, so swapping only the connection class later is not enough (ARCHITECTURE.md
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 
 def _stdlib_loads_extensions() -> bool:
-    import sqlite3
 
     conn = sqlite3.connect(":memory:")
     try:

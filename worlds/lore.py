@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from worlds.macros import expand_macros
+from worlds.tokens import estimate as estimate_tokens
+
 if TYPE_CHECKING:
     from worlds.models import Lorebook, LoreEntry
 
@@ -139,7 +142,7 @@ def _activate(
     render: Callable[[str], str] | None = None,
 ) -> list[Fired]:
     if estimate is None:
-        from worlds.tokens import estimate
+        estimate = estimate_tokens
     messages = list(messages)
     candidates = [entry for entry in entries if entry.enabled]
     reasons: dict[int, str] = {}  # index into candidates -> reason
@@ -246,7 +249,6 @@ def lore_for_prompt(
     Keys match the raw message text; only the content is expanded, before its tokens are counted.
     A lorebook listed twice is used once.
     """
-    from worlds.macros import expand_macros
 
     def render(text: str) -> str:
         return expand_macros(text, char=char, user=user)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 YOU, HOST, GUEST = "you", "host", "guest"
 ROLES: tuple[str, ...] = (YOU, HOST, GUEST)
 BOTS: tuple[str, ...] = (HOST, GUEST)
@@ -25,3 +27,9 @@ def configuration(present: set[str] | frozenset[str]) -> str:
             return "all three"
         return "host+you" if HOST in bots else "guest+you"
     return "meanwhile"
+
+
+def witness_mask(present: Iterable[str]) -> dict[str, bool]:
+    """Who witnesses a line said now: exactly the roles present in the scene."""
+    present = set(present)
+    return {r: r in present for r in ROLES}

@@ -17,6 +17,7 @@ from memory.retrieval import retrieve
 from play.engine.inference.base import Message
 from play.models import Chat, Turn
 from rpsite.config import load_config
+from worlds.lore import lore_for_prompt
 from worlds.macros import expand_macros
 from worlds.models import (
     Activity,
@@ -417,8 +418,6 @@ def _build_prompt(
         if c.lorebook_id
     ]
     if books:
-        from worlds.lore import lore_for_prompt
-
         scanned = [t.bot_text for t in window] + ([query] if query else [])
         fired = lore_for_prompt(books, scanned, char=me.name, user=user_name)
         if fired:

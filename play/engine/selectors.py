@@ -227,3 +227,8 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             for f in ClassifierFailure.objects.filter(chat_id=cid).order_by("-id")[:50]
         ],
     }
+
+
+def recent_lines(chat_id: int, n: int) -> list[str]:
+    turns = Turn.objects.filter(chat_id=chat_id).order_by("-id")[:n]
+    return [f"{t.name or t.speaker}: {t.bot_text}" for t in reversed(turns)]

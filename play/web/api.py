@@ -8,21 +8,40 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import ValidationError
 
 from eventstore.models import Event
+from eventstore.services import BranchError, append
+from eventstore.snapshots import list_snapshots as listing
+from eventstore.snapshots import snapshot_create
 from play.engine import broadcast, pipeline, selectors, turnlock
+from play.engine.classify import failures_record
+from play.engine.exports import export_chat as export
+from play.engine.exports import write_export
 from play.engine.inference import get_backend
+from play.engine.kickoff import parse_kickoff
 from play.engine.pipeline import TurnFailed
+from play.engine.recovery import bookkeep_in_background, progress
+from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
+from play.engine.services import cast
+from play.engine.services.cast import CastError, guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
+from play.engine.services.delete import delete_turn as delete
+from play.engine.services.delete import hide_turn as hide
+from play.engine.services.delete import preview
+from play.engine.services.skip import SkipError, skip
+from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
+from play.engine.story import story_event_apply, thread_apply
 from play.engine.turnlock import ChatBusy
 from play.models import Chat, Turn
-from worlds.models import Character, Persona, Scenario
+from worlds.models import Character, EntityState, Persona, Scenario
+from worlds.selectors import present_roles
 
 router = Router(tags=["play"])
 
@@ -85,12 +104,9 @@ class MeanwhileIn(Schema):
 
 
 def chat_out(chat: Chat) -> dict[str, Any]:
-    from worlds.models import EntityState
 
     names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
+    present = present_roles(chat.pk)
     return {
         "id": chat.pk,
         "title": chat.title,
@@ -123,14 +139,11 @@ def _chat_or_404(chat_id: int) -> Chat:
 
 
 def _failed(exc: Exception):
-    from play.engine.services.cast import CastError
-    from play.engine.services.skip import SkipError
 
     if isinstance(exc, CastError):
         return HttpError(409, str(exc))
     if isinstance(exc, SkipError):
         return HttpError(400, str(exc))
-    from eventstore.services import BranchError
 
     if isinstance(exc, BranchError):
         return HttpError(400, str(exc))
@@ -165,8 +178,6 @@ def import_chat(
 ):
     """A SillyTavern chat (JSONL). Swipes become sibling branches. With ``bookkeep``, the
     imported replies are analysed in the background (resumable)."""
-    from play.engine.recovery import bookkeep_in_background
-    from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 
     if file.size and file.size > MAX_BYTES:
         raise HttpError(413, f"the file is {file.size} bytes; chats are limited to {MAX_BYTES}")
@@ -205,12 +216,9 @@ async def create_chat(request, body: ChatIn):
         raise HttpError(400, f"greeting must be 0..{len(greetings) - 1}")
     setup, failures = body.setup, []
     if setup is None and scenario is not None and body.parse_kickoff:
-        from play.engine.kickoff import parse_kickoff
-
         setup, failures = await parse_kickoff(character, persona, scenario)
 
     def create():
-        from play.engine.addressee import record_failures
 
         chat = chat_start(
             character=character,
@@ -220,7 +228,7 @@ async def create_chat(request, body: ChatIn):
             title=body.title,
             greeting=greetings[body.greeting],
         )
-        record_failures(chat, failures, None)
+        failures_record(chat=chat, failures=failures, turn_id=None)
         return chat_out(Chat.objects.get(pk=chat.pk))
 
     return Status(201, await sync_to_async(create)())
@@ -410,7 +418,6 @@ def activate_branch(request, chat_id: int, branch_id: int):
 
 @router.post("/chats/{chat_id}/guest")
 async def add_guest(request, chat_id: int, body: GuestIn):
-    from play.engine.services.cast import guest_add
 
     await sync_to_async(_chat_or_404)(chat_id)
     try:
@@ -423,7 +430,6 @@ async def add_guest(request, chat_id: int, body: GuestIn):
 
 @router.delete("/chats/{chat_id}/guest")
 def remove_guest(request, chat_id: int):
-    from play.engine.services.cast import guest_remove
 
     _chat_or_404(chat_id)
     try:
@@ -436,7 +442,6 @@ def remove_guest(request, chat_id: int):
 @router.post("/chats/{chat_id}/meanwhile")
 async def meanwhile(request, chat_id: int, body: MeanwhileIn):
     """Host and guest without you: start, continue (the bots talk), end (you return)."""
-    from play.engine.services import cast
 
     await sync_to_async(_chat_or_404)(chat_id)
     try:
@@ -463,7 +468,6 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
 @router.post("/chats/{chat_id}/skip")
 async def time_skip(request, chat_id: int, body: SkipIn):
     """Skip time: ``elision`` (the rest of what is going on) or ``jump`` (to a later time)."""
-    from play.engine.services.skip import skip
 
     await sync_to_async(_chat_or_404)(chat_id)
     try:
@@ -494,10 +498,6 @@ def _story_change(chat_id: int, apply, change):
 
 @router.post("/chats/{chat_id}/story_events")
 def story_event(request, chat_id: int, body: StoryEventIn):
-    from pydantic import ValidationError
-
-    from play.engine.schemas import StoryEventChange
-    from play.engine.services.story import story_event_apply
 
     data = body.dict()
     effects = {"on_start": data.pop("on_start"), "on_complete": data.pop("on_complete")}
@@ -510,10 +510,6 @@ def story_event(request, chat_id: int, body: StoryEventIn):
 
 @router.post("/chats/{chat_id}/threads")
 def thread(request, chat_id: int, body: ThreadIn):
-    from pydantic import ValidationError
-
-    from play.engine.schemas import ThreadChange
-    from play.engine.services.story import thread_apply
 
     try:
         change = ThreadChange.model_validate(body.dict())
@@ -524,7 +520,6 @@ def thread(request, chat_id: int, body: ThreadIn):
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/significance")
 def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
-    from eventstore.services import append
 
     chat = _chat_or_404(chat_id)
     if not 0 <= body.significance <= 3:
@@ -546,7 +541,6 @@ class HideIn(Schema):
 @router.get("/chats/{chat_id}/turns/{turn_id}/delete-preview")
 def delete_preview(request, chat_id: int, turn_id: int):
     """What deleting this turn (and everything it caused) would change. Changes nothing."""
-    from play.engine.services.delete import preview
 
     chat = _chat_or_404(chat_id)
     try:
@@ -558,7 +552,6 @@ def delete_preview(request, chat_id: int, turn_id: int):
 @router.delete("/chats/{chat_id}/turns/{turn_id}")
 def delete_turn(request, chat_id: int, turn_id: int):
     """Surgical delete: a new active branch without the turn; the old line stays reachable."""
-    from play.engine.services.delete import delete_turn as delete
 
     chat = _chat_or_404(chat_id)
     try:
@@ -570,7 +563,6 @@ def delete_turn(request, chat_id: int, turn_id: int):
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/hide")
 def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
-    from play.engine.services.delete import hide_turn as hide
 
     chat = _chat_or_404(chat_id)
     try:
@@ -584,11 +576,6 @@ def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
 def export_chat(request, chat_id: int, format: str = "st", scene: int | None = None):
     """``st`` (SillyTavern JSONL), ``md`` or ``json`` (with significance and per-POV
     summaries); ``scene`` exports one closed scene."""
-    from django.http import HttpResponse
-
-    from play.engine.exports import export_chat as export
-    from play.engine.exports import write_export
-    from play.engine.services.st_chats import chat_export
 
     chat = _chat_or_404(chat_id)
     if format == "st":
@@ -613,7 +600,6 @@ def export_chat(request, chat_id: int, format: str = "st", scene: int | None = N
 
 @router.get("/chats/{chat_id}/bookkeeping")
 def bookkeeping_progress(request, chat_id: int):
-    from play.engine.recovery import progress
 
     _chat_or_404(chat_id)
     done, total = progress(chat_id)
@@ -622,7 +608,6 @@ def bookkeeping_progress(request, chat_id: int):
 
 @router.get("/chats/{chat_id}/snapshots")
 def list_snapshots(request, chat_id: int):
-    from eventstore.snapshots import list_snapshots as listing
 
     _chat_or_404(chat_id)
     return {
@@ -641,7 +626,6 @@ def list_snapshots(request, chat_id: int):
 
 @router.post("/chats/{chat_id}/snapshots", response={201: dict})
 def create_snapshot(request, chat_id: int):
-    from eventstore.snapshots import snapshot_create
 
     info = snapshot_create(_chat_or_404(chat_id), kind="manual")
     if info is None:

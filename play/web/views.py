@@ -10,18 +10,32 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
+from pydantic import ValidationError
 
 from eventstore.models import Event
+from eventstore.services import BranchError, append
 from memory.models import Memory
-from play.engine import selectors, turnlock
+from play.engine import pipeline, selectors, turnlock
+from play.engine.background import spawn
+from play.engine.kickoff import parse_kickoff
+from play.engine.recovery import bookkeep_in_background
+from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
-from play.engine.services.chats import chat_archive, chat_delete, chat_start
+from play.engine.services import cast
+from play.engine.services.cast import CastError, guest_add, guest_remove
+from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
+from play.engine.services.delete import delete_turn, hide_turn, preview
+from play.engine.services.skip import skip
+from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
+from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from play.web.rendering import render_text
 from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario
 from worlds.roles import PAIRS
+from worlds.services import manual_edit
 
 # -- page contexts (also rendered by the websocket consumer) ----------------------------------
 
@@ -134,8 +148,6 @@ async def chat_setup(request: HttpRequest) -> HttpResponse:
     """Parse the kickoff prose (a model call) and show the confirm screen."""
     if request.method != "POST":
         return redirect("play:chat_new")
-    from play.engine.kickoff import parse_kickoff
-    from play.engine.services.chats import default_setup
 
     def load():
         character = get_object_or_404(Character, pk=request.POST.get("character"))
@@ -266,15 +278,12 @@ def _done(request: HttpRequest, message: str = "") -> HttpResponse:
 
 
 def _error(message: str, status: int = 400) -> HttpResponse:
-    from django.utils.html import escape
 
     return HttpResponse(f'<p class="notice error">{escape(message)}</p>', status=status)
 
 
 @require_POST
 async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from play.engine import pipeline
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     if turnlock.is_busy(chat_id):
@@ -316,7 +325,6 @@ def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpR
 
 @require_POST
 def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
-    from eventstore.services import append
 
     chat = get_object_or_404(Chat, pk=chat_id)
     memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
@@ -330,7 +338,6 @@ def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpRespon
 
 @require_POST
 def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
-    from worlds.services import manual_edit
 
     chat = get_object_or_404(Chat, pk=chat_id)
     memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
@@ -343,7 +350,6 @@ def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> Http
 
 @require_POST
 def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from worlds.services import manual_edit
 
     chat = get_object_or_404(Chat, pk=chat_id)
     source, target = request.POST.get("source"), request.POST.get("target")
@@ -379,8 +385,6 @@ def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_POST
 async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services.cast import guest_add
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     try:
@@ -396,7 +400,6 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_POST
 def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services.cast import CastError, guest_remove
 
     get_object_or_404(Chat, pk=chat_id)
     try:
@@ -408,8 +411,6 @@ def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_POST
 async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services import cast
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     action = request.POST.get("action")
@@ -428,8 +429,6 @@ async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_POST
 async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services.skip import skip
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     if turnlock.is_busy(chat_id):
@@ -458,10 +457,6 @@ def _story_form(post) -> dict[str, Any]:
 
 @require_POST
 def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from pydantic import ValidationError
-
-    from play.engine.schemas import StoryEventChange
-    from play.engine.services.story import story_event_apply
 
     chat = get_object_or_404(Chat, pk=chat_id)
     try:
@@ -475,10 +470,6 @@ def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_POST
 def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from pydantic import ValidationError
-
-    from play.engine.schemas import ThreadChange
-    from play.engine.services.story import thread_apply
 
     chat = get_object_or_404(Chat, pk=chat_id)
     try:
@@ -492,7 +483,6 @@ def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     """Review panel: the distribution of significance in a chat, and re-rating (an event)."""
-    from eventstore.services import append
 
     chat = get_object_or_404(Chat, pk=chat_id)
     if request.method == "POST":
@@ -524,8 +514,6 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_GET
 def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from eventstore.services import BranchError
-    from play.engine.services.delete import preview
 
     chat = get_object_or_404(Chat, pk=chat_id)
     try:
@@ -539,8 +527,6 @@ def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> Htt
 
 @require_POST
 def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from eventstore.services import BranchError
-    from play.engine.services.delete import delete_turn
 
     chat = get_object_or_404(Chat, pk=chat_id)
     try:
@@ -552,7 +538,6 @@ def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpRespons
 
 @require_POST
 def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from play.engine.services.delete import hide_turn
 
     chat = get_object_or_404(Chat, pk=chat_id)
     turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
@@ -562,8 +547,6 @@ def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
 @require_POST
 def chat_import_view(request: HttpRequest) -> HttpResponse:
-    from play.engine.recovery import bookkeep_in_background
-    from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 
     upload = request.FILES.get("file")
     if upload is None:

@@ -7,6 +7,7 @@ from eventstore.models import Branch, Event
 from eventstore.services import branch_activate, branch_create
 from eventstore.snapshots import snapshot_create
 from play.engine import turnlock
+from play.engine.selectors import swipe_groups
 from play.models import Chat, Turn
 
 
@@ -56,7 +57,6 @@ def switch_branch(*, chat: Chat, branch_id: int) -> Branch:
 
 def switch_swipe(*, chat: Chat, turn_id: int, direction: int) -> Branch:
     """Show the previous (-1) or next (+1) sibling reply of this turn, with all its state."""
-    from play.engine.selectors import swipe_groups
 
     group = swipe_groups(chat).get(turn_id)
     if group is None:

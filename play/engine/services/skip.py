@@ -13,15 +13,18 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from eventstore.services import append
+from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
 from play.engine.classify import classify
 from play.engine.schemas import SkipOutcome, SkipTarget
-from play.engine.services.story import story_event_close
+from play.engine.services.cast import meanwhile_start
+from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
 from worlds.models import Activity, EntityState, StoryEvent, WorldState
-from worlds.roles import BOTS
+from worlds.roles import BOTS, witness_mask
+from worlds.selectors import present_roles
 
 DEFAULT_ELISION_MINUTES = 30
 MODES = ("elision", "jump")
@@ -64,9 +67,7 @@ class SkipError(ValueError):
 
 def _context(chat_id: int) -> dict[str, Any]:
     world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
+    present = sorted(present_roles(chat_id))
     names = dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
     acts = {a.role: a for a in Activity.objects.filter(chat_id=chat_id, role__in=present)}
     return {
@@ -152,12 +153,9 @@ async def skip(
     finally:
         turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
-    from memory.indexing import schedule
 
     schedule(chat_id)
     if then_meanwhile:
-        from play.engine.services.cast import meanwhile_start
-
         await meanwhile_start(chat_id)
     return result
 
@@ -232,7 +230,7 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
             },
         )
         present = set(ctx["present"])
-        witnesses = {r: r in present for r in ("you", "host", "guest")}
+        witnesses = witness_mask(present)
         if mode == "jump":
             memories = {m.role: m.text for m in outcome.memories if m.role in BOTS}
             synthesized = []

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from eventstore.models import Branch, Event
 from eventstore.services import append, branch_create
+from play.engine.selectors import swipe_groups
 from play.engine.services.chats import chat_start
 from play.models import Chat, Turn
 from worlds.models import Character, EntityState, Persona
@@ -182,7 +183,6 @@ def _swipe_branch(chat: Chat, fork: Event, payload: dict[str, Any]) -> None:
 
 def chat_export(chat: Chat) -> tuple[bytes, str]:
     """The active branch as SillyTavern JSONL (swipes included where the message has them)."""
-    from play.engine.selectors import swipe_groups
 
     names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
     lines = [
