@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import read_rows
 from eventstore.records import EventRecord
-from eventstore.services import active_branch_id, append, branch_activate, branch_create
-from eventstore.snapshots import maybe_periodic, snapshot_create
+from eventstore.services import active_branch_id, append, branch_activate, branch_fork
+from eventstore.snapshots import maybe_periodic
 from memory.indexing import enabled, query_vector, schedule
 from play.engine import broadcast, turnlock
 from play.engine.addressee import choose
@@ -373,15 +372,12 @@ def _prepare_regenerate(chat_id: int, turn_id: int) -> tuple[Chat, Turn, Branch]
     before = branch_log.previous_event(event, active)
     if before is None:
         raise ValueError("this turn has nothing before it to fork from")
-    snapshot_create(chat, kind="pre_rewind")
-    branch = branch_create(
+    branch = branch_fork(
         stream=chat,
         fork_event=before,
         kind=Branch.Kind.SWIPE,
         label=f"regenerate of turn {turn_id}",
     )
-    with transaction.atomic():
-        branch_activate(stream=chat, branch=branch)
     return chat, turn, branch
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
-from eventstore.services import branch_activate, branch_create
+from eventstore.services import branch_activate, branch_fork
 from eventstore.snapshots import snapshot_create
 from play.engine import turnlock
 from play.engine.selectors import swipe_groups
@@ -31,11 +31,8 @@ def fork_at_turn(*, chat: Chat, turn_id: int, kind: str = Branch.Kind.REWIND) ->
     event = _turn_event(chat, turn_id)
     run = turnlock.begin_blocking(chat.pk, "api")
     try:
-        snapshot_create(chat, kind="pre_rewind")
         label = ("rewound to" if kind == Branch.Kind.REWIND else "branched at") + f" turn {turn_id}"
-        branch = branch_create(stream=chat, fork_event=event, kind=kind, label=label)
-        branch_activate(stream=chat, branch=branch)
-        return branch
+        return branch_fork(stream=chat, fork_event=event, kind=kind, label=label)
     finally:
         turnlock.end(run)
 
