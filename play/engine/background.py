@@ -6,8 +6,8 @@ import asyncio
 import contextvars
 import logging
 
-from play.engine import broadcast, turnlock
-from play.engine.pipeline import TurnFailed
+from play.engine import broadcast
+from play.engine.errors import Conflict, ModelFailed
 
 log = logging.getLogger("rp.background")
 
@@ -20,11 +20,9 @@ def spawn(chat_id: int, coro) -> asyncio.Task:
     async def guarded():
         try:
             await coro
-        except turnlock.ChatBusy as exc:
-            await broadcast.send(chat_id, "chat.notice", message=str(exc))
-        except TurnFailed as exc:
+        except ModelFailed as exc:
             await broadcast.send(chat_id, "chat.notice", message=f"The model failed: {exc.message}")
-        except (ValueError, LookupError) as exc:  # SkipError and CastError are ValueErrors
+        except (Conflict, ValueError, LookupError) as exc:
             await broadcast.send(chat_id, "chat.notice", message=str(exc))
         except Exception:
             log.exception("turn failed")

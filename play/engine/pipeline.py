@@ -23,6 +23,7 @@ from play.engine import broadcast, turnlock
 from play.engine.addressee import choose
 from play.engine.bookkeeping import bookkeep
 from play.engine.classify import classify, failures_record
+from play.engine.errors import ModelFailed
 from play.engine.inference import GenParams, InferenceError, RateLimited, get_backend
 from play.engine.prompt import Prompt, build_prompt
 from play.engine.schemas import InterjectionDecision
@@ -39,12 +40,11 @@ log = logging.getLogger("rp.pipeline")
 RATE_LIMIT_RETRY_MAX_S = 10.0
 
 
-class TurnFailed(Exception):
+class TurnFailed(ModelFailed):
     """The model could not produce the turn; ``message`` is for the user."""
 
     def __init__(self, message: str, *, kind: str = "error") -> None:
         super().__init__(message)
-        self.message = message
         self.kind = kind
 
 

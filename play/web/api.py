@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from pydantic import ValidationError
 
 from eventstore.models import Event
-from eventstore.services import BranchError, append
+from eventstore.services import append
 from eventstore.snapshots import list_snapshots as listing
 from eventstore.snapshots import snapshot_create
 from play.engine import broadcast, pipeline, selectors, turnlock
@@ -25,21 +25,20 @@ from play.engine.exports import export_chat as export
 from play.engine.exports import write_export
 from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
-from play.engine.pipeline import TurnFailed
 from play.engine.recovery import bookkeep_in_background, progress
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
 from play.engine.services import cast
-from play.engine.services.cast import CastError, guest_add, guest_remove
+from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.engine.services.delete import delete_turn as delete
 from play.engine.services.delete import hide_turn as hide
 from play.engine.services.delete import preview
-from play.engine.services.skip import SkipError, skip
+from play.engine.services.skip import skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
 from play.engine.story import story_event_apply, thread_apply
-from play.engine.turnlock import ChatBusy
 from play.models import Chat, Turn
+from play.web.errors import message_of, status_of
 from worlds.models import Character, EntityState, Persona, Scenario
 from worlds.selectors import present_roles
 
@@ -136,26 +135,6 @@ def turn_out(turn: Turn, branch: int) -> dict[str, Any]:
 
 def _chat_or_404(chat_id: int) -> Chat:
     return get_object_or_404(Chat, pk=chat_id)
-
-
-def _failed(exc: Exception):
-
-    if isinstance(exc, CastError):
-        return HttpError(409, str(exc))
-    if isinstance(exc, SkipError):
-        return HttpError(400, str(exc))
-
-    if isinstance(exc, BranchError):
-        return HttpError(400, str(exc))
-    if isinstance(exc, ChatBusy):
-        return HttpError(409, str(exc))
-    if isinstance(exc, TurnFailed):
-        return HttpError(502, f"the model failed: {exc.message}")
-    if isinstance(exc, LookupError):
-        return HttpError(404, str(exc))
-    if isinstance(exc, ValueError):
-        return HttpError(400, str(exc))
-    return exc
 
 
 @router.get("/health")
@@ -279,9 +258,9 @@ async def _sse(chat_id: int, work):
                 try:
                     outs = task.result()
                 except Exception as exc:  # reported to the client as an error event
-                    err = _failed(exc)
-                    status = getattr(err, "status_code", 500)
-                    yield f"event: error\ndata: {json.dumps({'status': status, 'detail': str(err)})}\n\n"
+                    status = status_of(exc) or 500
+                    detail = message_of(exc) if status != 500 else "internal error"
+                    yield f"event: error\ndata: {json.dumps({'status': status, 'detail': detail})}\n\n"
                 else:
                     turns = [o.__dict__ for o in outs]
                     yield f"event: done\ndata: {json.dumps({'turns': turns})}\n\n"
@@ -293,12 +272,9 @@ async def _sse(chat_id: int, work):
 @router.post("/chats/{chat_id}/turns")
 async def post_turn(request, chat_id: int, body: TurnIn):
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        pipeline.validate_text(body.text)
-    except ValueError as exc:
-        raise HttpError(400, str(exc)) from exc
+    pipeline.validate_text(body.text)
     if turnlock.is_busy(chat_id):
-        raise HttpError(409, f"chat {chat_id} is busy: a bot is still writing")
+        raise turnlock.ChatBusy(chat_id)
 
     def work():
         # shielded: a client that goes away does not cut the turn off half-way
@@ -308,10 +284,7 @@ async def post_turn(request, chat_id: int, body: TurnIn):
         response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         return response
-    try:
-        outs = await work()
-    except Exception as exc:
-        raise _failed(exc) from exc
+    outs = await work()
     return {"turns": [o.__dict__ for o in outs]}
 
 
@@ -362,30 +335,21 @@ def turn_prompt(request, chat_id: int, turn_id: int):
 @router.post("/chats/{chat_id}/turns/{turn_id}/regenerate")
 async def regenerate(request, chat_id: int, turn_id: int):
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
-    except Exception as exc:
-        raise _failed(exc) from exc
+    outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
     return {"turns": [o.__dict__ for o in outs]}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/rewind")
 def rewind(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
-    try:
-        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/branch")
 def branch_from(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
-    try:
-        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -394,10 +358,7 @@ def swipe(request, chat_id: int, turn_id: int, direction: int = 1):
     chat = _chat_or_404(chat_id)
     if direction not in (-1, 1):
         raise HttpError(400, "direction is -1 or 1")
-    try:
-        branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
     return {"branch": branch.pk}
 
 
@@ -409,10 +370,7 @@ def list_branches(request, chat_id: int):
 @router.post("/chats/{chat_id}/branches/{branch_id}/activate")
 def activate_branch(request, chat_id: int, branch_id: int):
     chat = _chat_or_404(chat_id)
-    try:
-        branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -420,10 +378,7 @@ def activate_branch(request, chat_id: int, branch_id: int):
 async def add_guest(request, chat_id: int, body: GuestIn):
 
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
     chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
     return {**result, "chat": await sync_to_async(chat_out)(chat)}
 
@@ -432,10 +387,7 @@ async def add_guest(request, chat_id: int, body: GuestIn):
 def remove_guest(request, chat_id: int):
 
     _chat_or_404(chat_id)
-    try:
-        guest_remove(chat_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    guest_remove(chat_id)
     return {"chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -444,19 +396,16 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
     """Host and guest without you: start, continue (the bots talk), end (you return)."""
 
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        if body.action == "start":
-            await cast.meanwhile_start(chat_id, setting=body.setting)
-            ids: list[int] = []
-        elif body.action == "continue":
-            ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
-        elif body.action == "end":
-            await cast.meanwhile_end(chat_id)
-            ids = []
-        else:
-            raise ValueError("action is start, continue or end")
-    except Exception as exc:
-        raise _failed(exc) from exc
+    if body.action == "start":
+        await cast.meanwhile_start(chat_id, setting=body.setting)
+        ids: list[int] = []
+    elif body.action == "continue":
+        ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
+    elif body.action == "end":
+        await cast.meanwhile_end(chat_id)
+        ids = []
+    else:
+        raise ValueError("action is start, continue or end")
 
     def rows():
         branch = Chat.objects.get(pk=chat_id).active_branch_id
@@ -470,24 +419,21 @@ async def time_skip(request, chat_id: int, body: SkipIn):
     """Skip time: ``elision`` (the rest of what is going on) or ``jump`` (to a later time)."""
 
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        return await asyncio.shield(
-            skip(
-                chat_id,
-                mode=body.mode,
-                to=body.to,
-                minutes=body.minutes,
-                then_meanwhile=body.then_meanwhile,
-            )
+    return await asyncio.shield(
+        skip(
+            chat_id,
+            mode=body.mode,
+            to=body.to,
+            minutes=body.minutes,
+            then_meanwhile=body.then_meanwhile,
         )
-    except Exception as exc:
-        raise _failed(exc) from exc
+    )
 
 
 def _story_change(chat_id: int, apply, change):
     chat = _chat_or_404(chat_id)
     if turnlock.is_busy(chat_id):
-        raise HttpError(409, f"chat {chat_id} is busy")
+        raise turnlock.ChatBusy(chat_id)
     record = apply(chat, change)
     if record is None:
         raise HttpError(
@@ -543,10 +489,7 @@ def delete_preview(request, chat_id: int, turn_id: int):
     """What deleting this turn (and everything it caused) would change. Changes nothing."""
 
     chat = _chat_or_404(chat_id)
-    try:
-        return preview(chat, turn_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    return preview(chat, turn_id)
 
 
 @router.delete("/chats/{chat_id}/turns/{turn_id}")
@@ -554,10 +497,7 @@ def delete_turn(request, chat_id: int, turn_id: int):
     """Surgical delete: a new active branch without the turn; the old line stays reachable."""
 
     chat = _chat_or_404(chat_id)
-    try:
-        branch = delete(chat, turn_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = delete(chat, turn_id)
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -565,10 +505,7 @@ def delete_turn(request, chat_id: int, turn_id: int):
 def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
 
     chat = _chat_or_404(chat_id)
-    try:
-        hide(chat, turn_id, hidden=body.hidden)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    hide(chat, turn_id, hidden=body.hidden)
     return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
 
 
@@ -584,13 +521,8 @@ def export_chat(request, chat_id: int, format: str = "st", scene: int | None = N
         data, filename = chat_export(chat)
         content_type = "application/jsonl"
     elif format in ("md", "json"):
-        try:
-            data, content_type, filename = export(chat, fmt=format, scene=scene)
-            write_export(chat, fmt=format, scene=scene)
-        except LookupError as exc:
-            raise HttpError(404, str(exc)) from exc
-        except ValueError as exc:
-            raise HttpError(400, str(exc)) from exc
+        data, content_type, filename = export(chat, fmt=format, scene=scene)
+        write_export(chat, fmt=format, scene=scene)
     else:
         raise HttpError(400, "format is st, md or json")
     response = HttpResponse(data, content_type=content_type)

@@ -15,6 +15,7 @@ from play.engine import broadcast, pipeline, turnlock
 from play.engine.background import spawn
 from play.engine.services.skip import detect, skip
 from play.models import Chat
+from play.web.errors import int_field
 from play.web.views import drawer_context, transcript_context, turn_context
 
 log = logging.getLogger("rp.ws")
@@ -79,10 +80,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif action == "stop":
             turnlock.request_stop(self.chat_id)
         elif action == "regenerate":
-            spawn(
-                self.chat_id,
-                pipeline.regenerate(self.chat_id, int(content["turn_id"]), origin="ws"),
-            )
+            try:
+                turn_id = int_field(content, "turn_id")
+            except ValueError as exc:
+                await self.send_html(self.notice(str(exc)))
+                return
+            spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin="ws"))
 
     async def send_html(self, html: str) -> None:
         if html:

@@ -10,12 +10,10 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
-from pydantic import ValidationError
 
 from eventstore.models import Event
-from eventstore.services import BranchError, append
+from eventstore.services import append
 from memory.models import Memory
 from play.engine import pipeline, selectors, turnlock
 from play.engine.background import spawn
@@ -24,13 +22,14 @@ from play.engine.recovery import bookkeep_in_background
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
 from play.engine.services import cast
-from play.engine.services.cast import CastError, guest_add, guest_remove
+from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
 from play.engine.services.delete import delete_turn, hide_turn, preview
 from play.engine.services.skip import skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
+from play.web.errors import error_fragment, int_field, page_errors
 from play.web.rendering import render_text
 from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario
@@ -277,53 +276,44 @@ def _done(request: HttpRequest, message: str = "") -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _error(message: str, status: int = 400) -> HttpResponse:
-
-    return HttpResponse(f'<p class="notice error">{escape(message)}</p>', status=status)
-
-
 @require_POST
+@page_errors
 async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     if turnlock.is_busy(chat_id):
-        return _error("A bot is still writing.", 409)
+        return error_fragment("A bot is still writing.", 409)
     spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
 
 @require_POST
+@page_errors
 def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
-    except (LookupError, ValueError, turnlock.ChatBusy) as exc:
-        return _error(str(exc), 409 if isinstance(exc, turnlock.ChatBusy) else 400)
+    branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
     return _done(request)
 
 
 @require_POST
+@page_errors
 def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
-    except (LookupError, ValueError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
     return _done(request)
 
 
 @require_POST
+@page_errors
 def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        branch_services.switch_branch(chat=chat, branch_id=branch_id)
-    except (LookupError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    branch_services.switch_branch(chat=chat, branch_id=branch_id)
     return _done(request)
 
 
 @require_POST
+@page_errors
 def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
@@ -337,6 +327,7 @@ def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpRespon
 
 
 @require_POST
+@page_errors
 def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
@@ -349,6 +340,7 @@ def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> Http
 
 
 @require_POST
+@page_errors
 def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
@@ -357,12 +349,7 @@ def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
     for field in ("affinity", "trust", "summary"):
         if request.POST.get(field) not in (None, ""):
             changes[field] = request.POST[field]
-    try:
-        manual_edit(
-            chat=chat, target="edge", key={"source": source, "target": target}, changes=changes
-        )
-    except ValueError as exc:
-        return _error(str(exc))
+    manual_edit(chat=chat, target="edge", key={"source": source, "target": target}, changes=changes)
     return _done(request)
 
 
@@ -384,13 +371,13 @@ def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @require_POST
+@page_errors
 async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
-    try:
-        character_id = int(request.POST.get("character") or 0)
-    except ValueError:
-        return _error("choose a character")
+    if not request.POST.get("character"):
+        return error_fragment("choose a character")
+    character_id = int_field(request.POST, "character")
     spawn(
         chat_id, guest_add(chat_id, character_id=character_id, met_text=request.POST.get("met", ""))
     )
@@ -399,17 +386,16 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @require_POST
+@page_errors
 def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     get_object_or_404(Chat, pk=chat_id)
-    try:
-        guest_remove(chat_id)
-    except (CastError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    guest_remove(chat_id)
     return _done(request)
 
 
 @require_POST
+@page_errors
 async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
@@ -417,22 +403,24 @@ async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     if action == "start":
         work = cast.meanwhile_start(chat_id, setting=request.POST.get("setting", ""))
     elif action == "continue":
-        work = cast.meanwhile_continue(chat_id, exchanges=int(request.POST.get("exchanges") or 1))
+        exchanges = int_field(request.POST, "exchanges") if request.POST.get("exchanges") else 1
+        work = cast.meanwhile_continue(chat_id, exchanges=exchanges)
     elif action == "end":
         work = cast.meanwhile_end(chat_id)
     else:
-        return _error("unknown meanwhile action")
+        return error_fragment("unknown meanwhile action")
     spawn(chat_id, work)
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
 
 @require_POST
+@page_errors
 async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     if turnlock.is_busy(chat_id):
-        return _error("A bot is still writing.", 409)
+        return error_fragment("A bot is still writing.", 409)
     spawn(
         chat_id,
         skip(
@@ -456,40 +444,37 @@ def _story_form(post) -> dict[str, Any]:
 
 
 @require_POST
+@page_errors
 def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        change = StoryEventChange.model_validate(_story_form(request.POST))
-    except ValidationError:
-        return _error("that story event change is not valid")
+    change = StoryEventChange.model_validate(_story_form(request.POST))
     if story_event_apply(chat, change) is None:
-        return _error("that change does not apply now")
+        return error_fragment("that change does not apply now")
     return _done(request)
 
 
 @require_POST
+@page_errors
 def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        change = ThreadChange.model_validate(_story_form(request.POST))
-    except ValidationError:
-        return _error("that thread change is not valid")
+    change = ThreadChange.model_validate(_story_form(request.POST))
     if thread_apply(chat, change) is None:
-        return _error("that change does not apply now")
+        return error_fragment("that change does not apply now")
     return _done(request)
 
 
+@page_errors
 def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     """Review panel: the distribution of significance in a chat, and re-rating (an event)."""
 
     chat = get_object_or_404(Chat, pk=chat_id)
     if request.method == "POST":
         turn = get_object_or_404(Turn, chat=chat, pk=request.POST.get("turn"))
-        value = int(request.POST.get("significance", -1))
+        value = int_field(request.POST, "significance")
         if not 0 <= value <= 3:
-            return _error("significance is 0 to 3")
+            return error_fragment("significance is 0 to 3")
         append(
             stream=chat,
             kind="memory_significance_set",
@@ -513,30 +498,27 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @require_GET
+@page_errors
 def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        impact = preview(chat, turn_id)
-    except (LookupError, BranchError) as exc:
-        return _error(str(exc))
+    impact = preview(chat, turn_id)
     return render(
         request, "play/_delete_preview.html", {"chat": chat, "turn_id": turn_id, "impact": impact}
     )
 
 
 @require_POST
+@page_errors
 def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        delete_turn(chat, turn_id)
-    except (LookupError, BranchError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    delete_turn(chat, turn_id)
     return HttpResponse('<div id="delete-preview"></div>')
 
 
 @require_POST
+@page_errors
 def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)

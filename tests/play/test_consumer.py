@@ -128,3 +128,15 @@ async def test_a_failing_model_shows_a_clear_notice_and_frees_the_chat(error):
         await comm.disconnect()
     assert turnlock.current(chat.pk) is None
     assert await sync_to_async(Turn.objects.filter(chat=chat, text="Hello?").exists)()
+
+
+async def test_a_regenerate_without_a_valid_turn_id_is_a_notice_not_a_crash():
+    chat = await sync_to_async(make_chat)()
+    comm = communicator(chat.pk)
+    await comm.connect()
+    await receive_until(comm, 'id="transcript"')
+    await comm.send_json_to({"action": "regenerate", "turn_id": "seven"})
+    assert "turn_id must be a whole number" in await receive_until(comm, "notice")
+    await comm.send_json_to({"action": "regenerate"})
+    assert "turn_id is missing" in await receive_until(comm, "is missing")
+    await comm.disconnect()

@@ -7,12 +7,9 @@ from eventstore.models import Branch, Event
 from eventstore.services import branch_activate, branch_fork
 from eventstore.snapshots import snapshot_create
 from play.engine import turnlock
+from play.engine.errors import NotFound
 from play.engine.selectors import swipe_groups
 from play.models import Chat, Turn
-
-
-class NotFound(LookupError):
-    pass
 
 
 def _turn_event(chat: Chat, turn_id: int) -> Event:

@@ -11,6 +11,7 @@ from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import bookkeep, close_scene
 from play.engine.classify import classify, failures_record
+from play.engine.errors import Conflict
 from play.engine.pipeline import recent_lines, speak
 from play.engine.schemas import MeetingParse
 from play.models import Chat
@@ -19,8 +20,8 @@ from worlds.roles import GUEST, HOST, YOU, witness_mask
 from worlds.selectors import present_roles
 
 
-class CastError(ValueError):
-    pass
+class CastError(Conflict):
+    """Who is in the scene does not allow this now."""
 
 
 def _guest_context(chat_id: int, character_id: int) -> dict[str, Any]:
@@ -181,7 +182,7 @@ async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
     """The bots talk to each other, turn about, ``exchanges`` times each way."""
 
     if not 1 <= exchanges <= 6:
-        raise CastError("exchanges: 1 to 6")
+        raise ValueError("exchanges: 1 to 6")
     present = await sync_to_async(present_roles)(chat_id)
     if YOU in present or not {HOST, GUEST} <= present:
         raise CastError("no meanwhile scene is running")
