@@ -155,10 +155,6 @@ def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
     return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dims))
 
 
-def embed_query(text: str) -> np.ndarray:
-    return embed_cached([text])[0]
-
-
 _override: Embedder | None = None
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from django.db import connection, transaction
 
 from memory.embeddings import embed_cached, get_embedder
-from memory.models import Memory, VectorIndexState
+from memory.models import Memory
 
 log = logging.getLogger("rp.vectors")
 
@@ -94,12 +94,6 @@ def ensure(conn=None, dims: int | None = None) -> None:
     with conn.cursor() as cur:
         for sql in create_sql(dims or DEFAULT_DIMS):
             cur.execute(sql)
-
-
-def current_dims() -> int:
-
-    state = VectorIndexState.objects.order_by("-pk").first()
-    return state.dims if state else DEFAULT_DIMS
 
 
 def pending_ids(chat_id: int | None = None, limit: int = 100_000) -> list[int]:

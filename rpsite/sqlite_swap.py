@@ -2,7 +2,7 @@
 
 Imported first by ``manage.py``, ``asgi.py``, the settings and the test conftest, before
 Django imports its sqlite backend: the backend binds the module's exception classes at import
-time, so swapping only the connection class later is not enough (ARCHITECTURE.md).
+time, so swapping only the connection class later is not enough.
 """
 
 from __future__ import annotations

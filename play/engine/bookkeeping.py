@@ -33,17 +33,13 @@ from worlds.models import (
     WorldState,
 )
 from worlds.prompts import current as current_template
-from worlds.roles import BOTS, YOU, witness_mask
+from worlds.roles import BOTS, GUEST, HOST, YOU, witness_mask
 from worlds.selectors import present_roles
 
 log = logging.getLogger("rp.bookkeeping")
 
 SCENE_GAP_MINUTES = 180
 ANALYSIS_WINDOW = 6
-
-
-def _names(chat_id: int) -> dict[str, str]:
-    return dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
 
 
 def scene_context(chat_id: int) -> dict[str, Any]:
@@ -294,7 +290,7 @@ async def scene_summaries(chat: Chat, ctx: dict[str, Any], pending: dict[int, in
             text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
         summaries.append({"owner": owner, "text": text.strip(), "witnesses": witnesses})
     group = ""
-    if {"you", "host", "guest"} <= set(ctx["present"]) and summaries:
+    if {"you", HOST, GUEST} <= set(ctx["present"]) and summaries:
         group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
     return summaries, group, failures
 
@@ -358,7 +354,7 @@ def apply_analysis(
         for thread in analysis.threads:
             thread_apply(chat, thread, caused_by=turn_id)
         group = analysis.group
-        if group and {"you", "host", "guest"} <= present and (group.summary or group.dynamic):
+        if group and {"you", HOST, GUEST} <= present and (group.summary or group.dynamic):
             append(
                 stream=chat,
                 kind="group_node_updated",

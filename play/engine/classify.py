@@ -1,4 +1,4 @@
-"""The classifier policy (SPEC 4.4): validated output → one stricter retry → schema default.
+"""The classifier policy (docs/design.md, Classifier calls): validated output → one stricter retry → schema default.
 
 10 s timeout; a refusal swaps to the next fallback model for that one call; every failure is
 returned so the caller records it as a ``classifier_failed`` event. Never raises.

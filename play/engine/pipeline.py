@@ -1,4 +1,4 @@
-"""The turn pipeline (ARCHITECTURE.md): user turn → speaker → prompt → stream → bot turn →
+"""The turn pipeline (docs/design.md, A turn): user turn → speaker → prompt → stream → bot turn →
 bookkeeping. Runs in the server's event loop; database work goes through sync_to_async,
 model calls never do, and no transaction is held across a stream."""
 

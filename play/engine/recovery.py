@@ -14,6 +14,7 @@ from memory.indexing import schedule, warm_up
 from play.engine import turnlock
 from play.engine.bookkeeping import bookkeep
 from play.models import Chat, Turn
+from worlds.roles import NARRATOR, YOU
 
 log = logging.getLogger("rp.recovery")
 _started = threading.Event()
@@ -26,7 +27,7 @@ def pending_turns(chat_id: int | None = None) -> list[tuple[int, int]]:
         live = live.filter(pk=chat_id)
     return list(
         Turn.objects.filter(bookkept=False, chat_id__in=live)
-        .exclude(speaker="you")
+        .exclude(speaker=YOU)
         .order_by("id")
         .values_list("chat_id", "id")
     )
@@ -69,7 +70,7 @@ def bookkeep_in_background(chat_id: int) -> None:
 def progress(chat_id: int) -> tuple[int, int]:
     """(analysed, total) bot turns of a chat."""
 
-    bots = Turn.objects.filter(chat_id=chat_id).exclude(speaker__in=["you", "narrator"])
+    bots = Turn.objects.filter(chat_id=chat_id).exclude(speaker__in=[YOU, NARRATOR])
     return bots.filter(bookkept=True).count(), bots.count()
 
 

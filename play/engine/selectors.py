@@ -20,7 +20,7 @@ from worlds.models import (
     Thread,
     WorldState,
 )
-from worlds.roles import PAIRS
+from worlds.roles import PAIRS, YOU
 
 
 @dataclass
@@ -44,7 +44,7 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
     segments = branch_log.chain(active)
-    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker="you")
+    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker=YOU)
     if turn_ids is not None:
         shown_turns = shown_turns.filter(pk__in=turn_ids)
     turns = {t.seq: t for t in shown_turns.only("id", "seq")}

@@ -40,6 +40,7 @@ from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from play.web.errors import message_of, status_of
 from worlds.models import Character, EntityState, Persona, Scenario
+from worlds.roles import GUEST, HOST
 from worlds.selectors import present_roles
 
 router = Router(tags=["play"])
@@ -109,8 +110,8 @@ def chat_out(chat: Chat) -> dict[str, Any]:
     return {
         "id": chat.pk,
         "title": chat.title,
-        "host": names.get("host"),
-        "guest": names.get("guest") if "guest" in present else None,
+        "host": names.get(HOST),
+        "guest": names.get(GUEST) if GUEST in present else None,
         "active_branch": chat.active_branch_id,
         "archived": chat.archived,
         "busy": turnlock.is_busy(chat.pk),

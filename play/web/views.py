@@ -33,7 +33,7 @@ from play.web.errors import error_fragment, int_field, page_errors
 from play.web.rendering import render_text
 from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario
-from worlds.roles import PAIRS
+from worlds.roles import GUEST, HOST, NARRATOR, PAIRS, YOU
 from worlds.services import manual_edit
 
 # -- page contexts (also rendered by the websocket consumer) ----------------------------------
@@ -93,9 +93,9 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
                     "present": a in present and b in present,
                 }
             )
-    guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
+    guest = next((e for e in state["entities"] if e["role"] == GUEST), None)
     host_id = (
-        EntityState.objects.filter(chat_id=chat_id, role="host")
+        EntityState.objects.filter(chat_id=chat_id, role=HOST)
         .values_list("character_id", flat=True)
         .first()
     )
@@ -107,7 +107,7 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
         "branches": selectors.branches(chat),
         "busy": turnlock.is_busy(chat_id),
         "guest": guest if guest and guest["present"] else None,
-        "meanwhile": "you" not in present,
+        "meanwhile": YOU not in present,
         "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
     }
 
@@ -483,7 +483,7 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         if request.htmx:
             return _done(request)
         return redirect("play:significance", chat_id)
-    turns = list(Turn.objects.filter(chat=chat).exclude(speaker="narrator").order_by("id"))
+    turns = list(Turn.objects.filter(chat=chat).exclude(speaker=NARRATOR).order_by("id"))
     counts = {level: 0 for level in range(4)}
     for t in turns:
         counts[t.significance] += 1

@@ -1,4 +1,4 @@
-"""Prompt assembly: SPEC order, speaker's view only, tiers and budgets, quality-decay guards."""
+"""Prompt assembly: section order, speaker's view only, tiers and budgets, quality-decay guards."""
 
 import json
 

@@ -50,8 +50,3 @@ def override_backend(backend: Any):
         yield backend
     finally:
         _override = previous
-
-
-def set_override(backend: Any) -> None:
-    global _override
-    _override = backend

@@ -1,8 +1,7 @@
-"""Time travel: rewind, branch-from-here and swipe switching, all as branches (SPEC 4.2)."""
+"""Time travel: rewind, branch-from-here and swipe switching, all as branches (docs/design.md, Time travel)."""
 
 from __future__ import annotations
 
-from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.services import branch_activate, branch_fork
 from eventstore.snapshots import snapshot_create
@@ -60,8 +59,3 @@ def switch_swipe(*, chat: Chat, turn_id: int, direction: int) -> Branch:
         raise ValueError("no swipe in that direction")
     _, branch_id = group.siblings[target]
     return switch_branch(chat=chat, branch_id=branch_id)
-
-
-def last_event_id(chat: Chat) -> int | None:
-    last = branch_log.last_event(Branch.objects.get(pk=chat.active_branch_id))
-    return last.pk if last else None

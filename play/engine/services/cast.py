@@ -16,7 +16,7 @@ from play.engine.pipeline import recent_lines, speak
 from play.engine.schemas import MeetingParse
 from play.models import Chat
 from worlds.models import Activity, Character, Container, Edge, EntityState, WorldState
-from worlds.roles import GUEST, HOST, YOU, witness_mask
+from worlds.roles import GUEST, HOST, NARRATOR, YOU, witness_mask
 from worlds.selectors import present_roles
 
 
@@ -90,7 +90,7 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
                             "content": "Two characters are about to share a scene. "
                             "From the user's note, describe how each one regards the other — "
                             "separately: feelings need not be mutual. Affinity and trust from -100 "
-                            "to 100. host = " + ctx["host"] + ", guest = " + character.name + ".",
+                            "to 100. host = " + ctx[HOST] + ", guest = " + character.name + ".",
                         },
                         {"role": "user", "content": met_text.strip()},
                     ],
@@ -167,7 +167,7 @@ def _narrate(chat: Chat, text: str) -> None:
         stream=chat,
         kind="narration",
         payload={
-            "speaker": "narrator",
+            "speaker": NARRATOR,
             "name": "Narrator",
             "text": text,
             "bot_text": text,

@@ -1,4 +1,4 @@
-"""Surgical delete (SPEC 4.2): a branch that replays the log without a turn and everything it
+"""Surgical delete (docs/design.md, Time travel): a branch that replays the log without a turn and everything it
 caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations

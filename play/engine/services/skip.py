@@ -1,4 +1,4 @@
-"""Time skips (SPEC 4.6): ``elision`` skips the middle of the activity in progress; ``jump``
+"""Time skips (docs/design.md): ``elision`` skips the middle of the activity in progress; ``jump``
 goes to a later time (the next morning, a week later). A skip closes the scene, runs the story
 events it passes over forward, narrates the landing, gives each bot memories of a jump's
 skipped time and resets everyone's activity for the landing."""
