@@ -12,7 +12,7 @@ from eventstore import branches as branch_log
 from eventstore import snapshots
 from eventstore.models import Branch, Event, Purge, Stream, StreamRef
 from eventstore.models import stream_id_of as stream_id
-from eventstore.projection import DBStore, project, projection_models
+from eventstore.projection import PROJECTION_VERSION, DBStore, project, projection_models
 from eventstore.records import EventRecord, normalise_payload
 from eventstore.replay import build_state
 from eventstore.signals import branch_switched, event_committed
@@ -30,7 +30,9 @@ def stream_open(*, stream: Stream, using: str = "default") -> Branch:
         raise BranchError("a stream has exactly one root branch")
     with transaction.atomic(using=using):
         root = Branch.objects.using(using).create(stream_id=stream.pk, kind=Branch.Kind.MAIN)
-        Stream.objects.using(using).filter(pk=stream.pk).update(active_branch=root)
+        Stream.objects.using(using).filter(pk=stream.pk).update(
+            active_branch=root, projected_version=PROJECTION_VERSION
+        )
     stream.active_branch = root
     return root
 

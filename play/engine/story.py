@@ -8,10 +8,10 @@ from typing import Any
 
 from eventstore.records import EventRecord
 from eventstore.services import append
-from memory.projectors import mentions_prop
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.models import Chat
 from worlds.models import StoryEvent, Thread
+from worlds.provenance import seal_text
 from worlds.selectors import witnesses_now
 
 CLOSE_KIND = {
@@ -30,14 +30,6 @@ def _unique_key(model, chat: Chat, base: str) -> str:
     while model.objects.filter(chat=chat, key=key).exists():
         key, n = f"{base}-{n}", n + 1
     return key
-
-
-def scrub_gist(gist: str, props: list[str]) -> str:
-    """Never promote props: drop the gist's sentences that name one."""
-
-    sentences = re.split(r"(?<=[.!?])\s+", gist.strip())
-    kept = [s for s in sentences if s and not mentions_prop(s, props)]
-    return " ".join(kept)
 
 
 def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
@@ -128,7 +120,7 @@ def story_event_close(
     promote: dict[str, Any] | None = None,
     caused_by: int | None = None,
 ) -> EventRecord:
-    gist = scrub_gist(gist, event.props) or (
+    gist = seal_text(gist, event.props) or (
         f"{event.title} was {'completed' if action == 'complete' else action + 'led'}."
         if action != "expire"
         else f"{event.title} never happened."

@@ -17,6 +17,7 @@ from worlds.models.state import (
     Scene,
     StoryEvent,
     Thread,
+    Witness,
     WorldState,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "Scene",
     "StoryEvent",
     "Thread",
+    "Witness",
     "WorldState",
 ]
