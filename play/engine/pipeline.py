@@ -20,6 +20,7 @@ from eventstore.services import active_branch_id, append
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import bookkeep
 from play.engine.inference import GenParams, InferenceError, RateLimited, get_backend
+from play.engine.lore import lore_timed_record
 from play.engine.prompt import Prompt, build_prompt
 from play.engine.text import strip_ooc
 from play.models import Chat, Turn
@@ -298,6 +299,7 @@ async def speak(
         interjection=interjection,
         guard=guard,
     )
+    await sync_to_async(lore_timed_record)(chat, speaker=speaker, caused_by=record.id)
     await broadcast.send(chat.pk, "chat.stream_end", key=key, turn_id=record.id)
     return record
 
