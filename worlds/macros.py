@@ -209,7 +209,7 @@ def expand_macros(text: str, *, char: str, user: str, context: MacroContext | No
             return options[int(roll * len(options))]
         if rolled := _ROLL.match(body.strip()):
             occurrence += 1
-            return _roll(rolled.group(1), ("roll", ctx.seed, occurrence, body))
+            return _roll(rolled.group(1), ("roll", ctx.seed, occurrence, rolled.group(1).strip()))
         return match.group(0)
 
     return _MACRO.sub(repl, text)
