@@ -17,12 +17,14 @@ from ninja.files import UploadedFile
 from eventstore.models import Event
 from play.engine import broadcast, pipeline, selectors, turnlock
 from play.engine.inference import get_backend
+from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
 from play.engine.pipeline import TurnFailed
 from play.engine.services import branches as branch_services
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.engine.turnlock import ChatBusy
 from play.models import Chat, Turn
-from worlds.models import Character, Persona, Scenario
+from worlds.models import Character, Lorebook, Persona, Scenario
+from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 router = Router(tags=["play"])
 
@@ -76,6 +78,20 @@ class ThreadIn(Schema):
 
 class SignificanceIn(Schema):
     significance: int
+
+
+class LorebookIn(Schema):
+    lorebook: int
+
+
+class AuthorsNoteIn(Schema):
+    """Fields left out keep their current value."""
+
+    text: str | None = None
+    position: str | None = None  # before_scenario | after_scenario | at_depth
+    depth: int | None = None
+    role: str | None = None  # system | user | assistant (at_depth)
+    frequency: int | None = None  # every N of your messages; 0 = never
 
 
 class MeanwhileIn(Schema):
@@ -224,6 +240,86 @@ async def create_chat(request, body: ChatIn):
         return chat_out(Chat.objects.get(pk=chat.pk))
 
     return Status(201, await sync_to_async(create)())
+
+
+def lorebook_out(found: BookInEffect) -> dict[str, Any]:
+    book = found.lorebook
+    return {
+        "id": book.pk,
+        "name": book.name,
+        "source": found.source,
+        "entries": book.entries.count(),
+    }
+
+
+def _lorebooks(chat_id: int) -> dict[str, Any]:
+    return {"lorebooks": [lorebook_out(found) for found in lorebooks_for(chat_id)]}
+
+
+def _idle_or_409(chat_id: int) -> None:
+    if turnlock.is_busy(chat_id):
+        raise HttpError(409, f"chat {chat_id} is busy")
+
+
+@router.get("/chats/{chat_id}/lorebooks")
+def chat_lorebooks(request, chat_id: int):
+    """The lorebooks in effect: attached to the chat, the persona's, the present characters'."""
+    _chat_or_404(chat_id)
+    return _lorebooks(chat_id)
+
+
+@router.post("/chats/{chat_id}/lorebooks", response={200: dict, 201: dict})
+def attach_lorebook(request, chat_id: int, body: LorebookIn):
+    """Attach a lorebook to this chat (201; 200 when it was attached already)."""
+    chat = _chat_or_404(chat_id)
+    book = Lorebook.objects.filter(pk=body.lorebook).first()
+    if book is None:
+        raise HttpError(404, f"no lorebook {body.lorebook}")
+    _idle_or_409(chat_id)
+    record = chat_lorebook_attach(chat=chat, lorebook=book)
+    return Status(201 if record else 200, _lorebooks(chat_id))
+
+
+@router.delete("/chats/{chat_id}/lorebooks/{lorebook_id}")
+def detach_lorebook(request, chat_id: int, lorebook_id: int):
+    chat = _chat_or_404(chat_id)
+    _idle_or_409(chat_id)
+    try:
+        chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    except LookupError as exc:
+        source = next(
+            (f.source for f in lorebooks_for(chat_id) if f.lorebook.pk == lorebook_id), ""
+        )
+        if source:
+            raise HttpError(
+                409, f"lorebook {lorebook_id} comes with the {source}; change it in the admin"
+            ) from exc
+        raise HttpError(404, str(exc)) from exc
+    return _lorebooks(chat_id)
+
+
+@router.get("/chats/{chat_id}/authors-note")
+def get_authors_note(request, chat_id: int):
+    """The Author's Note in force; ``source`` says whether it is the chat's own, the host
+    character's default or the empty default."""
+    _chat_or_404(chat_id)
+    return authors_note_state(chat_id)
+
+
+@router.put("/chats/{chat_id}/authors-note")
+def put_authors_note(request, chat_id: int, body: AuthorsNoteIn):
+    chat = _chat_or_404(chat_id)
+    _idle_or_409(chat_id)
+    current = authors_note_state(chat_id)
+    given = {k: v for k, v in body.dict().items() if v is not None}
+    settings = {
+        k: given.get(k, current[k]) for k in ("text", "position", "depth", "role", "frequency")
+    }
+    try:
+        authors_note_set(chat=chat, **settings)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
+    return authors_note_state(chat_id)
 
 
 @router.delete("/chats/{chat_id}", response={204: None})
