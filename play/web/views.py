@@ -15,13 +15,16 @@ from django.views.decorators.http import require_GET, require_POST
 from eventstore.models import Event
 from memory.models import Memory
 from play.engine import selectors, turnlock
+from play.engine.lore import authors_note_state, lorebooks_for
 from play.engine.services import branches as branch_services
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.models import Chat, Turn
 from play.web.rendering import render_text
+from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
 from worlds.macros import expand_macros
-from worlds.models import Character, EntityState, Persona, Scenario
+from worlds.models import Character, EntityState, Lorebook, Persona, Scenario
 from worlds.roles import PAIRS
+from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 # -- page contexts (also rendered by the websocket consumer) ----------------------------------
 
@@ -80,6 +83,7 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
                     "present": a in present and b in present,
                 }
             )
+    books = lorebooks_for(chat_id)
     guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
     host_id = (
         EntityState.objects.filter(chat_id=chat_id, role="host")
@@ -96,6 +100,15 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
         "guest": guest if guest and guest["present"] else None,
         "meanwhile": "you" not in present,
         "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
+        "lorebooks": [
+            {"id": b.lorebook.pk, "name": b.lorebook.name, "source": b.source} for b in books
+        ],
+        "lorebook_choices": Lorebook.objects.exclude(pk__in=[b.lorebook.pk for b in books]).only(
+            "pk", "name"
+        ),
+        "note": authors_note_state(chat_id),
+        "note_positions": NOTE_POSITIONS,
+        "note_roles": NOTE_ROLES,
     }
 
 
@@ -445,6 +458,50 @@ async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     )
     await asyncio.sleep(0)
     return HttpResponse(status=202)
+
+
+@require_POST
+def lorebook_attach_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    book = Lorebook.objects.filter(pk=request.POST.get("lorebook") or None).first()
+    if book is None:
+        return _error("choose a lorebook", 404)
+    chat_lorebook_attach(chat=chat, lorebook=book)
+    return _done(request)
+
+
+@require_POST
+def lorebook_detach_view(request: HttpRequest, chat_id: int, lorebook_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    try:
+        chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    except LookupError as exc:
+        return _error(str(exc), 404)
+    return _done(request)
+
+
+@require_POST
+def authors_note_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    post = request.POST
+    try:
+        authors_note_set(
+            chat=chat,
+            text=post.get("text", ""),
+            position=post.get("position", ""),
+            depth=int(post.get("depth") or 0),
+            role=post.get("role", "system"),
+            frequency=int(post.get("frequency") or 0),
+        )
+    except ValueError as exc:
+        return _error(str(exc))
+    return _done(request)
 
 
 def _story_form(post) -> dict[str, Any]:

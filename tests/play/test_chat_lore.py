@@ -243,3 +243,29 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     # forked before the first reply's state was recorded: the entry fires by key there
     fork_at_turn(chat=cooled, turn_id=storm[0]["id"], kind="branch")
     assert [f.reason for f in lore_scan(cooled.pk, speaker="host").fired] == ["key"]
+
+
+# -- the drawer -----------------------------------------------------------------------------------
+
+
+def test_the_drawer_attaches_detaches_and_edits_the_note(client):
+    harbor = import_book(st_entry(1, key=["harbor"]), name="Harbor lore")
+    chat = make_chat()
+    drawer = client.get(f"/chats/{chat.pk}/drawer/").content.decode()
+    assert 'class="lorebook-attach"' in drawer and "Harbor lore" in drawer
+    assert client.post(f"/chats/{chat.pk}/lorebooks/", {"lorebook": harbor.pk}).status_code == 204
+    drawer = client.get(f"/chats/{chat.pk}/drawer/").content.decode()
+    assert f'data-lorebook="{harbor.pk}"' in drawer and "(chat)" in drawer
+    detach = f"/chats/{chat.pk}/lorebooks/{harbor.pk}/detach/"
+    assert client.post(detach).status_code == 204
+    assert client.post(detach).status_code == 404
+    note = {"text": "No <b>bold</b> moves.", "position": "before_scenario", "depth": "4"}
+    saved = client.post(
+        f"/chats/{chat.pk}/authors-note/", {**note, "role": "user", "frequency": "3"}
+    )
+    assert saved.status_code == 204
+    drawer = client.get(f"/chats/{chat.pk}/drawer/").content.decode()
+    assert "No &lt;b&gt;bold&lt;/b&gt; moves." in drawer
+    assert '<option value="before_scenario" selected>' in drawer
+    bad = client.post(f"/chats/{chat.pk}/authors-note/", {**note, "position": "nowhere"})
+    assert bad.status_code == 400 and kinds(chat).count("authors_note_set") == 1
