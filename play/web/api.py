@@ -234,7 +234,7 @@ async def create_chat(request, body: ChatIn):
             scenario=scenario,
             setup=setup,
             title=body.title,
-            greeting=greetings[body.greeting],
+            greeting_index=body.greeting,
         )
         record_failures(chat, failures, None)
         return chat_out(Chat.objects.get(pk=chat.pk))

@@ -216,16 +216,14 @@ def chat_create(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("play:chat_new")
-    greetings = [character.first_mes, *character.alternate_greetings]
     index = int(request.POST.get("greeting") or 0)
-    greeting = greetings[index] if 0 <= index < len(greetings) else character.first_mes
     chat = chat_start(
         character=character,
         persona=persona,
         scenario=scenario,
         setup=setup,
         title=request.POST.get("title", ""),
-        greeting=greeting,
+        greeting_index=index,
     )
     return redirect("play:chat", chat.pk)
 
