@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.worlds.lore_helpers import book, import_book, messages, run, st_entry, uids
+from worlds.cards import read_card_file
 from worlds.lore import ScanMessage, Speaker, activate, book_of, lore_for_prompt
-from worlds.models import LoreEntry
+from worlds.models import Lorebook, LoreEntry
 from worlds.tokens import estimate
 
 pytestmark = pytest.mark.django_db
@@ -559,3 +562,57 @@ def test_lore_for_prompt_still_serves_the_current_prompt_builder():
     lorebook = import_book(st_entry(1, key=["Mara"], content="{{char}} is here, <USER>."))
     [fired] = lore_for_prompt([lorebook, None], ["Mara waves."], char="Mara", user="Sam")
     assert (fired.content, fired.reason) == ("Mara is here, Sam.", "key")
+
+
+# -- settings from character books and the admin -------------------------------------------------
+
+
+def test_a_character_books_sillytavern_settings_come_from_its_extensions():
+    card = {
+        "spec": "chara_card_v2",
+        "data": {
+            "name": "Mara",
+            "character_book": {
+                "entries": [
+                    {
+                        "id": 3,
+                        "keys": ["storm"],
+                        "content": "Thunder.",
+                        "enabled": True,
+                        "insertion_order": 10,
+                        "position": "after_char",
+                        "extensions": {
+                            "position": 4,
+                            "depth": 2,
+                            "role": 1,
+                            "sticky": 2,
+                            "group": "weather",
+                            "probability": 100,
+                        },
+                    },
+                    {"id": 4, "keys": ["sun"], "content": "Sun.", "position": "after_char"},
+                ]
+            },
+        },
+    }
+    parsed = read_card_file(json.dumps(card).encode())
+    lorebook = Lorebook.objects.create(**parsed.book.fields)
+    for entry in parsed.book.entries:
+        LoreEntry.objects.create(lorebook=lorebook, **entry)
+    storm, sun = sorted(book_of(lorebook).rules, key=lambda r: r.uid)
+    assert (storm.position, storm.depth, storm.role) == ("at_depth", 2, "user")
+    assert (storm.sticky, storm.groups) == (2, ("weather",))
+    assert sun.position == "after_char"
+
+
+def test_an_entry_made_in_the_admin_takes_its_settings_from_extensions():
+    lorebook = Lorebook.objects.create(name="Hand made")
+    LoreEntry.objects.create(
+        lorebook=lorebook,
+        uid=1,
+        keys=["storm"],
+        content="Thunder.",
+        extensions={"position": 4, "depth": 0, "role": 2, "cooldown": 3},
+    )
+    [rule] = book_of(lorebook).rules
+    assert (rule.position, rule.depth, rule.role, rule.cooldown) == ("at_depth", 0, "assistant", 3)

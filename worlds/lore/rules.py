@@ -171,9 +171,6 @@ class Activation:
     chat_length: int
 
 
-EMPTY_TIMED: dict[str, dict[str, dict[str, Any]]] = {"sticky": {}, "cooldown": {}}
-
-
 # -- from the models ------------------------------------------------------------------------------
 
 
@@ -248,9 +245,9 @@ class _Settings:
         if found and value is not None:
             return ST_POSITIONS.get(integer(value, -1))  # None: an outlet, or unknown
         # A character_book entry says before_char/after_char; SillyTavern's new entries go first.
-        return (
-            "after_char" if self.character_book.get("position") == "after_char" else ("before_char")
-        )
+        if self.character_book.get("position") == "after_char":
+            return "after_char"
+        return "before_char"
 
 
 def rule_of(entry: LoreEntry, *, book: int | None = None) -> Rule | None:
