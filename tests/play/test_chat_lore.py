@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.utils import timezone
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.replay import verify
 from play.engine.lore import authors_note_for, lore_scan
 from play.engine.services.branches import fork_at_turn
+from play.engine.services.chats import chat_start
 from tests.factories import make_character, make_chat, make_persona
 from tests.worlds.lore_helpers import import_book, st_entry
 from worlds.models import LoreTimedState
@@ -269,3 +271,35 @@ def test_the_drawer_attaches_detaches_and_edits_the_note(client):
     assert '<option value="before_scenario" selected>' in drawer
     bad = client.post(f"/chats/{chat.pk}/authors-note/", {**note, "position": "nowhere"})
     assert bad.status_code == 400 and kinds(chat).count("authors_note_set") == 1
+
+
+# -- macros in lore -------------------------------------------------------------------------------
+
+
+def test_lore_content_gets_the_chats_macros_with_the_story_clock(client, scripted):
+    clocked = import_book(
+        st_entry(
+            1,
+            constant=True,
+            content="{{time}} on {{weekday}}: {{user}} said {{lastUserMessage}} {{roll:d6}}",
+        )
+    )
+    chat = make_chat()  # its scenario starts at 2024-10-12T21:00
+    post(client, f"/api/chats/{chat.pk}/lorebooks", {"lorebook": clocked.pk})
+    say(client, chat, "Is the road open?")
+    [fired] = lore_scan(chat.pk, speaker="host").fired
+    assert fired.content.startswith("9:00 PM on Saturday: Sam said Is the road open? ")
+    assert fired.content == lore_scan(chat.pk, speaker="host").fired[0].content  # reproducible
+    assert int(fired.content.rsplit(" ", 1)[1]) in range(1, 7)
+
+
+def test_without_a_story_clock_time_macros_read_when_the_newest_turn_was_written(client):
+    chat = chat_start(character=make_character(), persona=make_persona())
+    post(
+        client,
+        f"/api/chats/{chat.pk}/lorebooks",
+        {"lorebook": import_book(st_entry(1, constant=True, content="{{isodate}}")).pk},
+    )
+    greeting = Event.objects.filter(stream=chat, kind="assistant_turn").get()
+    [fired] = lore_scan(chat.pk, speaker="host").fired
+    assert fired.content == timezone.localtime(greeting.created_at).strftime("%Y-%m-%d")
