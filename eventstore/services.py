@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, transaction
@@ -168,12 +169,17 @@ def branch_fork(
     kind: str,
     label: str = "",
     snapshot_kind: str | None = "pre_rewind",
+    fill: Callable[[Branch], None] | None = None,
 ) -> Branch:
     """Snapshot the current line, fork a branch at ``fork_event`` and make it active: what
-    every rewind, regenerate, delete and restore does."""
+    every rewind, regenerate, delete and restore does. ``fill`` appends the branch's own
+    first events before it goes live (a delete copies the surviving tail)."""
     if snapshot_kind is not None:
         snapshots.snapshot_create(stream, kind=snapshot_kind)
-    branch = branch_create(stream=stream, fork_event=fork_event, kind=kind, label=label)
+    with transaction.atomic():
+        branch = branch_create(stream=stream, fork_event=fork_event, kind=kind, label=label)
+        if fill is not None:
+            fill(branch)
     branch_activate(stream=stream, branch=branch)
     return branch
 

@@ -8,7 +8,7 @@ from eventstore.projection import mentions
 from eventstore.records import EventRecord
 from memory.models import Memory, memory_id
 from worlds.models import EntityState, StoryEvent
-from worlds.roles import BOTS
+from worlds.roles import BOTS, YOU
 
 PIN_SOFT_CAP = 8
 MANUAL_FIELDS = ("text", "w_you", "w_host", "w_guest", "significance")
@@ -82,7 +82,7 @@ def on_turn(store, event: EventRecord) -> None:
                 text=line,
                 witnesses=witnesses,
                 kind=Memory.Kind.TURN,
-                speaker=p.get("speaker", "you" if event.kind == "user_turn" else ""),
+                speaker=p.get("speaker", YOU if event.kind == "user_turn" else ""),
                 scene=p.get("scene", 1),
                 story_time=p.get("story_time", ""),
                 turn_id=event.id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from eventstore.records import EventRecord
 from play.models import ClassifierFailure, Turn
+from worlds.roles import HOST, NARRATOR, YOU
 
-_DEFAULT_SPEAKER = {"user_turn": "you", "assistant_turn": "host", "narration": "narrator"}
+_DEFAULT_SPEAKER = {"user_turn": YOU, "assistant_turn": HOST, "narration": NARRATOR}
 
 
 def on_turn(store, event: EventRecord) -> None:
@@ -15,7 +16,7 @@ def on_turn(store, event: EventRecord) -> None:
             id=event.id,
             chat_id=event.stream_id,
             seq=event.seq,
-            speaker=p.get("speaker", _DEFAULT_SPEAKER.get(event.kind, "host")),
+            speaker=p.get("speaker", _DEFAULT_SPEAKER.get(event.kind, HOST)),
             name=p.get("name", ""),
             text=p.get("text", ""),
             bot_text=p.get("bot_text", p.get("text", "")),

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.html import format_html
 
-from play.models import Chat
+from worlds.cards import CardError
 from worlds.models import (
     Activity,
     Character,
@@ -22,7 +24,14 @@ from worlds.models import (
     Thread,
     WorldState,
 )
+from worlds.prompts import prompt_template_save
 from worlds.services import manual_edit
+from worlds.services_cards import (
+    character_export,
+    character_import,
+    lorebook_export,
+    lorebook_import,
+)
 
 # -- authoring ------------------------------------------------------------------------------
 
@@ -96,7 +105,6 @@ class CharacterAdmin(admin.ModelAdmin):
     )
 
     def get_urls(self):
-        from django.urls import path
 
         urls = super().get_urls()
         extra = [
@@ -109,10 +117,6 @@ class CharacterAdmin(admin.ModelAdmin):
         return extra + urls
 
     def import_card_view(self, request):
-        from django.shortcuts import redirect, render
-
-        from worlds.cards import CardError
-        from worlds.services_cards import character_import
 
         if request.method == "POST" and request.FILES.get("card"):
             upload = request.FILES["card"]
@@ -127,7 +131,6 @@ class CharacterAdmin(admin.ModelAdmin):
         return render(request, "admin/worlds/character/import.html", context)
 
     def _export(self, request, queryset, fmt: str):
-        from worlds.services_cards import character_export
 
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one character to export.", messages.ERROR)
@@ -181,7 +184,6 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         return not PromptTemplate.objects.filter(kind=obj.kind, version__gt=obj.version).exists()
 
     def save_model(self, request, obj, form, change):
-        from worlds.prompts import prompt_template_save
 
         saved = prompt_template_save(kind=obj.kind, text=obj.text)
         obj.pk, obj.version = saved.pk, saved.version
@@ -225,7 +227,6 @@ class LorebookAdmin(admin.ModelAdmin):
     change_list_template = "admin/worlds/lorebook/change_list.html"
 
     def get_urls(self):
-        from django.urls import path
 
         extra = [
             path(
@@ -237,10 +238,6 @@ class LorebookAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def import_view(self, request):
-        from django.shortcuts import redirect, render
-
-        from worlds.cards import CardError
-        from worlds.services_cards import lorebook_import
 
         if request.method == "POST" and request.FILES.get("file"):
             upload = request.FILES["file"]
@@ -260,7 +257,6 @@ class LorebookAdmin(admin.ModelAdmin):
         return render(request, "admin/worlds/import.html", context)
 
     def _export(self, request, queryset, fmt: str):
-        from worlds.services_cards import lorebook_export
 
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one lorebook to export.", messages.ERROR)
@@ -311,9 +307,10 @@ class ChatStateAdmin(admin.ModelAdmin):
         }
         if not changes:
             return
-        chat = Chat.objects.get(pk=obj.chat_id)
         try:
-            manual_edit(chat=chat, target=self.edit_target, key=self.edit_key(obj), changes=changes)
+            manual_edit(
+                chat=obj.chat_id, target=self.edit_target, key=self.edit_key(obj), changes=changes
+            )
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
 

@@ -12,8 +12,14 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from worlds.cards import export_filename
-from worlds.models import Character, CharacterAsset
+from worlds.cards import MAX_CARD_BYTES, CardError, export_filename
+from worlds.models import Character, CharacterAsset, Lorebook
+from worlds.services_cards import (
+    character_export,
+    character_import,
+    lorebook_export,
+    lorebook_import,
+)
 
 router = Router(tags=["worlds"])
 
@@ -92,8 +98,6 @@ def create_character(request, body: CharacterIn):
 @router.post("/characters/import", response={201: dict})
 def import_character(request, file: UploadedFile = File(...)):
     """A SillyTavern card (PNG, JSON or CHARX; V1, V2 or V3). Bad files create nothing."""
-    from worlds.cards import MAX_CARD_BYTES, CardError
-    from worlds.services_cards import character_import
 
     if file.size and file.size > MAX_CARD_BYTES:
         raise HttpError(
@@ -108,7 +112,6 @@ def import_character(request, file: UploadedFile = File(...)):
 
 @router.get("/characters/{character_id}/export")
 def export_character(request, character_id: int, format: str = "png"):
-    from worlds.services_cards import character_export
 
     if format not in ("png", "json", "charx"):
         raise HttpError(400, "format is png, json or charx")
@@ -127,8 +130,6 @@ def get_character(request, character_id: int):
 @router.post("/lorebooks/import", response={201: dict})
 def import_lorebook(request, file: UploadedFile = File(...)):
     """SillyTavern World Info (``{"entries": {...}}``) or ``lorebook_v3`` JSON."""
-    from worlds.cards import MAX_CARD_BYTES, CardError
-    from worlds.services_cards import lorebook_import
 
     if file.size and file.size > MAX_CARD_BYTES:
         raise HttpError(413, f"the file is {file.size} bytes; the limit is {MAX_CARD_BYTES}")
@@ -141,8 +142,6 @@ def import_lorebook(request, file: UploadedFile = File(...)):
 
 @router.get("/lorebooks/{lorebook_id}/export")
 def export_lorebook(request, lorebook_id: int, format: str = "sillytavern"):
-    from worlds.models import Lorebook
-    from worlds.services_cards import lorebook_export
 
     if format not in ("sillytavern", "lorebook_v3"):
         raise HttpError(400, "format is sillytavern or lorebook_v3")

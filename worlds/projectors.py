@@ -23,7 +23,7 @@ from worlds.models import (
     Thread,
     WorldState,
 )
-from worlds.roles import AFFINITY_RANGE, TRUST_RANGE, YOU, clamp, configuration
+from worlds.roles import AFFINITY_RANGE, GUEST, TRUST_RANGE, YOU, clamp, configuration
 
 ACTIVITY_FIELDS = (
     "container",
@@ -256,18 +256,18 @@ def on_group_node_updated(store, event: EventRecord) -> None:
 def on_guest_added(store, event: EventRecord) -> None:
     p = event.payload
     chat_id = event.stream_id
-    previous = store.get(EntityState, chat_id=chat_id, role="guest")
+    previous = store.get(EntityState, chat_id=chat_id, role=GUEST)
     if previous is not None and previous.character_id != p.get("character_id"):
         # Another character takes the guest role: they inherit nobody's feelings.
         for edge in store.filter(Edge, chat_id=chat_id):
-            if "guest" in (edge.source, edge.target):
+            if GUEST in (edge.source, edge.target):
                 store.delete(edge)
-    entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": "guest"}, p, ENTITY_FIELDS)
+    entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": GUEST}, p, ENTITY_FIELDS)
     entity.present = True
     store.save(entity)
     if p.get("activity"):
         _upsert(
-            store, Activity, {"chat_id": chat_id, "role": "guest"}, p["activity"], ACTIVITY_FIELDS
+            store, Activity, {"chat_id": chat_id, "role": GUEST}, p["activity"], ACTIVITY_FIELDS
         )
     for edge in p.get("edges", []):
         key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
@@ -281,7 +281,7 @@ def on_guest_added(store, event: EventRecord) -> None:
 
 
 def on_guest_removed(store, event: EventRecord) -> None:
-    entity = store.get(EntityState, chat_id=event.stream_id, role="guest")
+    entity = store.get(EntityState, chat_id=event.stream_id, role=GUEST)
     if entity is not None:
         entity.present = False
         store.save(entity)

@@ -10,6 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 
+from memory import indexing
+from play.engine.inference import GenParams, InferenceError
+from play.engine.inference.local import LocalLlama
+from play.engine.inference.remote import OpenAICompatible
 from rpsite.config import DEFAULTS, load_config, save_config
 
 FIELDS = [
@@ -57,7 +61,6 @@ def _read_form(post) -> dict:
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
-    from memory import indexing
 
     if request.method == "POST" and request.POST.get("action") == "reembed":
         indexing.reembed_in_background()
@@ -90,7 +93,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 async def test_connection(request: HttpRequest) -> HttpResponse:
     """Try the endpoint in the form (unsaved) and report what it answered."""
-    from play.engine.inference import GenParams, InferenceError
 
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -100,8 +102,6 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
         return HttpResponse(f'<p class="notice error">{escape(str(exc))}</p>')
     inference = config["inference"]
     if inference["base_url"]:
-        from play.engine.inference.remote import OpenAICompatible
-
         backend = OpenAICompatible(
             base_url=inference["base_url"],
             api_key_env=inference["api_key_env"],
@@ -138,6 +138,5 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
 
 
 def _embedded():
-    from play.engine.inference.local import LocalLlama
 
     return LocalLlama()

@@ -14,6 +14,7 @@ from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario, WorldState
 from worlds.prompts import versions_in_use
 from worlds.roles import HOST, YOU
+from worlds.selectors import witnesses_now
 
 
 def container_from_template(template, *, key: str | None = None) -> dict[str, Any]:
@@ -138,9 +139,6 @@ def greeting_append(
     host = EntityState.objects.get(chat=chat, role=HOST)
     you = EntityState.objects.get(chat=chat, role=YOU)
     world = WorldState.objects.get(chat=chat)
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
     return append(
         stream=chat,
         kind="assistant_turn",
@@ -149,7 +147,7 @@ def greeting_append(
             "name": host.name,
             "text": expand_macros(text, char=host.name, user=you.name),
             "source": "greeting",
-            "witnesses": {r: r in present for r in ("you", "host", "guest")},
+            "witnesses": witnesses_now(chat.pk),
             "scene": world.scene,
             "story_time": world.story_time,
         },

@@ -1,4 +1,4 @@
-"""Time skips (SPEC 4.6): ``elision`` skips the middle of the activity in progress; ``jump``
+"""Time skips (docs/design.md): ``elision`` skips the middle of the activity in progress; ``jump``
 goes to a later time (the next morning, a week later). A skip closes the scene, runs the story
 events it passes over forward, narrates the landing, gives each bot memories of a jump's
 skipped time and resets everyone's activity for the landing.
@@ -18,15 +18,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventstore.services import append
+from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
 from play.engine.classify import classify
 from play.engine.schemas import SkipOutcome, SkipTarget
-from play.engine.services.story import story_event_close
+from play.engine.services.cast import meanwhile_start
+from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
 from worlds.models import Activity, EntityState, StoryEvent, WorldState
-from worlds.roles import BOTS
+from worlds.roles import BOTS, witness_mask
+from worlds.selectors import present_roles
 
 DEFAULT_ELISION_MINUTES = 30
 MODES = ("elision", "jump")
@@ -69,9 +72,7 @@ class SkipError(ValueError):
 
 def _context(chat_id: int) -> dict[str, Any]:
     world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
+    present = sorted(present_roles(chat_id))
     names = dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
     acts = {a.role: a for a in Activity.objects.filter(chat_id=chat_id, role__in=present)}
     return {
@@ -163,12 +164,9 @@ async def skip(
     finally:
         turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
-    from memory.indexing import schedule
 
     schedule(chat_id)
     if then_meanwhile:
-        from play.engine.services.cast import meanwhile_start
-
         await meanwhile_start(chat_id)
     return result
 
@@ -244,7 +242,7 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
             },
         )
         present = set(ctx["present"])
-        witnesses = {r: r in present for r in ("you", "host", "guest")}
+        witnesses = witness_mask(present)
         if mode == "jump":
             memories = {m.role: m.text for m in outcome.memories if m.role in BOTS}
             synthesized = []

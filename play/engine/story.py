@@ -8,9 +8,11 @@ from typing import Any
 
 from eventstore.records import EventRecord
 from eventstore.services import append
+from memory.projectors import mentions_prop
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.models import Chat
-from worlds.models import EntityState, StoryEvent, Thread
+from worlds.models import StoryEvent, Thread
+from worlds.selectors import witnesses_now
 
 CLOSE_KIND = {
     "complete": "story_event_completed",
@@ -32,18 +34,10 @@ def _unique_key(model, chat: Chat, base: str) -> str:
 
 def scrub_gist(gist: str, props: list[str]) -> str:
     """Never promote props: drop the gist's sentences that name one."""
-    from memory.projectors import mentions_prop
 
     sentences = re.split(r"(?<=[.!?])\s+", gist.strip())
     kept = [s for s in sentences if s and not mentions_prop(s, props)]
     return " ".join(kept)
-
-
-def _witnesses(chat: Chat) -> dict[str, bool]:
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
-    return {r: r in present for r in ("you", "host", "guest")}
 
 
 def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
@@ -147,7 +141,7 @@ def story_event_close(
             "key": event.key,
             "gist": gist,
             "promote": promote or {},
-            "witnesses": _witnesses(chat),
+            "witnesses": witnesses_now(chat.pk),
         },
     )
 
