@@ -6,10 +6,19 @@ import json
 
 import pytest
 
-from tests.worlds.lore_helpers import book, import_book, messages, run, st_entry, uids
+from tests.worlds.lore_helpers import (
+    book,
+    import_book,
+    messages,
+    run,
+    st_entry,
+    uids,
+    world_info_json,
+)
 from worlds.cards import read_card_file
 from worlds.lore import ScanMessage, Speaker, activate, book_of, lore_for_prompt
 from worlds.models import Lorebook, LoreEntry
+from worlds.services_cards import lorebook_export
 from worlds.tokens import estimate
 
 pytestmark = pytest.mark.django_db
@@ -616,3 +625,45 @@ def test_an_entry_made_in_the_admin_takes_its_settings_from_extensions():
     )
     [rule] = book_of(lorebook).rules
     assert (rule.position, rule.depth, rule.role, rule.cooldown) == ("at_depth", 0, "assistant", 3)
+
+
+def test_world_info_with_every_activation_setting_exports_back_as_it_came():
+    full = st_entry(
+        5,
+        key=["storm", "/thunder/i"],
+        keysecondary=["night"],
+        selectiveLogic=1,
+        probability=35,
+        group="weather,mood",
+        groupOverride=True,
+        groupWeight=7,
+        useGroupScoring=True,
+        sticky=2,
+        cooldown=3,
+        delay=4,
+        excludeRecursion=True,
+        preventRecursion=True,
+        delayUntilRecursion=2,
+        position=4,
+        depth=6,
+        role=2,
+        scanDepth=9,
+        caseSensitive=True,
+        matchWholeWords=False,
+        characterFilter={"isExclude": True, "names": ["Theo"], "tags": ["sea"]},
+    )
+    lorebook = import_book(full, st_entry(6))
+    exported, _, _ = lorebook_export(lorebook, fmt="sillytavern")
+    assert (
+        json.loads(exported)["entries"] == json.loads(world_info_json(full, st_entry(6)))["entries"]
+    )
+    [rule] = [r for r in book_of(lorebook).rules if r.uid == 5]
+    assert (rule.sticky, rule.cooldown, rule.delay, rule.groups) == (2, 3, 4, ("weather", "mood"))
+    assert (rule.position, rule.depth, rule.role, rule.scan_depth) == (
+        "at_depth",
+        6,
+        "assistant",
+        9,
+    )
+    assert (rule.case_sensitive, rule.whole_words, rule.delay_until_recursion) == (True, False, 2)
+    assert (rule.filter_names, rule.filter_exclude, rule.probability) == (("Theo",), True, 35)
