@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from eventstore.models import Event, StreamRef
+from eventstore.models import Event, StreamRef, stream_id_of
 from eventstore.records import EventRecord
 from eventstore.services import append
 from play.models import Chat, Turn
@@ -209,7 +209,7 @@ def lore_timed_append(
     Append it after the bot's turn (``caused_by``): a regenerate forks before that turn, so
     a swipe starts from the state before it, and a branch carries its parent's state.
     """
-    chat_id = chat if isinstance(chat, int) else chat.pk
+    chat_id = stream_id_of(chat)
     current = LoreTimedState.objects.filter(chat_id=chat_id).first()
     if current is not None and current.state == activation.timed:
         return None
