@@ -10,6 +10,7 @@ from worlds.cards import CardError
 from worlds.models import (
     Activity,
     Character,
+    CharacterAsset,
     ContainerTemplate,
     Edge,
     EntityState,
@@ -35,18 +36,56 @@ from worlds.services_cards import (
 # -- authoring ------------------------------------------------------------------------------
 
 
+class CharacterAssetInline(admin.TabularInline):
+    """The files of the character's CHARX archive, kept for export; read-only here."""
+
+    model = CharacterAsset
+    extra = 0
+    fields = ("path", "size", "link")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="file")
+    def link(self, obj: CharacterAsset):
+        url = f"/api/characters/{obj.character_id}/assets/{obj.pk}"
+        return format_html('<a href="{}">open</a>', url)
+
+
 @admin.register(Character)
 class CharacterAdmin(admin.ModelAdmin):
     list_display = ("name", "creator", "character_version", "spec", "updated_at")
     search_fields = ("name", "description", "tags")
     actions = ["export_png", "export_json", "export_charx"]
     change_list_template = "admin/worlds/character/change_list.html"
+    filter_horizontal = ("extra_lorebooks",)
+    inlines = [CharacterAssetInline]
     fieldsets = (
         (None, {"fields": ("name", "avatar", "description", "personality", "scenario")}),
         ("Messages", {"fields": ("first_mes", "alternate_greetings", "mes_example")}),
         (
             "Prompting",
-            {"fields": ("system_prompt", "post_history_instructions", "reply_tokens", "lorebook")},
+            {
+                "fields": (
+                    "system_prompt",
+                    "post_history_instructions",
+                    "reply_tokens",
+                    "lorebook",
+                    "extra_lorebooks",
+                )
+            },
+        ),
+        (
+            "Author's Note (until a chat sets its own)",
+            {
+                "fields": (
+                    "authors_note",
+                    ("authors_note_position", "authors_note_depth", "authors_note_role"),
+                    "authors_note_frequency",
+                )
+            },
         ),
         (
             "Card metadata",
@@ -118,6 +157,7 @@ class CharacterAdmin(admin.ModelAdmin):
 @admin.register(Persona)
 class PersonaAdmin(admin.ModelAdmin):
     list_display = ("name", "is_default")
+    filter_horizontal = ("lorebooks",)
 
 
 @admin.register(ContainerTemplate)
@@ -166,8 +206,23 @@ class LoreEntryInline(admin.StackedInline):
 
 @admin.register(Lorebook)
 class LorebookAdmin(admin.ModelAdmin):
-    list_display = ("name", "scan_depth", "token_budget")
+    list_display = ("name", "scan_depth", "token_budget", "recursive_scanning")
     inlines = [LoreEntryInline]
+    fieldsets = (
+        (None, {"fields": ("name", "description")}),
+        (
+            "Activation (this book's own settings)",
+            {
+                "fields": (
+                    ("scan_depth", "recursive_scanning", "max_recursion_steps"),
+                    ("token_budget", "budget_percent"),
+                    ("case_sensitive", "match_whole_words", "use_group_scoring"),
+                    ("min_activations", "min_activations_depth_max"),
+                )
+            },
+        ),
+        ("As imported", {"classes": ("collapse",), "fields": ("extensions", "extra")}),
+    )
     actions = ["export_sillytavern", "export_v3"]
     change_list_template = "admin/worlds/lorebook/change_list.html"
 

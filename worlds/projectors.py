@@ -12,10 +12,13 @@ from eventstore.records import EventRecord
 from worlds import provenance as pv
 from worlds.models import (
     Activity,
+    AuthorsNote,
+    ChatLorebook,
     Container,
     Edge,
     EntityState,
     GroupNode,
+    LoreTimedState,
     Scene,
     StoryEvent,
     Thread,
@@ -583,6 +586,34 @@ def on_line(store, event: EventRecord) -> None:
     pv.record_line(store, event)
 
 
+# -- lore: attached lorebooks, the Author's Note, World Info timed effects --------------------
+
+
+def on_lorebook_attached(store, event: EventRecord) -> None:
+    key = {"chat_id": event.stream_id, "lorebook_id": event.payload["lorebook"]}
+    if store.get(ChatLorebook, **key) is None:
+        store.add(ChatLorebook(**key, attached_event=event.id))
+
+
+def on_lorebook_detached(store, event: EventRecord) -> None:
+    key = {"chat_id": event.stream_id, "lorebook_id": event.payload["lorebook"]}
+    row = store.get(ChatLorebook, **key)
+    if row is not None:
+        store.delete(row)
+
+
+NOTE_FIELDS = ("text", "position", "depth", "role", "frequency")
+
+
+def on_authors_note_set(store, event: EventRecord) -> None:
+    _upsert(store, AuthorsNote, {"chat_id": event.stream_id}, event.payload, NOTE_FIELDS)
+
+
+def on_lore_timed_state(store, event: EventRecord) -> None:
+    data = {"state": event.payload["state"], "chat_length": event.payload["chat_length"]}
+    _upsert(store, LoreTimedState, {"chat_id": event.stream_id}, data, ("state", "chat_length"))
+
+
 HANDLERS = {
     "user_turn": on_line,
     "assistant_turn": on_line,
@@ -609,4 +640,8 @@ HANDLERS = {
     "thread_updated": on_thread_updated,
     "thread_closed": on_thread_closed,
     "time_skip": on_time_skip,
+    "lorebook_attached": on_lorebook_attached,
+    "lorebook_detached": on_lorebook_detached,
+    "authors_note_set": on_authors_note_set,
+    "lore_timed_state": on_lore_timed_state,
 }

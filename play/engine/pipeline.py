@@ -25,6 +25,7 @@ from play.engine.bookkeeping import bookkeep
 from play.engine.classify import classify, failures_record
 from play.engine.errors import ModelFailed
 from play.engine.inference import GenParams, InferenceError, RateLimited, get_backend
+from play.engine.lore import lore_timed_record
 from play.engine.prompt import Prompt, build_prompt
 from play.engine.schemas import InterjectionDecision
 from play.engine.selectors import recent_lines
@@ -292,6 +293,7 @@ async def speak(
         interjection=interjection,
         guard=guard,
     )
+    await sync_to_async(lore_timed_record)(chat, speaker=speaker, caused_by=record.id)
     await broadcast.send(chat.pk, "chat.stream_end", key=key, turn_id=record.id)
     return record
 

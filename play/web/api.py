@@ -21,10 +21,12 @@ from eventstore.snapshots import list_snapshots as listing
 from eventstore.snapshots import snapshot_create
 from play.engine import broadcast, pipeline, selectors, turnlock
 from play.engine.classify import failures_record
+from play.engine.errors import Conflict
 from play.engine.exports import export_chat as export
 from play.engine.exports import write_export
 from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
+from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background, progress
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
@@ -39,9 +41,10 @@ from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_expor
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from play.web.errors import message_of, status_of
-from worlds.models import Character, EntityState, Persona, Scenario
+from worlds.models import Character, EntityState, Lorebook, Persona, Scenario
 from worlds.roles import GUEST, HOST
 from worlds.selectors import present_roles
+from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 router = Router(tags=["play"])
 
@@ -95,6 +98,20 @@ class ThreadIn(Schema):
 
 class SignificanceIn(Schema):
     significance: int
+
+
+class LorebookIn(Schema):
+    lorebook: int
+
+
+class AuthorsNoteIn(Schema):
+    """Fields left out keep their current value."""
+
+    text: str | None = None
+    position: str | None = None  # before_scenario | after_scenario | at_depth
+    depth: int | None = None
+    role: str | None = None  # system | user | assistant (at_depth)
+    frequency: int | None = None  # every N of your messages; 0 = never
 
 
 class MeanwhileIn(Schema):
@@ -206,12 +223,78 @@ async def create_chat(request, body: ChatIn):
             scenario=scenario,
             setup=setup,
             title=body.title,
-            greeting=greetings[body.greeting],
+            greeting_index=body.greeting,
         )
         failures_record(chat=chat, failures=failures, turn_id=None)
         return chat_out(Chat.objects.get(pk=chat.pk))
 
     return Status(201, await sync_to_async(create)())
+
+
+def lorebook_out(found: BookInEffect) -> dict[str, Any]:
+    book = found.lorebook
+    return {
+        "id": book.pk,
+        "name": book.name,
+        "source": found.source,
+        "entries": book.entries.count(),
+    }
+
+
+def _lorebooks(chat_id: int) -> dict[str, Any]:
+    return {"lorebooks": [lorebook_out(found) for found in lorebooks_for(chat_id)]}
+
+
+def _idle(chat_id: int) -> None:
+    if turnlock.is_busy(chat_id):
+        raise turnlock.ChatBusy(chat_id)
+
+
+@router.get("/chats/{chat_id}/lorebooks")
+def chat_lorebooks(request, chat_id: int):
+    """The lorebooks in effect: attached to the chat, the persona's, the present characters'."""
+    _chat_or_404(chat_id)
+    return _lorebooks(chat_id)
+
+
+@router.post("/chats/{chat_id}/lorebooks", response={200: dict, 201: dict})
+def attach_lorebook(request, chat_id: int, body: LorebookIn):
+    """Attach a lorebook to this chat (201; 200 when it was attached already)."""
+    chat = _chat_or_404(chat_id)
+    book = get_object_or_404(Lorebook, pk=body.lorebook)
+    _idle(chat_id)
+    record = chat_lorebook_attach(chat=chat, lorebook=book)
+    return Status(201 if record else 200, _lorebooks(chat_id))
+
+
+@router.delete("/chats/{chat_id}/lorebooks/{lorebook_id}")
+def detach_lorebook(request, chat_id: int, lorebook_id: int):
+    chat = _chat_or_404(chat_id)
+    _idle(chat_id)
+    found = next((f for f in lorebooks_for(chat_id) if f.lorebook.pk == lorebook_id), None)
+    if found is not None and found.source != "chat":
+        raise Conflict(f"lorebook {lorebook_id} comes with the {found.source}; change it there")
+    chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    return _lorebooks(chat_id)
+
+
+@router.get("/chats/{chat_id}/authors-note")
+def get_authors_note(request, chat_id: int):
+    """The Author's Note in force; ``source`` says whether it is the chat's own, the host
+    character's default or the empty default."""
+    _chat_or_404(chat_id)
+    return authors_note_state(chat_id)
+
+
+@router.put("/chats/{chat_id}/authors-note")
+def put_authors_note(request, chat_id: int, body: AuthorsNoteIn):
+    chat = _chat_or_404(chat_id)
+    _idle(chat_id)
+    current = authors_note_state(chat_id)
+    given = {k: v for k, v in body.dict().items() if v is not None}
+    fields = ("text", "position", "depth", "role", "frequency")
+    authors_note_set(chat=chat, **{k: given.get(k, current[k]) for k in fields})
+    return authors_note_state(chat_id)
 
 
 @router.delete("/chats/{chat_id}", response={204: None})

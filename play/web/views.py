@@ -18,6 +18,7 @@ from memory.models import Memory
 from play.engine import pipeline, selectors, turnlock
 from play.engine.background import spawn
 from play.engine.kickoff import parse_kickoff
+from play.engine.lore import authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
@@ -31,10 +32,12 @@ from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from play.web.errors import error_fragment, int_field, page_errors
 from play.web.rendering import render_text
+from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
 from worlds.macros import expand_macros
-from worlds.models import Character, EntityState, Persona, Scenario
+from worlds.models import Character, EntityState, Lorebook, Persona, Scenario
 from worlds.roles import GUEST, HOST, NARRATOR, PAIRS, YOU
 from worlds.services import manual_edit
+from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 # -- page contexts (also rendered by the websocket consumer) ----------------------------------
 
@@ -93,6 +96,7 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
                     "present": a in present and b in present,
                 }
             )
+    books = lorebooks_for(chat_id)
     guest = next((e for e in state["entities"] if e["role"] == GUEST), None)
     host_id = (
         EntityState.objects.filter(chat_id=chat_id, role=HOST)
@@ -109,6 +113,15 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
         "guest": guest if guest and guest["present"] else None,
         "meanwhile": YOU not in present,
         "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
+        "lorebooks": [
+            {"id": b.lorebook.pk, "name": b.lorebook.name, "source": b.source} for b in books
+        ],
+        "lorebook_choices": Lorebook.objects.exclude(pk__in=[b.lorebook.pk for b in books]).only(
+            "pk", "name"
+        ),
+        "note": authors_note_state(chat_id),
+        "note_positions": NOTE_POSITIONS,
+        "note_roles": NOTE_ROLES,
     }
 
 
@@ -214,16 +227,14 @@ def chat_create(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("play:chat_new")
-    greetings = [character.first_mes, *character.alternate_greetings]
     index = int(request.POST.get("greeting") or 0)
-    greeting = greetings[index] if 0 <= index < len(greetings) else character.first_mes
     chat = chat_start(
         character=character,
         persona=persona,
         scenario=scenario,
         setup=setup,
         title=request.POST.get("title", ""),
-        greeting=greeting,
+        greeting_index=index,
     )
     return redirect("play:chat", chat.pk)
 
@@ -432,6 +443,47 @@ async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     )
     await asyncio.sleep(0)
     return HttpResponse(status=202)
+
+
+def _idle(chat_id: int) -> None:
+    if turnlock.is_busy(chat_id):
+        raise turnlock.ChatBusy(chat_id)
+
+
+@require_POST
+@page_errors
+def lorebook_attach_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    _idle(chat_id)
+    book = get_object_or_404(Lorebook, pk=int_field(request.POST, "lorebook"))
+    chat_lorebook_attach(chat=chat, lorebook=book)
+    return _done(request)
+
+
+@require_POST
+@page_errors
+def lorebook_detach_view(request: HttpRequest, chat_id: int, lorebook_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    _idle(chat_id)
+    chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    return _done(request)
+
+
+@require_POST
+@page_errors
+def authors_note_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    _idle(chat_id)
+    post = request.POST
+    authors_note_set(
+        chat=chat,
+        text=post.get("text", ""),
+        position=post.get("position", ""),
+        depth=int_field(post, "depth"),
+        role=post.get("role", ""),
+        frequency=int_field(post, "frequency"),
+    )
+    return _done(request)
 
 
 def _story_form(post) -> dict[str, Any]:

@@ -1,7 +1,11 @@
 """Time skips (docs/design.md): ``elision`` skips the middle of the activity in progress; ``jump``
 goes to a later time (the next morning, a week later). A skip closes the scene, runs the story
 events it passes over forward, narrates the landing, gives each bot memories of a jump's
-skipped time and resets everyone's activity for the landing."""
+skipped time and resets everyone's activity for the landing.
+
+A story without a clock gets one when it first skips: it starts at the moment the chat was
+created (to the minute), recorded in the ``time_skip`` event as its ``from_time`` with
+``clock_started``; a skip that fails starts nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.utils import timezone
 
 from eventstore.services import append
 from memory.indexing import schedule
@@ -82,10 +87,13 @@ def _context(chat_id: int) -> dict[str, Any]:
     }
 
 
+def clock_start(chat: Chat) -> str:
+    """Where a story without a clock starts one: the moment the chat was created."""
+    return timezone.localtime(chat.created_at).strftime(clock.FORMAT)
+
+
 async def target_time(mode: str, ctx: dict[str, Any], to: str, minutes: int | None) -> str:
     now = ctx["now"]
-    if clock.parse(now) is None:
-        raise SkipError("the story has no clock to skip: set the story time first")
     if minutes is not None:
         if minutes <= 0:
             raise SkipError("a skip goes forward: minutes must be positive")
@@ -145,6 +153,9 @@ async def skip(
     try:
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         ctx = await sync_to_async(_context)(chat_id)
+        ctx["clock_started"] = clock.parse(ctx["now"]) is None
+        if ctx["clock_started"]:
+            ctx["now"] = clock_start(chat)
         to_time = await target_time(mode, ctx, to, minutes)
         overdue, active = _due(ctx, mode, to_time)
         outcome = await _outcome(ctx, mode, to_time, overdue, active)
@@ -227,6 +238,7 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
                 "activities": activities,
                 "weather": outcome.weather,
                 "closed_events": closed,
+                **({"clock_started": True} if ctx["clock_started"] else {}),
             },
         )
         present = set(ctx["present"])

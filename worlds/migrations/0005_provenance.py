@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('eventstore', '0004_streams'),
-        ('worlds', '0003_projections_on_streams'),
+        ('worlds', '0004_lore_chat_state_and_assets'),
     ]
 
     operations = [
