@@ -122,6 +122,8 @@ def test_ten_chats_playing_at_once_lose_nothing(app):
     assert statuses == [200] * 30
     for chat in chats:
         rows = events_of(data, chat["id"])
+        main = min(branch for _, _, _, branch, _ in rows)
+        rows = [row for row in rows if row[3] == main]  # alternate greetings are swipes
         kinds = [kind for _, kind, _, _, _ in rows]
         assert kinds.count("user_turn") == 3 and kinds.count("assistant_turn") == 4
         assert kinds.count("turn_bookkept") == 3
