@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.db import models, transaction
 
 from eventstore.services import append
+from memory.models import Memory
 from memory.selectors import visible_to
 from play.engine.classify import classify
 from play.engine.gate import Gate, Line
@@ -308,6 +309,48 @@ def summary_inputs(
     }
 
 
+async def write_summary(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """One per-POV summary from ``summary_inputs``; on a model failure the first and last
+    lines stand in (and the failure is returned to be recorded)."""
+    template = await sync_to_async(lambda: current_template("summary").text)()
+    prompt = [
+        {
+            "role": "system",
+            "content": expand_macros(template, char=data["name"], user=data["user"]),
+        },
+        {
+            "role": "user",
+            "content": "\n".join(
+                [
+                    f"{data['name']}: {data['persona']}",
+                    f"{data['name']}'s feelings toward {data['user']}: {data['edge']}",
+                    "The scene:",
+                    *data["lines"][-40:],
+                    "Key lines:",
+                    *data["key_quotes"],
+                ]
+            ),
+        },
+    ]
+    failure = None
+    try:
+        text = await get_backend().generate(
+            prompt, GenParams(purpose="classifier", max_tokens=260, temperature=0.5)
+        )
+    except InferenceError as exc:
+        failure = {
+            "model": exc.model,
+            "prompt_kind": "scene_summary",
+            "raw_output": exc.raw,
+            "error": exc.message,
+            "fallback": "first and last lines",
+        }
+        text = " … ".join(data["lines"][:1] + data["lines"][-2:])
+    if data["key_quotes"]:
+        text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
+    return text.strip(), failure
+
+
 async def scene_summaries(
     chat: Chat,
     ctx: dict[str, Any],
@@ -315,61 +358,42 @@ async def scene_summaries(
     closing: list[list[str]] | None = None,
 ):
     """One summary per present bot, from its own angle; the group node when all three."""
-    backend = get_backend()
-    template = await sync_to_async(lambda: current_template("summary").text)()
     summaries, failures = [], []
     bots = [r for r in ctx["present"] if r in BOTS]
     witnesses = witness_mask(ctx["present"])
     for owner in bots:
         data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner, pending, closing)
-        prompt = [
-            {
-                "role": "system",
-                "content": expand_macros(template, char=data["name"], user=data["user"]),
-            },
-            {
-                "role": "user",
-                "content": "\n".join(
-                    [
-                        f"{data['name']}: {data['persona']}",
-                        f"{data['name']}'s feelings toward {data['user']}: {data['edge']}",
-                        "The scene:",
-                        *data["lines"][-40:],
-                        "Key lines:",
-                        *data["key_quotes"],
-                    ]
-                ),
-            },
-        ]
-        try:
-            text = await backend.generate(
-                prompt, GenParams(purpose="classifier", max_tokens=260, temperature=0.5)
-            )
-        except InferenceError as exc:
-            failures.append(
-                {
-                    "model": exc.model,
-                    "prompt_kind": "scene_summary",
-                    "raw_output": exc.raw,
-                    "error": exc.message,
-                    "fallback": "first and last lines",
-                }
-            )
-            text = " … ".join(data["lines"][:1] + data["lines"][-2:])
-        if data["key_quotes"]:
-            text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
+        text, failure = await write_summary(data)
+        if failure:
+            failures.append(failure)
         summaries.append(
-            {
-                "owner": owner,
-                "text": text.strip(),
-                "witnesses": witnesses,
-                "sources": data["sources"],
-            }
+            {"owner": owner, "text": text, "witnesses": witnesses, "sources": data["sources"]}
         )
     group = ""
-    if {"you", HOST, GUEST} <= set(ctx["present"]) and summaries:
+    if {YOU, HOST, GUEST} <= set(ctx["present"]) and summaries:
         group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
     return summaries, group, failures
+
+
+async def summaries_rewrite(chat: Chat) -> int:
+    """Write again, with the model, each summary that lost one of its lines (a deleted turn)
+    and holds a stand-in extract meanwhile. Returns how many were rewritten."""
+    pending = await sync_to_async(
+        lambda: list(Memory.objects.filter(chat=chat, kind=Memory.Kind.SUMMARY, rewrite=True))
+    )()
+    done = 0
+    for mem in pending:
+        data = await sync_to_async(summary_inputs)(chat.pk, mem.scene, mem.owner)
+        text, failure = await write_summary(data)
+        if failure is not None:
+            continue  # the extract stays; a later start-up tries again
+        await sync_to_async(append)(
+            stream=chat,
+            kind="summary_rewritten",
+            payload={"memory_id": mem.id, "text": text, "sources": data["sources"]},
+        )
+        done += 1
+    return done
 
 
 def summary_sources(summaries: list[dict[str, Any]]) -> list[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from eventstore.projection import read_rows
 from worlds import provenance as pv
@@ -70,6 +71,29 @@ class Gate:
             text = self.admit(line)
             if text is not None:
                 out.append(Line(text, line.entry, line.sources))
+        return out
+
+    def turns(self, turns: Iterable[Any]) -> list[tuple[Any, str, list[str]]]:
+        """The turns every reader witnessed: (turn, its text as they may see it, who
+        witnessed it, by character key)."""
+        turns = list(turns)
+        if not turns:
+            return []
+        marks = ", ".join(["%s"] * len(turns))
+        seen = {
+            w.event: w.seen_by
+            for w in read_rows(
+                Witness,
+                f"chat_id = %s AND event IN ({marks})",
+                [self.chat_id, *(t.id for t in turns)],
+            )
+        }
+        out = []
+        for turn in turns:
+            by = seen.get(turn.id, [])
+            text = self.admit(Line(turn.bot_text or "", {"src": [turn.id], "by": by}))
+            if text is not None:
+                out.append((turn, text, by))
         return out
 
     def seal(self, text: str, origin: list[int]) -> str:

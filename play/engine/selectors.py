@@ -8,7 +8,9 @@ from typing import Any
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from memory.models import Memory
+from play.engine.gate import Gate
 from play.models import Chat, ClassifierFailure, Turn
+from worlds import provenance as pv
 from worlds.models import (
     Activity,
     Container,
@@ -229,6 +231,14 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
     }
 
 
-def recent_lines(chat_id: int, n: int) -> list[str]:
-    turns = Turn.objects.filter(chat_id=chat_id).order_by("-id")[:n]
-    return [f"{t.name or t.speaker}: {t.bot_text}" for t in reversed(turns)]
+def recent_lines(chat_id: int, n: int, *, readers: list[str]) -> list[str]:
+    """The newest ``n`` lines every reader witnessed, as they may see them (the gate)."""
+    gate = Gate.for_readers(chat_id, readers)
+    turns = list(Turn.objects.filter(chat_id=chat_id).order_by("-id")[: n * 3])[::-1]
+    seen = gate.turns(turns)[-n:]
+    return [f"{t.name or t.speaker}: {text}" for t, text, _ in seen]
+
+
+def reader_keys(chat_id: int, roles) -> list[str]:
+    """The characters in these seats now, as the gate names its readers."""
+    return [pv.key_of(e) for e in EntityState.objects.filter(chat_id=chat_id, role__in=roles)]
