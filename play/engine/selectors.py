@@ -453,6 +453,7 @@ def story_strip(chat: Chat) -> dict[str, Any]:
     ]
     return {
         "last_seq": fold["last_seq"],
+        "now": _story_time(store, chat.pk),
         "scenes": scenes,
         "skips": fold["skips"],
         "story_events": events,
@@ -466,7 +467,7 @@ TURN_KINDS = ("user_turn", "assistant_turn", "narration")
 
 
 def _first_words(text: str, count: int = 8) -> str:
-    words = text.split()
+    words = text.replace("*", "").replace("_", " ").split()
     return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 

@@ -14,20 +14,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from eventstore.models import Event
 from memory.models import Memory
-from play.engine import selectors, turnlock
+from play.engine import turnlock
 from play.engine.services import branches as branch_services
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.models import Chat, Turn
+from play.web import presenters
 from play.web.rendering import render_text
 from worlds.macros import expand_macros
-from worlds.models import Character, EntityState, Persona, Scenario
-from worlds.roles import PAIRS
+from worlds.models import Character, Persona, Scenario
 
-# -- page contexts (also rendered by the websocket consumer) ----------------------------------
-
-
-def turn_row(turn: Turn, swipe: selectors.Swipe | None) -> dict[str, Any]:
-    return {"turn": turn, "html": render_text(turn.text), "swipe": swipe}
+# -- page contexts (also rendered by the websocket consumer); the data comes from presenters --
 
 
 def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
@@ -35,8 +31,7 @@ def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
     if turn is None:
         return None
     chat = Chat.objects.get(pk=chat_id)
-    swipe = selectors.swipe_groups(chat, turn_ids={turn_id}).get(turn_id)
-    return {**turn_row(turn, swipe), "chat": chat}
+    return {"row": presenters.turn_row(chat, turn), "chat": chat}
 
 
 PAGE_TURNS = 120  # a page shows the newest turns; earlier ones load on demand
@@ -49,9 +44,9 @@ def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, 
         turns = turns.filter(id__lt=before)
     page = list(turns.order_by("-id")[: PAGE_TURNS + 1])
     more = len(page) > PAGE_TURNS
+    previous = page[PAGE_TURNS] if more else None
     page = list(reversed(page[:PAGE_TURNS]))
-    swipes = selectors.swipe_groups(chat, turn_ids={t.id for t in page})
-    rows = [turn_row(t, swipes.get(t.id)) for t in page]
+    rows = presenters.turn_rows(chat, page, previous=previous)
     return {"chat": chat, "rows": rows, "earlier": page[0].id if more and page else None}
 
 
@@ -63,40 +58,7 @@ def transcript_earlier(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 def drawer_context(chat_id: int) -> dict[str, Any]:
-    chat = Chat.objects.get(pk=chat_id)
-    state = selectors.chat_state(chat, memory_limit=60)
-    names = {e["role"]: e["name"] for e in state["entities"]}
-    present = {e["role"] for e in state["entities"] if e["present"]}
-    edges = {(e["source"], e["target"]): e for e in state["edges"]}
-    pairs = []
-    for a, b in PAIRS:
-        if a < b and (a, b) in edges and (b, a) in edges:
-            pairs.append(
-                {
-                    "ab": edges[(a, b)],
-                    "ba": edges[(b, a)],
-                    "a": names.get(a, a),
-                    "b": names.get(b, b),
-                    "present": a in present and b in present,
-                }
-            )
-    guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
-    host_id = (
-        EntityState.objects.filter(chat_id=chat_id, role="host")
-        .values_list("character_id", flat=True)
-        .first()
-    )
-    return {
-        "chat": chat,
-        "state": state,
-        "names": names,
-        "pairs": pairs,
-        "branches": selectors.branches(chat),
-        "busy": turnlock.is_busy(chat_id),
-        "guest": guest if guest and guest["present"] else None,
-        "meanwhile": "you" not in present,
-        "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
-    }
+    return presenters.drawer(chat_id)
 
 
 # -- pages ----------------------------------------------------------------------------------
@@ -229,6 +191,18 @@ def chat_play(request: HttpRequest, chat_id: int) -> HttpResponse:
             **transcript_context(chat_id),
             **drawer_context(chat_id),
         },
+    )
+
+
+@require_GET
+def memory_search(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The drawer's memory panel: pinned memories, or those matching ``q`` (read-only)."""
+    chat = get_object_or_404(Chat, pk=chat_id)
+    query = request.GET.get("q", "").strip()[:200]
+    return render(
+        request,
+        "play/_memories.html",
+        {"chat": chat, "groups": presenters.memory_groups(chat_id, query=query), "query": query},
     )
 
 
