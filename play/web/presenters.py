@@ -17,6 +17,7 @@ from memory.models import Memory
 from play.engine import selectors, turnlock
 from play.models import Chat, ClassifierFailure, Turn
 from play.web.rendering import render_text
+from worlds import clock
 from worlds.models import (
     Activity,
     Character,
@@ -27,7 +28,6 @@ from worlds.models import (
     Scene,
     WorldState,
 )
-from worlds import clock
 from worlds.roles import PAIRS, ROLES
 
 BOT_SPEAKERS = ("host", "guest")
@@ -171,9 +171,7 @@ def _changes_this_turn(chat_id: int) -> dict[tuple[str, str], dict[str, int]]:
 
 def _marks(change: dict[str, int]) -> list[dict[str, Any]]:
     return [
-        {"what": what, "up": value > 0, "by": abs(value)}
-        for what, value in change.items()
-        if value
+        {"what": what, "up": value > 0, "by": abs(value)} for what, value in change.items() if value
     ]
 
 

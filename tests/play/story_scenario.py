@@ -62,9 +62,13 @@ def card_png(name: str, description: str, first_mes: str, image: bytes) -> bytes
 def import_card(url: str, filename: str, data: bytes) -> dict:
     boundary = uuid.uuid4().hex
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     req = urllib.request.Request(
         url + "/api/characters/import",
         method="POST",
@@ -120,7 +124,12 @@ SETUP = {
     ],
     "activities": [
         {"role": "host", "container": "lamp_room", "slot": "by the lens", "verb": "trimming wicks"},
-        {"role": "you", "container": "lamp_room", "slot": "on the stairs", "verb": "catching breath"},
+        {
+            "role": "you",
+            "container": "lamp_room",
+            "slot": "on the stairs",
+            "verb": "catching breath",
+        },
     ],
 }
 
@@ -159,7 +168,11 @@ def play_story(url: str, fake: FakeOpenAI, page) -> dict:
             "json",
             {
                 "met": True,
-                "host_to_guest": {"affinity": 35, "trust": 20, "summary": "Iris trusts Theo's maps"},
+                "host_to_guest": {
+                    "affinity": 35,
+                    "trust": 20,
+                    "summary": "Iris trusts Theo's maps",
+                },
                 "guest_to_host": {"affinity": 15, "trust": 30, "summary": "Theo admires Iris"},
             },
         )
