@@ -8,7 +8,9 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs")
+from rpsite.apidocs import OfflineSwagger
+
+api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs", docs=OfflineSwagger())
 
 
 @api.exception_handler(Http404)

@@ -85,6 +85,27 @@ def analysis_failures(chat_id: int, turn_ids: set[int]) -> dict[int, str]:
     return {f.turn_id: f.error for f in rows}
 
 
+RECENT_NOTICES = 40
+
+
+def recent_analysis(chat_id: int) -> dict[str, Any]:
+    """The newest bot turns and which of them failed their analysis (for live notices)."""
+    turns = list(
+        Turn.objects.filter(chat_id=chat_id, speaker__in=BOT_SPEAKERS)
+        .order_by("-id")
+        .values_list("id", flat=True)[:RECENT_NOTICES]
+    )
+    failed = analysis_failures(chat_id, set(turns))
+    return {
+        "turns": turns,
+        "failed": [
+            {"turn_id": t, "error": failed[t], "retry_url": analysis_retry_url(chat_id, t)}
+            for t in turns
+            if t in failed
+        ],
+    }
+
+
 def analysis_retry_url(chat_id: int, turn_id: int) -> str:
     return f"/chats/{chat_id}/turns/{turn_id}/analysis/retry/"
 
@@ -350,5 +371,6 @@ def drawer(chat_id: int) -> dict[str, Any]:
         "meanwhile": "you" not in present,
         "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
         "last_event": last_event or 0,
+        "analysis": recent_analysis(chat_id),
         "open_failures": [f for f in state["classifier_failures"] if f["turn_id"] is None][:5],
     }

@@ -160,7 +160,33 @@
       q.value = memoryQuery;
       if (window.htmx) window.htmx.trigger(q, "search");
     }
+    placeAnalysisNotices();
     document.dispatchEvent(new CustomEvent("rp:drawer"));
+  }
+
+  // The drawer carries the notices of recent turns whose analysis failed (the turns themselves
+  // are not redrawn after their analysis): put each on its turn, and take off the stale ones.
+  function placeAnalysisNotices() {
+    var template = byId("turn-notices");
+    if (!template) return;
+    var fresh = {};
+    template.content.querySelectorAll("[data-for-turn]").forEach(function (n) {
+      fresh[n.dataset.forTurn] = n;
+    });
+    (template.dataset.turns || "").split(" ").filter(Boolean).forEach(function (id) {
+      var turn = byId("turn-" + id);
+      if (!turn) return;
+      var shown = turn.querySelector(".analysis-failed");
+      if (shown && !fresh[id]) shown.remove();
+      if (!shown && fresh[id]) {
+        var notice = document.importNode(fresh[id], true);
+        var body = turn.querySelector(".body");
+        if (body) {
+          body.after(notice);
+          if (window.htmx) window.htmx.process(notice);
+        }
+      }
+    });
   }
 
   // -- after every message: who wrote last, what to announce ------------------------------------
@@ -282,6 +308,7 @@
     var drawer = byId("drawer");
     if (play && drawer) {
       drawerInner = drawer.querySelector(".drawer-inner");
+      placeAnalysisNotices();
       setDrawer(false, false);
       narrow.addEventListener("change", function () { setDrawer(false, false); });
       document.addEventListener("click", function (e) {
