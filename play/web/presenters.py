@@ -65,6 +65,34 @@ def _characters(chat_id: int, extra_names: set[str] = frozenset()) -> dict[str, 
     return {"by_role": by_role, "by_name": by_name, "entities": entities}
 
 
+# -- the story list ------------------------------------------------------------------------
+
+
+def home(*, archived: bool) -> dict[str, Any]:
+    chats = list(Chat.objects.filter(archived=archived).select_related("character", "persona"))
+    characters = list(Character.objects.all().only("pk", "name", "avatar", "description"))
+    return {
+        "chats": [
+            {
+                "chat": c,
+                "avatar": avatar_url(c.character),
+                "initials": initials(c.character.name if c.character else c.title),
+            }
+            for c in chats
+        ],
+        "archived": archived,
+        "characters": [
+            {
+                "character": c,
+                "avatar": avatar_url(c),
+                "initials": initials(c.name),
+                "blurb": c.description[:140],
+            }
+            for c in characters
+        ],
+    }
+
+
 # -- the transcript ------------------------------------------------------------------------
 
 

@@ -67,15 +67,7 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
-    return render(
-        request,
-        "play/home.html",
-        {
-            "chats": Chat.objects.filter(archived=archived).select_related("character", "persona"),
-            "archived": archived,
-            "characters": Character.objects.all(),
-        },
-    )
+    return render(request, "play/home.html", presenters.home(archived=archived))
 
 
 @require_GET

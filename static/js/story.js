@@ -14,8 +14,9 @@
   }
 
   function lastEvent() {
+    // the pictures follow the log and the branch shown: a switch appends no event
     var inner = document.querySelector("#drawer .drawer-inner");
-    return inner ? inner.dataset.lastEvent : "";
+    return inner ? inner.dataset.lastEvent + "@" + inner.dataset.branch : "";
   }
 
   function empty(el, text) {
@@ -168,8 +169,7 @@
         .attr("data-source", e.source).attr("data-target", e.target)
         .attr("data-source-name", e.source_name).attr("data-target-name", e.target_name)
         .attr("data-affinity", e.affinity).attr("data-trust", e.trust)
-        .attr("tabindex", 0).attr("role", "button")
-        .attr("aria-label", edgeLines(e).slice(0, 2).join(": "));
+        .attr("tabindex", 0).attr("role", "button");
       group.append("path").attr("class", "edge-hit").attr("d", d);
       group.append("path").attr("class", "edge-path").attr("d", d)
         .attr("stroke", stroke).attr("stroke-width", width_)
@@ -197,6 +197,8 @@
           .text(" " + (e.change.trust > 0 ? "▲" : "▼"));
       }
       var lines = edgeLines(e);
+      // the accessible name starts with what the arrow shows (its value and change)
+      group.attr("aria-label", label.text() + " — " + lines.slice(0, 2).join(": "));
       group.on("mouseenter", function (ev) { showTip(lines, ev.clientX, ev.clientY); })
         .on("mousemove", function (ev) { showTip(lines, ev.clientX, ev.clientY); })
         .on("mouseleave blur", hideTip)

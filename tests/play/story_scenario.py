@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -96,6 +97,28 @@ def analysis(*edges: tuple[str, str, int, int], **more: Any) -> tuple[str, dict]
             ],
             **{k: v for k, v in more.items() if k != "last"},
         },
+    )
+
+
+def settle(page, url: str, chat_id: int) -> None:
+    """Wait until every reply is analysed and the page's graph shows the live edges."""
+    deadline = time.monotonic() + 60
+    while True:
+        progress = api(url, f"/api/chats/{chat_id}/bookkeeping")
+        if progress["done"] == progress["total"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    expected = {
+        f"{e['source']}-{e['target']}": e["affinity"]
+        for e in api(url, f"/api/chats/{chat_id}/state")["edges"]
+    }
+    page.wait_for_function(
+        """expected => Object.entries(expected).every(([edge, affinity]) => {
+             const el = document.querySelector(
+               `[data-testid=relationship-graph] [data-edge="${edge}"]`);
+             return el && Number(el.dataset.affinity) === affinity; })""",
+        arg=expected,
+        timeout=30_000,
     )
 
 
@@ -248,4 +271,5 @@ def play_story(url: str, fake: FakeOpenAI, page) -> dict:
         "s.textContent.replace(/\\s+/g, ' ').trim() === '‹ 2/2 ›')"
     )
     wait_idle(page)
+    settle(page, url, chat["id"])
     return chat
