@@ -279,7 +279,7 @@
     var opts = {
       width: width,
       height: 180,
-      padding: [10, 18, 0, 2],
+      padding: [10, 36, 0, 2],
       series: series,
       legend: {live: false},
       cursor: {drag: {x: false, y: false}},
@@ -293,14 +293,14 @@
         {
           stroke: ink, grid: {stroke: grid, width: 1}, ticks: {stroke: grid},
           values: function (u, splits) {
-            var previousDay = "", previousText = "";
+            var previousDay = "", previousTime = null;
             return splits.map(function (s) {
               var t = labels[d3bisect(xs, s)] || "";
+              if (t === previousTime) return ""; // the clock did not move: no second label
+              previousTime = t;
               var day = shortTime(t).split(",")[0];
               var text = day === previousDay ? shortTime(t, false) : shortTime(t);
               previousDay = day;
-              if (text === previousText) return "";
-              previousText = text;
               return text;
             });
           },

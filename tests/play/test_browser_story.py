@@ -112,7 +112,7 @@ def test_the_graph_holds_six_directed_edges_with_avatars_and_this_turns_changes(
     page.focus("[data-testid=relationship-graph] [data-edge=guest-host]")
     assert "Theo Vance → Iris Vale" in page.inner_text(".graph-tip")
     page.mouse.move(*middle)
-    shoot(page.locator(".relationships"), "graph")
+    shoot(page.locator("[data-testid=relationship-graph]"), "graph")
 
 
 def test_the_timeline_strip_and_branch_tree_render_from_the_api(story):
@@ -266,6 +266,8 @@ def test_no_console_errors_on_any_page(story, browser):  # noqa: F811
             page.click("button.test-connection")
             page.wait_for_selector("#test-result .test-result")
             assert "Connected" in page.inner_text("#test-result")
+            shoot(page.locator("#test-result"), "settings-test")
+            page.evaluate("scrollTo(0, 0)")
             shoot(page, "settings")
     favicon = page.request.get(url + "/favicon.ico")
     assert favicon.ok and "svg" in favicon.headers["content-type"]
