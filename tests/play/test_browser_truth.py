@@ -164,3 +164,30 @@ def test_a_dropped_connection_shows_a_banner_reconnects_and_resyncs(app, browser
         send(page, "Mara, I'm back.")
         page.wait_for_selector("article.turn-host >> text=Back again, then.")
     page.close()
+
+
+def test_a_skip_in_words_asks_first_and_no_send_logs_an_error(app, browser):  # noqa: F811
+    fake = app["fake"]
+    with served(app["data"], prepare=False, port=app["port"]) as (url, _proc):
+        chat = new_chat(url, "Skipping")
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{url}/chats/{chat['id']}/")
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        fake.push(("text", "Evening, then."), ("json", {}))
+        send(page, "Evening, Mara.")  # the server deletes a skip question that is not there
+        page.wait_for_selector("article.turn-host >> text=Evening, then.")
+        send(page, "Let's skip to the next morning.")
+        page.wait_for_selector("#skip-confirm .skip-yes")
+        assert page.locator("#pending-turn").count() == 0  # the question, not a waiting line
+        page.click("#skip-confirm .skip-yes")
+        page.wait_for_selector("article.turn-narrator")
+        wait_idle(page)
+        assert page.locator("#skip-confirm .skip-yes").count() == 0
+        fake.push(("text", "Morning!"), ("json", {}))
+        send(page, "Good morning, Mara.")
+        page.wait_for_selector("article.turn-host >> text=Morning!")
+        assert errors == []
+        page.close()

@@ -100,3 +100,24 @@ def test_memories_show_pinned_ones_once_per_thing_and_a_search(client, scripted)
     assert "mention “lighthouse”" in found
     nothing = client.get(f"/chats/{chat.pk}/memories/?q=zeppelin").content.decode()
     assert "0 memories mention" in nothing
+
+
+def test_a_guest_who_left_is_faded_with_their_edges(client, scripted):
+    from tests.factories import make_character
+
+    chat = make_chat()
+    theo = make_character("Theo")
+    scripted.structured_replies.append({"met": False})
+    post(client, f"/api/chats/{chat.pk}/guest", {"character": theo.pk})
+    graph = presenters.relationship_graph(chat.pk)
+    assert len(graph["edges"]) == 6 and all(e["present"] for e in graph["edges"])
+    assert graph["group"] is not None and graph["group"]["present"]
+    assert client.delete(f"/api/chats/{chat.pk}/guest").status_code == 200
+    graph = presenters.relationship_graph(chat.pk)
+    nodes = {n["role"]: n["present"] for n in graph["nodes"]}
+    assert nodes == {"you": True, "host": True, "guest": False}
+    away = {(e["source"], e["target"]) for e in graph["edges"] if not e["present"]}
+    assert away == {("you", "guest"), ("guest", "you"), ("host", "guest"), ("guest", "host")}
+    assert not graph["group"]["present"]
+    page = client.get(f"/chats/{chat.pk}/").content.decode()
+    assert 'class="entity absent" data-role="guest"' in page
