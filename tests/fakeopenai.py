@@ -10,6 +10,7 @@ a narrative reply, or ``{}`` when a JSON response format was asked for. Behaviou
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -220,7 +221,6 @@ def _chunk(piece: str, finish: str | None = None) -> dict:
 
 
 def _fake_vector(text: str, dims: int = 384) -> list[float]:
-    import hashlib
 
     digest = hashlib.sha256(text.encode()).digest()
     return [((digest[i % 32] / 255.0) - 0.5) for i in range(dims)]

@@ -26,7 +26,7 @@ from worlds.models import (
     WorldState,
 )
 from worlds.projectors import HANDLERS as WORLD_HANDLERS
-from worlds.roles import PAIRS
+from worlds.roles import PAIRS, YOU
 
 
 @dataclass
@@ -50,7 +50,7 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
     segments = branch_log.chain(active)
-    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker="you")
+    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker=YOU)
     if turn_ids is not None:
         shown_turns = shown_turns.filter(pk__in=turn_ids)
     turns = {t.seq: t for t in shown_turns.only("id", "seq")}
@@ -237,30 +237,11 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
 
 # -- the story over time: relationship timeline and story strip (read-only folds) -------------
 
-# The world projectors that move edges, the clock, scenes, story events and threads. Folding
-# only these kinds gives the same edges and clock as the live tables (no other kind touches
-# them) at a fraction of the cost of the whole log.
-TIMELINE_KINDS = (
-    "chat_started",
-    "edge_update",
-    "manual_edit",
-    "world_changed",
-    "scene_transition",
-    "scene_closed",
-    "time_skip",
-    "guest_added",
-    "guest_removed",
-    "presence_changed",
-    "group_node_updated",
-    "story_event_planned",
-    "story_event_started",
-    "story_event_completed",
-    "story_event_cancelled",
-    "story_event_expired",
-    "thread_opened",
-    "thread_updated",
-    "thread_closed",
-)
+# Every kind the world projectors handle (edges now depend on who witnessed the lines an
+# analysis cites, so the turns are folded too): the fold then equals the live world tables.
+# The play and memory projectors (transcript, memories, search) are left out: the pictures
+# need none of them.
+TIMELINE_KINDS = tuple(WORLD_HANDLERS)
 _EDGE_KINDS = {"chat_started", "edge_update", "manual_edit", "guest_added"}
 _STORY_MARKS = {
     "story_event_started": "started",
@@ -509,3 +490,8 @@ def branch_tree(chat: Chat) -> dict[str, Any]:
             }
         )
     return {"active": chat.active_branch_id, "nodes": nodes}
+
+
+def recent_lines(chat_id: int, n: int) -> list[str]:
+    turns = Turn.objects.filter(chat_id=chat_id).order_by("-id")[:n]
+    return [f"{t.name or t.speaker}: {t.bot_text}" for t in reversed(turns)]

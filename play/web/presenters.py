@@ -15,9 +15,11 @@ from django.db.models import Q
 from eventstore.models import Event
 from memory.models import Memory
 from play.engine import selectors, turnlock
+from play.engine.lore import authors_note_state, lorebooks_for
 from play.models import Chat, ClassifierFailure, Turn
 from play.web.rendering import render_text
 from worlds import clock
+from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
 from worlds.models import (
     Activity,
     Character,
@@ -25,6 +27,7 @@ from worlds.models import (
     Edge,
     EntityState,
     GroupNode,
+    Lorebook,
     Scene,
     WorldState,
 )
@@ -350,6 +353,24 @@ def memory_groups(chat_id: int, *, query: str = "", limit: int = MEMORY_RESULTS)
     return list(groups.values())
 
 
+# -- lore: the chat's lorebooks and Author's Note ---------------------------------------------
+
+
+def lore(chat_id: int) -> dict[str, Any]:
+    books = lorebooks_for(chat_id)
+    return {
+        "lorebooks": [
+            {"id": b.lorebook.pk, "name": b.lorebook.name, "source": b.source} for b in books
+        ],
+        "lorebook_choices": Lorebook.objects.exclude(pk__in=[b.lorebook.pk for b in books]).only(
+            "pk", "name"
+        ),
+        "note": authors_note_state(chat_id),
+        "note_positions": NOTE_POSITIONS,
+        "note_roles": NOTE_ROLES,
+    }
+
+
 # -- the drawer as a whole -----------------------------------------------------------------
 
 
@@ -400,5 +421,5 @@ def drawer(chat_id: int) -> dict[str, Any]:
         "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
         "last_event": last_event or 0,
         "analysis": recent_analysis(chat_id),
-        "open_failures": [f for f in state["classifier_failures"] if f["turn_id"] is None][:5],
+        **lore(chat_id),
     }

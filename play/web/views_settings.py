@@ -13,6 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 
+from memory import indexing
+from play.engine.inference import GenParams, InferenceError
+from play.engine.inference.local import LocalLlama
+from play.engine.inference.remote import OpenAICompatible
 from rpsite.config import (
     COMMENTS,
     DEFAULTS,
@@ -209,7 +213,6 @@ def settings_fields(config: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
-    from memory import indexing
 
     if request.method == "POST" and request.POST.get("action") == "reembed":
         indexing.reembed_in_background()
@@ -261,7 +264,6 @@ def _test_rows(describe: dict[str, Any], shown: set[str]) -> list[tuple[str, str
 async def test_connection(request: HttpRequest) -> HttpResponse:
     """Try the endpoint in the form (unsaved, with the key typed in if any) and say what it
     answered, in words."""
-    from play.engine.inference import GenParams, InferenceError
 
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -274,8 +276,6 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
     inference = config["inference"]
     typed_key = (request.POST.get("api_key") or "").strip()
     if inference["base_url"]:
-        from play.engine.inference.remote import OpenAICompatible
-
         backend = OpenAICompatible(
             base_url=inference["base_url"],
             api_key_env=inference["api_key_env"],
@@ -331,6 +331,5 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
 
 
 def _embedded():
-    from play.engine.inference.local import LocalLlama
 
     return LocalLlama()

