@@ -70,7 +70,15 @@
     }
     pending.row.remove();
     pending = null;
-    syncSend();
+    var send = byId("send-btn");
+    if (send && send.dataset.held) {
+      // we turned Send off for our line, not the server: give it back as it was
+      send.disabled = false;
+      send.textContent = send.dataset.held;
+      delete send.dataset.held;
+      var status = byId("composer-status");
+      if (status) status.textContent = status.dataset.held || "";
+    }
   }
 
   function syncSend() {
@@ -78,6 +86,8 @@
     var status = byId("composer-status");
     if (!send) return;
     if (pending && !pending.resolved && !send.disabled) {
+      send.dataset.held = send.textContent;
+      if (status) status.dataset.held = status.textContent;
       send.disabled = true;
       send.textContent = "Sending…";
       send.setAttribute("aria-describedby", "composer-status");

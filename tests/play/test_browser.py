@@ -108,7 +108,7 @@ def test_two_tabs_mirror_a_stream_stop_keeps_a_truncated_turn_and_swipes_restore
             "document.querySelector('#drawer .edge[data-edge=\"host-you\"] .affinity')"
             ".textContent.includes('-3')"
         )
-    a.click(".swipes .swipe-prev")
+    a.click(".turn.last-reply .swipes .swipe-prev")  # the greeting has swipes too
     for page in (a, b):
         page.wait_for_selector("text=word5")
         page.wait_for_function(
