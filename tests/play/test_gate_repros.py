@@ -359,12 +359,6 @@ def test_a_surgical_delete_leaves_the_fact_in_no_summary_and_no_prompt(client, m
     assert verify(chat) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an analysis outcome cites its whole window as sources, and worlds.provenance "
-    "drops an entry if any source is gone: deleting a line drops everything the next "
-    "analyses found (here the move), while their scene_closed still applies",
-)
 def test_the_delete_keeps_what_later_analyses_found_in_other_lines(client, model):
     """Deleting a turn drops what came only from it, not what a later analysis read from
     other lines too (here: the move to the kitchen, said in a later line)."""
