@@ -493,19 +493,7 @@ def apply_analysis(
                 payload={"story_time": clock.advance(ctx["story_time"], minutes)},
             )
         if close:
-            append(
-                stream=chat,
-                kind="scene_closed",
-                caused_by=turn_id,
-                payload={
-                    "scene": ctx["scene"],
-                    "reason": close,
-                    "summaries": summaries,
-                    "group_summary": group_summary,
-                    "story_time": ctx["story_time"],
-                    "sources": summary_sources(summaries) or sources,
-                },
-            )
+            # the move first: the scene that opens is in the new place
             moved = analysis.scene.moved_to.strip()
             if moved and close.startswith("moved"):
                 key = "".join(c if c.isalnum() else "_" for c in moved.lower()).strip("_")[:60]
@@ -526,4 +514,17 @@ def apply_analysis(
                         "sources": sources,
                     },
                 )
+            append(
+                stream=chat,
+                kind="scene_closed",
+                caused_by=turn_id,
+                payload={
+                    "scene": ctx["scene"],
+                    "reason": close,
+                    "summaries": summaries,
+                    "group_summary": group_summary,
+                    "story_time": ctx["story_time"],
+                    "sources": summary_sources(summaries) or sources,
+                },
+            )
         append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
