@@ -68,9 +68,16 @@ def _field(obj: Any, name: str, value: Any = None) -> Line:
     return Line(str(value), pv.prov_of(obj, name))
 
 
-def _known(ctx: PromptContext, obj: Any, name: str, value: Any = None) -> str | None:
-    """A derived field as the speaker may see it (part of a line built from several)."""
-    return ctx.gate.admit(_field(obj, name, value))
+def _known(
+    ctx: PromptContext, obj: Any, name: str, value: Any = None, into: list | None = None
+) -> str | None:
+    """A derived field as the speaker may see it, part of a line built from several; its
+    provenance joins ``into`` (the line's, for the inspector)."""
+    line = _field(obj, name, value)
+    text = ctx.gate.admit(line)
+    if text is not None and line.entry is not None and into is not None:
+        into.append(line.entry)
+    return text
 
 
 def _memory_line(m: Memory, text: str | None = None) -> Line:
@@ -101,20 +108,21 @@ def identity(ctx: PromptContext) -> Section:
             character.personality and f"Personality: {ctx.expand(character.personality)}",
             character.scenario and f"Scenario: {ctx.expand(character.scenario)}",
         )
+    origin: list = []
     state = [
         f"{name}: {value}"
         for name in ("mood", "goals", "status")
-        if getattr(me, name) and (value := _known(ctx, me, name))
+        if getattr(me, name) and (value := _known(ctx, me, name, into=origin))
     ]
     carried = [
         seen
         for item in me.inventory
-        if (seen := _known(ctx, me, f"inventory:{item}", item)) is not None
+        if (seen := _known(ctx, me, f"inventory:{item}", item, origin)) is not None
     ]
     if carried:
         state.append(f"carrying: {', '.join(carried)}")
     if state:
-        lines.append(Line(f"{me.name} right now — " + "; ".join(state)))
+        lines.append(Line(f"{me.name} right now — " + "; ".join(state), pv.merged(*origin)))
     persona = ctx.chat.persona
     if persona is not None and YOU in ctx.present:
         lines += _authored(
@@ -145,14 +153,18 @@ def edge_lines(ctx: PromptContext, edge: Edge | None) -> list[Line]:
     ]
     if edge.summary:
         lines.append(_field(edge, "summary"))
+    origin: list = []
     known = [
         seen
         for fact in edge.knowledge[-12:]
-        if (seen := _known(ctx, edge, f"knowledge:{fact}", fact)) is not None
+        if (seen := _known(ctx, edge, f"knowledge:{fact}", fact, origin)) is not None
     ]
     if known:
         lines.append(
-            Line(f"What {names[edge.source]} knows about {names[edge.target]}: " + "; ".join(known))
+            Line(
+                f"What {names[edge.source]} knows about {names[edge.target]}: " + "; ".join(known),
+                pv.merged(*origin),
+            )
         )
     if edge.last_interaction:
         last = _field(edge, "last_interaction")
@@ -188,11 +200,13 @@ def group(ctx: PromptContext) -> Section | None:
     node = next(iter(read_rows(GroupNode, "chat_id = %s", [ctx.chat_id])), None)
     if node is None or not (node.summary or node.dynamic):
         return None
-    summary = _known(ctx, node, "summary") or ""
-    dynamic = _known(ctx, node, "dynamic") or ""
+    origin: list = []
+    summary = _known(ctx, node, "summary", into=origin) or ""
+    dynamic = _known(ctx, node, "dynamic", into=origin) or ""
     if not (summary or dynamic):
         return None
-    return Section("group", "should", _authored(f"The three of you together: {summary}", dynamic))
+    text = f"The three of you together: {summary}\n{dynamic}".strip()
+    return Section("group", "should", [Line(text, pv.merged(*origin))])
 
 
 # -- where and when ------------------------------------------------------------------------
@@ -232,13 +246,24 @@ def active_scene(ctx: PromptContext) -> Section | None:
 
 
 def activity_line(
-    a: Activity, names: dict[str, str], containers: dict[str, Container], gate
+    a: Activity,
+    names: dict[str, str],
+    containers: dict[str, Container],
+    gate,
+    into: list | None = None,
 ) -> str:
-    """One present entity's activity, each derived part as the reader may see it."""
+    """One present entity's activity, each derived part as the reader may see it (their
+    provenance joins ``into``)."""
 
     def known(name: str, value: Any = None) -> str:
         value = getattr(a, name) if value is None else value
-        return gate.admit(Line(str(value), pv.prov_of(a, name))) or "" if value else ""
+        if not value:
+            return ""
+        entry = pv.prov_of(a, name)
+        text = gate.admit(Line(str(value), entry))
+        if text is not None and entry is not None and into is not None:
+            into.append(entry)
+        return text or ""
 
     place = containers.get(a.container)
     where = place.name if place else (a.container or "somewhere")
@@ -271,11 +296,12 @@ def activity_line(
 
 def activity(ctx: PromptContext) -> Section:
     acts = read_rows(Activity, "chat_id = %s", [ctx.chat_id], order="role")
-    lines = [
-        Line(activity_line(a, ctx.names, ctx.containers, ctx.gate))
-        for a in acts
-        if a.role in ctx.present
-    ]
+    lines = []
+    for a in acts:
+        if a.role in ctx.present:
+            origin: list = []
+            text = activity_line(a, ctx.names, ctx.containers, ctx.gate, origin)
+            lines.append(Line(text, pv.merged(*origin)))
     return Section("activity", "must", lines)
 
 
@@ -286,11 +312,12 @@ def active_threads(ctx: PromptContext) -> Section | None:
     threads = read_rows(Thread, "chat_id = %s AND status = 'open'", [ctx.chat_id])
     lines = []
     for t in threads:
-        title = _known(ctx, t, "title")
+        origin: list = []
+        title = _known(ctx, t, "title", into=origin)
         if title is None:
             continue  # a thread opened where the speaker was not is not theirs
-        notes = _known(ctx, t, "notes") if t.notes else ""
-        lines.append(Line(f"- {title}: {notes}".rstrip(": ")))
+        notes = _known(ctx, t, "notes", into=origin) if t.notes else ""
+        lines.append(Line(f"- {title}: {notes}".rstrip(": "), pv.merged(*origin)))
     return Section("active threads", "should", lines) if lines else None
 
 
@@ -298,14 +325,16 @@ def story_events(ctx: PromptContext) -> Section | None:
     active = read_rows(StoryEvent, "chat_id = %s AND status = 'active'", [ctx.chat_id])
     lines = []
     for e in active:
-        title = _known(ctx, e, "title")
+        origin: list = []
+        title = _known(ctx, e, "title", into=origin)
         if title is None:
             continue  # planned where the speaker was not: not theirs to know
-        description = _known(ctx, e, "description") if e.description else ""
-        props = [seen for p in e.props if (seen := _known(ctx, e, f"props:{p}", p)) is not None]
-        lines.append(
-            Line(f"- {title}: {description}" + (f" (props: {', '.join(props)})" if props else ""))
-        )
+        description = _known(ctx, e, "description", into=origin) if e.description else ""
+        props = [
+            seen for p in e.props if (seen := _known(ctx, e, f"props:{p}", p, origin)) is not None
+        ]
+        text = f"- {title}: {description}" + (f" (props: {', '.join(props)})" if props else "")
+        lines.append(Line(text, pv.merged(*origin)))
     return Section("story events", "should", lines) if lines else None
 
 
