@@ -161,8 +161,9 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
     }
 
 
-async def bookkeep(chat: Chat, turn_id: int) -> None:
-    """Run the analysis for one bot turn and append what it found (never raises)."""
+async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
+    """Run the analysis for one bot turn and append what it found (never raises).
+    ``retry``: again, for a turn whose analysis failed (``analysis_failures``)."""
     try:
         ctx = await sync_to_async(analysis_context)(chat.pk, turn_id)
         template = await sync_to_async(lambda: current_template("bookkeeping").text)()
@@ -180,8 +181,17 @@ async def bookkeep(chat: Chat, turn_id: int) -> None:
             pending = {tid: analysis.significance for tid in (turn_id, ctx.get("reply_to")) if tid}
             summaries, group_summary, more = await scene_summaries(chat, ctx, pending)
             failures += more
+        failed = result.failures[-1]["error"] if result.fell_back and result.failures else ""
         await sync_to_async(apply_analysis)(
-            chat, ctx, analysis, failures, close, summaries, group_summary
+            chat,
+            ctx,
+            analysis,
+            failures,
+            close,
+            summaries,
+            group_summary,
+            failed=failed,
+            retry=retry,
         )
     except Exception:
         log.exception("bookkeeping failed for turn %s", turn_id)
@@ -203,7 +213,46 @@ def _mark_bookkept_after_error(chat: Chat, turn_id: int) -> None:
                 "fallback": "nothing recorded",
             },
         )
-        append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+        append(
+            stream=chat,
+            kind="turn_bookkept",
+            caused_by=turn_id,
+            payload=_bookkept(turn_id, "bookkeeping crashed; see the server log"),
+        )
+
+
+def _bookkept(turn_id: int, failed: str) -> dict[str, Any]:
+    """The ``turn_bookkept`` payload: whether the analysis landed, and if not, why."""
+    if not failed:
+        return {"turn_id": turn_id, "analysis": "ok"}
+    return {"turn_id": turn_id, "analysis": "failed", "reason": failed}
+
+
+def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
+    """Turns (of ``turn_ids``) whose latest analysis on the active branch did not land: the
+    state was not updated from them. {turn id: why}."""
+    from eventstore import branches as branch_log
+    from eventstore.models import Branch, Event
+
+    if not turn_ids or chat.active_branch_id is None:
+        return {}
+    marks = list(
+        Event.objects.filter(stream_id=chat.pk, kind="turn_bookkept", caused_by_id__in=turn_ids)
+        .order_by("id")
+        .values_list("branch_id", "seq", "caused_by_id", "payload")
+    )
+    if not any(p.get("analysis") == "failed" for *_, p in marks):
+        return {}
+    segments = branch_log.chain(Branch.objects.get(pk=chat.active_branch_id))
+    latest: dict[int, dict] = {}
+    for branch_id, seq, turn_id, payload in marks:
+        if branch_log.contains(segments, branch_id=branch_id, seq=seq):
+            latest[turn_id] = payload
+    return {
+        t: p.get("reason") or "the analysis failed"
+        for t, p in latest.items()
+        if p.get("analysis") == "failed"
+    }
 
 
 def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
@@ -307,11 +356,14 @@ def apply_analysis(
     close: str,
     summaries: list[dict[str, Any]],
     group_summary: str,
+    *,
+    failed: str = "",
+    retry: bool = False,
 ) -> None:
     turn_id = ctx["turn_id"]
     present = set(ctx["present"])
     with transaction.atomic():
-        if Turn.objects.filter(pk=turn_id, bookkept=True).exists():
+        if not retry and Turn.objects.filter(pk=turn_id, bookkept=True).exists():
             return  # already done (a recovery raced a live run)
         for failure in failures:
             append(
@@ -406,4 +458,6 @@ def apply_analysis(
                         ],
                     },
                 )
-        append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+        append(
+            stream=chat, kind="turn_bookkept", caused_by=turn_id, payload=_bookkept(turn_id, failed)
+        )
