@@ -157,8 +157,8 @@ class StoryEventChange(_Lenient):
 
     @model_validator(mode="after")
     def _named(self) -> StoryEventChange:
-        if self.action in ("plan", "start") and not self.title.strip():
-            raise ValueError(f"a story event to {self.action} needs a title")
+        if self.action == "plan" and not self.title.strip():
+            raise ValueError("a story event to plan needs a title")
         if not (self.key.strip() or self.title.strip()):
             raise ValueError("a story event needs a key or a title")
         return self

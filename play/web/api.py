@@ -16,6 +16,7 @@ from ninja.files import UploadedFile
 
 from eventstore.models import Event
 from play.engine import broadcast, pipeline, selectors, turnlock
+from play.engine.bookkeeping import analysis_failures
 from play.engine.inference import get_backend
 from play.engine.pipeline import TurnFailed
 from play.engine.services import branches as branch_services
@@ -317,11 +318,15 @@ def stop(request, chat_id: int):
 def transcript(request, chat_id: int):
     chat = _chat_or_404(chat_id)
     swipes = selectors.swipe_groups(chat)
+    rows = list(selectors.transcript(chat))
+    failed = analysis_failures(chat, {t.id for t in rows if t.speaker in ("host", "guest")})
     turns = []
-    for t in selectors.transcript(chat):
+    for t in rows:
         row = turn_out(t, chat.active_branch_id)
         if t.id in swipes:
             row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
+        if t.id in failed:
+            row["analysis_error"] = failed[t.id]
         turns.append(row)
     return {"chat": chat_out(chat), "turns": turns}
 
@@ -359,6 +364,19 @@ async def regenerate(request, chat_id: int, turn_id: int):
     except Exception as exc:
         raise _failed(exc) from exc
     return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/analysis/retry")
+async def analysis_retry(request, chat_id: int, turn_id: int):
+    """Run a failed turn analysis ("state not updated") again."""
+    from play.engine.services.analysis import analysis_retry as retry
+
+    await sync_to_async(_chat_or_404)(chat_id)
+    try:
+        reason = await asyncio.shield(retry(chat_id=chat_id, turn_id=turn_id))
+    except Exception as exc:
+        raise _failed(exc) from exc
+    return {"turn_id": turn_id, "analysis": "failed" if reason else "ok", "reason": reason}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/rewind")

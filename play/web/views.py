@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from eventstore.models import Event
 from memory.models import Memory
 from play.engine import selectors, turnlock
+from play.engine.bookkeeping import analysis_failures
 from play.engine.services import branches as branch_services
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.models import Chat, Turn
@@ -26,8 +27,13 @@ from worlds.roles import PAIRS
 # -- page contexts (also rendered by the websocket consumer) ----------------------------------
 
 
-def turn_row(turn: Turn, swipe: selectors.Swipe | None) -> dict[str, Any]:
-    return {"turn": turn, "html": render_text(turn.text), "swipe": swipe}
+def turn_row(turn: Turn, swipe: selectors.Swipe | None, analysis_error: str = "") -> dict[str, Any]:
+    return {
+        "turn": turn,
+        "html": render_text(turn.text),
+        "swipe": swipe,
+        "analysis_error": analysis_error,
+    }
 
 
 def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
@@ -36,7 +42,8 @@ def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
         return None
     chat = Chat.objects.get(pk=chat_id)
     swipe = selectors.swipe_groups(chat, turn_ids={turn_id}).get(turn_id)
-    return {**turn_row(turn, swipe), "chat": chat}
+    failed = analysis_failures(chat, {turn_id}).get(turn_id, "")
+    return {**turn_row(turn, swipe, failed), "chat": chat}
 
 
 PAGE_TURNS = 120  # a page shows the newest turns; earlier ones load on demand
@@ -51,7 +58,8 @@ def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, 
     more = len(page) > PAGE_TURNS
     page = list(reversed(page[:PAGE_TURNS]))
     swipes = selectors.swipe_groups(chat, turn_ids={t.id for t in page})
-    rows = [turn_row(t, swipes.get(t.id)) for t in page]
+    failed = analysis_failures(chat, {t.id for t in page if t.speaker in ("host", "guest")})
+    rows = [turn_row(t, swipes.get(t.id), failed.get(t.id, "")) for t in page]
     return {"chat": chat, "rows": rows, "earlier": page[0].id if more and page else None}
 
 
@@ -280,6 +288,21 @@ async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> H
     if turnlock.is_busy(chat_id):
         return _error("A bot is still writing.", 409)
     spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    """The turn's "retry" under "state not updated": runs in the background; the row is
+    redrawn in every tab when it ends."""
+    from play.engine.services.analysis import analysis_retry
+    from play.web.consumers import spawn
+
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return _error("A bot is still writing.", 409)
+    spawn(chat_id, analysis_retry(chat_id=chat_id, turn_id=turn_id))
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 

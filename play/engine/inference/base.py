@@ -204,7 +204,7 @@ def repair_json(text: str) -> Any:
             value = json.loads(candidate)
         except ValueError:
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:  # "{}" from garbage is no answer
             return value
     raise ValueError("no JSON object in the output")
 
