@@ -20,6 +20,7 @@ from play.engine.services import branches as branch_services
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.models import Chat, Turn
 from play.web.rendering import render_text
+from worlds.demo import SCENARIO as DEMO_SCENARIO
 from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario
 from worlds.roles import PAIRS
@@ -126,14 +127,20 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def chat_new(request: HttpRequest) -> HttpResponse:
+    selected = request.GET.get("character")
+    scenarios = list(Scenario.objects.all())
+    # preselected: the chosen character's own scenario, else the demo's, else none
+    default = next((s for s in scenarios if selected and str(s.character_id) == selected), None)
+    default = default or next((s for s in scenarios if s.name == DEMO_SCENARIO["name"]), None)
     return render(
         request,
         "play/new_chat.html",
         {
             "characters": Character.objects.all(),
             "personas": Persona.objects.all(),
-            "scenarios": Scenario.objects.all(),
-            "selected": request.GET.get("character"),
+            "scenarios": scenarios,
+            "selected": selected,
+            "default_scenario": default.pk if default else None,
         },
     )
 
