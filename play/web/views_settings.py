@@ -133,8 +133,23 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
     else:
         lines.append(f"Answered in {time.monotonic() - started:.1f} s: “{escape(reply[:200])}”")
         ok = True
+        lines.append(await _structured_line(backend))
     status = "ok" if ok else "error"
     return HttpResponse(f'<div class="notice {status}">' + "<br>".join(lines) + "</div>")
+
+
+async def _structured_line(backend) -> str:
+    """Which structured-output mode the endpoint takes (bookkeeping needs one)."""
+    from play.engine.inference import InferenceError
+    from play.engine.inference.formats import LABELS
+
+    if not hasattr(backend, "probe_structured"):
+        return "Structured output: JSON constrained by a llama.cpp grammar (embedded model)"
+    try:
+        mode = await backend.probe_structured()
+    except InferenceError as exc:
+        return f"<b>Structured output failed</b>: {escape(exc.message)}"
+    return f"Structured output: {escape(LABELS[mode])}"
 
 
 def _embedded():
