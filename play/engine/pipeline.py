@@ -197,7 +197,8 @@ async def _stream(
         speaker=prompt.speaker_name,
         timeout=float(load_config()["inference"]["timeout_s"]),
     )
-    model = backend.describe().get("narrative_model") or backend.describe().get("model", "")
+    described = backend.describe()
+    model = described.get("narrative_model") or described.get("model") or backend.name
     pieces: list[str] = []
     for attempt in range(2):
         try:
