@@ -45,9 +45,10 @@ from play.engine.inference.base import (
 
 MODEL_LABEL = "gemma-3-270m (embedded)"
 WORKER_SCRIPT = Path(__file__).with_name("llama_worker.py")
-# How long a cancelled generation may take to stop before the worker is killed (a prompt being
-# read cannot stop between tokens; a restart costs ~1.5 s of model load).
-CANCEL_GRACE_S = 1.0
+# How long a cancelled generation may take to stop before the worker is killed: it stops at
+# its next token, but a long prompt being read cannot stop, and a token took over a second on
+# a busy 2-core machine; a restart costs a model load (1–10 s on the same machine).
+CANCEL_GRACE_S = 3.0
 
 
 class WorkerCrashed(InferenceError):
