@@ -103,9 +103,11 @@ def test_the_worker_exits_when_its_server_is_killed(tmp_path):
 def test_a_killed_worker_fails_the_call_in_flight_with_a_message():
     w = worker()
     w.stop()
-    with kill_worker_when(lambda w: w.current == "generate") as killed:
-        with pytest.raises(WorkerCrashed) as failure:
-            asyncio.run(LocalLlama().generate(HELLO, GenParams(max_tokens=8, timeout=120)))
+    with (
+        kill_worker_when(lambda w: w.current == "generate") as killed,
+        pytest.raises(WorkerCrashed) as failure,
+    ):
+        asyncio.run(LocalLlama().generate(HELLO, GenParams(max_tokens=8, timeout=120)))
     assert "crashed (killed by SIGKILL)" in failure.value.message
     assert "restarts on the next call" in failure.value.message
     assert not alive(killed["pid"]) and w.pid is None
