@@ -84,9 +84,10 @@ def test_the_new_story_form_preselects_the_demo_scenario(client, demo):
     page = client.get("/chats/new/").content.decode()
     assert f'<option value="{demo.pk}" selected>' in page
     other = Character.objects.create(name="Nobody", first_mes="Hi.")
-    assert f'<option value="{demo.pk}" selected>' in client.get(
-        f"/chats/new/?character={other.pk}"
-    ).content.decode()
+    assert (
+        f'<option value="{demo.pk}" selected>'
+        in client.get(f"/chats/new/?character={other.pk}").content.decode()
+    )
 
 
 def test_the_json_editor_is_behind_advanced(client, scripted, demo):
