@@ -19,6 +19,7 @@ from play.engine.classify import classify
 from play.engine.inference import GenParams, InferenceError, get_backend
 from play.engine.schemas import TurnAnalysis
 from play.models import Chat, Turn
+from rpsite.config import load_config
 from worlds import clock
 from worlds.macros import expand_macros
 from worlds.models import (
@@ -329,7 +330,15 @@ async def scene_summaries(chat: Chat, ctx: dict[str, Any], pending: dict[int, in
         ]
         try:
             text = await backend.generate(
-                prompt, GenParams(purpose="classifier", max_tokens=260, temperature=0.5)
+                prompt,
+                GenParams(
+                    purpose="classifier",
+                    max_tokens=260,
+                    temperature=0.5,
+                    # bounded like a reply (the embedded model had no bound here): a summary
+                    # past it is cancelled and falls back to the scene's first and last lines
+                    timeout=float(load_config()["inference"]["timeout_s"]),
+                ),
             )
         except InferenceError as exc:
             failures.append(
