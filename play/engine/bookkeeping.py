@@ -14,7 +14,6 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from eventstore.services import append
-from play.engine import broadcast
 from play.engine.classify import classify
 from play.engine.inference import GenParams, InferenceError, get_backend
 from play.engine.schemas import TurnAnalysis
@@ -195,8 +194,6 @@ async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
             failed=failed,
             retry=retry,
         )
-        if failed:  # the row already shown gets its "state not updated" notice
-            await broadcast.send(chat.pk, "chat.refresh", reason="analysis failed")
     except Exception:
         log.exception("bookkeeping failed for turn %s", turn_id)
         await sync_to_async(_mark_bookkept_after_error)(chat, turn_id)

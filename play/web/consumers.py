@@ -174,6 +174,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if event["kind"] == "user_turn":
             html = await database_sync_to_async(_render_turn)(self.chat_id, event["event_id"])
             await self.send_html(f'<div id="transcript" hx-swap-oob="beforeend">{html}</div>')
+        elif event["kind"] == "turn_bookkept":
+            # the analysis ended: the row shows whether it landed ("state not updated: …")
+            await self.send_html(
+                await database_sync_to_async(_render_analysed)(self.chat_id, event["event_id"])
+            )
         if not self._drawer_pending:
             # bookkeeping appends several events at once: redraw the drawer once for them,
             # without holding up the tokens queued behind this message
@@ -201,6 +206,24 @@ def _render_turn(chat_id: int, turn_id: int) -> str:
 
     context = turn_context(chat_id, turn_id)
     return render_to_string("play/_turn.html", context) if context else ""
+
+
+def _render_analysed(chat_id: int, event_id: int) -> str:
+    """A row whose analysis failed, redrawn with its notice. Only a row every tab shows (one
+    of the newest page): a swap whose target is missing is a console error in the page."""
+    from eventstore.models import Event
+    from play.models import Turn
+    from play.web.views import PAGE_TURNS
+
+    payload = Event.objects.filter(pk=event_id).values_list("payload", flat=True).first() or {}
+    turn_id = payload.get("turn_id")
+    if payload.get("analysis") != "failed" or not turn_id:
+        return ""
+    newest = Turn.objects.filter(chat_id=chat_id).order_by("-id").values_list("id", flat=True)
+    if turn_id not in set(newest[:PAGE_TURNS]):
+        return ""
+    html = _render_turn(chat_id, turn_id)
+    return f'<div id="turn-{turn_id}" hx-swap-oob="outerHTML">{html}</div>' if html else ""
 
 
 def _render_drawer(chat_id: int) -> str:

@@ -1,6 +1,7 @@
 """What a turn shows and offers: a failed analysis ("state not updated: …" with a retry),
 narrator lines (skips) with only the actions that work, the greeting's inspector."""
 
+import asyncio
 import json
 from io import StringIO
 
@@ -135,3 +136,29 @@ def test_the_greeting_has_no_prompt_link_and_its_inspector_says_what_it_is(clien
 
     bot = send(client, chat)[1]
     assert "Prompt</a>" in row(client, chat, bot["id"])
+
+
+async def test_an_open_tab_sees_the_failed_analysis_on_the_row_at_once():
+    from asgiref.sync import sync_to_async
+
+    from play.engine import turnlock
+    from play.engine.inference.registry import override_backend
+    from play.engine.inference.scripted import ScriptedBackend
+    from tests.play.test_consumer import communicator, receive_until
+
+    chat = await sync_to_async(make_chat)()
+    backend = ScriptedBackend(structured=[EndpointTimeout("timed out after 10 s")])
+    with override_backend(backend):
+        comm = communicator(chat.pk)
+        assert (await comm.connect())[0]
+        await receive_until(comm, 'id="transcript"')
+        await comm.send_json_to({"action": "send", "text": "Hello?"})
+        # (the first turn of a process loads the query embedder: a generous wait)
+        seen = await receive_until(comm, "state not updated: timed out after 10 s", timeout=60)
+        bot = await sync_to_async(
+            lambda: Turn.objects.filter(chat=chat, speaker="host").order_by("-id").first()
+        )()
+        assert f'<div id="turn-{bot.id}" hx-swap-oob="outerHTML">' in seen
+        await comm.disconnect()
+        while turnlock.current(chat.pk):
+            await asyncio.sleep(0.05)
