@@ -5,6 +5,7 @@ regenerate, a guest: no crash, no console error, every action ends in a visible 
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -24,7 +25,7 @@ def app(tmp_path_factory):
     manage(data, "setup_local")
     (data / "config.toml").write_text(
         '[inference]\nbase_url = ""\ntimeout_s = 60\nclassifier_timeout_s = 10\n'
-        "[play]\nreply_tokens = 40\n"
+        "[play]\nreply_tokens = 24\n"
     )
     with served(data, prepare=False) as (url, proc):
         yield url, proc
@@ -33,6 +34,14 @@ def app(tmp_path_factory):
 def api(url: str, path: str) -> dict:
     with urllib.request.urlopen(url + path, timeout=60) as response:
         return json.loads(response.read())
+
+
+def settle(url: str, chat_id: int) -> None:
+    """Until the chat's run (started by a request that has answered) is over."""
+    deadline = time.monotonic() + SLOW / 1000
+    while api(url, f"/api/chats/{chat_id}")["busy"]:
+        assert time.monotonic() < deadline, "the chat stayed busy"
+        time.sleep(0.5)
 
 
 def count(page, selector: str) -> int:
@@ -96,26 +105,37 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
     # a time skip from the drawer's Time form
     narrated = count(page, "article.turn-narrator")
     page.fill(".skip-form input[name=to]", "the next evening")
-    page.click(".skip-form button")
+    with page.expect_response(lambda r: r.url.endswith("/skip/")) as answered:
+        page.click(".skip-form button")
+    assert answered.value.status == 202
     wait_for_more(page, "article.turn-narrator", narrated)
+    settle(url, chat_id)
     idle(page)
     narrator = page.locator("article.turn-narrator").last
     assert narrator.locator("button.regenerate").count() == 0
 
     # regenerate the last reply: a second swipe
-    page.locator("article.turn-host button.regenerate").last.click()
+    notices = count(page, "#notices .notice")
+    with page.expect_response(lambda r: "/regenerate/" in r.url) as answered:
+        page.locator("article.turn-host button.regenerate").last.click()
+    assert answered.value.status == 202
     page.wait_for_function(
-        "[...document.querySelectorAll('.swipes')].some(s => s.textContent.includes('2/2'))"
-        " || document.querySelectorAll('#notices .notice').length > 0",
+        "n => [...document.querySelectorAll('.swipes')].some(s => s.textContent.includes('2/2'))"
+        " || document.querySelectorAll('#notices .notice').length > n",
+        arg=notices,
         timeout=SLOW,
     )
+    settle(url, chat_id)
     idle(page)
 
     # a guest joins
     page.select_option(".guest-add select[name=character]", label="Theo Vance")
     page.fill(".guest-add textarea[name=met]", "Theo taught Mara card tricks as a child.")
-    page.click(".guest-add button")
+    with page.expect_response(lambda r: r.url.endswith("/guest/")) as answered:
+        page.click(".guest-add button")
+    assert answered.value.status == 202
     page.wait_for_selector("text=Guest: Theo Vance", timeout=SLOW)
+    settle(url, chat_id)
     idle(page)
 
     assert server.poll() is None  # the server never went down
