@@ -91,6 +91,7 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
         page.fill("#composer-text", text)
         page.click("#send-btn")
         wait_for_more(page, "article.turn-host", before)
+        settle(url, chat_id)
     idle(page)
     assert count(page, "article.turn-you") == 3
 
@@ -100,6 +101,7 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
     page.wait_for_selector(".skip-confirm", timeout=SLOW)
     page.click(".skip-confirm .skip-yes")
     wait_for_more(page, "article.turn-narrator", 0)
+    settle(url, chat_id)
     idle(page)
 
     # a time skip from the drawer's Time form
