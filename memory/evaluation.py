@@ -11,11 +11,11 @@ from typing import Any
 
 from django.db import transaction
 
-from eventstore.services import append, stream_purge
+from eventstore.models import Stream
+from eventstore.services import append, stream_open, stream_purge
+from memory.indexing import index_now, query_vector
 from memory.models import Memory
 from memory.retrieval import MODES, retrieve
-from play.engine.services.chats import chat_start
-from play.models import Chat
 from worlds.models import Character, Persona
 
 EVAL_CREATOR = "memory evaluation"
@@ -49,7 +49,7 @@ def load(path: str | Path) -> list[dict[str, Any]]:
 
 @dataclass
 class Ingested:
-    chat: Chat
+    chat: Stream
     roles: dict[str, str]  # speaker name -> host | guest
     turns: dict[int, str] = field(default_factory=dict)  # our turn id -> file turn id
     characters: list[Character] = field(default_factory=list)
@@ -62,15 +62,25 @@ def ingest(conv: dict[str, Any]) -> Ingested:
         host = Character.objects.create(name=a, creator=EVAL_CREATOR)
         guest = Character.objects.create(name=b, creator=EVAL_CREATOR)
         persona = Persona.objects.create(name="Evaluator")
-        chat = chat_start(
-            character=host,
-            persona=persona,
-            greeting="",
-            title=f"eval {conv.get('id', '')}",
-            setup={
-                "containers": [{"key": "here", "name": "here"}],
+        # a bare stream: the world and memory projections need no chat row
+        chat = Stream.objects.create()
+        stream_open(stream=chat)
+        append(
+            stream=chat,
+            kind="chat_started",
+            payload={
+                "title": f"eval {conv.get('id', '')}",
                 "location": "here",
+                "containers": [{"key": "here", "name": "here"}],
                 "activities": [],
+                "entities": [
+                    {"role": "you", "name": persona.name, "present": True},
+                    {"role": "host", "name": a, "character_id": host.pk, "present": True},
+                ],
+                "edges": [
+                    {"source": "host", "target": "you", "affinity": 0, "trust": 0},
+                    {"source": "you", "target": "host", "affinity": 0, "trust": 0},
+                ],
             },
         )
         append(
@@ -115,7 +125,6 @@ def discard(ingested: Ingested) -> None:
 
 
 def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, Any]:
-    from memory.indexing import index_now, query_vector
 
     conversations = load(path)
     k_max = max(ks)

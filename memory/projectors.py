@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventstore.projection import mentions
 from eventstore.records import EventRecord
 from memory.models import Memory, memory_id
-from worlds.models import EntityState, StoryEvent
-from worlds.roles import BOTS
+from worlds import provenance as pv
+from worlds.models import EntityState, StoryEvent, Witness
+from worlds.roles import BOTS, YOU
 
 PIN_SOFT_CAP = 8
 MANUAL_FIELDS = ("text", "w_you", "w_host", "w_guest", "significance")
@@ -82,7 +82,7 @@ def on_turn(store, event: EventRecord) -> None:
                 text=line,
                 witnesses=witnesses,
                 kind=Memory.Kind.TURN,
-                speaker=p.get("speaker", "you" if event.kind == "user_turn" else ""),
+                speaker=p.get("speaker", YOU if event.kind == "user_turn" else ""),
                 scene=p.get("scene", 1),
                 story_time=p.get("story_time", ""),
                 turn_id=event.id,
@@ -107,22 +107,82 @@ def on_memory_written(store, event: EventRecord) -> None:
         )
 
 
+def extract(lines: list[Memory]) -> str:
+    """What stands in for a summary until one is written: the first and last lines."""
+    texts = [m.text for m in lines]
+    return " … ".join(texts[:1] + texts[-2:]) if len(texts) > 3 else " … ".join(texts)
+
+
+def _scene_lines(store, chat_id: int, owner: str, scene: int) -> list[Memory]:
+    return sorted(
+        (
+            m
+            for m in store.filter(Memory, chat_id=chat_id, owner=owner)
+            if m.kind == Memory.Kind.TURN and m.scene == scene and not m.sealed
+        ),
+        key=lambda m: m.id,
+    )
+
+
+def sealed_summary(store, chat_id: int, text: str, sources: list[int]) -> str:
+    """A summary keeps no sentence naming a closed event's prop, unless one of its lines named
+    the prop again after the close."""
+    renamed = {
+        prop
+        for source in sources
+        if (row := store.get(Witness, chat_id=chat_id, event=source)) is not None
+        for prop in row.renames
+    }
+    for _, props in pv.closed_props(store, chat_id):
+        text = pv.seal_text(text, [p for p in props if p not in renamed])
+    return text
+
+
 def on_scene_closed(store, event: EventRecord) -> None:
-    """Per-POV summaries: one memory per witness, written from its own angle."""
+    """Per-POV summaries: one memory per witness, written from its own angle. A summary
+    whose lines are not all on this line any more (a deleted turn) becomes an extract of the
+    lines that are, marked to be rewritten."""
     p = event.payload
+    chat_id = event.stream_id
     for n, summary in enumerate(p.get("summaries", [])):
+        owner = summary["owner"]
+        sources = list(summary.get("sources", []))
+        text, rewrite = summary["text"], False
+        if any(store.get(Witness, chat_id=chat_id, event=s) is None for s in sources):
+            lines = _scene_lines(store, chat_id, owner, p.get("scene", 1))
+            sources = [m.turn_id for m in lines if m.turn_id]
+            text, rewrite = extract(lines), True
+        text = sealed_summary(store, chat_id, text, sources)
+        if not text.strip():
+            continue
         write_memory(
             store,
             event,
             n,
-            owner=summary["owner"],
-            text=summary["text"],
-            witnesses=summary.get("witnesses", {summary["owner"]: True}),
+            owner=owner,
+            text=text,
+            witnesses=summary.get("witnesses", {owner: True}),
             kind=Memory.Kind.SUMMARY,
             significance=int(summary.get("significance", 1)),
             scene=p.get("scene", 1),
             story_time=p.get("story_time", ""),
+            sources=sources,
+            rewrite=rewrite,
         )
+
+
+def on_summary_rewritten(store, event: EventRecord) -> None:
+    """The model's rewrite of a summary that lost a line replaces the stand-in extract."""
+    p = event.payload
+    mem = store.get(Memory, id=p.get("memory_id"))
+    if mem is None or mem.chat_id != event.stream_id or not mem.rewrite:
+        return
+    if any(store.get(Witness, chat_id=mem.chat_id, event=s) is None for s in p.get("sources", [])):
+        return  # written from lines that are gone since
+    text = sealed_summary(store, mem.chat_id, p.get("text", ""), p.get("sources", []))
+    if text.strip():
+        mem.text, mem.rewrite, mem.sources = text, False, list(p.get("sources", []))
+        store.save(mem)
 
 
 def on_significance_set(store, event: EventRecord) -> None:
@@ -170,13 +230,10 @@ def on_manual_edit(store, event: EventRecord) -> None:
             unpin(store, mem)
 
 
-def mentions_prop(text: str, props: list[str]) -> bool:
-    return mentions(text, [prop.strip() for prop in props])
-
-
 def on_story_event_closed(store, event: EventRecord) -> None:
-    """Props live and die with the event: every earlier memory that mentions one of its props
-    is sealed; the narrative gist becomes a memory for each witness instead."""
+    """Props live and die with the event: a line that names one is sealed whole (a quote is
+    not redacted); a summary, gist or recollection loses only the sentences that name one.
+    The narrative gist becomes a memory for each witness instead."""
     p = event.payload
     obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None or obj.closed_event != event.id:
@@ -185,7 +242,11 @@ def on_story_event_closed(store, event: EventRecord) -> None:
     for mem in store.filter_mentioning(
         Memory, "text", props, chat_id=event.stream_id, sealed=False
     ):
-        mem.sealed = True
+        if mem.kind == Memory.Kind.TURN:
+            mem.sealed = True
+        else:
+            mem.text = pv.seal_text(mem.text, props)
+            mem.sealed = not mem.text.strip()
         store.save(mem)
     gist = p.get("gist", "").strip()
     if gist:
@@ -211,6 +272,7 @@ HANDLERS = {
     "narration": on_turn,
     "memory_written": on_memory_written,
     "scene_closed": on_scene_closed,
+    "summary_rewritten": on_summary_rewritten,
     "memory_significance_set": on_significance_set,
     "memory_pinned": on_memory_pinned,
     "manual_edit": on_manual_edit,

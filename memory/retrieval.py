@@ -29,6 +29,8 @@ from django.db import connection
 from memory import fts
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import known_characters, speaker_character, visible_to
+from memory.vectors import knn
+from worlds.roles import GUEST, HOST
 
 # Tuned on memory/fixtures/memory_eval_example.json (manage.py eval_memory): a sharp rank
 # fusion, lexical matches only while they are at least half as strong as the best one (a
@@ -268,7 +270,6 @@ def vector_candidates(
     """(memory id, rank), nearest first, witness-filtered inside the KNN query."""
     if vector is None:
         return []
-    from memory.vectors import knn
 
     hits = knn(
         chat_id,
@@ -341,7 +342,7 @@ def retrieve(
     exclude_ids: set[int] = frozenset(),
     facing_you: bool = False,
 ) -> list[Retrieved]:
-    if speaker not in ("host", "guest"):
+    if speaker not in (HOST, GUEST):
         raise ValueError("only bots retrieve memories")
     if mode not in MODES:
         raise ValueError(f"mode is one of {', '.join(MODES)}")

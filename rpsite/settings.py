@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import rpsite.sqlite_swap  # noqa: F401  (swap sqlite3 before Django's backend imports it)
@@ -19,8 +20,6 @@ def _secret_key() -> str:
     try:
         return key_file.read_text().strip()
     except FileNotFoundError:
-        import secrets
-
         key = secrets.token_urlsafe(50)
         try:
             DATA_DIR.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 
 import rpsite.sqlite_swap  # noqa: F401
+from rpsite.config import ensure_data_dir
+from worlds import prompts
 
 # pytest-django has read the settings by now but has not created the test database yet:
 # point everything at a private directory so tests never touch the real data/.
@@ -23,8 +25,6 @@ settings.RP_INDEX_IN_BACKGROUND = False
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path) -> Path:
     """Each test gets its own data/ tree (snapshots, backups, exports, config)."""
-    from rpsite.config import ensure_data_dir
-    from worlds import prompts
 
     settings.DATA_DIR = tmp_path / "data"
     settings.MEDIA_ROOT = settings.DATA_DIR / "media"

@@ -13,6 +13,7 @@ not use up its behaviour. A request with ``tools`` is answered with a tool call.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -258,7 +259,6 @@ def _chunk(piece: str, finish: str | None = None) -> dict:
 
 
 def _fake_vector(text: str, dims: int = 384) -> list[float]:
-    import hashlib
 
     digest = hashlib.sha256(text.encode()).digest()
     return [((digest[i % 32] / 255.0) - 0.5) for i in range(dims)]

@@ -13,16 +13,21 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
+from eventstore import branches as branch_log
+from eventstore.models import Branch, Event
 from eventstore.services import append
+from memory.selectors import visible_to
 from play.engine.classify import classify
 from play.engine.inference import GenParams, InferenceError, get_backend
 from play.engine.schemas import TurnAnalysis
+from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from rpsite.config import load_config
 from worlds import clock
 from worlds.macros import expand_macros
 from worlds.models import (
     Activity,
+    Character,
     Container,
     Edge,
     EntityState,
@@ -31,7 +36,8 @@ from worlds.models import (
     WorldState,
 )
 from worlds.prompts import current as current_template
-from worlds.roles import BOTS, YOU
+from worlds.roles import BOTS, GUEST, HOST, YOU, witness_mask
+from worlds.selectors import present_roles
 
 log = logging.getLogger("rp.bookkeeping")
 
@@ -39,16 +45,10 @@ SCENE_GAP_MINUTES = 180
 ANALYSIS_WINDOW = 6
 
 
-def _names(chat_id: int) -> dict[str, str]:
-    return dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
-
-
 def scene_context(chat_id: int) -> dict[str, Any]:
     """The current scene, for closing it outside a turn (meanwhile start/end, skips)."""
     world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
+    present = sorted(present_roles(chat_id))
     return {
         "scene": world.scene,
         "present": present,
@@ -232,9 +232,6 @@ def _bookkept(turn_id: int, failed: str) -> dict[str, Any]:
 def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
     """Turns (of ``turn_ids``) whose latest analysis on the active branch did not land: the
     state was not updated from them. {turn id: why}."""
-    from eventstore import branches as branch_log
-    from eventstore.models import Branch, Event
-
     if not turn_ids or chat.active_branch_id is None:
         return {}
     marks = list(
@@ -270,12 +267,10 @@ def summary_inputs(
 ) -> dict[str, Any]:
     """What a per-POV summary is written from. ``pending``: significance not yet recorded
     (the closing exchange's own, decided in this same bookkeeping pass)."""
-    from worlds.models import Character
 
     entity = EntityState.objects.get(chat_id=chat_id, role=owner)
     character = Character.objects.filter(pk=entity.character_id).first()
     edge = Edge.objects.filter(chat_id=chat_id, source=owner, target=YOU).first()
-    from memory.selectors import visible_to
 
     # only what this bot witnessed and still holds (sealed event talk stays out)
     held = set(visible_to(chat_id, owner).filter(scene=scene).values_list("turn_id", flat=True))
@@ -303,7 +298,7 @@ async def scene_summaries(chat: Chat, ctx: dict[str, Any], pending: dict[int, in
     template = await sync_to_async(lambda: current_template("summary").text)()
     summaries, failures = [], []
     bots = [r for r in ctx["present"] if r in BOTS]
-    witnesses = {r: r in ctx["present"] for r in ("you", "host", "guest")}
+    witnesses = witness_mask(ctx["present"])
     for owner in bots:
         data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner, pending)
         prompt = [
@@ -352,7 +347,7 @@ async def scene_summaries(chat: Chat, ctx: dict[str, Any], pending: dict[int, in
             text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
         summaries.append({"owner": owner, "text": text.strip(), "witnesses": witnesses})
     group = ""
-    if {"you", "host", "guest"} <= set(ctx["present"]) and summaries:
+    if {"you", HOST, GUEST} <= set(ctx["present"]) and summaries:
         group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
     return summaries, group, failures
 
@@ -413,14 +408,13 @@ def apply_analysis(
                 caused_by=turn_id,
                 payload={"turn_id": tid, "significance": analysis.significance},
             )
-        from play.engine.services.story import story_event_apply, thread_apply
 
         for change in analysis.story_events:
             story_event_apply(chat, change, caused_by=turn_id)
         for thread in analysis.threads:
             thread_apply(chat, thread, caused_by=turn_id)
         group = analysis.group
-        if group and {"you", "host", "guest"} <= present and (group.summary or group.dynamic):
+        if group and {"you", HOST, GUEST} <= present and (group.summary or group.dynamic):
             append(
                 stream=chat,
                 kind="group_node_updated",

@@ -1,4 +1,4 @@
-"""The classifier policy (SPEC 4.4): validated output → one stricter retry → schema default.
+"""The classifier policy (docs/design.md, Classifier calls): validated output → one stricter retry → schema default.
 
 10 s timeout; a refusal swaps to the next fallback model for that one call; every failure is
 returned so the caller records it as a ``classifier_failed`` event. Never raises.
@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from eventstore.services import append
 from play.engine.inference import GenParams, InferenceError, Refusal, get_backend
 from play.engine.inference.base import (
     EmptyCompletion,
@@ -147,3 +148,14 @@ def _failure(kind: str, model: str, raw: str, error: str, fallback: str = "schem
         "error": error,
         "fallback": fallback,
     }
+
+
+def failures_record(*, chat, failures: list[dict], turn_id: int | None) -> None:
+    """Each failed classifier call becomes a ``classifier_failed`` event (visible in the UI)."""
+    for failure in failures:
+        append(
+            stream=chat,
+            kind="classifier_failed",
+            caused_by=turn_id,
+            payload={**failure, "turn_id": turn_id},
+        )

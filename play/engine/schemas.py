@@ -202,10 +202,6 @@ class TurnAnalysis(_Lenient):
     threads: list[ThreadChange] = Field(default_factory=list, max_length=4)
 
 
-class SceneSummary(_Lenient):
-    summary: str = Field("", max_length=2000)
-
-
 class AddresseeDecision(_Lenient):
     addressee: Literal["host", "guest"] = "host"
     confidence: Literal["high", "medium", "low"] = "low"

@@ -20,7 +20,7 @@ from worlds.models import (
     Thread,
     WorldState,
 )
-from worlds.roles import PAIRS
+from worlds.roles import PAIRS, YOU
 
 
 @dataclass
@@ -44,7 +44,7 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
     segments = branch_log.chain(active)
-    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker="you")
+    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker=YOU)
     if turn_ids is not None:
         shown_turns = shown_turns.filter(pk__in=turn_ids)
     turns = {t.seq: t for t in shown_turns.only("id", "seq")}
@@ -227,3 +227,8 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             for f in ClassifierFailure.objects.filter(chat_id=cid).order_by("-id")[:50]
         ],
     }
+
+
+def recent_lines(chat_id: int, n: int) -> list[str]:
+    turns = Turn.objects.filter(chat_id=chat_id).order_by("-id")[:n]
+    return [f"{t.name or t.speaker}: {t.bot_text}" for t in reversed(turns)]

@@ -30,6 +30,13 @@ urlpatterns = [
     path("chats/<int:chat_id>/skip/", views.skip_view, name="skip"),
     path("chats/<int:chat_id>/story-events/", views.story_event_view, name="story_event"),
     path("chats/<int:chat_id>/threads/", views.thread_view, name="thread"),
+    path("chats/<int:chat_id>/lorebooks/", views.lorebook_attach_view, name="lorebook_attach"),
+    path(
+        "chats/<int:chat_id>/lorebooks/<int:lorebook_id>/detach/",
+        views.lorebook_detach_view,
+        name="lorebook_detach",
+    ),
+    path("chats/<int:chat_id>/authors-note/", views.authors_note_view, name="authors_note"),
     path("chats/<int:chat_id>/significance/", views.significance_page, name="significance"),
     path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
     path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),

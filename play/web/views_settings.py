@@ -10,6 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 
+from memory import indexing
+from play.engine.inference import GenParams, InferenceError
+from play.engine.inference.formats import LABELS
+from play.engine.inference.local import LocalLlama
+from play.engine.inference.remote import OpenAICompatible
 from rpsite.config import DEFAULTS, load_config, save_config
 
 FIELDS = [
@@ -57,7 +62,6 @@ def _read_form(post) -> dict:
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
-    from memory import indexing
 
     if request.method == "POST" and request.POST.get("action") == "reembed":
         indexing.reembed_in_background()
@@ -90,7 +94,6 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 async def test_connection(request: HttpRequest) -> HttpResponse:
     """Try the endpoint in the form (unsaved) and report what it answered."""
-    from play.engine.inference import GenParams, InferenceError
 
     if request.method != "POST":
         return HttpResponse(status=405)
@@ -100,8 +103,6 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
         return HttpResponse(f'<p class="notice error">{escape(str(exc))}</p>')
     inference = config["inference"]
     if inference["base_url"]:
-        from play.engine.inference.remote import OpenAICompatible
-
         backend = OpenAICompatible(
             base_url=inference["base_url"],
             api_key_env=inference["api_key_env"],
@@ -140,9 +141,6 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
 
 async def _structured_line(backend) -> str:
     """Which structured-output mode the endpoint takes (bookkeeping needs one)."""
-    from play.engine.inference import InferenceError
-    from play.engine.inference.formats import LABELS
-
     if not hasattr(backend, "probe_structured"):
         return "Structured output: JSON constrained by a llama.cpp grammar (embedded model)"
     try:
@@ -153,6 +151,5 @@ async def _structured_line(backend) -> str:
 
 
 def _embedded():
-    from play.engine.inference.local import LocalLlama
 
     return LocalLlama()

