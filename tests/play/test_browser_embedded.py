@@ -37,9 +37,14 @@ def api(url: str, path: str) -> dict:
 
 
 def settle(url: str, chat_id: int) -> None:
-    """Until the chat's run (started by a request that has answered) is over."""
+    """Until the chat's run (started by a request that has answered) is over: nothing writing,
+    every bot turn analysed."""
     deadline = time.monotonic() + SLOW / 1000
-    while api(url, f"/api/chats/{chat_id}")["busy"]:
+    while True:
+        busy = api(url, f"/api/chats/{chat_id}/transcript")["chat"]["busy"]
+        progress = api(url, f"/api/chats/{chat_id}/bookkeeping")
+        if not busy and progress["done"] == progress["total"]:
+            return
         assert time.monotonic() < deadline, "the chat stayed busy"
         time.sleep(0.5)
 
@@ -144,5 +149,5 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
     notices = page.inner_text("#notices")
     assert "Something went wrong" not in notices
     assert errors == []
-    chat = api(url, f"/api/chats/{chat_id}")
+    chat = api(url, f"/api/chats/{chat_id}/transcript")["chat"]
     assert chat["guest"] == "Theo Vance" and chat["busy"] is False
