@@ -18,6 +18,7 @@ from memory.models import Memory
 from play.engine import pipeline, selectors, turnlock
 from play.engine.background import spawn
 from play.engine.bookkeeping import analysis_failures
+from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
 from play.engine.lore import authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background
@@ -154,6 +155,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def chat_new(request: HttpRequest) -> HttpResponse:
+    # the opening is read by the model next: the embedded one starts loading now
+    warm_up = getattr(get_backend(), "warm_up", None)
+    if warm_up is not None:
+        warm_up()
     selected = request.GET.get("character")
     scenarios = list(Scenario.objects.all())
     # preselected: the chosen character's own scenario, else the demo's, else none

@@ -80,7 +80,7 @@ def test_the_parse_fills_gaps_and_never_moves_the_authored_start(client, scripte
     assert acts["you"].slot == "front passenger"  # "roof" is not a seat of the car
 
 
-def test_the_new_story_form_preselects_the_demo_scenario(client, demo):
+def test_the_new_story_form_preselects_the_demo_scenario(client, scripted, demo):
     page = client.get("/chats/new/").content.decode()
     assert f'<option value="{demo.pk}" selected>' in page
     other = Character.objects.create(name="Nobody", first_mes="Hi.")

@@ -208,3 +208,32 @@ def test_a_caller_that_stops_listening_cancels_the_generation():
         time.sleep(0.02)
     assert w.current == ""  # the worker is free again, not generating 3000 tokens
     w.stop()
+
+
+@pytest.mark.model
+def test_a_call_given_up_while_the_model_loads_costs_no_second_load():
+    w = worker()
+    w.stop()
+    starts = w.starts
+    with pytest.raises(EndpointTimeout):
+        asyncio.run(LocalLlama().generate(HELLO, GenParams(max_tokens=4, timeout=0.5)))
+    text = asyncio.run(LocalLlama().generate(HELLO, GenParams(max_tokens=8, timeout=120)))
+    assert text.strip()
+    assert w.starts == starts + 1  # the same worker: one start, one model load
+    w.stop()
+
+
+@pytest.mark.model
+def test_warming_up_loads_the_model_in_the_background():
+    w = worker()
+    w.stop()
+    LocalLlama().warm_up()
+    deadline = time.monotonic() + 120
+    while not w.loaded and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert w.loaded and w.pid
+    pid = w.pid
+    LocalLlama().warm_up()  # warm already: nothing new starts
+    asyncio.run(LocalLlama().generate(HELLO, GenParams(max_tokens=4, timeout=120)))
+    assert w.pid == pid
+    w.stop()

@@ -8,6 +8,7 @@ Requests (one at a time)::
     {"op": "complete", "id": 1, "prompt": "...", "max_tokens": 200, "temperature": 0.8,
      "stop": [...], "schema": {...} | null}
     {"op": "cancel", "id": 1}       # stop generating: answered by the request's "done"
+    {"op": "load", "id": 2}         # load the model now (answered by "done", finish "loaded")
 
 Answers: ``{"id", "type": "token", "text"}`` while generating, then ``{"id", "type": "done",
 "finish": "stop"|"length"|"cancelled", "grammar": "none"|"ok"|"failed"}`` or
@@ -126,6 +127,9 @@ def complete(llm: Any, out, request: dict[str, Any]) -> None:
     max_tokens = int(request.get("max_tokens", 200))
     prompt = trim_to_context(llm, request["prompt"], max_tokens)
     finish = "stop"
+    if is_cancelled(request_id):  # given up on while the model loaded: nothing to generate
+        send(out, {"id": request_id, "type": "done", "finish": "cancelled"})
+        return
     chunks = llm.create_completion(
         prompt,
         max_tokens=max_tokens,
@@ -166,7 +170,10 @@ def main() -> None:
         try:
             if llm is None:
                 llm = load()
-            complete(llm, out, request)
+            if request.get("op") == "load":
+                send(out, {"id": request_id, "type": "done", "finish": "loaded"})
+            else:
+                complete(llm, out, request)
         except ImportError as exc:
             send(
                 out,

@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import itertools
 import json
+import logging
 import os
 import re
 import select
@@ -43,12 +44,17 @@ from play.engine.inference.base import (
     wire_schema,
 )
 
+log = logging.getLogger("rp.embedded")
+
 MODEL_LABEL = "gemma-3-270m (embedded)"
 WORKER_SCRIPT = Path(__file__).with_name("llama_worker.py")
 # How long a cancelled generation may take to stop before the worker is killed: it stops at
 # its next token, but a long prompt being read cannot stop, and a token took over a second on
 # a busy 2-core machine; a restart costs a model load (1–10 s on the same machine).
 CANCEL_GRACE_S = 3.0
+# A worker still loading its model cannot stop either; it skips a call cancelled meanwhile as
+# soon as it is loaded, which is cheaper than killing it and loading again.
+LOAD_GRACE_S = 60.0
 
 
 class WorkerCrashed(InferenceError):
@@ -78,6 +84,7 @@ class Worker:
         self.current: str = ""  # the kind of call in flight ("stream", "structured"), for tests
         self.tokens = 0  # tokens of the call in flight so far
         self.starts = 0
+        self.loaded = False  # the worker has answered once: its model is loaded
 
     @property
     def pid(self) -> int | None:
@@ -95,11 +102,13 @@ class Worker:
         )
         self._buffer = b""
         self.starts += 1
+        self.loaded = False
         return self._proc
 
     def stop(self) -> None:
         """End the worker (the server is stopping, or a generation would not stop)."""
         proc, self._proc = self._proc, None
+        self.loaded = False
         if proc is None:
             return
         if proc.poll() is None:
@@ -157,7 +166,7 @@ class Worker:
             request_id = next(self._ids)
             self.current, self.tokens = kind, 0
             try:
-                self._send(proc, {**request, "op": "complete", "id": request_id})
+                self._send(proc, {"op": "complete", **request, "id": request_id})
             except OSError:
                 code = proc.wait()
                 self.stop()
@@ -179,6 +188,7 @@ class Worker:
                 message = self._read(proc, 0.05)
                 if message is None or message.get("id") != request_id:
                     continue
+                self.loaded = True
                 if message["type"] == "token":
                     self.tokens += 1
                     on_token(message["text"])
@@ -193,14 +203,35 @@ class Worker:
             self.current = ""
             self._lock.release()
 
+    def warm(self) -> None:
+        """Start the worker and load its model now, in the background (a page that will need
+        the model soon was opened): the first call then does not spend its timeout loading."""
+        if self.loaded and self.pid:
+            return
+
+        def load() -> None:
+            try:
+                self.call(
+                    {"op": "load"},
+                    kind="load",
+                    on_token=lambda _piece: None,
+                    cancel=threading.Event(),
+                    timeout=None,
+                )
+            except InferenceError as exc:
+                log.warning("warming the embedded model failed: %s", exc.message)
+
+        threading.Thread(target=load, name="llama-warm", daemon=True).start()
+
     def _cancel(self, proc: subprocess.Popen, request_id: int) -> dict[str, Any]:
         """Stop the generation in flight: ask, then kill when it does not stop in time."""
         try:
             self._send(proc, {"op": "cancel", "id": request_id})
-            until = time.monotonic() + CANCEL_GRACE_S
+            until = time.monotonic() + (CANCEL_GRACE_S if self.loaded else LOAD_GRACE_S)
             while (left := until - time.monotonic()) > 0:
                 message = self._read(proc, left)
                 if message and message.get("id") == request_id and message["type"] != "token":
+                    self.loaded = True
                     return {"type": "done", "finish": "cancelled"}
         except (OSError, WorkerCrashed):
             pass
@@ -246,6 +277,9 @@ class LocalLlama:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": MODEL_LABEL}
+
+    def warm_up(self) -> None:
+        _worker.warm()
 
     def _request(self, prompt: str, params: GenParams, schema: dict | None = None) -> dict:
         return {
