@@ -11,6 +11,7 @@ from llama_cpp import Llama, LlamaGrammar
 from pydantic import BaseModel
 
 from play.engine import schemas
+from play.engine.inference import llama_worker
 from play.engine.inference.base import (
     InvalidOutput,
     rejected,
@@ -37,11 +38,16 @@ SCHEMAS = sorted(
 
 
 @pytest.fixture(scope="module")
-def vocab():
+def vocab_model():
     """The bundled Gemma's vocabulary (no weights: a grammar is built against the vocab)."""
     llm = Llama(model_path=str(gguf.assemble()), vocab_only=True, verbose=False)
-    yield llm._model.vocab
+    yield llm
     llm.close()
+
+
+@pytest.fixture
+def vocab(vocab_model):
+    return vocab_model._model.vocab
 
 
 def compiles(vocab, schema: dict) -> bool:
@@ -78,6 +84,13 @@ def test_the_full_schema_with_its_length_bounds_is_what_llama_cpp_refused(vocab)
     # the time skip's 1200-character narration: "number of rules … exceeds sane defaults"
     assert not compiles(vocab, schemas.SkipOutcome.model_json_schema())
     assert compiles(vocab, wire_schema(schemas.SkipOutcome))
+
+
+def test_the_worker_uses_no_grammar_llama_cpp_refuses(vocab_model):
+    """A grammar llama.cpp would refuse (and then crash on) is left out: unconstrained output,
+    repaired and validated, instead of a dead worker."""
+    assert llama_worker.grammar_for(vocab_model, schemas.SkipOutcome.model_json_schema()) is None
+    assert llama_worker.grammar_for(vocab_model, wire_schema(schemas.SkipOutcome)) is not None
 
 
 def test_json_cut_off_by_the_token_limit_is_closed_where_it_stopped():
