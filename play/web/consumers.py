@@ -33,6 +33,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = broadcast.group(self.chat_id)
         self._drawer_pending = False
+        self._asking_skip = False  # this tab shows the "That sounds like a time skip" question
         await self.channel_layer.group_add(self.group, self.channel_name)
         _tabs[self.chat_id] += 1
         await self.accept()
@@ -69,11 +70,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                             "play/_skip_confirm.html", {"intent": intent, "text": text}
                         )
                     )
+                    self._asking_skip = True
                     return
-            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
+            await self.close_skip_question()
             spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin="ws"))
         elif action == "skip":
-            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
+            await self.close_skip_question()
             spawn(
                 self.chat_id,
                 skip(self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")),
@@ -87,6 +89,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_html(self.notice(str(exc)))
                 return
             spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin="ws"))
+
+    async def close_skip_question(self) -> None:
+        """Remove the skip question if this tab shows one: a swap whose target is missing is a
+        console error in the page (it was sent with every message)."""
+        if self._asking_skip:
+            self._asking_skip = False
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
 
     async def send_html(self, html: str) -> None:
         if html:

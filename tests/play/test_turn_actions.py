@@ -160,3 +160,25 @@ async def test_an_open_tab_sees_the_failed_analysis_on_the_row_at_once():
         await comm.disconnect()
         while turnlock.current(chat.pk):
             await asyncio.sleep(0.05)
+
+
+async def test_the_skip_question_is_removed_only_from_a_tab_that_shows_it():
+    """A swap whose target is missing is a console error in the page: a plain message sends
+    no removal of a skip question that was never asked."""
+    chat = await sync_to_async(make_chat)()
+    with override_backend(ScriptedBackend()):
+        comm = communicator(chat.pk)
+        assert (await comm.connect())[0]
+        await receive_until(comm, 'id="transcript"')
+        await comm.send_json_to({"action": "send", "text": "Hello there."})
+        seen = await receive_until(comm, '<article class="turn turn-host', timeout=60)
+        assert 'id="skip-confirm" hx-swap-oob="delete"' not in seen
+        while turnlock.current(chat.pk):
+            await asyncio.sleep(0.05)
+        await comm.send_json_to({"action": "send", "text": "Skip to the next morning."})
+        await receive_until(comm, "That sounds like a time skip")
+        await comm.send_json_to({"action": "send_literal", "text": "Skip to the next morning."})
+        await receive_until(comm, 'id="skip-confirm" hx-swap-oob="delete"')  # now it goes
+        await comm.disconnect()
+        while turnlock.current(chat.pk):
+            await asyncio.sleep(0.05)
