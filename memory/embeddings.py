@@ -18,7 +18,7 @@ import numpy as np
 from openai import OpenAI
 
 from memory.models import EmbeddingCache
-from rpsite.config import load_config
+from rpsite.config import api_key, load_config
 
 log = logging.getLogger("rp.embeddings")
 
@@ -84,7 +84,7 @@ class RemoteEmbeddings:
 
         self.name = model
         self.base_url = base_url
-        key = os.environ.get(api_key_env or "", "") or "not-needed"
+        key = api_key(api_key_env) or "not-needed"
         self.client = OpenAI(base_url=base_url, api_key=key, max_retries=1, timeout=60)
         self._dims: int | None = None
 

@@ -12,9 +12,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from play.web.api import router as play_router
 from play.web.errors import STATUSES, message_of, status_of
+from rpsite.apidocs import OfflineSwagger
 from worlds.api import router as worlds_router
 
-api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs")
+api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs", docs=OfflineSwagger())
 
 
 @api.exception_handler(Http404)

@@ -129,6 +129,8 @@ LOGIN_URL = "admin:login"
 # very small machines, and for tests of other things.
 RP_EMBEDDINGS = os.environ.get("RP_EMBEDDINGS", "on") != "off"
 RP_INDEX_IN_BACKGROUND = True
+# A delete that leaves a summary as an extract has the model rewrite it in the background.
+RP_REWRITE_IN_BACKGROUND = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

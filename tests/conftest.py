@@ -20,6 +20,8 @@ settings.MEDIA_ROOT = settings.DATA_DIR / "media"
 settings.DATABASES["default"]["TEST"]["NAME"] = str(_TEST_ROOT / "test_chat.db")
 # Tests index vectors explicitly (memory.indexing.index_now), on the test's own connection.
 settings.RP_INDEX_IN_BACKGROUND = False
+# Tests rewrite summaries a delete left as extracts explicitly (bookkeeping.summaries_rewrite).
+settings.RP_REWRITE_IN_BACKGROUND = False
 
 
 @pytest.fixture(autouse=True)

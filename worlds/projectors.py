@@ -175,9 +175,10 @@ def rejected_edge_deltas(store, event: EventRecord) -> list[dict[str, Any]]:
 
 
 def on_edge_update(store, event: EventRecord) -> None:
+    """Feelings move by the deltas; what is known and said comes with its provenance. Text
+    whose lines are not all on this line any more (a deleted turn) is not applied; the
+    numbers, which carry none of it, are."""
     entry = pv.provenance(store, event)
-    if entry is None:
-        return
     rejected = rejected_edge_deltas(store, event)
     for d in event.payload.get("edges", []):
         if d in rejected:
@@ -189,6 +190,9 @@ def on_edge_update(store, event: EventRecord) -> None:
             store.add(edge)
         edge.affinity = clamp(edge.affinity + int(d.get("affinity_delta", 0)), AFFINITY_RANGE)
         edge.trust = clamp(edge.trust + int(d.get("trust_delta", 0)), TRUST_RANGE)
+        if entry is None:
+            store.save(edge)
+            continue
         known = list(edge.knowledge)
         for fact in d.get("knowledge_facts", []):
             if fact and fact not in known:
@@ -333,20 +337,9 @@ def on_guest_added(store, event: EventRecord) -> None:
         if old is not None:
             store.delete(old)  # a fresh meeting: the seed replaces whatever was there
         _upsert(store, Edge, key, edge, EDGE_FIELDS, entry)
-    _perceive_place(store, event, pv.key_of(entity))
     group = _group(store, event)
     group.members = sorted(_present(store, chat_id))
     store.save(group)
-
-
-def _perceive_place(store, event: EventRecord, key: str) -> None:
-    """Whoever enters sees where they are: the place's name becomes known to them."""
-    world = _world(store, event)
-    place = store.get(Container, chat_id=event.stream_id, key=world.location)
-    if place is not None:
-        for name in ("name", "description"):
-            pv.set_prov(place, name, pv.widened(pv.prov_of(place, name), key))
-        store.save(place)
 
 
 def on_guest_removed(store, event: EventRecord) -> None:
@@ -363,8 +356,6 @@ def on_presence_changed(store, event: EventRecord) -> None:
         if entity is not None:
             entity.present = bool(present)
             store.save(entity)
-            if present:
-                _perceive_place(store, event, pv.key_of(entity))
 
 
 def on_story_event_planned(store, event: EventRecord) -> None:

@@ -118,13 +118,6 @@ def merged(*entries: Entry | None) -> Entry | None:
     return {"src": sorted({s for e in present for s in e["src"]}), "by": sorted(by)}
 
 
-def widened(entry: Entry | None, key: str) -> Entry | None:
-    """``key`` now perceives what the entry describes (someone entering sees the place)."""
-    if entry is None or key in entry["by"]:
-        return entry
-    return {"src": entry["src"], "by": sorted({*entry["by"], key})}
-
-
 # -- the three rules -------------------------------------------------------------------------
 
 

@@ -8,9 +8,9 @@ from asgiref.sync import sync_to_async
 
 from play.engine.classify import classify, failures_record
 from play.engine.schemas import AddresseeDecision
-from play.engine.selectors import recent_lines
+from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
-from worlds.roles import GUEST, HOST
+from worlds.roles import GUEST, HOST, YOU
 from worlds.selectors import present_bots
 
 
@@ -44,7 +44,9 @@ async def choose(chat: Chat, text: str) -> str:
 
 
 async def _classify_addressee(chat: Chat, text: str, bots: dict[str, str]) -> str:
-    lines = await sync_to_async(recent_lines)(chat.pk, 6)
+    # everyone present: the user's line is said to all of them
+    readers = await sync_to_async(reader_keys)(chat.pk, [YOU, *bots])
+    lines = await sync_to_async(recent_lines)(chat.pk, 6, readers=readers)
     result = await classify(
         kind="addressee",
         schema=AddresseeDecision,

@@ -28,7 +28,7 @@ from play.engine.inference import GenParams, InferenceError, RateLimited, get_ba
 from play.engine.lore import lore_timed_record
 from play.engine.prompt import Prompt, build_prompt
 from play.engine.schemas import InterjectionDecision
-from play.engine.selectors import recent_lines
+from play.engine.selectors import reader_keys, recent_lines
 from play.engine.text import strip_ooc
 from play.models import Chat, Turn
 from rpsite.config import load_config, ooc_markers
@@ -444,7 +444,9 @@ async def interject(
         return []
     speaker = first.payload.get("speaker")
     other = GUEST if speaker == HOST else HOST
-    lines = await sync_to_async(recent_lines)(chat.pk, 8)
+    # the decision is the interjector's: only what they witnessed
+    readers = await sync_to_async(reader_keys)(chat.pk, [other])
+    lines = await sync_to_async(recent_lines)(chat.pk, 8, readers=readers)
     result = await classify(
         kind="interjection",
         schema=InterjectionDecision,

@@ -1,4 +1,5 @@
-"""At start-up: finish the bookkeeping of any bot turn a crash interrupted."""
+"""At start-up: finish the bookkeeping of any bot turn a crash interrupted, and rewrite any
+summary that lost a line to a delete."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.db import connections
 
 from eventstore.backup import nightly_loop
 from memory.indexing import schedule, warm_up
+from memory.models import Memory
 from play.engine import turnlock
-from play.engine.bookkeeping import bookkeep
+from play.engine.bookkeeping import bookkeep, summaries_rewrite
 from play.models import Chat, Turn
 from worlds.roles import NARRATOR, YOU
 
@@ -49,7 +51,30 @@ async def recover(chat_id: int | None = None) -> int:
             done += 1
         finally:
             turnlock.end(run)
+    for chat in await sync_to_async(_chats_to_rewrite)(chat_id):
+        done += await summaries_rewrite(chat)
     return done
+
+
+def _chats_to_rewrite(chat_id: int | None) -> list[Chat]:
+    wanted = Memory.objects.filter(rewrite=True).values_list("chat_id", flat=True)
+    chats = Chat.objects.filter(pk__in=wanted)
+    return list(chats.filter(pk=chat_id) if chat_id is not None else chats)
+
+
+def rewrite_in_background(chat_id: int) -> None:
+    """After a delete: the summaries it left as extracts, rewritten by the model."""
+
+    def main():
+        try:
+            chat = Chat.objects.get(pk=chat_id)
+            asyncio.run(summaries_rewrite(chat))
+        except Exception:
+            log.exception("rewriting summaries failed; a restart tries again")
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=main, name=f"rp-rewrite-{chat_id}", daemon=True).start()
 
 
 def bookkeep_in_background(chat_id: int) -> None:

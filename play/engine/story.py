@@ -53,9 +53,12 @@ def story_event_apply(
     caused_by: int | None = None,
     on_start: dict | None = None,
     on_complete: dict | None = None,
+    sources: list[int] | None = None,
 ) -> EventRecord | None:
-    """Append the lifecycle event a change asks for; invalid transitions are ignored."""
+    """Append the lifecycle event a change asks for; invalid transitions are ignored.
+    ``sources``: the lines the change was read from (an analysis); none for a hand edit."""
     existing = _find(chat, change)
+    origin = {"sources": sources} if sources else {}
     if change.action == "plan":
         if existing is not None or not change.title.strip():
             return None
@@ -74,6 +77,7 @@ def story_event_apply(
                 "significance": change.significance,
                 **({"on_start": on_start} if on_start else {}),
                 **({"on_complete": on_complete} if on_complete else {}),
+                **origin,
             },
         )
     if change.action == "start":
@@ -82,7 +86,12 @@ def story_event_apply(
                 return None
             # started without being planned first: plan and start in one go
             planned = story_event_apply(
-                chat, change.model_copy(update={"action": "plan"}), caused_by=caused_by
+                chat,
+                change.model_copy(update={"action": "plan"}),
+                caused_by=caused_by,
+                on_start=on_start,
+                on_complete=on_complete,
+                sources=sources,
             )
             if planned is None:
                 return None
@@ -93,7 +102,7 @@ def story_event_apply(
             stream=chat,
             kind="story_event_started",
             caused_by=caused_by,
-            payload={"key": existing.key},
+            payload={"key": existing.key, **origin},
         )
     if existing is None or existing.status not in ("planned", "active"):
         return None
@@ -108,6 +117,7 @@ def story_event_apply(
             "relationship": [r.model_dump() for r in change.relationship],
         },
         caused_by=caused_by,
+        sources=sources,
     )
 
 
@@ -119,6 +129,7 @@ def story_event_close(
     gist: str = "",
     promote: dict[str, Any] | None = None,
     caused_by: int | None = None,
+    sources: list[int] | None = None,
 ) -> EventRecord:
     gist = seal_text(gist, event.props) or (
         f"{event.title} was {'completed' if action == 'complete' else action + 'led'}."
@@ -134,13 +145,19 @@ def story_event_close(
             "gist": gist,
             "promote": promote or {},
             "witnesses": witnesses_now(chat.pk),
+            **({"sources": sources} if sources else {}),
         },
     )
 
 
 def thread_apply(
-    chat: Chat, change: ThreadChange, *, caused_by: int | None = None
+    chat: Chat,
+    change: ThreadChange,
+    *,
+    caused_by: int | None = None,
+    sources: list[int] | None = None,
 ) -> EventRecord | None:
+    origin = {"sources": sources} if sources else {}
     existing = None
     if change.key:
         existing = Thread.objects.filter(chat=chat, key=change.key).first()
@@ -158,7 +175,7 @@ def thread_apply(
             stream=chat,
             kind="thread_opened",
             caused_by=caused_by,
-            payload={"key": key, "title": change.title.strip(), "notes": change.notes},
+            payload={"key": key, "title": change.title.strip(), "notes": change.notes, **origin},
         )
     if existing is None or existing.status != "open":
         return None
@@ -171,6 +188,7 @@ def thread_apply(
                 "key": existing.key,
                 "notes": change.notes,
                 **({"title": change.title} if change.title else {}),
+                **origin,
             },
         )
     return append(
@@ -181,5 +199,6 @@ def thread_apply(
             "key": existing.key,
             "status": "resolved" if change.action == "resolve" else "dropped",
             "resolution": change.notes,
+            **origin,
         },
     )

@@ -661,3 +661,54 @@ def create_snapshot(request, chat_id: int):
     if info is None:
         raise HttpError(400, "the chat has no events yet")
     return Status(201, {"name": info.name, "event": info.event_id})
+
+
+# -- the story as pictures: read-only views of the log for the play page's drawer -----------
+
+
+class TimelinePoint(Schema):
+    seq: int
+    story_time: str
+    affinity: int
+    trust: int
+
+
+class TimelineEdge(Schema):
+    source: str
+    target: str
+    source_role: str
+    target_role: str
+    points: list[TimelinePoint]
+
+
+class TimelineMark(Schema):
+    seq: int
+    story_time: str
+    kind: str  # scene | skip | story_event
+    label: str
+
+
+class TimelineOut(Schema):
+    edges: list[TimelineEdge]
+    marks: list[TimelineMark]
+
+
+@router.get("/chats/{chat_id}/timeline", response=TimelineOut)
+def relationship_timeline(request, chat_id: int):
+    """Affinity and trust of each directed edge over the story (a point wherever one changed),
+    with scene breaks, time skips and story events marked. Folded from the active branch's
+    log; no model calls."""
+    return selectors.relationship_timeline(_chat_or_404(chat_id))
+
+
+@router.get("/chats/{chat_id}/story-strip")
+def story_strip(request, chat_id: int):
+    """Scenes, time skips, story events and threads as spans of the active branch's story."""
+    return selectors.story_strip(_chat_or_404(chat_id))
+
+
+@router.get("/chats/{chat_id}/branch-tree")
+def branch_tree(request, chat_id: int):
+    """Every branch (swipes, rewinds, forks, deletes, restores) as one tree, labelled by its
+    first words and story time, with the line being shown marked."""
+    return selectors.branch_tree(_chat_or_404(chat_id))

@@ -11,13 +11,12 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from eventstore.models import Event
 from play.engine import broadcast, pipeline, turnlock
 from play.engine.background import spawn
 from play.engine.services.skip import detect, skip
-from play.models import Chat, Turn
+from play.models import Chat
 from play.web.errors import int_field
-from play.web.views import PAGE_TURNS, drawer_context, transcript_context, turn_context
+from play.web.views import drawer_context, transcript_context, turn_context
 
 log = logging.getLogger("rp.ws")
 
@@ -33,7 +32,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = broadcast.group(self.chat_id)
         self._drawer_pending = False
-        self._asking_skip = False  # this tab shows the "That sounds like a time skip" question
         await self.channel_layer.group_add(self.group, self.channel_name)
         _tabs[self.chat_id] += 1
         await self.accept()
@@ -70,12 +68,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                             "play/_skip_confirm.html", {"intent": intent, "text": text}
                         )
                     )
-                    self._asking_skip = True
                     return
-            await self.close_skip_question()
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin="ws"))
         elif action == "skip":
-            await self.close_skip_question()
+            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(
                 self.chat_id,
                 skip(self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")),
@@ -89,13 +86,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_html(self.notice(str(exc)))
                 return
             spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin="ws"))
-
-    async def close_skip_question(self) -> None:
-        """Remove the skip question if this tab shows one: a swap whose target is missing is a
-        console error in the page (it was sent with every message)."""
-        if self._asking_skip:
-            self._asking_skip = False
-            await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
 
     async def send_html(self, html: str) -> None:
         if html:
@@ -156,11 +146,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if event["kind"] == "user_turn":
             html = await database_sync_to_async(_render_turn)(self.chat_id, event["event_id"])
             await self.send_html(f'<div id="transcript" hx-swap-oob="beforeend">{html}</div>')
-        elif event["kind"] == "turn_bookkept":
-            # the analysis ended: the row shows whether it landed ("state not updated: …")
-            await self.send_html(
-                await database_sync_to_async(_render_analysed)(self.chat_id, event["event_id"])
-            )
         if not self._drawer_pending:
             # bookkeeping appends several events at once: redraw the drawer once for them,
             # without holding up the tokens queued behind this message
@@ -186,20 +171,6 @@ def _render_turn(chat_id: int, turn_id: int) -> str:
 
     context = turn_context(chat_id, turn_id)
     return render_to_string("play/_turn.html", context) if context else ""
-
-
-def _render_analysed(chat_id: int, event_id: int) -> str:
-    """A row whose analysis failed, redrawn with its notice. Only a row every tab shows (one
-    of the newest page): a swap whose target is missing is a console error in the page."""
-    payload = Event.objects.filter(pk=event_id).values_list("payload", flat=True).first() or {}
-    turn_id = payload.get("turn_id")
-    if payload.get("analysis") != "failed" or not turn_id:
-        return ""
-    newest = Turn.objects.filter(chat_id=chat_id).order_by("-id").values_list("id", flat=True)
-    if turn_id not in set(newest[:PAGE_TURNS]):
-        return ""
-    html = _render_turn(chat_id, turn_id)
-    return f'<div id="turn-{turn_id}" hx-swap-oob="outerHTML">{html}</div>' if html else ""
 
 
 def _render_drawer(chat_id: int) -> str:

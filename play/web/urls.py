@@ -23,6 +23,7 @@ urlpatterns = [
     path("chats/<int:chat_id>/", views.chat_play, name="chat"),
     path("chats/<int:chat_id>/remove/", views.chat_remove, name="chat_remove"),
     path("chats/<int:chat_id>/drawer/", views.chat_drawer, name="drawer"),
+    path("chats/<int:chat_id>/memories/", views.memory_search, name="memory_search"),
     path("chats/<int:chat_id>/transcript/", views.transcript_earlier, name="transcript_earlier"),
     path("chats/<int:chat_id>/guest/", views.guest_add_view, name="guest_add"),
     path("chats/<int:chat_id>/guest/remove/", views.guest_remove_view, name="guest_remove"),

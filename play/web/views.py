@@ -15,12 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 from eventstore.models import Event
 from eventstore.services import append
 from memory.models import Memory
-from play.engine import pipeline, selectors, turnlock
+from play.engine import pipeline, turnlock
 from play.engine.background import spawn
-from play.engine.bookkeeping import analysis_failures
 from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
-from play.engine.lore import authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
@@ -33,26 +31,17 @@ from play.engine.services.skip import skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
+from play.web import presenters
 from play.web.errors import error_fragment, int_field, page_errors
 from play.web.rendering import render_text
-from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
 from worlds.demo import SCENARIO as DEMO_SCENARIO
 from worlds.macros import expand_macros
-from worlds.models import Character, EntityState, Lorebook, Persona, Scenario
-from worlds.roles import GUEST, HOST, NARRATOR, PAIRS, YOU
+from worlds.models import Character, Lorebook, Persona, Scenario
+from worlds.roles import NARRATOR
 from worlds.services import manual_edit
 from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
-# -- page contexts (also rendered by the websocket consumer) ----------------------------------
-
-
-def turn_row(turn: Turn, swipe: selectors.Swipe | None, analysis_error: str = "") -> dict[str, Any]:
-    return {
-        "turn": turn,
-        "html": render_text(turn.text),
-        "swipe": swipe,
-        "analysis_error": analysis_error,
-    }
+# -- page contexts (also rendered by the websocket consumer); the data comes from presenters --
 
 
 def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
@@ -60,9 +49,7 @@ def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
     if turn is None:
         return None
     chat = Chat.objects.get(pk=chat_id)
-    swipe = selectors.swipe_groups(chat, turn_ids={turn_id}).get(turn_id)
-    failed = analysis_failures(chat, {turn_id}).get(turn_id, "")
-    return {**turn_row(turn, swipe, failed), "chat": chat}
+    return {"row": presenters.turn_row(chat, turn), "chat": chat}
 
 
 PAGE_TURNS = 120  # a page shows the newest turns; earlier ones load on demand
@@ -75,10 +62,9 @@ def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, 
         turns = turns.filter(id__lt=before)
     page = list(turns.order_by("-id")[: PAGE_TURNS + 1])
     more = len(page) > PAGE_TURNS
+    previous = page[PAGE_TURNS] if more else None
     page = list(reversed(page[:PAGE_TURNS]))
-    swipes = selectors.swipe_groups(chat, turn_ids={t.id for t in page})
-    failed = analysis_failures(chat, {t.id for t in page if t.speaker in (HOST, GUEST)})
-    rows = [turn_row(t, swipes.get(t.id), failed.get(t.id, "")) for t in page]
+    rows = presenters.turn_rows(chat, page, previous=previous)
     return {"chat": chat, "rows": rows, "earlier": page[0].id if more and page else None}
 
 
@@ -90,50 +76,7 @@ def transcript_earlier(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 def drawer_context(chat_id: int) -> dict[str, Any]:
-    chat = Chat.objects.get(pk=chat_id)
-    state = selectors.chat_state(chat, memory_limit=60)
-    names = {e["role"]: e["name"] for e in state["entities"]}
-    present = {e["role"] for e in state["entities"] if e["present"]}
-    edges = {(e["source"], e["target"]): e for e in state["edges"]}
-    pairs = []
-    for a, b in PAIRS:
-        if a < b and (a, b) in edges and (b, a) in edges:
-            pairs.append(
-                {
-                    "ab": edges[(a, b)],
-                    "ba": edges[(b, a)],
-                    "a": names.get(a, a),
-                    "b": names.get(b, b),
-                    "present": a in present and b in present,
-                }
-            )
-    books = lorebooks_for(chat_id)
-    guest = next((e for e in state["entities"] if e["role"] == GUEST), None)
-    host_id = (
-        EntityState.objects.filter(chat_id=chat_id, role=HOST)
-        .values_list("character_id", flat=True)
-        .first()
-    )
-    return {
-        "chat": chat,
-        "state": state,
-        "names": names,
-        "pairs": pairs,
-        "branches": selectors.branches(chat),
-        "busy": turnlock.is_busy(chat_id),
-        "guest": guest if guest and guest["present"] else None,
-        "meanwhile": YOU not in present,
-        "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
-        "lorebooks": [
-            {"id": b.lorebook.pk, "name": b.lorebook.name, "source": b.source} for b in books
-        ],
-        "lorebook_choices": Lorebook.objects.exclude(pk__in=[b.lorebook.pk for b in books]).only(
-            "pk", "name"
-        ),
-        "note": authors_note_state(chat_id),
-        "note_positions": NOTE_POSITIONS,
-        "note_roles": NOTE_ROLES,
-    }
+    return presenters.drawer(chat_id)
 
 
 # -- pages ----------------------------------------------------------------------------------
@@ -142,15 +85,7 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
-    return render(
-        request,
-        "play/home.html",
-        {
-            "chats": Chat.objects.filter(archived=archived).select_related("character", "persona"),
-            "archived": archived,
-            "characters": Character.objects.all(),
-        },
-    )
+    return render(request, "play/home.html", presenters.home(archived=archived))
 
 
 @require_GET
@@ -272,6 +207,18 @@ def chat_play(request: HttpRequest, chat_id: int) -> HttpResponse:
             **transcript_context(chat_id),
             **drawer_context(chat_id),
         },
+    )
+
+
+@require_GET
+def memory_search(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The drawer's memory panel: pinned memories, or those matching ``q`` (read-only)."""
+    chat = get_object_or_404(Chat, pk=chat_id)
+    query = request.GET.get("q", "").strip()[:200]
+    return render(
+        request,
+        "play/_memories.html",
+        {"chat": chat, "groups": presenters.memory_groups(chat_id, query=query), "query": query},
     )
 
 

@@ -54,7 +54,7 @@ def test_a_failed_analysis_shows_on_its_turn_and_a_retry_lands_it(client, script
     bot = send(client, chat)[1]
     assert transcript(client, chat)[bot["id"]]["analysis_error"] == "timed out after 10 s"
     html = row(client, chat, bot["id"])
-    assert "state not updated: timed out after 10 s" in html
+    assert "State not updated: timed out after 10 s" in html
     assert f"/chats/{chat.pk}/turns/{bot['id']}/analysis/retry/" in html
     assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 0
 
@@ -66,7 +66,7 @@ def test_a_failed_analysis_shows_on_its_turn_and_a_retry_lands_it(client, script
     assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 5
     assert Turn.objects.get(pk=bot["id"]).significance == 2
     assert "analysis_error" not in transcript(client, chat)[bot["id"]]
-    assert "state not updated" not in row(client, chat, bot["id"])
+    assert "State not updated" not in row(client, chat, bot["id"])
     verify_clean(chat)
 
     # nothing left to retry: refused, nothing applied twice
@@ -143,7 +143,7 @@ def test_the_greeting_has_no_prompt_link_and_its_inspector_says_what_it_is(clien
     assert "Prompt</a>" in row(client, chat, bot["id"])
 
 
-async def test_an_open_tab_sees_the_failed_analysis_on_the_row_at_once():
+async def test_an_open_tab_gets_the_failed_analysis_notice_at_once():
     chat = await sync_to_async(make_chat)()
     backend = ScriptedBackend(structured=[EndpointTimeout("timed out after 10 s")])
     with override_backend(backend):
@@ -152,33 +152,12 @@ async def test_an_open_tab_sees_the_failed_analysis_on_the_row_at_once():
         await receive_until(comm, 'id="transcript"')
         await comm.send_json_to({"action": "send", "text": "Hello?"})
         # (the first turn of a process loads the query embedder: a generous wait)
-        seen = await receive_until(comm, "state not updated: timed out after 10 s", timeout=60)
+        seen = await receive_until(comm, "State not updated: timed out after 10 s", timeout=60)
         bot = await sync_to_async(
             lambda: Turn.objects.filter(chat=chat, speaker="host").order_by("-id").first()
         )()
-        assert f'<div id="turn-{bot.id}" hx-swap-oob="outerHTML">' in seen
-        await comm.disconnect()
-        while turnlock.current(chat.pk):
-            await asyncio.sleep(0.05)
-
-
-async def test_the_skip_question_is_removed_only_from_a_tab_that_shows_it():
-    """A swap whose target is missing is a console error in the page: a plain message sends
-    no removal of a skip question that was never asked."""
-    chat = await sync_to_async(make_chat)()
-    with override_backend(ScriptedBackend()):
-        comm = communicator(chat.pk)
-        assert (await comm.connect())[0]
-        await receive_until(comm, 'id="transcript"')
-        await comm.send_json_to({"action": "send", "text": "Hello there."})
-        seen = await receive_until(comm, '<article class="turn turn-host', timeout=60)
-        assert 'id="skip-confirm" hx-swap-oob="delete"' not in seen
-        while turnlock.current(chat.pk):
-            await asyncio.sleep(0.05)
-        await comm.send_json_to({"action": "send", "text": "Skip to the next morning."})
-        await receive_until(comm, "That sounds like a time skip")
-        await comm.send_json_to({"action": "send_literal", "text": "Skip to the next morning."})
-        await receive_until(comm, 'id="skip-confirm" hx-swap-oob="delete"')  # now it goes
+        # the redrawn drawer carries the notice; the page puts it on the turn
+        assert f'data-for-turn="{bot.id}"' in seen
         await comm.disconnect()
         while turnlock.current(chat.pk):
             await asyncio.sleep(0.05)

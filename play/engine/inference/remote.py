@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +28,7 @@ from play.engine.inference.base import (
     wire_schema,
 )
 from play.engine.schemas import InterjectionDecision
+from rpsite import config
 
 
 def _translate(exc: Exception, model: str) -> InferenceError:
@@ -70,12 +70,14 @@ class OpenAICompatible:
         *,
         base_url: str,
         api_key_env: str = "RP_API_KEY",
+        api_key: str | None = None,
         narrative_model: str = "",
         classifier_model: str = "",
         timeout: float = 60.0,
     ) -> None:
         self.base_url = base_url
         self.api_key_env = api_key_env
+        self.api_key = api_key  # given: used as is (the settings page tests an unsaved key)
         self.narrative_model = narrative_model
         self.classifier_model = classifier_model or narrative_model
         self.timeout = timeout
@@ -88,8 +90,10 @@ class OpenAICompatible:
         """One HTTP client per event loop: a client's connections belong to its loop."""
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
-        if client is None:
-            key = os.environ.get(self.api_key_env or "", "") or "not-needed"
+        # the environment variable, else the key saved from the settings page (read each time:
+        # a key saved while the server runs is used from the next call)
+        key = self.api_key or config.api_key(self.api_key_env) or "not-needed"
+        if client is None or client.api_key != key:
             client = AsyncOpenAI(
                 base_url=self.base_url, api_key=key, max_retries=0, timeout=self.timeout
             )
@@ -103,7 +107,7 @@ class OpenAICompatible:
             "narrative_model": self.narrative_model,
             "classifier_model": self.classifier_model,
             "api_key_env": self.api_key_env,
-            "api_key_set": bool(os.environ.get(self.api_key_env or "")),
+            "api_key_set": bool(self.api_key or config.api_key(self.api_key_env)),
         }
 
     def _model(self, params: GenParams) -> str:

@@ -104,6 +104,9 @@ def _bot_texts(ctx: PromptContext) -> str:
 
 
 def assemble(ctx: PromptContext, sections: list[Section]) -> Prompt:
+    for section in sections:  # every line of every section passes the one gate
+        section.lines = ctx.gate.lines(section.lines)
+        section.text = "\n".join(line.text for line in section.lines)
     trim(
         sections,
         soft=int(ctx.budgets["narrative_soft"]),
@@ -129,7 +132,16 @@ def assemble(ctx: PromptContext, sections: list[Section]) -> Prompt:
         speaker_name=ctx.me.name,
         messages=messages,
         sections=[
-            {"name": x.name, "tier": x.tier, "tokens": x.tokens, "included": x.included}
+            {
+                "name": x.name,
+                "tier": x.tier,
+                "tokens": x.tokens,
+                "included": x.included,
+                "lines": [
+                    {"text": line.text, "sources": line.origin}
+                    for line in (x.lines + x.dialogue_lines)
+                ],
+            }
             for x in sections
         ],
         memories=[m for x in included for m in x.memories],

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventstore.projection import read_rows
+from play.engine.gate import Gate
 from play.models import Chat
 from rpsite.config import load_config
+from worlds import provenance as pv
 from worlds.macros import expand_macros
 from worlds.models import Character, Container, EntityState, WorldState
 from worlds.roles import GUEST, HOST, YOU
@@ -26,6 +28,7 @@ class PromptContext:
     query: str = ""
     extra_note: str = ""
     query_vector: Any = None
+    gate: Gate | None = None  # set by read_context: the speaker is its one reader
     # filled by the dialogue builder, read by the retrieval and lore builders after it
     window_ids: set[int] = field(default_factory=set)
     scanned: list[str] = field(default_factory=list)
@@ -66,7 +69,7 @@ def read_context(
     entities = {e.role: e for e in read_rows(EntityState, "chat_id = %s", [chat.pk])}
     worlds = read_rows(WorldState, "chat_id = %s", [chat.pk])
     me = entities[speaker]
-    return PromptContext(
+    ctx = PromptContext(
         chat=chat,
         speaker=speaker,
         entities=entities,
@@ -79,3 +82,5 @@ def read_context(
         extra_note=extra_note,
         query_vector=query_vector,
     )
+    ctx.gate = Gate.for_readers(chat.pk, [pv.key_of(me)])
+    return ctx

@@ -17,9 +17,11 @@ from eventstore.projection import read_rows
 from memory import selectors as memory_selectors
 from memory.models import Memory
 from memory.retrieval import retrieve
+from play.engine.gate import Line
 from play.engine.inference.base import Message
 from play.engine.prompt.context import PromptContext
 from play.models import Turn
+from worlds import provenance as pv
 from worlds.lore import lore_for_prompt
 from worlds.models import Activity, Character, Container, Edge, GroupNode, Scene, StoryEvent, Thread
 from worlds.prompts import current as current_template
@@ -35,21 +37,46 @@ DEFAULT_REMINDER = (
 
 @dataclass
 class Section:
+    """A named part of the prompt: its ``lines`` pass the gate before they become ``text``."""
+
     name: str
     tier: str
-    text: str = ""
+    lines: list[Line] = field(default_factory=list)
     dialogue: list[Message] = field(default_factory=list)
+    dialogue_lines: list[Line] = field(default_factory=list)  # the turns behind ``dialogue``
     memories: list[dict[str, Any]] = field(default_factory=list)  # what the inspector lists
     lore: list[dict[str, Any]] = field(default_factory=list)
     included: bool = True
+    text: str = ""
 
     @property
     def tokens(self) -> int:
         return estimate(self.text) + sum(estimate(m["content"]) + 3 for m in self.dialogue)
 
 
-def _bullets(lines: list[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines)
+def _authored(*texts: str) -> list[Line]:
+    return [Line(text) for text in texts if text]
+
+
+def _bullet(line: Line) -> Line:
+    return Line(f"- {line.text}", line.entry, line.sources)
+
+
+def _field(obj: Any, name: str, value: Any = None) -> Line:
+    """One derived field of a row, with its provenance."""
+    value = getattr(obj, name) if value is None else value
+    return Line(str(value), pv.prov_of(obj, name))
+
+
+def _known(ctx: PromptContext, obj: Any, name: str, value: Any = None) -> str | None:
+    """A derived field as the speaker may see it (part of a line built from several)."""
+    return ctx.gate.admit(_field(obj, name, value))
+
+
+def _memory_line(m: Memory, text: str | None = None) -> Line:
+    """A memory the speaker's own store holds (witness-filtered there), from its lines."""
+    sources = tuple(m.sources) if m.sources else ((m.turn_id,) if m.turn_id else ())
+    return Line(f"- {m.text if text is None else text}", None, sources)
 
 
 def _memory_meta(m: Memory, ctx: PromptContext, section: str, why: str) -> dict[str, Any]:
@@ -66,56 +93,71 @@ def _memory_meta(m: Memory, ctx: PromptContext, section: str, why: str) -> dict[
 
 def identity(ctx: PromptContext) -> Section:
     me, character = ctx.me, ctx.character
-    lines = [ctx.expand(current_template("narrative").text)]
+    lines = _authored(ctx.expand(current_template("narrative").text))
     if character is not None:
-        if character.system_prompt:
-            lines.append(ctx.expand(character.system_prompt))
-        lines.append(f"{me.name}: {ctx.expand(character.description)}")
-        if character.personality:
-            lines.append(f"Personality: {ctx.expand(character.personality)}")
-        if character.scenario:
-            lines.append(f"Scenario: {ctx.expand(character.scenario)}")
+        lines += _authored(
+            ctx.expand(character.system_prompt),
+            f"{me.name}: {ctx.expand(character.description)}",
+            character.personality and f"Personality: {ctx.expand(character.personality)}",
+            character.scenario and f"Scenario: {ctx.expand(character.scenario)}",
+        )
     state = [
-        f"mood: {me.mood}" if me.mood else "",
-        f"goals: {me.goals}" if me.goals else "",
-        f"status: {me.status}" if me.status else "",
-        f"carrying: {', '.join(me.inventory)}" if me.inventory else "",
+        f"{name}: {value}"
+        for name in ("mood", "goals", "status")
+        if getattr(me, name) and (value := _known(ctx, me, name))
     ]
-    if any(state):
-        lines.append(f"{me.name} right now — " + "; ".join(s for s in state if s))
+    carried = [
+        seen
+        for item in me.inventory
+        if (seen := _known(ctx, me, f"inventory:{item}", item)) is not None
+    ]
+    if carried:
+        state.append(f"carrying: {', '.join(carried)}")
+    if state:
+        lines.append(Line(f"{me.name} right now — " + "; ".join(state)))
     persona = ctx.chat.persona
     if persona is not None and YOU in ctx.present:
-        lines.append(f"{ctx.user_name} (the user's character): {ctx.expand(persona.description)}")
-    return Section("identity", "must", "\n".join(lines))
+        lines += _authored(
+            f"{ctx.user_name} (the user's character): {ctx.expand(persona.description)}"
+        )
+    return Section("identity", "must", lines)
 
 
 def example_messages(ctx: PromptContext) -> Section | None:
     if ctx.character is None or not ctx.character.mes_example:
         return None
     text = f"Example of how {ctx.me.name} talks:\n" + ctx.expand(ctx.character.mes_example)
-    return Section("example messages", "nice", text)
+    return Section("example messages", "nice", _authored(text))
 
 
 # -- the speaker's relationships -----------------------------------------------------------
 
 
-def edge_text(edge: Edge | None, names: dict[str, str]) -> str:
+def edge_lines(ctx: PromptContext, edge: Edge | None) -> list[Line]:
     if edge is None:
-        return ""
+        return []
+    names = ctx.names
     lines = [
-        f"{names[edge.source]} → {names[edge.target]}: affinity {edge.affinity:+d}/100, "
-        f"trust {edge.trust:+d}/100."
+        Line(
+            f"{names[edge.source]} → {names[edge.target]}: affinity {edge.affinity:+d}/100, "
+            f"trust {edge.trust:+d}/100."
+        )
     ]
     if edge.summary:
-        lines.append(edge.summary)
-    if edge.knowledge:
+        lines.append(_field(edge, "summary"))
+    known = [
+        seen
+        for fact in edge.knowledge[-12:]
+        if (seen := _known(ctx, edge, f"knowledge:{fact}", fact)) is not None
+    ]
+    if known:
         lines.append(
-            f"What {names[edge.source]} knows about {names[edge.target]}: "
-            + "; ".join(edge.knowledge[-12:])
+            Line(f"What {names[edge.source]} knows about {names[edge.target]}: " + "; ".join(known))
         )
     if edge.last_interaction:
-        lines.append(f"Last interaction: {edge.last_interaction}")
-    return "\n".join(lines)
+        last = _field(edge, "last_interaction")
+        lines.append(Line(f"Last interaction: {last.text}", last.entry))
+    return lines
 
 
 def _edge(ctx: PromptContext, target: str) -> Edge | None:
@@ -130,14 +172,14 @@ def _edge(ctx: PromptContext, target: str) -> Edge | None:
 def edge_to_you(ctx: PromptContext) -> Section | None:
     if YOU not in ctx.present:
         return None
-    return Section("edge to you", "must", edge_text(_edge(ctx, YOU), ctx.names))
+    return Section("edge to you", "must", edge_lines(ctx, _edge(ctx, YOU)))
 
 
 def edge_to_other_bot(ctx: PromptContext) -> Section | None:
     other = ctx.other_bot
     if other not in ctx.present or other not in ctx.names:
         return None
-    return Section("edge to other bot", "should", edge_text(_edge(ctx, other), ctx.names))
+    return Section("edge to other bot", "should", edge_lines(ctx, _edge(ctx, other)))
 
 
 def group(ctx: PromptContext) -> Section | None:
@@ -146,7 +188,11 @@ def group(ctx: PromptContext) -> Section | None:
     node = next(iter(read_rows(GroupNode, "chat_id = %s", [ctx.chat_id])), None)
     if node is None or not (node.summary or node.dynamic):
         return None
-    return Section("group", "should", f"The three of you together: {node.summary}\n{node.dynamic}")
+    summary = _known(ctx, node, "summary") or ""
+    dynamic = _known(ctx, node, "dynamic") or ""
+    if not (summary or dynamic):
+        return None
+    return Section("group", "should", _authored(f"The three of you together: {summary}", dynamic))
 
 
 # -- where and when ------------------------------------------------------------------------
@@ -159,7 +205,8 @@ def world(ctx: PromptContext) -> Section:
         f"Weather: {ctx.world.weather}" if ctx.world.weather else "",
         f"Location: {location.name}" if location else "",
     ]
-    return Section("world", "must", "\n".join(line for line in lines if line))
+    # where, when and the weather are perceivable: whoever is here knows them
+    return Section("world", "must", _authored(*lines))
 
 
 def active_scene(ctx: PromptContext) -> Section | None:
@@ -181,19 +228,27 @@ def active_scene(ctx: PromptContext) -> Section | None:
     lines.append("Present: " + ", ".join(ctx.names[r] for r in sorted(ctx.present)))
     if scene and scene.meanwhile:
         lines.append(f"{ctx.user_name} is not here.")
-    return Section("active scene", "should", "\n".join(lines))
+    return Section("active scene", "should", _authored(*lines))
 
 
-def activity_line(a: Activity, names: dict[str, str], containers: dict[str, Container]) -> str:
+def activity_line(
+    a: Activity, names: dict[str, str], containers: dict[str, Container], gate
+) -> str:
+    """One present entity's activity, each derived part as the reader may see it."""
+
+    def known(name: str, value: Any = None) -> str:
+        value = getattr(a, name) if value is None else value
+        return gate.admit(Line(str(value), pv.prov_of(a, name))) or "" if value else ""
+
     place = containers.get(a.container)
     where = place.name if place else (a.container or "somewhere")
     parts = [f"{names.get(a.role, a.role)}: in {where}"]
     if a.slot:
         parts[0] += f" ({a.slot})"
-    if a.posture:
-        parts.append(a.posture)
-    if a.verb:
-        detail = a.verb
+    if posture := known("posture"):
+        parts.append(posture)
+    if verb := known("verb"):
+        detail = verb
         extras = []
         if not a.interruptible:
             extras.append("not interruptible")
@@ -204,19 +259,24 @@ def activity_line(a: Activity, names: dict[str, str], containers: dict[str, Cont
         if extras:
             detail += f" ({', '.join(extras)})"
         parts.append(detail)
-    if a.holding:
-        parts.append("holding " + ", ".join(a.holding))
-    if a.attention:
-        parts.append(f"attention on {a.attention}")
-    if a.status:
-        parts.append(a.status)
+    holding = [h for h in a.holding if known(f"holding:{h}", h)]
+    if holding:
+        parts.append("holding " + ", ".join(holding))
+    if attention := known("attention"):
+        parts.append(f"attention on {attention}")
+    if status := known("status"):
+        parts.append(status)
     return "; ".join(parts)
 
 
 def activity(ctx: PromptContext) -> Section:
     acts = read_rows(Activity, "chat_id = %s", [ctx.chat_id], order="role")
-    lines = [activity_line(a, ctx.names, ctx.containers) for a in acts if a.role in ctx.present]
-    return Section("activity", "must", "\n".join(lines))
+    lines = [
+        Line(activity_line(a, ctx.names, ctx.containers, ctx.gate))
+        for a in acts
+        if a.role in ctx.present
+    ]
+    return Section("activity", "must", lines)
 
 
 # -- the story -----------------------------------------------------------------------------
@@ -224,21 +284,29 @@ def activity(ctx: PromptContext) -> Section:
 
 def active_threads(ctx: PromptContext) -> Section | None:
     threads = read_rows(Thread, "chat_id = %s AND status = 'open'", [ctx.chat_id])
-    if not threads:
-        return None
-    text = "\n".join(f"- {t.title}: {t.notes}".rstrip(": ") for t in threads)
-    return Section("active threads", "should", text)
+    lines = []
+    for t in threads:
+        title = _known(ctx, t, "title")
+        if title is None:
+            continue  # a thread opened where the speaker was not is not theirs
+        notes = _known(ctx, t, "notes") if t.notes else ""
+        lines.append(Line(f"- {title}: {notes}".rstrip(": ")))
+    return Section("active threads", "should", lines) if lines else None
 
 
 def story_events(ctx: PromptContext) -> Section | None:
     active = read_rows(StoryEvent, "chat_id = %s AND status = 'active'", [ctx.chat_id])
-    if not active:
-        return None
-    lines = [
-        f"{e.title}: {e.description}" + (f" (props: {', '.join(e.props)})" if e.props else "")
-        for e in active
-    ]
-    return Section("story events", "should", _bullets(lines))
+    lines = []
+    for e in active:
+        title = _known(ctx, e, "title")
+        if title is None:
+            continue  # planned where the speaker was not: not theirs to know
+        description = _known(ctx, e, "description") if e.description else ""
+        props = [seen for p in e.props if (seen := _known(ctx, e, f"props:{p}", p)) is not None]
+        lines.append(
+            Line(f"- {title}: {description}" + (f" (props: {', '.join(props)})" if props else ""))
+        )
+    return Section("story events", "should", lines) if lines else None
 
 
 def lore(ctx: PromptContext) -> Section | None:
@@ -260,7 +328,7 @@ def lore(ctx: PromptContext) -> Section | None:
     return Section(
         "lore",
         "should",
-        "\n".join(f.content for f in fired),
+        _authored(*(f.content for f in fired)),
         lore=[
             {"entry": f.entry_id, "comment": f.comment, "reason": f.reason, "tokens": f.tokens}
             for f in fired
@@ -279,7 +347,7 @@ def pinned_memories(ctx: PromptContext) -> Section | None:
     return Section(
         name,
         "should",
-        _bullets([m.text for m in pins]),
+        [_memory_line(m) for m in pins],
         memories=[_memory_meta(m, ctx, name, "pinned") for m in pins],
     )
 
@@ -294,7 +362,7 @@ def while_you_were_away(ctx: PromptContext) -> Section | None:
     return Section(
         name,
         "should",
-        _bullets([m.text for m in digests]),
+        [_memory_line(m) for m in digests],
         memories=[_memory_meta(m, ctx, name, "digest of a meanwhile scene") for m in digests],
     )
 
@@ -311,7 +379,7 @@ def earlier_scenes(ctx: PromptContext, *, skip_ids: set[int]) -> Section | None:
     return Section(
         name,
         "should",
-        _bullets([f"(scene {m.scene}) {m.text}" for m in summaries]),
+        [_memory_line(m, f"(scene {m.scene}) {m.text}") for m in summaries],
         memories=[_memory_meta(m, ctx, name, "recent scene") for m in summaries],
     )
 
@@ -333,7 +401,7 @@ def retrieved_memories(ctx: PromptContext, *, skip_ids: set[int], query: str) ->
     return Section(
         name,
         "nice",
-        _bullets([r.memory.text for r in found]),
+        [_memory_line(r.memory) for r in found],
         memories=[_memory_meta(r.memory, ctx, name, r.why) for r in found],
     )
 
@@ -350,16 +418,19 @@ def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[T
     return list(reversed(turns[:size]))
 
 
-def dialogue_messages(turns: list[Turn], speaker: str, names: dict[str, str]) -> list[Message]:
+def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext) -> Section:
+    """Turns as chat messages: the speaker's own as the assistant, the rest as the user."""
     messages: list[Message] = []
+    lines: list[Line] = []
     for turn in turns:
-        text = (turn.bot_text or "").strip()
-        if not text:
+        text = ctx.gate.admit(Line((turn.bot_text or "").strip(), None, (turn.id,)))
+        if text is None:
             continue
-        name = turn.name or names.get(turn.speaker, turn.speaker)
-        role = "assistant" if turn.speaker == speaker else "user"
-        messages.append({"role": role, "content": f"{name}: {text}"})
-    return messages
+        who = turn.name or ctx.names.get(turn.speaker, turn.speaker)
+        role = "assistant" if turn.speaker == ctx.speaker else "user"
+        messages.append({"role": role, "content": f"{who}: {text}"})
+        lines.append(Line(f"{who}: {text}", None, (turn.id,)))
+    return Section(name, tier, dialogue=messages, dialogue_lines=lines)
 
 
 def dialogue(ctx: PromptContext) -> tuple[Section, Section]:
@@ -371,14 +442,8 @@ def dialogue(ctx: PromptContext) -> tuple[Section, Section]:
     ctx.scanned = [t.bot_text for t in window]
     earlier, recent = window[:-RECENT_MUST], window[-RECENT_MUST:]
     return (
-        Section(
-            "earlier dialogue",
-            "should",
-            dialogue=dialogue_messages(earlier, ctx.speaker, ctx.names),
-        ),
-        Section(
-            "recent dialogue", "must", dialogue=dialogue_messages(recent, ctx.speaker, ctx.names)
-        ),
+        dialogue_section("earlier dialogue", "should", earlier, ctx),
+        dialogue_section("recent dialogue", "must", recent, ctx),
     )
 
 
@@ -395,7 +460,7 @@ def closing_instructions(ctx: PromptContext) -> Section:
     text = f"{reminder}\nReply length: about {int(reply_tokens(ctx) * 0.75)} words."
     if ctx.extra_note:
         text += f"\n{ctx.extra_note}"
-    return Section("closing instructions", "must", text)
+    return Section("closing instructions", "must", _authored(text))
 
 
 Builder = Callable[[PromptContext], Section | None]

@@ -12,8 +12,9 @@ from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import bookkeep, close_scene
 from play.engine.classify import classify, failures_record
 from play.engine.errors import Conflict
-from play.engine.pipeline import recent_lines, speak
+from play.engine.pipeline import speak
 from play.engine.schemas import MeetingParse
+from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
 from worlds.models import Activity, Character, Container, Edge, EntityState, WorldState
 from worlds.roles import GUEST, HOST, NARRATOR, YOU, witness_mask
@@ -193,7 +194,8 @@ async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
         await broadcast.send(chat_id, "chat.busy", busy=True)
         for i in range(exchanges * 2):
             speaker = HOST if i % 2 == 0 else GUEST
-            lines = await sync_to_async(recent_lines)(chat_id, 2)
+            readers = await sync_to_async(reader_keys)(chat_id, [speaker])
+            lines = await sync_to_async(recent_lines)(chat_id, 2, readers=readers)
             record = await speak(run, chat, speaker, reply_to=None, query=" ".join(lines))
             ids.append(record.id)
             run.phase = "bookkeeping"

@@ -6,14 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
+from django.db import transaction
+
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import MemoryStore, dump_db, project
 from eventstore.records import EventRecord
 from eventstore.services import BranchError, active_branch, append, branch_fork
-from memory.models import IDS_PER_EVENT
+from memory.models import IDS_PER_EVENT, Memory
 from play.engine import turnlock
 from play.engine.impact import describe
+from play.engine.recovery import rewrite_in_background
 from play.models import Chat, Turn
 
 DELETABLE = ("user_turn", "assistant_turn", "narration")
@@ -63,6 +67,15 @@ def _remap_payload(payload: Any, ids: dict[int, int]) -> Any:
     for name in ("turn_id", "reply_to"):
         if isinstance(out.get(name), int):
             out[name] = ids.get(out[name], out[name])
+    if isinstance(out.get("sources"), list):  # the lines it came from: their copies
+        out["sources"] = [ids.get(s, s) for s in out["sources"]]
+    if isinstance(out.get("summaries"), list):
+        out["summaries"] = [
+            {**s, "sources": [ids.get(x, x) for x in s.get("sources", [])]}
+            if isinstance(s, dict)
+            else s
+            for s in out["summaries"]
+        ]
     if isinstance(out.get("memory_id"), int):
         out["memory_id"] = memory(out["memory_id"])
     if isinstance(out.get("memory_ids"), list):
@@ -94,16 +107,31 @@ def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
             ),
         )
     candidate = store.dump()
-    impact = describe(dump_db(chat.pk), candidate)
-    deleted_scenes = {r.payload.get("scene") for r in p.removed if r.kind in DELETABLE}
-    impact["summaries_to_rewrite"] = [
-        {"owner": m["owner"], "scene": m["scene"], "text": m["text"]}
-        for m in candidate.get("memory.Memory", [])
-        if m["kind"] == "summary" and m["scene"] in deleted_scenes
-    ]
+    live = dump_db(chat.pk)
+    impact = describe(live, candidate)
+    impact["summaries_rewritten"] = _summary_changes(live, candidate)
     impact["events_removed"] = [{"id": r.id, "kind": r.kind} for r in p.removed]
     impact["events_copied"] = len(p.kept)
     return impact
+
+
+def _summary_changes(live: dict, candidate: dict) -> list[dict[str, Any]]:
+    """Each scene summary the delete changes: its text now and after (an extract of the
+    remaining lines, until the model's rewrite lands)."""
+
+    def summaries(tables: dict) -> dict[tuple, str]:
+        return {
+            (m["owner"], m["scene"]): m["text"]
+            for m in tables.get("memory.Memory", [])
+            if m["kind"] == "summary"
+        }
+
+    now, after = summaries(live), summaries(candidate)
+    return [
+        {"owner": key[0], "scene": key[1], "now": now[key], "after": after.get(key, "")}
+        for key in sorted(now)
+        if now[key] != after.get(key, "")
+    ]
 
 
 def delete_turn(chat: Chat, turn_id: int) -> Branch:
@@ -125,7 +153,7 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
                 )
                 ids[record.id] = copy.id
 
-        return branch_fork(
+        branch = branch_fork(
             stream=chat,
             fork_event=p.fork,
             kind=Branch.Kind.DELETE,
@@ -135,6 +163,12 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
         )
     finally:
         turnlock.end(run)
+    if (
+        settings.RP_REWRITE_IN_BACKGROUND
+        and Memory.objects.filter(chat=chat, rewrite=True).exists()
+    ):
+        transaction.on_commit(lambda: rewrite_in_background(chat.pk))
+    return branch
 
 
 def hide_turn(chat: Chat, turn_id: int, *, hidden: bool = True) -> EventRecord:

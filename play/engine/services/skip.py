@@ -159,8 +159,11 @@ async def skip(
         to_time = await target_time(mode, ctx, to, minutes)
         overdue, active = _due(ctx, mode, to_time)
         outcome = await _outcome(ctx, mode, to_time, overdue, active)
+        # the events it runs forward close first: the scene's summaries are written after
+        # their seal (never sealed whole afterwards)
+        closed = await sync_to_async(_close_events)(chat, overdue, active, outcome)
         await close_scene(chat, reason=f"time skip ({mode}) to {to_time}")
-        result = await sync_to_async(_write)(chat, ctx, mode, to_time, overdue, active, outcome)
+        result = await sync_to_async(_write)(chat, ctx, mode, to_time, closed, outcome)
     finally:
         turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
@@ -198,9 +201,8 @@ async def _outcome(ctx, mode, to_time, overdue, active) -> SkipOutcome:
     return result.value
 
 
-def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome) -> dict:
+def _close_events(chat: Chat, overdue, active, outcome: SkipOutcome) -> list[dict[str, str]]:
     decided = {e.key: e for e in outcome.events}
-    names = ctx["names"]
     closed = []
     with transaction.atomic():
         for event in overdue + active:
@@ -211,6 +213,12 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
             action = {"completed": "complete", "expired": "expire", "cancelled": "cancel"}[verdict]
             story_event_close(chat, event, action=action, gist=choice.gist if choice else "")
             closed.append({"key": event.key, "outcome": verdict})
+    return closed
+
+
+def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome) -> dict:
+    names = ctx["names"]
+    with transaction.atomic():
         landing = {a.role: a for a in outcome.activities if a.role in ctx["present"]}
         activities = []
         for role in ctx["present"]:
