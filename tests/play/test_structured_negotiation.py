@@ -137,5 +137,8 @@ def test_the_schema_sent_has_no_length_bounds_and_pydantic_still_enforces_them(c
 def test_test_connection_reports_the_structured_output_mode(client, fake):
     fake.rejects = {"json_schema"}
     response = client.post("/settings/test/", _settings_form(**{"inference.base_url": fake.url}))
-    assert "Structured output: response_format json_object with the schema" in response.text
-    assert 'class="notice ok"' in response.text
+    assert (
+        "<dt>Structured output</dt><dd>response_format json_object with the schema</dd>"
+        in response.text
+    )
+    assert 'class="notice test-result ok"' in response.text
