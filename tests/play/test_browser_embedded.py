@@ -128,8 +128,10 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
 
     # regenerate the last reply: a second swipe
     notices = count(page, "#notices .notice")
+    last = page.locator("article.turn-host").last.get_attribute("id")
+    page.click(f"#{last} .turn-menu summary")  # a line's actions are in its menu
     with page.expect_response(lambda r: "/regenerate/" in r.url) as answered:
-        page.locator("article.turn-host button.regenerate").last.click()
+        page.click(f"#{last} button.regenerate")
     assert answered.value.status == 202
     page.wait_for_function(
         "n => [...document.querySelectorAll('.swipes')].some(s => s.textContent.includes('2/2'))"
@@ -141,6 +143,7 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
     idle(page)
 
     # a guest joins
+    page.click("#d-guest > summary")
     page.select_option(".guest-add select[name=character]", label="Theo Vance")
     page.fill(".guest-add textarea[name=met]", "Theo taught Mara card tricks as a child.")
     with page.expect_response(lambda r: r.url.endswith("/guest/")) as answered:
