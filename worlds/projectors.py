@@ -274,10 +274,11 @@ def on_scene_closed(store, event: EventRecord) -> None:
         scene.closed_time = world.story_time
         scene.close_reason = p.get("reason", "")
         store.save(scene)
-    if p.get("group_summary"):
+    entry = pv.provenance(store, event)
+    if p.get("group_summary") and entry is not None:
         group = _group(store, event)
         group.summary = p["group_summary"]
-        pv.set_prov(group, "summary", pv.provenance(store, event))
+        pv.set_prov(group, "summary", entry)
         store.save(group)
     world.scene = max(world.scene, p.get("scene", world.scene)) + 1
     store.save(world)
@@ -360,6 +361,8 @@ def on_presence_changed(store, event: EventRecord) -> None:
 
 def on_story_event_planned(store, event: EventRecord) -> None:
     p = event.payload
+    if not p.get("key"):
+        return  # its key went with a deleted line it was made from
     key = {"chat_id": event.stream_id, "key": p["key"]}
     found = store.get(StoryEvent, **key)
     if found is not None and found.status not in ("planned",):
@@ -377,6 +380,8 @@ def on_story_event_planned(store, event: EventRecord) -> None:
 
 def on_story_event_started(store, event: EventRecord) -> None:
     p = event.payload
+    if not p.get("key"):
+        return  # its key went with a deleted line it was made from
     entry = pv.provenance(store, event)
     if entry is None:
         return
@@ -431,6 +436,8 @@ def on_story_event_closed(store, event: EventRecord) -> None:
     seal_state(store, event.stream_id, props)
     entry = pv.provenance(store, event)
     promoted = {k: list(v) for k, v in p.get("promote", {}).items()}
+    if entry is None:
+        promoted = {}  # what it learned came from lines that are not on this line any more
     if obj.status == StoryEvent.Status.COMPLETED:
         # on_complete effects are authored promotions: the same four kinds, no others
         for kind, values in (obj.on_complete or {}).items():
@@ -514,6 +521,8 @@ def seal_state(store, chat_id: int, props: list[str]) -> None:
 
 def on_thread_opened(store, event: EventRecord) -> None:
     p = event.payload
+    if not p.get("key"):
+        return  # its key went with a deleted line it was made from
     entry = pv.provenance(store, event)
     if entry is None:
         return
@@ -554,6 +563,8 @@ def on_time_skip(store, event: EventRecord) -> None:
         world.weather = p["weather"]
     store.save(world)
     entry = pv.provenance(store, event)
+    if entry is None:
+        return  # written from lines that are not on this line any more
     for change in p.get("activities", []):
         key = {"chat_id": event.stream_id, "role": change["role"]}
         _upsert(store, Activity, key, change, ACTIVITY_FIELDS, entry)

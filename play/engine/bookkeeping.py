@@ -111,13 +111,21 @@ def story_lines(chat_id: int, gate: Gate) -> str:
     """The planned and active story events everyone present may know of."""
     out = []
     for e in StoryEvent.objects.filter(chat_id=chat_id, status__in=["planned", "active"]):
-        if not gate.knows(pv.prov_of(e, "title")):
+        # a key is made from a title: it says what the title says, to whom the title may
+        key = gate.admit(Line(e.key, pv.prov_of(e, "title")))
+        title = gate.admit(Line(e.title or e.key, pv.prov_of(e, "title")))
+        if key is None or title is None:
             continue
-        title = gate.admit(Line(e.title, pv.prov_of(e, "title"))) or e.key
+        props = [x for p in e.props if (x := gate.admit(Line(p, pv.prov_of(e, f"props:{p}"))))]
+        needs = [
+            x
+            for p in e.preconditions
+            if (x := gate.admit(Line(p, pv.prov_of(e, f"preconditions:{p}"))))
+        ]
         out.append(
-            f"{e.key}: {title} [{e.status}]"
-            + (f", props {', '.join(e.props)}" if e.props else "")
-            + (f", starts only if: {'; '.join(e.preconditions)}" if e.preconditions else "")
+            f"{key}: {title} [{e.status}]"
+            + (f", props {', '.join(props)}" if props else "")
+            + (f", starts only if: {'; '.join(needs)}" if needs else "")
         )
     return "; ".join(out) or "none"
 
@@ -125,9 +133,10 @@ def story_lines(chat_id: int, gate: Gate) -> str:
 def thread_lines(chat_id: int, gate: Gate) -> str:
     threads = Thread.objects.filter(chat_id=chat_id, status="open")
     out = [
-        f"{t.key}: {title}"
+        f"{key}: {title}"
         for t in threads
         if (title := gate.admit(Line(t.title, pv.prov_of(t, "title")))) is not None
+        and (key := gate.admit(Line(t.key, pv.prov_of(t, "title")))) is not None
     ]
     return "; ".join(out) or "none"
 
@@ -198,7 +207,7 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         "location_name": location.name if location else "",
         "story_time": world.story_time,
         "scene": turn.scene,
-        "sources": [t.id for t, _ in window] or [turn_id],
+        "sources": sorted(gate.seen | {t.id for t, _ in window}) or [turn_id],
         "prompt": "\n".join(lines),
     }
 
@@ -354,7 +363,7 @@ def summary_inputs(
             if (pending or {}).get(t.id, t.significance) >= 2
         ],
         "present": sorted({t.speaker for t, _ in turns}),
-        "sources": [t.id for t, _ in turns],
+        "sources": sorted(gate.seen),
     }
 
 
@@ -544,19 +553,7 @@ def apply_analysis(
                 payload={"story_time": clock.advance(ctx["story_time"], minutes)},
             )
         if close:
-            append(
-                stream=chat,
-                kind="scene_closed",
-                caused_by=turn_id,
-                payload={
-                    "scene": ctx["scene"],
-                    "reason": close,
-                    "summaries": summaries,
-                    "group_summary": group_summary,
-                    "story_time": ctx["story_time"],
-                    "sources": summary_sources(summaries) or sources,
-                },
-            )
+            # the move first: the scene that opens is in the new place
             moved = analysis.scene.moved_to.strip()
             if moved and close.startswith("moved"):
                 key = "".join(c if c.isalnum() else "_" for c in moved.lower()).strip("_")[:60]
@@ -577,6 +574,19 @@ def apply_analysis(
                         "sources": sources,
                     },
                 )
+            append(
+                stream=chat,
+                kind="scene_closed",
+                caused_by=turn_id,
+                payload={
+                    "scene": ctx["scene"],
+                    "reason": close,
+                    "summaries": summaries,
+                    "group_summary": group_summary,
+                    "story_time": ctx["story_time"],
+                    "sources": summary_sources(summaries) or sources,
+                },
+            )
         append(
             stream=chat, kind="turn_bookkept", caused_by=turn_id, payload=_bookkept(turn_id, failed)
         )

@@ -39,6 +39,9 @@ class Gate:
     readers: tuple[str, ...]
     _sealed: list[list[str]] = field(default_factory=list)
     _renames: dict[int, set[str]] = field(default_factory=dict)
+    # the sources of everything admitted: what a model writes from this request came from
+    # them all (an analysis that copies a thread's notes carries the thread's provenance)
+    seen: set[int] = field(default_factory=set)
 
     @classmethod
     def for_readers(
@@ -62,7 +65,10 @@ class Gate:
         if not self.knows(line.entry):
             return None
         text = self.seal(line.text, line.origin)
-        return text if text.strip() else None
+        if not text.strip():
+            return None
+        self.seen.update(line.origin)
+        return text
 
     def lines(self, lines: Iterable[Line]) -> list[Line]:
         """The admitted lines, each with the text the readers may see."""

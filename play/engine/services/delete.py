@@ -3,6 +3,7 @@ caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from play.engine import turnlock
 from play.engine.impact import describe
 from play.engine.recovery import rewrite_in_background
 from play.models import Chat, Turn
+from worlds.provenance import sentences
 
 DELETABLE = ("user_turn", "assistant_turn", "narration")
 
@@ -56,14 +58,25 @@ def plan(chat: Chat, turn_id: int) -> Plan:
     return Plan(fork, removed, kept, log[:index])
 
 
-def _remap_payload(payload: Any, ids: dict[int, int]) -> Any:
-    """Event and memory ids inside a copied payload point at their copies."""
+def _remap_payload(
+    payload: Any,
+    ids: dict[int, int],
+    removed: set[int] = frozenset(),
+    words: set[str] = frozenset(),
+) -> Any:
+    """Event and memory ids inside a copied payload point at their copies; what the
+    ``removed`` lines said (``words``) leaves its free text, and they leave its sources (a
+    summary keeps them: missing, they make it an extract until it is rewritten)."""
 
     def memory(mem_id: int) -> int:
         event_id, n = divmod(mem_id, IDS_PER_EVENT)
         return ids.get(event_id, event_id) * IDS_PER_EVENT + n
 
     out = dict(payload)
+    if removed:  # a deleted line left: the text others wrote from it leaves too
+        out = scrub(out, words)
+        if isinstance(out.get("sources"), list):
+            out["sources"] = [s for s in out["sources"] if s not in removed]
     for name in ("turn_id", "reply_to"):
         if isinstance(out.get(name), int):
             out[name] = ids.get(out[name], out[name])
@@ -85,9 +98,64 @@ def _remap_payload(payload: Any, ids: dict[int, int]) -> Any:
     return out
 
 
+# Free text a model wrote from what it was shown: what a deleted line said leaves it.
+FREE_TEXT = {
+    "key",  # a story event's or thread's, made from its title
+    "summary",
+    "knowledge",
+    "knowledge_facts",
+    "last_interaction",
+    "mood",
+    "goals",
+    "status",
+    "verb",
+    "posture",
+    "holding",
+    "attention",
+    "title",
+    "notes",
+    "description",
+    "gist",
+    "resolution",
+    "dynamic",
+    "fact",
+    "text",
+    "bot_text",
+    "group_summary",
+}
+_WORD = re.compile(r"[^\W_]{4,}")
+
+
+def said_only_there(p: Plan) -> set[str]:
+    """The words the deleted lines said that no line left on the story says."""
+
+    def words(records) -> set[str]:
+        return {
+            w.lower()
+            for r in records
+            if r.kind in DELETABLE
+            for w in _WORD.findall(r.payload.get("bot_text", r.payload.get("text", "")))
+        }
+
+    return words(p.removed) - words(p.prefix) - words(p.kept)
+
+
+def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
+    """``value`` without the sentences and items that say one of ``words``."""
+    if isinstance(value, dict):
+        return {k: scrub(v, words, free=k in FREE_TEXT) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [scrub(v, words, free=free) for v in value]
+        return [v for v in items if not (free and isinstance(v, str) and not v.strip())]
+    if free and isinstance(value, str) and words:
+        return " ".join(s for s in sentences(value) if not set(_WORD.findall(s.lower())) & words)
+    return value
+
+
 def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
     """The impact of deleting a turn, from a candidate state folded in memory."""
     p = plan(chat, turn_id)
+    gone, words = {r.id for r in p.removed}, said_only_there(p)
     store = MemoryStore()
     for record in p.prefix:
         project(store, record)
@@ -102,7 +170,7 @@ def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
                 record,
                 id=new_id,
                 seq=p.fork.seq + 1 + offset,
-                payload=_remap_payload(record.payload, ids),
+                payload=_remap_payload(record.payload, ids, gone, words),
                 caused_by_id=ids.get(record.caused_by_id, record.caused_by_id),
             ),
         )
@@ -139,6 +207,7 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
     run = turnlock.begin_blocking(chat.pk, "api")
     try:
         p = plan(chat, turn_id)
+        gone, words = {r.id for r in p.removed}, said_only_there(p)
 
         def copy_survivors(branch: Branch) -> None:
             ids: dict[int, int] = {}
@@ -147,7 +216,7 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
                     stream=chat,
                     kind=record.kind,
                     branch=branch,
-                    payload=_remap_payload(record.payload, ids),
+                    payload=_remap_payload(record.payload, ids, gone, words),
                     caused_by=ids.get(record.caused_by_id, record.caused_by_id),
                     copied_from=record.id,
                 )

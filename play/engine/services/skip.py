@@ -22,11 +22,15 @@ from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
 from play.engine.classify import classify
+from play.engine.gate import Gate, Line
+from play.engine.prompt.sections import activity_line
 from play.engine.schemas import SkipOutcome, SkipTarget
+from play.engine.selectors import reader_keys
 from play.engine.services.cast import meanwhile_start
 from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
+from worlds import provenance as pv
 from worlds.models import Activity, EntityState, StoryEvent, WorldState
 from worlds.roles import BOTS, witness_mask
 from worlds.selectors import present_roles
@@ -158,7 +162,7 @@ async def skip(
             ctx["now"] = clock_start(chat)
         to_time = await target_time(mode, ctx, to, minutes)
         overdue, active = _due(ctx, mode, to_time)
-        outcome = await _outcome(ctx, mode, to_time, overdue, active)
+        outcome = await _outcome(chat_id, ctx, mode, to_time, overdue, active)
         # the events it runs forward close first: the scene's summaries are written after
         # their seal (never sealed whole afterwards)
         closed = await sync_to_async(_close_events)(chat, overdue, active, outcome)
@@ -174,17 +178,33 @@ async def skip(
     return result
 
 
-async def _outcome(ctx, mode, to_time, overdue, active) -> SkipOutcome:
+def _skip_prompt_parts(chat_id: int, ctx, overdue, active) -> dict[str, str]:
+    """What the skip's model may read: only what everyone present may know (the gate)."""
+    gate = Gate.for_readers(chat_id, reader_keys(chat_id, ctx["present"]))
+
+    def title(e) -> str:
+        return gate.admit(Line(e.title, pv.prov_of(e, "title"))) or e.key
+
+    parts = {
+        "doing": "; ".join(
+            activity_line(a, ctx["names"], {}, gate) for a in ctx["activities"].values()
+        ),
+        "due": "; ".join(f"{e.key}: {title(e)} at {e.planned_for}" for e in overdue) or "none",
+        "active": "; ".join(f"{e.key}: {title(e)}" for e in active) or "none",
+    }
+    ctx["sources"] = sorted(gate.seen)  # what the skip writes came from these
+    return parts
+
+
+async def _outcome(chat_id, ctx, mode, to_time, overdue, active) -> SkipOutcome:
     names = ctx["names"]
+    parts = await sync_to_async(_skip_prompt_parts)(chat_id, ctx, overdue, active)
     lines = [
         f"Time skip ({mode}) from {clock.describe(ctx['now'])} to {clock.describe(to_time)}.",
         "Present: " + ", ".join(names[r] + f" ({r})" for r in ctx["present"]),
-        "Doing before the skip: "
-        + "; ".join(f"{a.role}: {a.posture} {a.verb}".strip() for a in ctx["activities"].values()),
-        "Events due during the skip (decide completed or expired): "
-        + ("; ".join(f"{e.key}: {e.title} at {e.planned_for}" for e in overdue) or "none"),
-        "Events in progress (decide how they ended): "
-        + ("; ".join(f"{e.key}: {e.title}" for e in active) or "none"),
+        "Doing before the skip: " + parts["doing"],
+        "Events due during the skip (decide completed or expired): " + parts["due"],
+        "Events in progress (decide how they ended): " + parts["active"],
         "Write: a short narration of the landing moment; where each present character lands "
         "(posture, what they are doing, holding)"
         + ("; for each bot, a memory of the skipped time." if mode == "jump" else "."),
@@ -240,6 +260,7 @@ def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome) -> dict
             stream=chat,
             kind="time_skip",
             payload={
+                **({"sources": ctx["sources"]} if ctx.get("sources") else {}),
                 "mode": mode,
                 "from_time": ctx["now"],
                 "to_time": to_time,
