@@ -13,6 +13,8 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import models, transaction
 
+from eventstore import branches as branch_log
+from eventstore.models import Branch, Event
 from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
@@ -23,6 +25,7 @@ from play.engine.prompt.sections import activity_line
 from play.engine.schemas import TurnAnalysis
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
+from rpsite.config import load_config
 from worlds import clock
 from worlds import provenance as pv
 from worlds.macros import expand_macros
@@ -209,8 +212,9 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
     }
 
 
-async def bookkeep(chat: Chat, turn_id: int) -> None:
-    """Run the analysis for one bot turn and append what it found (never raises)."""
+async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
+    """Run the analysis for one bot turn and append what it found (never raises).
+    ``retry``: again, for a turn whose analysis failed (``analysis_failures``)."""
     try:
         ctx = await sync_to_async(analysis_context)(chat.pk, turn_id)
         template = await sync_to_async(lambda: current_template("bookkeeping").text)()
@@ -229,8 +233,17 @@ async def bookkeep(chat: Chat, turn_id: int) -> None:
             closing = await sync_to_async(closing_props)(chat.pk, analysis)
             summaries, group_summary, more = await scene_summaries(chat, ctx, pending, closing)
             failures += more
+        failed = result.failures[-1]["error"] if result.fell_back and result.failures else ""
         await sync_to_async(apply_analysis)(
-            chat, ctx, analysis, failures, close, summaries, group_summary
+            chat,
+            ctx,
+            analysis,
+            failures,
+            close,
+            summaries,
+            group_summary,
+            failed=failed,
+            retry=retry,
         )
     except Exception:
         log.exception("bookkeeping failed for turn %s", turn_id)
@@ -265,7 +278,43 @@ def _mark_bookkept_after_error(chat: Chat, turn_id: int) -> None:
                 "fallback": "nothing recorded",
             },
         )
-        append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+        append(
+            stream=chat,
+            kind="turn_bookkept",
+            caused_by=turn_id,
+            payload=_bookkept(turn_id, "bookkeeping crashed; see the server log"),
+        )
+
+
+def _bookkept(turn_id: int, failed: str) -> dict[str, Any]:
+    """The ``turn_bookkept`` payload: whether the analysis landed, and if not, why."""
+    if not failed:
+        return {"turn_id": turn_id, "analysis": "ok"}
+    return {"turn_id": turn_id, "analysis": "failed", "reason": failed}
+
+
+def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
+    """Turns (of ``turn_ids``) whose latest analysis on the active branch did not land: the
+    state was not updated from them. {turn id: why}."""
+    if not turn_ids or chat.active_branch_id is None:
+        return {}
+    marks = list(
+        Event.objects.filter(stream_id=chat.pk, kind="turn_bookkept", caused_by_id__in=turn_ids)
+        .order_by("id")
+        .values_list("branch_id", "seq", "caused_by_id", "payload")
+    )
+    if not any(p.get("analysis") == "failed" for *_, p in marks):
+        return {}
+    segments = branch_log.chain(Branch.objects.get(pk=chat.active_branch_id))
+    latest: dict[int, dict] = {}
+    for branch_id, seq, turn_id, payload in marks:
+        if branch_log.contains(segments, branch_id=branch_id, seq=seq):
+            latest[turn_id] = payload
+    return {
+        t: p.get("reason") or "the analysis failed"
+        for t, p in latest.items()
+        if p.get("analysis") == "failed"
+    }
 
 
 def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
@@ -344,7 +393,15 @@ async def write_summary(data: dict[str, Any]) -> tuple[str, dict[str, Any] | Non
     failure = None
     try:
         text = await get_backend().generate(
-            prompt, GenParams(purpose="classifier", max_tokens=260, temperature=0.5)
+            prompt,
+            GenParams(
+                purpose="classifier",
+                max_tokens=260,
+                temperature=0.5,
+                # bounded like a reply (the embedded model had no bound here): a summary past
+                # it is cancelled and falls back to the scene's first and last lines
+                timeout=float(load_config()["inference"]["timeout_s"]),
+            ),
         )
     except InferenceError as exc:
         failure = {
@@ -417,12 +474,15 @@ def apply_analysis(
     close: str,
     summaries: list[dict[str, Any]],
     group_summary: str,
+    *,
+    failed: str = "",
+    retry: bool = False,
 ) -> None:
     turn_id = ctx["turn_id"]
     present = set(ctx["present"])
     sources = ctx["sources"]  # what it found came from the lines it was shown
     with transaction.atomic():
-        if Turn.objects.filter(pk=turn_id, bookkept=True).exists():
+        if not retry and Turn.objects.filter(pk=turn_id, bookkept=True).exists():
             return  # already done (a recovery raced a live run)
         for failure in failures:
             append(
@@ -527,4 +587,6 @@ def apply_analysis(
                     "sources": summary_sources(summaries) or sources,
                 },
             )
-        append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+        append(
+            stream=chat, kind="turn_bookkept", caused_by=turn_id, payload=_bookkept(turn_id, failed)
+        )

@@ -15,7 +15,13 @@ from pydantic import BaseModel
 
 from eventstore.services import append
 from play.engine.inference import GenParams, InferenceError, Refusal, get_backend
-from play.engine.inference.base import EmptyCompletion, InvalidOutput, Message, json_schema
+from play.engine.inference.base import (
+    EmptyCompletion,
+    InvalidOutput,
+    Message,
+    rejected,
+    wire_schema,
+)
 from rpsite.config import load_config
 from worlds.tokens import estimate
 
@@ -56,7 +62,7 @@ async def classify(
     backend = get_backend()
     models: list[str | None] = [None, *inference["classifier_fallbacks"]]
     failures: list[dict[str, Any]] = []
-    schema_text = json.dumps(json_schema(schema))
+    schema_text = json.dumps(wire_schema(schema))
     model_index = 0
     retried = False
     attempt_messages = messages
@@ -78,6 +84,17 @@ async def classify(
             value = await asyncio.wait_for(
                 backend.structured(attempt_messages, schema, params), timeout
             )
+            dropped = rejected(value)
+            if dropped:
+                failures.append(
+                    _failure(
+                        kind,
+                        label,
+                        "",
+                        "rejected by validation: " + "; ".join(dropped)[:1000],
+                        fallback="dropped; the rest applied",
+                    )
+                )
             return Classified(value, failures, label, fell_back=False)
         except TimeoutError:
             failures.append(_failure(kind, label, "", f"timed out after {timeout:g} s"))

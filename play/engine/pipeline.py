@@ -193,7 +193,8 @@ async def _stream(
         speaker=prompt.speaker_name,
         timeout=float(load_config()["inference"]["timeout_s"]),
     )
-    model = backend.describe().get("narrative_model") or backend.describe().get("model", "")
+    described = backend.describe()
+    model = described.get("narrative_model") or described.get("model") or backend.name
     pieces: list[str] = []
     for attempt in range(2):
         try:
@@ -367,7 +368,7 @@ def _prepare_regenerate(chat_id: int, turn_id: int) -> tuple[Chat, Turn, Branch]
     turn = Turn.objects.filter(chat_id=chat_id, pk=turn_id).first()
     if turn is None:
         raise LookupError(f"no turn {turn_id} in chat {chat_id}")
-    if turn.speaker == YOU:
+    if turn.speaker not in (HOST, GUEST):  # your lines, narrator lines (skips, scene breaks)
         raise ValueError("only a bot's turn can be regenerated")
     event = Event.objects.get(pk=turn_id)
     active = Branch.objects.get(pk=chat.active_branch_id)
@@ -415,8 +416,9 @@ async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list
                 query=query,
                 interjection=turn.interjection,
             )
-        except TurnFailed:
-            # no new reply: go back to the line the user was on
+        except Exception:
+            # no new reply (a failed model, or anything else): go back to the line the user
+            # was on, never leave them on an empty branch
             await sync_to_async(_reactivate)(chat_id, previous_branch)
             await broadcast.send(chat_id, "chat.refresh", reason="regenerate failed")
             raise

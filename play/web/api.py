@@ -20,6 +20,7 @@ from eventstore.services import append
 from eventstore.snapshots import list_snapshots as listing
 from eventstore.snapshots import snapshot_create
 from play.engine import broadcast, pipeline, selectors, turnlock
+from play.engine.bookkeeping import analysis_failures
 from play.engine.classify import failures_record
 from play.engine.errors import Conflict
 from play.engine.exports import export_chat as export
@@ -31,6 +32,7 @@ from play.engine.recovery import bookkeep_in_background, progress
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
 from play.engine.services import cast
+from play.engine.services.analysis import analysis_retry as analysis_retry_run
 from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.engine.services.delete import delete_turn as delete
@@ -382,11 +384,15 @@ def stop(request, chat_id: int):
 def transcript(request, chat_id: int):
     chat = _chat_or_404(chat_id)
     swipes = selectors.swipe_groups(chat)
+    rows = list(selectors.transcript(chat))
+    failed = analysis_failures(chat, {t.id for t in rows if t.speaker in (HOST, GUEST)})
     turns = []
-    for t in selectors.transcript(chat):
+    for t in rows:
         row = turn_out(t, chat.active_branch_id)
         if t.id in swipes:
             row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
+        if t.id in failed:
+            row["analysis_error"] = failed[t.id]
         turns.append(row)
     return {"chat": chat_out(chat), "turns": turns}
 
@@ -421,6 +427,14 @@ async def regenerate(request, chat_id: int, turn_id: int):
     await sync_to_async(_chat_or_404)(chat_id)
     outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
     return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/analysis/retry")
+async def analysis_retry(request, chat_id: int, turn_id: int):
+    """Run a failed turn analysis ("state not updated") again."""
+    await sync_to_async(_chat_or_404)(chat_id)
+    reason = await asyncio.shield(analysis_retry_run(chat_id=chat_id, turn_id=turn_id))
+    return {"turn_id": turn_id, "analysis": "failed" if reason else "ok", "reason": reason}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/rewind")

@@ -14,9 +14,9 @@ from django.db.models import Q
 
 from eventstore.models import Event
 from memory.models import Memory
-from play.engine import selectors, turnlock
+from play.engine import bookkeeping, selectors, turnlock
 from play.engine.lore import authors_note_state, lorebooks_for
-from play.models import Chat, ClassifierFailure, Turn
+from play.models import Chat, Turn
 from play.web.rendering import render_text
 from worlds import clock
 from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
@@ -34,9 +34,6 @@ from worlds.models import (
 from worlds.roles import PAIRS, ROLES
 
 BOT_SPEAKERS = ("host", "guest")
-# Classifier failures after which a turn's analysis fell back to defaults: the state the
-# turn should have changed was not updated (a "stricter retry" that then worked is not one).
-FINAL_FALLBACKS = ("schema default", "nothing recorded")
 
 
 def initials(name: str) -> str:
@@ -100,20 +97,10 @@ def home(*, archived: bool) -> dict[str, Any]:
 
 
 def analysis_failures(chat_id: int, turn_ids: set[int]) -> dict[int, str]:
-    """Bot turns whose analysis fell back to defaults, with the error to show.
-
-    Server contract (the retry is issue 17's): a ``classifier_failed`` event for the turn with
-    ``prompt_kind == "turn_analysis"`` and a final fallback marks it failed; the retry is
-    ``POST /chats/<chat>/turns/<turn>/analysis/retry/``, and a successful retry is expected
-    to leave the turn without such a failure (this function is the one place to change).
-    """
-    rows = ClassifierFailure.objects.filter(
-        chat_id=chat_id,
-        turn_id__in=turn_ids,
-        prompt_kind="turn_analysis",
-        fallback__in=FINAL_FALLBACKS,
-    ).order_by("id")
-    return {f.turn_id: f.error for f in rows}
+    """Bot turns whose latest analysis on the active branch did not land, with the error to
+    show (the engine's rule: ``bookkeeping.analysis_failures``); a retry that lands takes the
+    notice off. The retry is ``POST /chats/<chat>/turns/<turn>/analysis/retry/``."""
+    return bookkeeping.analysis_failures(Chat.objects.get(pk=chat_id), turn_ids)
 
 
 RECENT_NOTICES = 40

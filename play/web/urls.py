@@ -47,6 +47,11 @@ urlpatterns = [
         name="regenerate",
     ),
     path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/analysis/retry/",
+        views.turn_analysis_retry,
+        name="analysis_retry",
+    ),
+    path(
         "chats/<int:chat_id>/turns/<int:turn_id>/swipe/<int:direction>/",
         views.turn_swipe,
         name="swipe",

@@ -17,11 +17,13 @@ from eventstore.services import append
 from memory.models import Memory
 from play.engine import pipeline, turnlock
 from play.engine.background import spawn
+from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
 from play.engine.recovery import bookkeep_in_background
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
 from play.engine.services import cast
+from play.engine.services.analysis import analysis_retry
 from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
 from play.engine.services.delete import delete_turn, hide_turn, preview
@@ -32,6 +34,7 @@ from play.models import Chat, Turn
 from play.web import presenters
 from play.web.errors import error_fragment, int_field, page_errors
 from play.web.rendering import render_text
+from worlds.demo import SCENARIO as DEMO_SCENARIO
 from worlds.macros import expand_macros
 from worlds.models import Character, Lorebook, Persona, Scenario
 from worlds.roles import NARRATOR
@@ -87,14 +90,24 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def chat_new(request: HttpRequest) -> HttpResponse:
+    # the opening is read by the model next: the embedded one starts loading now
+    warm_up = getattr(get_backend(), "warm_up", None)
+    if warm_up is not None:
+        warm_up()
+    selected = request.GET.get("character")
+    scenarios = list(Scenario.objects.all())
+    # preselected: the chosen character's own scenario, else the demo's, else none
+    default = next((s for s in scenarios if selected and str(s.character_id) == selected), None)
+    default = default or next((s for s in scenarios if s.name == DEMO_SCENARIO["name"]), None)
     return render(
         request,
         "play/new_chat.html",
         {
             "characters": Character.objects.all(),
             "personas": Persona.objects.all(),
-            "scenarios": Scenario.objects.all(),
-            "selected": request.GET.get("character"),
+            "scenarios": scenarios,
+            "selected": selected,
+            "default_scenario": default.pk if default else None,
         },
     )
 
@@ -250,6 +263,19 @@ async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> H
     if turnlock.is_busy(chat_id):
         return error_fragment("A bot is still writing.", 409)
     spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+@page_errors
+async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    """The turn's "retry" under "state not updated": runs in the background; the row is
+    redrawn in every tab when it ends."""
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return error_fragment("A bot is still writing.", 409)
+    spawn(chat_id, analysis_retry(chat_id=chat_id, turn_id=turn_id))
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 

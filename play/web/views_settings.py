@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from memory import indexing
 from play.engine.inference import GenParams, InferenceError
+from play.engine.inference.formats import LABELS as STRUCTURED_MODES
 from play.engine.inference.local import LocalLlama
 from play.engine.inference.remote import OpenAICompatible
 from rpsite.config import (
@@ -324,10 +325,22 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
         ok = True
         headline = f"Connected: the model answered in {time.monotonic() - started:.1f} s."
         rows.append(("Reply", f"“{reply[:200]}”"))
+        rows.append(("Structured output", await _structured_output(backend)))
     rows += _test_rows(backend.describe(), {"backend", "base_url"})
     return HttpResponse(
         render_to_string("play/_test_result.html", {"ok": ok, "headline": headline, "rows": rows})
     )
+
+
+async def _structured_output(backend) -> str:
+    """Which structured-output mode the endpoint takes (bookkeeping needs one)."""
+    if not hasattr(backend, "probe_structured"):
+        return "JSON constrained by a llama.cpp grammar (the embedded model)"
+    try:
+        mode = await backend.probe_structured()
+    except InferenceError as exc:
+        return f"none worked: {exc.message}"
+    return STRUCTURED_MODES[mode]
 
 
 def _embedded():

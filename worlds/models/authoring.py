@@ -114,6 +114,14 @@ class Scenario(models.Model):
     )
     weather = models.CharField(max_length=200, blank=True)
     containers = models.ManyToManyField(ContainerTemplate, blank=True)
+    start_place = models.ForeignKey(
+        ContainerTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="where the story opens (one of its places); empty = the first place",
+    )
     character = models.ForeignKey(
         Character, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -33,8 +33,11 @@ def container_from_template(template, *, key: str | None = None) -> dict[str, An
 def default_setup(
     *, character: Character, persona: Persona, scenario: Scenario | None
 ) -> dict[str, Any]:
-    """The starting state when no kickoff parse is available: the scenario's first place."""
-    template = scenario.containers.first() if scenario else None
+    """The starting state when no kickoff parse is available: the place the scenario names
+    as its start (else its first place)."""
+    template = None
+    if scenario is not None:
+        template = scenario.start_place or scenario.containers.first()
     container = (
         container_from_template(template)
         if template
