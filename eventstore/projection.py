@@ -21,7 +21,8 @@ from eventstore.signals import event_appended
 
 # Bump when a projector changes meaning: snapshots made under another version are ignored.
 # 2: provenance (who witnessed each source of derived text), sealing sentence by sentence.
-PROJECTION_VERSION = 2
+# 3: edges and group nodes belong to characters, not seats; the chat's cast (worlds.cast).
+PROJECTION_VERSION = 3
 
 
 def project(store: Any, record: EventRecord) -> None:
@@ -187,6 +188,18 @@ def _converters(model) -> list:
                 raise TypeError(f"read_rows does not convert {kind} ({model.__name__})")
         _CONVERTERS[model] = out
     return _CONVERTERS[model]
+
+
+class RowReader:
+    """A read-only store over ``read_rows``: the store's ``get``/``filter`` for the lookups a
+    prompt build makes every turn (keys are column names)."""
+
+    def get(self, model: type[Projection], **key: Any) -> Projection | None:
+        return next(iter(self.filter(model, **key)), None)
+
+    def filter(self, model: type[Projection], **eq: Any) -> list[Projection]:
+        where = " AND ".join(f"{connection.ops.quote_name(k)} = %s" for k in eq) or "1 = 1"
+        return read_rows(model, where, list(eq.values()))
 
 
 class DBStore:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from eventstore.projection import DBStore
 from play.engine.services.chats import chat_start
 from play.models import Chat
-from worlds.models import Character, ContainerTemplate, Persona, Scenario
+from worlds import cast
+from worlds.cast import Seats
+from worlds.models import Character, ContainerTemplate, Edge, Persona, Scenario
 
 
 def make_character(name: str = "Mara", **fields) -> Character:
@@ -38,3 +41,12 @@ def make_chat(character: Character | None = None, persona: Persona | None = None
         persona=persona or make_persona(),
         scenario=make_scenario(),
     )
+
+
+def edge_of(chat: Chat, source: str, target: str) -> Edge:
+    """The edge between the characters holding two seats now (each a role or a character
+    key): edges belong to characters, seats only find them (worlds.cast)."""
+    found = cast.edge(DBStore(), Seats.live(chat.pk), source, target)
+    if found is None:
+        raise Edge.DoesNotExist(f"no edge {source} → {target} in chat {chat.pk}")
+    return found

@@ -6,9 +6,12 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html
 
+from eventstore.projection import DBStore
+from worlds import cast
 from worlds.cards import CardError
 from worlds.models import (
     Activity,
+    CastMember,
     Character,
     CharacterAsset,
     ContainerTemplate,
@@ -315,19 +318,32 @@ class ChatStateAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
 
 
+def _names(chat_id: int) -> dict[str, str]:
+    return cast.names(DBStore(), chat_id)
+
+
+def _edge_line(edge: Edge, names: dict[str, str]) -> str:
+    return f"{names.get(edge.source, edge.source)} → {names.get(edge.target, edge.target)}"
+
+
 @admin.register(Edge)
 class EdgeAdmin(ChatStateAdmin):
-    """Both directions of a pair side by side; each is edited on its own."""
+    """Every edge of the chat's cast, named by its characters (a guest who left keeps theirs);
+    both directions of a pair side by side, each edited on its own."""
 
     edit_target = "edge"
     editable = ("affinity", "trust", "summary", "knowledge", "private_moments", "last_interaction")
     list_display = ("chat", "direction", "affinity", "trust", "reverse_direction")
-    ordering = ("chat", "source", "target")
-    extra_readonly = ("reverse_edge",)
+    ordering = ("chat", "id")
+    extra_readonly = ("between", "reverse_edge")
 
     @admin.display(description="edge")
     def direction(self, obj: Edge) -> str:
-        return f"{obj.source} → {obj.target}"
+        return _edge_line(obj, _names(obj.chat_id))
+
+    @admin.display(description="between")
+    def between(self, obj: Edge) -> str:
+        return f"{self.direction(obj)} (characters {obj.source} → {obj.target})"
 
     def _reverse(self, obj: Edge) -> Edge | None:
         return Edge.objects.filter(
@@ -339,7 +355,8 @@ class EdgeAdmin(ChatStateAdmin):
         rev = self._reverse(obj)
         if rev is None:
             return "—"
-        return f"{rev.source} → {rev.target}: affinity {rev.affinity}, trust {rev.trust}"
+        line = _edge_line(rev, _names(obj.chat_id))
+        return f"{line}: affinity {rev.affinity}, trust {rev.trust}"
 
     @admin.display(description="the other direction (edit it on its own page)")
     def reverse_edge(self, obj: Edge):
@@ -347,14 +364,34 @@ class EdgeAdmin(ChatStateAdmin):
         if rev is None:
             return "—"
         return format_html(
-            "<b>{} → {}</b>: affinity {}, trust {}<br>{}<br>knows: {}",
-            rev.source,
-            rev.target,
+            "<b>{}</b>: affinity {}, trust {}<br>{}<br>knows: {}",
+            _edge_line(rev, _names(obj.chat_id)),
             rev.affinity,
             rev.trust,
             rev.summary or "(no summary)",
             "; ".join(rev.knowledge) or "nothing yet",
         )
+
+
+@admin.register(CastMember)
+class CastMemberAdmin(ChatStateAdmin):
+    """Everyone who has appeared in a chat, with their edges to the others. Read-only: who
+    came and went is the log's to say (add or remove a guest on the play page)."""
+
+    list_display = ("chat", "name", "seat", "key", "edges")
+    ordering = ("chat", "id")
+    extra_readonly = ("edges",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="edges (affinity / trust)")
+    def edges(self, obj: CastMember) -> str:
+        names = _names(obj.chat_id)
+        rows = Edge.objects.filter(chat_id=obj.chat_id, source=obj.key).order_by("id")
+        return "; ".join(
+            f"→ {names.get(e.target, e.target)} {e.affinity}/{e.trust}" for e in rows
+        ) or "—"
 
 
 @admin.register(EntityState)

@@ -6,13 +6,17 @@ the same code serves live appends (DBStore) and replay (MemoryStore).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from eventstore.records import EventRecord
+from worlds import cast
 from worlds import provenance as pv
+from worlds.cast import Seats
 from worlds.models import (
     Activity,
     AuthorsNote,
+    CastMember,
     ChatLorebook,
     Container,
     Edge,
@@ -67,7 +71,7 @@ MANUAL_TARGETS: dict[str, tuple[type, tuple[str, ...]]] = {
     "entity": (EntityState, ("name", "mood", "goals", "status", "inventory")),
     "activity": (Activity, ACTIVITY_FIELDS),
     "edge": (Edge, EDGE_FIELDS),
-    "group": (GroupNode, ("members", "summary", "dynamic", "shared_threads")),
+    "group": (GroupNode, ("summary", "dynamic", "shared_threads")),
     "container": (Container, (*CONTAINER_FIELDS, "active")),
     "story_event": (StoryEvent, STORY_EVENT_FIELDS),
     "thread": (Thread, ("title", "notes")),
@@ -151,12 +155,63 @@ def on_chat_started(store, event: EventRecord) -> None:
         obj = _upsert(store, EntityState, {"chat_id": chat_id, "role": e["role"]}, e, ENTITY_FIELDS)
         obj.present = e.get("present", True)
         store.save(obj)
+        _seat(store, event, obj)
     for a in p.get("activities", []):
         _upsert(store, Activity, {"chat_id": chat_id, "role": a["role"]}, a, ACTIVITY_FIELDS)
-    for edge in p.get("edges", []):
-        key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
-        _upsert(store, Edge, key, edge, EDGE_FIELDS)
+    seats = Seats.of(store, chat_id)
+    for seed in p.get("edges", []):
+        edge = cast.edge_for(store, seats, seed["source"], seed["target"])
+        if edge is not None:
+            _set(edge, seed, EDGE_FIELDS)
+            store.save(edge)
     _open_scene(store, event, world, number=1)
+
+
+# -- the cast: who has appeared, and who holds which seat ------------------------------------
+
+CARRIED = ("mood", "goals", "status", "inventory")  # a character's own, whatever seat it holds
+
+
+def _member(store, event: EventRecord, entity: EntityState) -> CastMember:
+    key = {"chat_id": event.stream_id, "key": pv.key_of(entity)}
+    member = store.get(CastMember, **key)
+    if member is None:
+        member = CastMember(
+            **key, name=entity.name, character_id=entity.character_id, joined_event=event.id
+        )
+        store.add(member)
+    return member
+
+
+def _seat(store, event: EventRecord, entity: EntityState) -> None:
+    """The character in ``entity``'s seat is of the cast, and holds that seat."""
+    member = _member(store, event, entity)
+    member.name, member.seat = entity.name, entity.role
+    store.save(member)
+
+
+def _vacate(store, event: EventRecord, entity: EntityState) -> None:
+    """Another character takes ``entity``'s seat: what the leaver carries, feels and wants
+    waits with the leaver (their cast row) until they return."""
+    member = _member(store, event, entity)
+    member.seat = ""
+    member.state = {
+        **{name: getattr(entity, name) for name in CARRIED},
+        "prov": {k: v for k, v in (entity.prov or {}).items() if k.split(":")[0] in CARRIED},
+    }
+    store.save(member)
+
+
+def _resume(store, chat_id: int, entity: EntityState, key: str) -> None:
+    """The seat's state becomes the arriving character's own: as they left it, or blank."""
+    member = store.get(CastMember, chat_id=chat_id, key=key)
+    state = member.state if member is not None else {}
+    for name in CARRIED:
+        setattr(entity, name, state.get(name, [] if name == "inventory" else ""))
+    entity.prov = dict(state.get("prov", {}))
+    if member is not None and member.state:
+        member.state = {}
+        store.save(member)
 
 
 def rejected_edge_deltas(store, event: EventRecord) -> list[dict[str, Any]]:
@@ -166,10 +221,11 @@ def rejected_edge_deltas(store, event: EventRecord) -> list[dict[str, Any]]:
     entry = pv.provenance(store, event)
     if entry is None:
         return []  # a source is gone (a deleted turn): nothing of the update applies
+    seats = Seats.of(store, event.stream_id)
     out = []
     for d in event.payload.get("edges", []):
-        source = store.get(EntityState, chat_id=event.stream_id, role=d.get("source"))
-        if source is not None and not pv.known_to(entry, pv.key_of(source)):
+        source = seats.key(d.get("source"))
+        if source is not None and not pv.known_to(entry, source):
             out.append(d)
     return out
 
@@ -177,19 +233,20 @@ def rejected_edge_deltas(store, event: EventRecord) -> list[dict[str, Any]]:
 def on_edge_update(store, event: EventRecord) -> None:
     """Feelings move by the deltas; what is known and said comes with its provenance. Text
     whose lines are not all on this line any more (a deleted turn) is not applied; the
-    numbers, which carry none of it, are."""
+    numbers, which carry none of it, are. The deltas name seats (the roles the analysis was
+    given); each applies to the edge of the characters holding them now."""
     entry = pv.provenance(store, event)
     rejected = rejected_edge_deltas(store, event)
+    seats = Seats.of(store, event.stream_id)
     for d in event.payload.get("edges", []):
         if d in rejected:
             continue
-        key = {"chat_id": event.stream_id, "source": d["source"], "target": d["target"]}
-        edge = store.get(Edge, **key)
+        edge = cast.edge_for(store, seats, d["source"], d["target"])
         if edge is None:
-            edge = Edge(**key)
-            store.add(edge)
+            continue  # an empty seat: nobody to feel it
         edge.affinity = clamp(edge.affinity + int(d.get("affinity_delta", 0)), AFFINITY_RANGE)
         edge.trust = clamp(edge.trust + int(d.get("trust_delta", 0)), TRUST_RANGE)
+        _note_change(edge, event, d)
         if entry is None:
             store.save(edge)
             continue
@@ -206,6 +263,16 @@ def on_edge_update(store, event: EventRecord) -> None:
         if d.get("private_moment"):
             edge.private_moments = [*edge.private_moments, d["private_moment"]]
         store.save(edge)
+
+
+def _note_change(edge: Edge, event: EventRecord, delta: dict[str, Any]) -> None:
+    """What the analyses of one turn did to an edge, summed (the drawer's ▲▼)."""
+    change = dict(edge.last_change or {})
+    if not change or change.get("turn") != event.caused_by_id:
+        change = {"turn": event.caused_by_id, "affinity": 0, "trust": 0}
+    change["affinity"] += int(delta.get("affinity_delta") or 0)
+    change["trust"] += int(delta.get("trust_delta") or 0)
+    edge.last_change = change
 
 
 def on_entity_state_change(store, event: EventRecord) -> None:
@@ -275,8 +342,10 @@ def on_scene_closed(store, event: EventRecord) -> None:
         scene.close_reason = p.get("reason", "")
         store.save(scene)
     entry = pv.provenance(store, event)
+    group = None
     if p.get("group_summary") and entry is not None:
-        group = _group(store, event)
+        group = cast.group_node(store, Seats.of(store, event.stream_id), create=True)
+    if group is not None:
         group.summary = p["group_summary"]
         pv.set_prov(group, "summary", entry)
         store.save(group)
@@ -293,35 +362,32 @@ def on_meanwhile_digested(store, event: EventRecord) -> None:
             store.save(scene)
 
 
-def _group(store, event: EventRecord) -> GroupNode:
-    group = store.get(GroupNode, chat_id=event.stream_id)
-    if group is None:
-        group = GroupNode(chat_id=event.stream_id)
-        store.add(group)
-    return group
-
-
 def on_group_node_updated(store, event: EventRecord) -> None:
+    """The trio in the seats (an analysis writes one only when all three are present)."""
     entry = pv.provenance(store, event)
-    if entry is None:
+    group = cast.group_node(store, Seats.of(store, event.stream_id), create=entry is not None)
+    if group is None or entry is None:
         return
-    group = _group(store, event)
-    _set(group, event.payload, ("members", "summary", "dynamic", "shared_threads"), entry)
+    _set(group, event.payload, ("summary", "dynamic", "shared_threads"), entry)
     store.save(group)
 
 
 def on_guest_added(store, event: EventRecord) -> None:
+    """A character takes the guest seat. Everyone keeps their own edges: a pair that has met
+    in this chat goes on from where it was; only a pair meeting for the first time is seeded
+    (the first-meeting gate, per pair)."""
     p = event.payload
     chat_id = event.stream_id
+    arriving = pv.entity_key(GUEST, p.get("character_id"))
     previous = store.get(EntityState, chat_id=chat_id, role=GUEST)
-    if previous is not None and previous.character_id != p.get("character_id"):
-        # Another character takes the guest role: they inherit nobody's feelings.
-        for edge in store.filter(Edge, chat_id=chat_id):
-            if GUEST in (edge.source, edge.target):
-                store.delete(edge)
+    if previous is not None and pv.key_of(previous) != arriving:
+        _vacate(store, event, previous)
+        _resume(store, chat_id, previous, arriving)
+        store.save(previous)
     entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": GUEST}, p, ENTITY_FIELDS)
     entity.present = True
     store.save(entity)
+    _seat(store, event, entity)
     entry = pv.provenance(store, event)  # the meeting prose: witnessed by all now present
     if p.get("activity"):
         _upsert(
@@ -332,15 +398,15 @@ def on_guest_added(store, event: EventRecord) -> None:
             ACTIVITY_FIELDS,
             entry,
         )
-    for edge in p.get("edges", []):
-        key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
-        old = store.get(Edge, **key)
-        if old is not None:
-            store.delete(old)  # a fresh meeting: the seed replaces whatever was there
-        _upsert(store, Edge, key, edge, EDGE_FIELDS, entry)
-    group = _group(store, event)
-    group.members = sorted(_present(store, chat_id))
-    store.save(group)
+    seats = Seats.of(store, chat_id)
+    for seed in p.get("edges", []):
+        if cast.edge(store, seats, seed["source"], seed["target"]) is not None:
+            continue  # met before in this chat: the story's edge stands, not a seed
+        edge = cast.edge_for(store, seats, seed["source"], seed["target"])
+        if edge is not None:
+            _set(edge, seed, EDGE_FIELDS, entry)
+            store.save(edge)
+    cast.group_node(store, seats, create=True)
 
 
 def on_guest_removed(store, event: EventRecord) -> None:
@@ -451,19 +517,16 @@ def on_story_event_closed(store, event: EventRecord) -> None:
             entity.inventory = [*entity.inventory, item["item"]]
             pv.set_prov(entity, f"inventory:{item['item']}", entry)
             store.save(entity)
+    seats = Seats.of(store, event.stream_id)  # promotions name seats: whoever holds them now
     for fact in promoted.get("knowledge", []):  # knowledge gained → edge knowledge
-        edge = store.get(
-            Edge, chat_id=event.stream_id, source=fact["source"], target=fact["target"]
-        )
+        edge = cast.edge(store, seats, fact["source"], fact["target"])
         text = pv.seal_text(fact["fact"], props)
         if edge is not None and text and text not in edge.knowledge:
             edge.knowledge = [*edge.knowledge, text]
             pv.set_prov(edge, f"knowledge:{text}", entry)
             store.save(edge)
     for change in promoted.get("relationship", []):  # relationship change → edge summary
-        edge = store.get(
-            Edge, chat_id=event.stream_id, source=change["source"], target=change["target"]
-        )
+        edge = cast.edge(store, seats, change["source"], change["target"])
         text = pv.seal_text(change["summary"], props)
         if edge is not None and text:
             edge.summary = text
@@ -517,6 +580,17 @@ def seal_state(store, chat_id: int, props: list[str]) -> None:
         for obj in store.filter(model, chat_id=chat_id):
             if _seal_fields(obj, names, props):
                 store.save(obj)
+    for member in store.filter(CastMember, chat_id=chat_id):  # the state of those away too
+        if member.state and _seal_set_aside(member, props):
+            store.save(member)
+
+
+def _seal_set_aside(member: CastMember, props: list[str]) -> bool:
+    held = SimpleNamespace(**member.state)
+    if not _seal_fields(held, SEALED_FIELDS[EntityState], props):
+        return False
+    member.state = vars(held)
+    return True
 
 
 def on_thread_opened(store, event: EventRecord) -> None:
@@ -576,11 +650,20 @@ def on_manual_edit(store, event: EventRecord) -> None:
     if target is None:
         return
     model, fields = target
-    obj = store.get(model, chat_id=event.stream_id, **p.get("key", {}))
+    key = p.get("key", {})
+    seats = Seats.of(store, event.stream_id)
+    if model is Edge:  # by character key; an older edit named seats
+        obj = cast.edge(store, seats, key.get("source", ""), key.get("target", ""))
+    elif model is GroupNode and "key" not in key:  # an older edit: the one trio there was
+        obj = cast.group_node(store, seats)
+    else:
+        obj = store.get(model, chat_id=event.stream_id, **key)
     if obj is None:
         return
     _set(obj, p.get("changes", {}), fields, pv.provenance(store, event))
     store.save(obj)
+    if model is EntityState and "name" in p.get("changes", {}):
+        _seat(store, event, obj)
 
 
 def on_line(store, event: EventRecord) -> None:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from eventstore.models import StreamRef, stream_id_of
 from eventstore.records import EventRecord
 from eventstore.services import append
+from worlds.cast import Seats
 from worlds.projectors import MANUAL_TARGETS
 from worlds.roles import AFFINITY_RANGE, clamp
 
@@ -34,6 +35,19 @@ def _clean(model: type, name: str, value: Any) -> Any:
     return value
 
 
+def _edge_key(chat_id: int, key: dict[str, Any]) -> dict[str, Any]:
+    """An edge is named by its characters' keys; a seat (``host``) stands for whoever holds it
+    now, and is recorded as that character."""
+    seats = Seats.live(chat_id)
+    out = {}
+    for end in ("source", "target"):
+        found = seats.key(str(key.get(end) or ""))
+        if found is None:
+            raise ValueError(f"no one in the {key.get(end)!r} seat of chat {chat_id}")
+        out[end] = found
+    return out
+
+
 def manual_edit(
     *,
     chat: StreamRef,
@@ -53,6 +67,8 @@ def manual_edit(
         raise ValueError(f"{target} fields that cannot be edited: {', '.join(sorted(unknown))}")
     if not changes:
         raise ValueError("nothing to change")
+    if target == "edge":
+        key = _edge_key(chat_id, key)
     lookup = dict(key)
     if model.natural_key_fields != ("id",):
         lookup["chat_id"] = chat_id

@@ -15,6 +15,7 @@ from django.db import models, transaction
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
+from eventstore.projection import DBStore
 from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
@@ -26,14 +27,14 @@ from play.engine.schemas import TurnAnalysis
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from rpsite.config import load_config
-from worlds import clock
+from worlds import cast, clock
 from worlds import provenance as pv
+from worlds.cast import Seats
 from worlds.macros import expand_macros
 from worlds.models import (
     Activity,
     Character,
     Container,
-    Edge,
     EntityState,
     StoryEvent,
     Thread,
@@ -173,7 +174,7 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
     window = common_lines(chat_id, recent, gate)
     acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
     location = Container.objects.filter(chat_id=chat_id, key=world.location).first()
-    edges = Edge.objects.filter(chat_id=chat_id, source__in=present, target__in=present)
+    edges = cast.between(DBStore(), Seats.of_entities(chat_id, entities.values()), present)
     lines = [
         "Characters present (use these role ids): "
         + ", ".join(f"{r} = {names[r]}" + (" (the user)" if r == YOU else "") for r in present),
@@ -184,7 +185,7 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
             for a in acts
         ),
         "Relationships now: "
-        + "; ".join(f"{e.source}->{e.target} affinity {e.affinity} trust {e.trust}" for e in edges),
+        + "; ".join(f"{a}->{b} affinity {e.affinity} trust {e.trust}" for (a, b), e in edges.items()),
         "Story events (key: title [status], props): " + story_lines(chat_id, gate),
         "Open threads (key: title): " + thread_lines(chat_id, gate),
         "",
@@ -340,7 +341,7 @@ def summary_inputs(
 
     entity = EntityState.objects.get(chat_id=chat_id, role=owner)
     character = Character.objects.filter(pk=entity.character_id).first()
-    edge = Edge.objects.filter(chat_id=chat_id, source=owner, target=YOU).first()
+    edge = cast.edge(DBStore(), Seats.live(chat_id), owner, YOU)
     gate = Gate.for_readers(chat_id, [pv.key_of(entity)], also_sealed=closing or [])
 
     # only what this bot witnessed and still holds (sealed event talk stays out)

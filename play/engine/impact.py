@@ -22,6 +22,11 @@ def _keyed(tables: Rows, label: str, fields: tuple[str, ...]) -> dict[tuple, dic
     return {tuple(r[f] for f in fields): r for r in tables.get(label, [])}
 
 
+def _cast_names(tables: Rows) -> dict[str, str]:
+    """Edges are keyed by character: the names the chat's cast gives them."""
+    return {m["key"]: m["name"] for m in tables.get("worlds.CastMember", [])}
+
+
 def describe(live: Rows, candidate: Rows) -> dict[str, Any]:
     now, then = _memories(live), _memories(candidate)
     memories_removed = [{"owner": k[0], "kind": k[1], "text": k[2]} for k in now if k not in then]
@@ -29,6 +34,7 @@ def describe(live: Rows, candidate: Rows) -> dict[str, Any]:
     edges = []
     a = _keyed(live, "worlds.Edge", ("source", "target"))
     b = _keyed(candidate, "worlds.Edge", ("source", "target"))
+    names = _cast_names(candidate) | _cast_names(live)
     for pair in sorted(set(a) | set(b)):
         before, after = a.get(pair, {}), b.get(pair, {})
         changes = {
@@ -37,7 +43,15 @@ def describe(live: Rows, candidate: Rows) -> dict[str, Any]:
             if before.get(f) != after.get(f)
         }
         if changes:
-            edges.append({"source": pair[0], "target": pair[1], "changes": changes})
+            edges.append(
+                {
+                    "source": names.get(pair[0], pair[0]),
+                    "target": names.get(pair[1], pair[1]),
+                    "source_key": pair[0],
+                    "target_key": pair[1],
+                    "changes": changes,
+                }
+            )
 
     def statuses(label: str) -> list[dict]:
         x, y = _keyed(live, label, ("key",)), _keyed(candidate, label, ("key",))

@@ -10,25 +10,26 @@ from typing import Any
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
-from eventstore.projection import MemoryStore
+from eventstore.projection import DBStore, MemoryStore
 from eventstore.records import EventRecord
 from memory.models import Memory
 from play.engine.gate import Gate
 from play.models import Chat, ClassifierFailure, Turn
+from worlds import cast
 from worlds import provenance as pv
+from worlds.cast import Seats
 from worlds.models import (
     Activity,
     Container,
     Edge,
     EntityState,
-    GroupNode,
     Scene,
     StoryEvent,
     Thread,
     WorldState,
 )
 from worlds.projectors import HANDLERS as WORLD_HANDLERS
-from worlds.roles import PAIRS, YOU
+from worlds.roles import YOU
 
 
 @dataclass
@@ -121,10 +122,58 @@ def memory_row(m: Memory) -> dict[str, Any]:
     }
 
 
+def cast_rows(chat_id: int) -> list[dict[str, Any]]:
+    """Everyone who has appeared in the chat, by character key: the seat each holds now
+    (``None`` once another took it) and whether they are in the scene."""
+    seats = Seats.live(chat_id)
+    names = cast.names(DBStore(), chat_id)
+    out = []
+    for m in cast.members(DBStore(), chat_id):
+        role = seats.role(m.key)
+        out.append(
+            {
+                "key": m.key,
+                "name": names.get(m.key, m.name),
+                "character_id": m.character_id,
+                "role": role,
+                "present": role in seats.present,
+            }
+        )
+    return out
+
+
+def edge_rows(chat_id: int) -> list[dict[str, Any]]:
+    """Every edge of the cast, each end by character key with its name and the seat it holds
+    now; ``present`` when both are in the scene."""
+    seats = Seats.live(chat_id)
+    names = cast.names(DBStore(), chat_id)
+    out = []
+    for e in cast.edges(chat_id):
+        source_role, target_role = seats.role(e.source), seats.role(e.target)
+        out.append(
+            {
+                "source": e.source,
+                "target": e.target,
+                "source_name": names.get(e.source, e.source),
+                "target_name": names.get(e.target, e.target),
+                "source_role": source_role,
+                "target_role": target_role,
+                "present": {source_role, target_role} <= seats.present,
+                "affinity": e.affinity,
+                "trust": e.trust,
+                "summary": e.summary,
+                "knowledge": list(e.knowledge),
+                "last_interaction": e.last_interaction,
+                "last_change": dict(e.last_change or {}),
+            }
+        )
+    return out
+
+
 def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
     cid = chat.pk
     world = WorldState.objects.filter(chat_id=cid).first()
-    edges = {(e.source, e.target): e for e in Edge.objects.filter(chat_id=cid)}
+    group = cast.group_node(DBStore(), Seats.live(cid))
     return {
         "world": {
             "story_time": world.story_time if world else "",
@@ -173,26 +222,11 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             }
             for c in Container.objects.filter(chat_id=cid).order_by("id")
         ],
-        "edges": [
-            {
-                "source": e.source,
-                "target": e.target,
-                "affinity": e.affinity,
-                "trust": e.trust,
-                "summary": e.summary,
-                "knowledge": e.knowledge,
-                "last_interaction": e.last_interaction,
-            }
-            for pair in PAIRS
-            if (e := edges.get(pair))
-        ],
-        "group": next(
-            (
-                {"members": g.members, "summary": g.summary, "dynamic": g.dynamic}
-                for g in GroupNode.objects.filter(chat_id=cid)
-            ),
-            None,
-        ),
+        "cast": cast_rows(cid),
+        "edges": edge_rows(cid),
+        "group": {"members": group.members, "summary": group.summary, "dynamic": group.dynamic}
+        if group is not None
+        else None,
         "memories": [
             memory_row(m) for m in Memory.objects.filter(chat_id=cid).order_by("-id")[:memory_limit]
         ],
@@ -270,17 +304,10 @@ def _story_time(store: MemoryStore, chat_id: int) -> str:
     return world.story_time if world else ""
 
 
-def _edge_values(store: MemoryStore, chat_id: int) -> dict[tuple[str, str, str, str], tuple]:
-    """Every edge's (affinity, trust), keyed by roles and the names holding them now: a new
-    character in the guest role starts new lines instead of continuing another's."""
-    names = {e.role: e.name for e in store.filter(EntityState, chat_id=chat_id)}
-    return {
-        (e.source, e.target, names.get(e.source, e.source), names.get(e.target, e.target)): (
-            e.affinity,
-            e.trust,
-        )
-        for e in store.filter(Edge, chat_id=chat_id)
-    }
+def _edge_values(store: MemoryStore, chat_id: int) -> dict[tuple[str, str], tuple]:
+    """Every edge's (affinity, trust), by its characters: a guest who comes back continues
+    their own lines, another character in the same seat has lines of their own."""
+    return {(e.source, e.target): (e.affinity, e.trust) for e in store.filter(Edge, chat_id=chat_id)}
 
 
 def _fold_story(chat: Chat) -> dict[str, Any]:
@@ -288,7 +315,7 @@ def _fold_story(chat: Chat) -> dict[str, Any]:
     store = MemoryStore()
     if chat.active_branch_id is None:
         return {"store": store, "series": {}, "marks": [], "at": {}, "skips": [], "last_seq": 0}
-    series: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    series: dict[tuple[str, str], list[dict[str, Any]]] = {}
     last: dict[tuple, tuple] = {}
     marks: list[dict[str, Any]] = []
     at: dict[int, tuple[int, str]] = {}  # event id -> (seq, story time after it)
@@ -376,16 +403,21 @@ def relationship_timeline(chat: Chat) -> dict[str, Any]:
     """Affinity and trust of each directed edge over the story, and the marks between them
     (scene breaks, skips, story events). Read from the log; no model calls."""
     fold = _story_fold(chat)
+    store = fold["store"]
+    seats = Seats.of(store, chat.pk)
+    names = cast.names(store, chat.pk)
     return {
         "edges": [
             {
-                "source": names[2],
-                "target": names[3],
-                "source_role": names[0],
-                "target_role": names[1],
+                "source": names.get(source, source),
+                "target": names.get(target, target),
+                "source_key": source,
+                "target_key": target,
+                "source_role": seats.role(source),
+                "target_role": seats.role(target),
                 "points": points,
             }
-            for names, points in fold["series"].items()
+            for (source, target), points in fold["series"].items()
         ],
         "marks": fold["marks"],
     }

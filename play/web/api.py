@@ -320,7 +320,7 @@ async def _sse(chat_id: int, work):
     """Relay the chat's broadcast messages for this run as server-sent events."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    await layer.group_add(broadcast.group(chat_id), channel)
+    await layer.group_add(broadcast.group_node(chat_id), channel)
     task = asyncio.ensure_future(work())
     try:
         while True:
@@ -352,7 +352,7 @@ async def _sse(chat_id: int, work):
                     yield f"event: done\ndata: {json.dumps({'turns': turns})}\n\n"
                 return
     finally:
-        await layer.group_discard(broadcast.group(chat_id), channel)
+        await layer.group_discard(broadcast.group_node(chat_id), channel)
 
 
 @router.post("/chats/{chat_id}/turns")
@@ -674,10 +674,12 @@ class TimelinePoint(Schema):
 
 
 class TimelineEdge(Schema):
-    source: str
+    source: str  # the characters' names
     target: str
-    source_role: str
-    target_role: str
+    source_key: str  # character keys: "you", "c<character id>"
+    target_key: str
+    source_role: str | None  # the seat each holds now (None: another took it)
+    target_role: str | None
     points: list[TimelinePoint]
 
 

@@ -7,12 +7,12 @@ memory panel and the drawer as a whole. Views and the websocket consumer only ca
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from django.db.models import Q
 
 from eventstore.models import Event
+from eventstore.projection import DBStore
 from memory.models import Memory
 from play.engine import bookkeeping, selectors, turnlock
 from play.engine.lore import authors_note_state, lorebooks_for
@@ -20,18 +20,18 @@ from play.models import Chat, Turn
 from play.web.rendering import render_text
 from worlds import clock
 from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
+from worlds.cast import Seats, group_node
 from worlds.models import (
     Activity,
+    CastMember,
     Character,
     Container,
-    Edge,
     EntityState,
-    GroupNode,
     Lorebook,
     Scene,
     WorldState,
 )
-from worlds.roles import PAIRS, ROLES
+from worlds.roles import ROLES
 
 BOT_SPEAKERS = ("host", "guest")
 
@@ -178,34 +178,19 @@ def turn_row(chat: Chat, turn: Turn) -> dict[str, Any]:
 # -- relationships -------------------------------------------------------------------------
 
 
-def _edges(chat_id: int) -> list[Edge]:
-    """The chat's directed edges. The one place that knows how edges are keyed (by role
-    today; by character once issue 12 lands)."""
-    found = {(e.source, e.target): e for e in Edge.objects.filter(chat_id=chat_id)}
-    return [found[pair] for pair in PAIRS if pair in found]
+def _edges(chat_id: int) -> list[dict[str, Any]]:
+    """The directed edges of the chat's whole cast, each end a character (by key) with the
+    seat it holds now. The one place the drawer reads edges (``selectors.edge_rows``)."""
+    return selectors.edge_rows(chat_id)
 
 
-def _changes_this_turn(chat_id: int) -> dict[tuple[str, str], dict[str, int]]:
-    """What the newest bot turn's analysis did to each edge (its deltas, summed)."""
-    last = (
+def _newest_bot_turn(chat_id: int) -> int | None:
+    return (
         Turn.objects.filter(chat_id=chat_id, speaker__in=BOT_SPEAKERS)
         .order_by("-id")
         .values_list("id", flat=True)
         .first()
     )
-    if last is None:
-        return {}
-    changes: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: {"affinity": 0, "trust": 0}
-    )
-    for payload in Event.objects.filter(
-        stream_id=chat_id, caused_by_id=last, kind="edge_update"
-    ).values_list("payload", flat=True):
-        for d in payload.get("edges", []):
-            change = changes[(d["source"], d["target"])]
-            change["affinity"] += int(d.get("affinity_delta") or 0)
-            change["trust"] += int(d.get("trust_delta") or 0)
-    return dict(changes)
 
 
 def _marks(change: dict[str, int]) -> list[dict[str, Any]]:
@@ -214,47 +199,72 @@ def _marks(change: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
+def _handle(key: str, role: str | None) -> str:
+    """How the page names one end of an edge: its seat while it holds one (``host``), else
+    its character key (``c12``, a guest who has left)."""
+    return role or key
+
+
+def _people(chat_id: int) -> list[dict[str, Any]]:
+    """The cast with what the page shows of each: avatar, initials, mood, the seat held."""
+    rows = selectors.cast_rows(chat_id)
+    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
+    members = {m.key: m for m in CastMember.objects.filter(chat_id=chat_id)}
+    avatars = {
+        c.pk: avatar_url(c)
+        for c in Character.objects.filter(
+            pk__in=[r["character_id"] for r in rows if r["character_id"]]
+        ).only("pk", "avatar")
+    }
+    for row in rows:
+        seated = entities.get(row["role"]) if row["role"] else None
+        away = members[row["key"]].state if row["key"] in members else {}
+        row["avatar"] = avatars.get(row["character_id"], "")
+        row["initials"] = initials(row["name"])
+        row["mood"] = seated.mood if seated else away.get("mood", "")
+        row["status"] = seated.status if seated else away.get("status", "")
+        row["inventory"] = list(seated.inventory if seated else away.get("inventory", []))
+    return rows
+
+
 def relationship_graph(chat_id: int) -> dict[str, Any]:
-    """Nodes (everyone of the cast, faded when away, with avatars), the group node and the
-    six directed edges with what this turn changed. Drawn by static/js/story.js."""
-    people = _characters(chat_id)
-    entities = {e.role: e for e in people["entities"]}
-    moods = {e.role: e.mood for e in people["entities"]}
+    """Nodes (the whole cast, faded when away, with avatars), the group node of the trio in
+    the seats, and every directed edge between them with what this turn changed. Drawn by
+    static/js/story.js: nodes by key, placed by the seat they hold."""
+    people = _people(chat_id)
     nodes = [
         {
-            "id": role,
-            "role": role,
-            "name": entities[role].name,
-            "present": entities[role].present,
-            "avatar": people["by_role"].get(role, ""),
-            "initials": initials(entities[role].name),
-            "mood": moods.get(role, ""),
+            "id": p["key"],
+            "role": p["role"] or "",
+            "name": p["name"],
+            "present": p["present"],
+            "avatar": p["avatar"],
+            "initials": p["initials"],
+            "mood": p["mood"],
         }
-        for role in ROLES
-        if role in entities
+        for p in people
     ]
-    present = {n["role"] for n in nodes if n["present"]}
-    changes = _changes_this_turn(chat_id)
+    turn = _newest_bot_turn(chat_id)
     edges = []
     for e in _edges(chat_id):
-        change = changes.get((e.source, e.target), {"affinity": 0, "trust": 0})
+        last = e["last_change"]
+        change = {
+            "affinity": last.get("affinity", 0) if turn and last.get("turn") == turn else 0,
+            "trust": last.get("trust", 0) if turn and last.get("turn") == turn else 0,
+        }
         edges.append(
             {
-                "source": e.source,
-                "target": e.target,
-                "source_name": entities[e.source].name if e.source in entities else e.source,
-                "target_name": entities[e.target].name if e.target in entities else e.target,
-                "affinity": e.affinity,
-                "trust": e.trust,
-                "summary": e.summary,
-                "knowledge": list(e.knowledge),
-                "last_interaction": e.last_interaction,
+                **{k: v for k, v in e.items() if k != "last_change"},
+                "id": f"{_handle(e['source'], e['source_role'])}-"
+                f"{_handle(e['target'], e['target_role'])}",
+                "source_role": e["source_role"] or "",
+                "target_role": e["target_role"] or "",
                 "change": change,
                 "marks": _marks(change),
-                "present": e.source in present and e.target in present,
             }
         )
-    group = GroupNode.objects.filter(chat_id=chat_id).first()
+    seats = Seats.live(chat_id)
+    group = group_node(DBStore(), seats)
     return {
         "nodes": nodes,
         "edges": edges,
@@ -262,9 +272,9 @@ def relationship_graph(chat_id: int) -> dict[str, Any]:
             "summary": group.summary,
             "dynamic": group.dynamic,
             "html": render_text(" ".join(p for p in (group.summary, group.dynamic) if p)),
-            "present": set(ROLES) <= present,
+            "present": set(ROLES) <= seats.present,
         }
-        if group is not None and len(nodes) == 3
+        if group is not None
         else None,
     }
 
@@ -273,30 +283,25 @@ def relationship_graph(chat_id: int) -> dict[str, Any]:
 
 
 def cast(chat_id: int) -> list[dict[str, Any]]:
-    people = _characters(chat_id)
+    """Everyone who has appeared: those in a seat first (with where they are and what they
+    do), then those who left it to another."""
     places = dict(Container.objects.filter(chat_id=chat_id).values_list("key", "name"))
     activity = {a.role: a for a in Activity.objects.filter(chat_id=chat_id)}
     rows = []
-    for e in sorted(people["entities"], key=lambda e: ROLES.index(e.role)):
-        a = activity.get(e.role)
-        doing = " ".join(p for p in (a.posture, a.verb) if p) if a else ""
+    for p in _people(chat_id):
+        a = activity.get(p["role"]) if p["role"] else None
         rows.append(
             {
-                "role": e.role,
-                "name": e.name,
-                "present": e.present,
-                "avatar": people["by_role"].get(e.role, ""),
-                "initials": initials(e.name),
-                "mood": e.mood,
-                "status": e.status,
+                **p,
+                "role": p["role"] or "",
                 "place": places.get(a.container, a.container) if a else "",
                 "slot": a.slot if a else "",
-                "doing": doing,
+                "doing": " ".join(x for x in (a.posture, a.verb) if x) if a else "",
                 "holding": list(a.holding) if a else [],
-                "inventory": list(e.inventory),
             }
         )
-    return rows
+    order = {role: n for n, role in enumerate(ROLES)}
+    return sorted(rows, key=lambda r: order.get(r["role"], len(order)))
 
 
 # -- memories: pinned, and a search ----------------------------------------------------------
@@ -308,6 +313,11 @@ def memory_groups(chat_id: int, *, query: str = "", limit: int = MEMORY_RESULTS)
     """Memories as one row per remembered thing (each bot keeps its own copy of a shared
     turn): its text as safe HTML, and per copy its owner, pin and witnesses."""
     names = dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
+    # a memory's owner is the character whose store it is, not whoever holds that seat now
+    owners = {
+        m.character_id: m.name
+        for m in CastMember.objects.filter(chat_id=chat_id, character_id__isnull=False)
+    }
     rows = Memory.objects.filter(chat_id=chat_id)
     rows = rows.filter(text__icontains=query) if query else rows.filter(pinned=True)
     groups: dict[tuple, dict[str, Any]] = {}
@@ -329,7 +339,7 @@ def memory_groups(chat_id: int, *, query: str = "", limit: int = MEMORY_RESULTS)
             {
                 "id": m.id,
                 "owner": m.owner,
-                "owner_name": names.get(m.owner, m.owner),
+                "owner_name": owners.get(m.character_id) or names.get(m.owner, m.owner),
                 "pinned": m.pinned,
                 "witnesses": [
                     {"role": r, "name": names.get(r, r), "seen": getattr(m, f"w_{r}")}

@@ -112,13 +112,22 @@
     var height = Math.round(width * 0.8);
     el.replaceChildren();
     if (!data.nodes.length) { empty(el, "No one here yet."); return; }
-    var three = data.nodes.length === 3;
+    // the characters in the seats make the triangle; those who left a seat to another (an
+    // earlier guest, away with their edges) wait in a row below it
+    var seated = data.nodes.filter(function (n) { return n.role; });
+    var others = data.nodes.filter(function (n) { return !n.role; });
+    var three = seated.length === 3;
     var seats = three ? SEATS3 : SEATS2;
     var r = Math.max(20, Math.min(30, width / 13));
-    var pos = {};
-    data.nodes.forEach(function (n) {
+    var top = height;
+    if (others.length) height += 2 * r + 44;
+    var pos = {}, at = {};
+    seated.forEach(function (n) {
       var s = seats[n.role] || [0.5, 0.5];
-      pos[n.role] = [s[0] * width, s[1] * height];
+      pos[n.id] = at[n.role] = [s[0] * width, s[1] * top];
+    });
+    others.forEach(function (n, i) {
+      pos[n.id] = [((i + 1) / (others.length + 1)) * width, height - r - 26];
     });
     var colour = d3.scaleLinear().domain([-35, 0, 35])
       .range([css("--cold"), css("--neutral"), css("--warm")]).interpolate(d3.interpolateRgb).clamp(true);
@@ -130,8 +139,8 @@
       .attr("aria-label", "Relationship graph");
 
     if (data.group && three) {
-      var cx = (pos.you[0] + pos.host[0] + pos.guest[0]) / 3;
-      var cy = (pos.you[1] + pos.host[1] + pos.guest[1]) / 3 + 4;
+      var cx = (at.you[0] + at.host[0] + at.guest[0]) / 3;
+      var cy = (at.you[1] + at.host[1] + at.guest[1]) / 3 + 4;
       var g = svg.append("g").attr("class", "group" + (data.group.present ? "" : " away"))
         .attr("data-group", "").attr("tabindex", 0).attr("role", "button")
         .attr("aria-label", "The three together: " + (data.group.summary || "no summary yet"));
@@ -165,8 +174,9 @@
       var width_ = thickness(e.trust);
       var group = edges.append("g")
         .attr("class", "edge" + (e.present ? "" : " away"))
-        .attr("data-edge", e.source + "-" + e.target)
+        .attr("data-edge", e.id)
         .attr("data-source", e.source).attr("data-target", e.target)
+        .attr("data-source-role", e.source_role).attr("data-target-role", e.target_role)
         .attr("data-source-name", e.source_name).attr("data-target-name", e.target_name)
         .attr("data-affinity", e.affinity).attr("data-trust", e.trust)
         .attr("tabindex", 0).attr("role", "button");
@@ -210,13 +220,14 @@
 
     var nodes = svg.append("g").attr("class", "nodes");
     data.nodes.forEach(function (n) {
-      var p = pos[n.role];
+      var p = pos[n.id];
       var g = nodes.append("g").attr("class", "node" + (n.present ? "" : " away"))
-        .attr("data-node", n.role).attr("transform", "translate(" + p + ")");
-      var clipId = "clip-" + n.role;
+        .attr("data-node", n.role || n.id).attr("data-character", n.id)
+        .attr("transform", "translate(" + p + ")");
+      var clipId = "clip-" + n.id;
       g.append("clipPath").attr("id", clipId).append("circle").attr("r", r);
       g.append("circle").attr("r", r + 3).attr("class", "node-ring");
-      g.append("circle").attr("r", r).attr("fill", css("--av-" + n.role) || css("--accent"));
+      g.append("circle").attr("r", r).attr("fill", css("--av-" + (n.role || "guest")) || css("--accent"));
       if (n.avatar) {
         g.append("image").attr("href", n.avatar).attr("x", -r).attr("y", -r)
           .attr("width", 2 * r).attr("height", 2 * r).attr("clip-path", "url(#" + clipId + ")")

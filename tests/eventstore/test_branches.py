@@ -6,8 +6,7 @@ from eventstore.models import Branch, Event
 from eventstore.replay import build_state
 from eventstore.services import BranchError, append, branch_activate, branch_create
 from play.models import Turn
-from tests.factories import make_chat
-from worlds.models import Edge
+from tests.factories import edge_of, make_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +49,9 @@ def test_switching_branches_switches_all_state_with_it():
     )
     other = branch_create(stream=chat, fork_event=Event.objects.get(pk=start.id), kind="branch")
     branch_activate(stream=chat, branch=other)
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 0
+    assert edge_of(chat, "host", "you").affinity == 0
     branch_activate(stream=chat, branch=main)
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 9
+    assert edge_of(chat, "host", "you").affinity == 9
 
 
 def test_a_nested_branch_reads_each_ancestor_only_up_to_its_fork():

@@ -18,7 +18,7 @@ from eventstore.backup import backup_create, backup_due, list_backups, nightly_l
 from eventstore.models import Event
 from eventstore.services import append
 from play.models import Turn
-from tests.factories import make_chat
+from tests.factories import edge_of, make_chat
 from worlds.models import Edge
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
@@ -38,7 +38,7 @@ def test_replay_verify_is_clean_after_ordinary_play():
 
 def test_replay_verify_prints_differences_and_exits_1():
     chat = make_chat()
-    Edge.objects.filter(chat=chat, source="you", target="host").update(trust=-40)
+    Edge.objects.filter(pk=edge_of(chat, "you", "host").pk).update(trust=-40)
     with pytest.raises(CommandError) as exc:
         run("replay", "--verify", "--chat", str(chat.pk))
     assert exc.value.returncode == 1

@@ -13,7 +13,7 @@ from eventstore.replay import build_state, verify
 from eventstore.services import append
 from memory.models import Memory
 from play.models import Turn
-from tests.factories import make_chat
+from tests.factories import edge_of, make_chat
 from worlds.models import Edge
 from worlds.roles import PAIRS, ROLES
 
@@ -221,7 +221,7 @@ def test_verify_reports_a_live_row_that_drifted_from_the_log():
 
     chat = make_chat()
     # simulate corruption: a projection row changed behind the log's back
-    Edge.objects.filter(chat=chat, source="host", target="you").update(affinity=77)
+    Edge.objects.filter(pk=edge_of(chat, "host", "you").pk).update(affinity=77)
     lines = verify(chat)
     assert any("affinity" in line and "live=77" in line for line in lines)
 

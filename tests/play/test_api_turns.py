@@ -4,8 +4,7 @@ import pytest
 
 from eventstore.models import Event
 from play.models import Turn
-from tests.factories import make_chat
-from worlds.models import Edge
+from tests.factories import edge_of, make_chat
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -38,9 +37,9 @@ def test_a_turn_streams_a_reply_and_bookkeeping_records_its_outcomes(client, scr
     turns = response.json()["turns"]
     assert [t["speaker"] for t in turns] == ["you", "host"]
     assert turns[1]["text"] == "*Mara grins.* The causeway is open tonight."
-    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    edge = edge_of(chat, "host", "you")
     assert (edge.affinity, edge.trust, edge.knowledge) == (3, 1, ["Sam likes night drives"])
-    assert Edge.objects.get(chat=chat, source="you", target="host").affinity == 0
+    assert edge_of(chat, "you", "host").affinity == 0
     bot = Turn.objects.get(pk=turns[1]["id"])
     assert bot.significance == 2 and bot.bookkept
     caused = set(Event.objects.filter(caused_by_id=bot.id).values_list("kind", flat=True))
@@ -98,13 +97,13 @@ def test_regenerate_makes_a_swipe_and_switching_back_restores_state(client, scri
     regen = post(client, f"/api/chats/{chat.pk}/turns/{first_id}/regenerate")
     assert regen.status_code == 200, regen.content
     second_id = regen.json()["turns"][0]["id"]
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == -4
+    assert edge_of(chat, "host", "you").affinity == -4
     transcript = client.get(f"/api/chats/{chat.pk}/transcript").json()["turns"]
     assert transcript[-1]["swipe"] == {"index": 2, "total": 2}
     assert "First answer." not in [t["text"] for t in transcript]
     back = post(client, f"/api/chats/{chat.pk}/turns/{second_id}/swipe?direction=-1")
     assert back.status_code == 200, back.content
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 7
+    assert edge_of(chat, "host", "you").affinity == 7
     transcript = client.get(f"/api/chats/{chat.pk}/transcript").json()["turns"]
     assert transcript[-1]["text"] == "First answer."
     assert transcript[-1]["swipe"] == {"index": 1, "total": 2}

@@ -10,7 +10,7 @@ from memory.models import Memory
 from memory.selectors import visible_to
 from play.engine.inference.base import InvalidOutput
 from play.models import Turn
-from tests.factories import make_character, make_chat
+from tests.factories import edge_of, make_character, make_chat
 from worlds.models import Edge, EntityState, GroupNode
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
@@ -21,7 +21,7 @@ def post(client, url, data=None):
 
 
 def edge(chat, a, b):
-    return Edge.objects.get(chat=chat, source=a, target=b)
+    return edge_of(chat, a, b)
 
 
 @pytest.fixture
@@ -46,12 +46,13 @@ def trio(client, scripted):
 
 
 def test_adding_a_guest_seeds_two_independent_edges_from_the_prose(trio):
-    chat, _ = trio
+    chat, theo = trio
     assert (edge(chat, "host", "guest").affinity, edge(chat, "guest", "host").affinity) == (60, 20)
     assert edge(chat, "guest", "host").trust == -10
     assert edge(chat, "host", "guest").summary == "Mara adores her old mentor"
     assert Edge.objects.filter(chat=chat).count() == 6  # every directed pair of three
-    assert GroupNode.objects.get(chat=chat).members == ["guest", "host", "you"]
+    members = sorted([f"c{theo.pk}", f"c{chat.character_id}", "you"])  # characters, not seats
+    assert GroupNode.objects.get(chat=chat).members == members
 
 
 def test_a_returning_guest_keeps_the_edges_the_story_gave_them(client, scripted, trio):
@@ -68,12 +69,13 @@ def test_a_returning_guest_keeps_the_edges_the_story_gave_them(client, scripted,
 
 
 def test_another_character_in_the_guest_role_inherits_no_edges_or_memories(client, scripted, trio):
-    chat, _ = trio
+    chat, theo = trio
     post(client, f"/api/chats/{chat.pk}/turns", {"text": "Theo, remember the lighthouse?"})
     client.delete(f"/api/chats/{chat.pk}/guest")
     iris = make_character("Iris")
     post(client, f"/api/chats/{chat.pk}/guest", {"character": iris.pk})
     assert edge(chat, "host", "guest").affinity == 0
+    assert edge(chat, "host", f"c{theo.pk}").affinity == 60  # Theo's own edge waits for him
 
     assert not visible_to(chat.pk, "guest").filter(text__icontains="lighthouse").exists()
     assert Memory.objects.filter(chat=chat, owner="guest", text__icontains="lighthouse").exists()

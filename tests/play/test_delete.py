@@ -8,8 +8,8 @@ from eventstore.models import Branch, Event
 from eventstore.replay import verify
 from memory.models import Memory
 from play.models import Turn
-from tests.factories import make_chat
-from worlds.models import Edge, StoryEvent
+from tests.factories import edge_of, make_chat
+from worlds.models import StoryEvent
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -57,7 +57,8 @@ def test_the_preview_lists_what_would_change_and_changes_nothing(client, story):
     removed = {m["text"] for m in impact["memories_removed"]}
     assert "Sam: I lied to you about the lighthouse." in removed
     assert "Mara: Reply two: I will never forgive you." in removed
-    edge = next(e for e in impact["edges"] if (e["source"], e["target"]) == ("host", "you"))
+    edge = next(e for e in impact["edges"] if (e["source"], e["target"]) == ("Mara", "Sam"))
+    assert (edge["source_key"], edge["target_key"]) == (f"c{chat.character_id}", "you")
     assert edge["changes"]["affinity"] == {"now": -4, "after": 5}
     assert edge["changes"]["knowledge"]["now"] == ["Sam lied"]
     assert impact["story_events"] == [
@@ -65,7 +66,7 @@ def test_the_preview_lists_what_would_change_and_changes_nothing(client, story):
     ]
     assert impact["turns_removed"] == 2
     assert Event.objects.count() == events  # a preview writes nothing
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == -4
+    assert edge_of(chat, "host", "you").affinity == -4
 
 
 def test_deleting_a_turn_removes_it_and_its_consequences_on_a_new_branch(client, story):
@@ -76,7 +77,7 @@ def test_deleting_a_turn_removes_it_and_its_consequences_on_a_new_branch(client,
     assert "I lied to you about the lighthouse." not in texts
     assert "Reply two: I will never forgive you." not in texts
     assert texts[-2:] == ["Can we talk?", "Reply three."]  # the later turns survive
-    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    edge = edge_of(chat, "host", "you")
     assert (edge.affinity, edge.knowledge) == (5, [])
     assert not StoryEvent.objects.filter(chat=chat).exists()
     assert not Memory.objects.filter(chat=chat, text__contains="lied").exists()

@@ -22,8 +22,7 @@ import pytest
 from eventstore.replay import verify
 from eventstore.services import append
 from play.models import Turn
-from tests.factories import make_character, make_chat
-from worlds.models import Edge
+from tests.factories import edge_of, make_character, make_chat
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -416,8 +415,8 @@ def test_an_edge_update_from_lines_its_source_did_not_witness_is_refused_and_log
     model.narrative += ["Under the flowerpot, got it."]
     secret = send(client, chat, "I hid the spare key under the flowerpot.")
     add_guest(client, chat)
-    before = Edge.objects.get(chat=chat, source="guest", target="you")
-    host_before = Edge.objects.get(chat=chat, source="host", target="you")
+    before = edge_of(chat, "guest", "you")
+    host_before = edge_of(chat, "host", "you")
 
     append(
         stream=chat,
@@ -442,10 +441,11 @@ def test_an_edge_update_from_lines_its_source_did_not_witness_is_refused_and_log
         },
     )
     after = state(client, chat)
-    guest_edge = next(e for e in after["edges"] if (e["source"], e["target"]) == ("guest", "you"))
+    seats = {(e["source_role"], e["target_role"]): e for e in after["edges"]}
+    guest_edge = seats[("guest", "you")]
     assert guest_edge["knowledge"] == before.knowledge
     assert guest_edge["affinity"] == before.affinity
-    host_edge = next(e for e in after["edges"] if (e["source"], e["target"]) == ("host", "you"))
+    host_edge = seats[("host", "you")]
     assert "Sam hid the spare key under the flowerpot" in host_edge["knowledge"]
     assert host_edge["affinity"] == host_before.affinity + 3
     refused = [f for f in after["classifier_failures"] if "did not witness" in f["error"]]

@@ -71,7 +71,7 @@ def test_a_failed_analysis_shows_on_its_turn_and_a_good_one_marks_its_changes(cl
     )
     post(client, f"/api/chats/{chat.pk}/turns", {"text": "Mara, really?"})
     graph = presenters.relationship_graph(chat.pk)
-    marks = {(e["source"], e["target"]): e["marks"] for e in graph["edges"]}
+    marks = {(e["source_role"], e["target_role"]): e["marks"] for e in graph["edges"]}
     assert marks[("host", "you")] == [
         {"what": "affinity", "up": False, "by": 3},
         {"what": "trust", "up": True, "by": 2},
@@ -113,7 +113,7 @@ def test_a_guest_who_left_is_faded_with_their_edges(client, scripted):
     graph = presenters.relationship_graph(chat.pk)
     nodes = {n["role"]: n["present"] for n in graph["nodes"]}
     assert nodes == {"you": True, "host": True, "guest": False}
-    away = {(e["source"], e["target"]) for e in graph["edges"] if not e["present"]}
+    away = {(e["source_role"], e["target_role"]) for e in graph["edges"] if not e["present"]}
     assert away == {("you", "guest"), ("guest", "you"), ("host", "guest"), ("guest", "host")}
     assert not graph["group"]["present"]
     page = client.get(f"/chats/{chat.pk}/").content.decode()

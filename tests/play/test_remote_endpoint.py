@@ -7,9 +7,8 @@ import pytest
 from eventstore.models import Event
 from play.models import ClassifierFailure, Turn
 from rpsite.config import load_config, save_config
-from tests.factories import make_chat
+from tests.factories import edge_of, make_chat
 from tests.fakeopenai import FakeOpenAI
-from worlds.models import Edge
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,7 +50,7 @@ def test_a_streamed_turn_and_its_json_analysis_over_http(client, fake):
     response = send(client, chat)
     assert response.status_code == 200, response.content
     assert response.json()["turns"][1]["text"] == "*Mara laughs.* Of course I get lost."
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 2
+    assert edge_of(chat, "host", "you").affinity == 2
     calls = fake.completions()
     assert len(calls) == 2
     assert calls[0]["body"]["stream"] is True and calls[0]["body"]["model"] == "fake-narrative"

@@ -6,8 +6,7 @@ from eventstore import snapshots
 from eventstore.models import Branch
 from eventstore.services import append
 from play.models import Turn
-from tests.factories import make_chat
-from worlds.models import Edge
+from tests.factories import edge_of, make_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +30,10 @@ def test_take_list_and_restore_a_snapshot_with_preview_and_hard_confirm(client):
         f"/chats/{chat.pk}/snapshots/{info.name}/restore/", {"confirm": "yes"}, follow=True
     )
     assert "Type" in refused.content.decode()
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 6
+    assert edge_of(chat, "host", "you").affinity == 6
     done = client.post(f"/chats/{chat.pk}/snapshots/{info.name}/restore/", {"confirm": "restore"})
     assert done.status_code == 302
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 0
+    assert edge_of(chat, "host", "you").affinity == 0
     assert not Turn.objects.filter(chat=chat, text="a later line").exists()
     assert any(i.kind == "pre_restore" for i in snapshots.list_snapshots(chat.pk))
     assert Branch.objects.filter(stream=chat, kind="restore").exists()

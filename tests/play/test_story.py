@@ -10,8 +10,8 @@ from memory.models import Memory
 from memory.selectors import visible_to
 from play.engine.services.skip import detect
 from play.models import Turn
-from tests.factories import make_chat
-from worlds.models import Activity, Edge, EntityState, StoryEvent, Thread, WorldState
+from tests.factories import edge_of, make_chat
+from worlds.models import Activity, EntityState, StoryEvent, Thread, WorldState
 from worlds.services import manual_edit
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
@@ -84,7 +84,7 @@ def test_an_event_planned_started_and_completed_by_bookkeeping(client, scripted)
     event.refresh_from_db()
     assert event.status == "completed" and event.props == ["wicker basket", "blanket"]
     assert "a sea-glass pendant" in EntityState.objects.get(chat=chat, role="you").inventory
-    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    edge = edge_of(chat, "host", "you")
     assert "Sam is afraid of heights" in edge.knowledge
     assert edge.summary == "Mara has started to trust Sam"
     gist = Memory.objects.get(chat=chat, kind="gist", owner="host")

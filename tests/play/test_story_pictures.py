@@ -6,8 +6,7 @@ import json
 import pytest
 
 from play.models import Turn
-from tests.factories import make_character, make_chat
-from worlds.models import Edge
+from tests.factories import edge_of, make_character, make_chat
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -72,7 +71,7 @@ def test_the_timeline_follows_each_directed_edge_and_ends_where_the_projection_i
         and lines[("host", "guest")]["target"] == "Theo"
     )
     for (source, target), line in lines.items():  # the last point is the live edge
-        edge = Edge.objects.get(chat=story, source=source, target=target)
+        edge = edge_of(story, source, target)
         assert (line["points"][-1]["affinity"], line["points"][-1]["trust"]) == (
             edge.affinity,
             edge.trust,

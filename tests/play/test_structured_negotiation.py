@@ -8,10 +8,9 @@ import pytest
 from play.engine.inference import formats
 from play.models import ClassifierFailure, Turn
 from rpsite.config import load_config, save_config
-from tests.factories import make_chat
+from tests.factories import edge_of, make_chat
 from tests.fakeopenai import FakeOpenAI
 from tests.play.test_views import _settings_form
-from worlds.models import Edge
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +71,7 @@ def test_the_analysis_lands_whatever_formats_the_server_refuses(client, fake, re
     chat = make_chat()
     fake.push(("text", "*Mara grins.* Good to see you."), ("json", ANALYSIS))
     bot = send(client, chat)[1]
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 3
+    assert edge_of(chat, "host", "you").affinity == 3
     assert Turn.objects.get(pk=bot["id"]).significance == 2
     assert not ClassifierFailure.objects.filter(chat=chat).exists()  # a step down is no failure
     tried = analysis_modes(fake)
@@ -82,7 +81,7 @@ def test_the_analysis_lands_whatever_formats_the_server_refuses(client, fake, re
     fake.push(("text", "Again."), ("json", ANALYSIS))
     send(client, chat, "Once more")
     assert analysis_modes(fake)[len(tried) :] == [lands_in]
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 6
+    assert edge_of(chat, "host", "you").affinity == 6
 
 
 def test_what_worked_is_kept_in_the_data_directory_across_a_restart(client, fake, data_dir):
@@ -130,7 +129,7 @@ def test_the_schema_sent_has_no_length_bounds_and_pydantic_still_enforces_them(c
     send(client, chat)
     sent = json.dumps(fake.completions()[-1]["body"]["response_format"])
     assert "maxLength" not in sent and "maxItems" not in sent
-    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    edge = edge_of(chat, "host", "you")
     assert edge.last_interaction == "x" * 300  # cut to the bound, not refused
 
 

@@ -21,8 +21,8 @@ from play.engine.inference.base import (
     wire_schema,
 )
 from play.models import ClassifierFailure
-from tests.factories import make_chat
-from worlds.models import Edge, StoryEvent, Thread
+from tests.factories import edge_of, make_chat
+from worlds.models import StoryEvent, Thread
 
 SCHEMAS = sorted(
     (
@@ -158,8 +158,8 @@ def test_rejected_values_are_recorded_as_classifier_failures_and_not_applied(cli
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 2
-    assert Edge.objects.get(chat=chat, source="you", target="host").trust == 0
+    assert edge_of(chat, "host", "you").affinity == 2
+    assert edge_of(chat, "you", "host").trust == 0
     assert not StoryEvent.objects.filter(chat=chat).exists()  # no "Host: Host (active)"
     assert Thread.objects.get(chat=chat).title == "Who turned off the lighthouse?"
     failure = ClassifierFailure.objects.get(chat=chat)

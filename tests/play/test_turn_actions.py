@@ -15,9 +15,8 @@ from play.engine.inference import EndpointTimeout
 from play.engine.inference.registry import override_backend
 from play.engine.inference.scripted import ScriptedBackend
 from play.models import Chat, Turn
-from tests.factories import make_chat
+from tests.factories import edge_of, make_chat
 from tests.play.test_consumer import communicator, receive_until
-from worlds.models import Edge
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "scratch"])
 
@@ -56,14 +55,14 @@ def test_a_failed_analysis_shows_on_its_turn_and_a_retry_lands_it(client, script
     html = row(client, chat, bot["id"])
     assert "State not updated: timed out after 10 s" in html
     assert f"/chats/{chat.pk}/turns/{bot['id']}/analysis/retry/" in html
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 0
+    assert edge_of(chat, "host", "you").affinity == 0
 
     scripted.structured_replies.append(
         {"significance": 2, "edges": [{"source": "host", "target": "you", "affinity_delta": 5}]}
     )
     retried = post(client, f"/api/chats/{chat.pk}/turns/{bot['id']}/analysis/retry")
     assert retried.json() == {"turn_id": bot["id"], "analysis": "ok", "reason": ""}
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 5
+    assert edge_of(chat, "host", "you").affinity == 5
     assert Turn.objects.get(pk=bot["id"]).significance == 2
     assert "analysis_error" not in transcript(client, chat)[bot["id"]]
     assert "State not updated" not in row(client, chat, bot["id"])
@@ -72,7 +71,7 @@ def test_a_failed_analysis_shows_on_its_turn_and_a_retry_lands_it(client, script
     # nothing left to retry: refused, nothing applied twice
     again = post(client, f"/api/chats/{chat.pk}/turns/{bot['id']}/analysis/retry")
     assert again.status_code == 400 and "nothing to retry" in again.json()["detail"]
-    assert Edge.objects.get(chat=chat, source="host", target="you").affinity == 5
+    assert edge_of(chat, "host", "you").affinity == 5
 
 
 def test_a_retry_that_fails_again_says_why(client, scripted):

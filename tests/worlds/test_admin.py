@@ -5,8 +5,8 @@ from django.urls import reverse
 from eventstore.models import Event
 from memory.models import Memory
 from play.engine.lore import authors_note_state, lorebooks_for
-from tests.factories import make_character, make_chat, make_persona
-from worlds.models import Edge, Lorebook, PromptTemplate
+from tests.factories import edge_of, make_character, make_chat, make_persona
+from worlds.models import Lorebook, PromptTemplate
 from worlds.prompts import current
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def test_the_admin_requires_login(client):
 
 def test_saving_an_edge_in_the_admin_appends_a_manual_edit_the_projector_applies(staff):
     chat = make_chat()
-    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    edge = edge_of(chat, "host", "you")
     url = reverse("admin:worlds_edge_change", args=[edge.pk])
     response = staff.post(
         url,
@@ -43,23 +43,22 @@ def test_saving_an_edge_in_the_admin_appends_a_manual_edit_the_projector_applies
     event = Event.objects.filter(stream=chat, kind="manual_edit").get()
     assert event.payload == {
         "target": "edge",
-        "key": {"source": "host", "target": "you"},
+        "key": {"source": f"c{chat.character_id}", "target": "you"},  # by character
         "changes": {"affinity": 35, "summary": "she likes the photographer"},
     }
     edge.refresh_from_db()
     assert edge.affinity == 35
     # the other direction is its own row and did not move
-    assert Edge.objects.get(chat=chat, source="you", target="host").affinity == 0
+    assert edge_of(chat, "you", "host").affinity == 0
 
 
 def test_the_edge_page_shows_the_reverse_direction_beside_it(staff):
     chat = make_chat()
-    Edge.objects.filter(chat=chat, source="you", target="host")  # exists from chat start
-    edge = Edge.objects.get(chat=chat, source="host", target="you")
+    edge = edge_of(chat, "host", "you")
     page = staff.get(reverse("admin:worlds_edge_change", args=[edge.pk])).content.decode()
-    assert "you → host" in page
+    assert "Sam → Mara" in page  # by the characters' names
     listing = staff.get(reverse("admin:worlds_edge_changelist")).content.decode()
-    assert "host → you" in listing and "you → host" in listing
+    assert "Mara → Sam" in listing and "Sam → Mara" in listing
 
 
 def test_editing_memory_witness_bits_in_the_admin_is_an_event(staff):

@@ -11,6 +11,7 @@ from worlds.models.authoring import (
 from worlds.models.chat_lore import AuthorsNote, ChatLorebook, LoreTimedState
 from worlds.models.state import (
     Activity,
+    CastMember,
     ChatProjection,
     Container,
     Edge,
@@ -24,6 +25,7 @@ from worlds.models.state import (
 )
 
 __all__ = [
+    "CastMember",
     "ChatProjection",
     "Activity",
     "AuthorsNote",

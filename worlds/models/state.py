@@ -116,12 +116,14 @@ class Container(ChatProjection):
 
 
 class Edge(ChatProjection):
-    """A directed relationship ``source → target``. Its reverse is a separate row."""
+    """A directed relationship ``source → target`` between two characters of the chat's cast,
+    by entity key ("you", "c<id>": worlds.provenance). Its reverse is a separate row. It
+    belongs to the characters, not the seats they hold: it stays when one of them leaves."""
 
     natural_key_fields = ("chat_id", "source", "target")
 
-    source = models.CharField(max_length=8, choices=ROLE_CHOICES)
-    target = models.CharField(max_length=8, choices=ROLE_CHOICES)
+    source = models.CharField(max_length=32, help_text="character key")
+    target = models.CharField(max_length=32, help_text="character key")
     affinity = models.IntegerField(default=0)
     trust = models.IntegerField(default=0)
     summary = models.TextField(blank=True)
@@ -129,6 +131,8 @@ class Edge(ChatProjection):
     private_moments = models.JSONField(default=list, blank=True)
     last_interaction = models.TextField(blank=True)
     met = models.BooleanField(default=True)
+    # what the analyses of one turn did to it: {"turn": id, "affinity": Δ, "trust": Δ}
+    last_change = models.JSONField(default=dict, blank=True)
 
     # provenance of each derived field (worlds.provenance): who may know it, where from
     prov = models.JSONField(default=dict, blank=True)
@@ -145,11 +149,13 @@ class Edge(ChatProjection):
 
 
 class GroupNode(ChatProjection):
-    """The trio as a unit; in a prompt only when all three are present."""
+    """A trio as a unit, keyed by its three members (character keys): the same three meeting
+    again resume it. In a prompt only when all three are present."""
 
-    natural_key_fields = ("chat_id",)
+    natural_key_fields = ("chat_id", "key")
 
-    members = models.JSONField(default=list, blank=True)
+    key = models.CharField(max_length=100, help_text="its members' keys, sorted, joined by +")
+    members = models.JSONField(default=list, blank=True, help_text="character keys")
     summary = models.TextField(blank=True)
     dynamic = models.TextField(blank=True)
     shared_threads = models.JSONField(default=list, blank=True)
@@ -158,7 +164,34 @@ class GroupNode(ChatProjection):
     prov = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["chat"], name="groupnode_chat_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "key"], name="groupnode_chat_key_unique")
+        ]
+
+
+class CastMember(ChatProjection):
+    """Someone who has appeared in the chat (the persona, the host, every guest who came by),
+    by entity key, and the seat they hold now ("" once another character took it). While
+    they hold none, their own state waits here for their return."""
+
+    natural_key_fields = ("chat_id", "key")
+
+    key = models.CharField(max_length=32)
+    name = models.CharField(max_length=200)
+    character_id = models.BigIntegerField(null=True, blank=True)
+    seat = models.CharField(max_length=8, blank=True, choices=ROLE_CHOICES)
+    joined_event = models.BigIntegerField(null=True, blank=True)
+    # mood, goals, status, inventory and their provenance, set aside while seatless
+    state = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "key"], name="castmember_chat_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Scene(ChatProjection):

@@ -10,6 +10,7 @@ from play.engine.gate import Gate
 from play.models import Chat
 from rpsite.config import load_config
 from worlds import provenance as pv
+from worlds.cast import Seats
 from worlds.macros import expand_macros
 from worlds.models import Character, Container, EntityState, WorldState
 from worlds.roles import GUEST, HOST, YOU
@@ -48,6 +49,11 @@ class PromptContext:
     @property
     def present(self) -> set[str]:
         return {r for r, e in self.entities.items() if e.present}
+
+    @property
+    def seats(self) -> Seats:
+        """Who holds each seat: the speaker's edges are those of the characters in them."""
+        return Seats.of_entities(self.chat_id, self.entities.values())
 
     @property
     def user_name(self) -> str:

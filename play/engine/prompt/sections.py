@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef
 
-from eventstore.projection import read_rows
+from eventstore.projection import RowReader, read_rows
 from memory import selectors as memory_selectors
 from memory.models import Memory
 from memory.retrieval import retrieve
@@ -21,9 +21,10 @@ from play.engine.gate import Line
 from play.engine.inference.base import Message
 from play.engine.prompt.context import PromptContext
 from play.models import Turn
+from worlds import cast
 from worlds import provenance as pv
 from worlds.lore import lore_for_prompt
-from worlds.models import Activity, Character, Container, Edge, GroupNode, Scene, StoryEvent, Thread
+from worlds.models import Activity, Character, Container, Edge, Scene, StoryEvent, Thread
 from worlds.prompts import current as current_template
 from worlds.roles import GUEST, HOST, YOU
 from worlds.tokens import estimate
@@ -144,7 +145,7 @@ def example_messages(ctx: PromptContext) -> Section | None:
 def edge_lines(ctx: PromptContext, edge: Edge | None) -> list[Line]:
     if edge is None:
         return []
-    names = ctx.names
+    names = ctx.seats.names  # by character key
     lines = [
         Line(
             f"{names[edge.source]} → {names[edge.target]}: affinity {edge.affinity:+d}/100, "
@@ -173,12 +174,8 @@ def edge_lines(ctx: PromptContext, edge: Edge | None) -> list[Line]:
 
 
 def _edge(ctx: PromptContext, target: str) -> Edge | None:
-    rows = read_rows(
-        Edge,
-        "chat_id = %s AND source = %s AND target = %s",
-        [ctx.chat_id, ctx.speaker, target],
-    )
-    return rows[0] if rows else None
+    """The speaker's edge to whoever holds the ``target`` seat: the edge of the characters."""
+    return cast.edge(RowReader(), ctx.seats, ctx.speaker, target)
 
 
 def edge_to_you(ctx: PromptContext) -> Section | None:
@@ -197,7 +194,7 @@ def edge_to_other_bot(ctx: PromptContext) -> Section | None:
 def group(ctx: PromptContext) -> Section | None:
     if not {YOU, HOST, GUEST} <= ctx.present:
         return None
-    node = next(iter(read_rows(GroupNode, "chat_id = %s", [ctx.chat_id])), None)
+    node = cast.group_node(RowReader(), ctx.seats)  # these three characters' own node
     if node is None or not (node.summary or node.dynamic):
         return None
     origin: list = []

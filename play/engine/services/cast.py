@@ -6,6 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from eventstore.projection import DBStore
 from eventstore.services import append
 from memory.indexing import schedule
 from play.engine import broadcast, turnlock
@@ -16,7 +17,10 @@ from play.engine.pipeline import speak
 from play.engine.schemas import MeetingParse
 from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
-from worlds.models import Activity, Character, Container, Edge, EntityState, WorldState
+from worlds import cast
+from worlds.cast import Seats
+from worlds.models import Activity, Character, Container, EntityState, WorldState
+from worlds.provenance import entity_key
 from worlds.roles import GUEST, HOST, NARRATOR, YOU, witness_mask
 from worlds.selectors import present_roles
 
@@ -42,16 +46,19 @@ def _guest_context(chat_id: int, character_id: int) -> dict[str, Any]:
         .values_list("slot", flat=True)
     )
     free = [s for s in (container.slots if container else []) if s not in taken]
-    same_guest = GUEST in entities and entities[GUEST].character_id == character.pk
+    # The first-meeting gate, per pair: whoever has met the arriving character in this chat
+    # goes on with the edges the story gave them; only a first meeting is seeded.
+    seats, arriving = Seats.of_entities(chat_id, entities.values()), entity_key(GUEST, character.pk)
+    met = {
+        role: cast.met(DBStore(), chat_id, seats.key(role) or role, arriving) for role in (HOST, YOU)
+    }
     return {
         "character": character,
         "host": entities[HOST].name,
         "you": entities[YOU].name,
         "location": world.location,
         "slot": free[0] if free else "",
-        # The first-meeting gate: a returning guest keeps the edges the story gave them.
-        "met_before": same_guest
-        and Edge.objects.filter(chat_id=chat_id, source=HOST, target=GUEST).exists(),
+        "met": met,
     }
 
 
@@ -70,7 +77,9 @@ def _seed(source: str, target: str, seed, met: bool) -> dict[str, Any]:
 async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> dict[str, Any]:
     """Bring a second bot into the scene; ``met_text`` says how the two bots know each other.
 
-    It is read into two independent edges (host → guest and guest → host)."""
+    It is read into two independent edges (host → guest and guest → host) when the two meet
+    for the first time in this chat; a character who was here before comes back to the edges
+    the story gave them (``met_before``)."""
     run = await turnlock.begin(chat_id, "api")
     try:
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
@@ -78,7 +87,7 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
         character = ctx["character"]
         failures: list[dict] = []
         edges: list[dict[str, Any]] = []
-        if not ctx["met_before"]:
+        if not ctx["met"][HOST]:
             meeting = MeetingParse()
             if met_text.strip():
                 result = await classify(
@@ -97,9 +106,12 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
                     ],
                 )
                 meeting, failures = result.value, result.failures
-            edges = [
+            edges += [
                 _seed(HOST, GUEST, meeting.host_to_guest, meeting.met),
                 _seed(GUEST, HOST, meeting.guest_to_host, meeting.met),
+            ]
+        if not ctx["met"][YOU]:
+            edges += [
                 {"source": GUEST, "target": YOU, "met": False},
                 {"source": YOU, "target": GUEST, "met": False},
             ]
@@ -126,7 +138,7 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
             )
 
         await sync_to_async(write)()
-        return {"guest": character.name, "met_before": ctx["met_before"]}
+        return {"guest": character.name, "met_before": ctx["met"][HOST], "met": ctx["met"]}
     finally:
         turnlock.end(run)
 
