@@ -389,9 +389,10 @@ class CastMemberAdmin(ChatStateAdmin):
     def edges(self, obj: CastMember) -> str:
         names = _names(obj.chat_id)
         rows = Edge.objects.filter(chat_id=obj.chat_id, source=obj.key).order_by("id")
-        return "; ".join(
-            f"→ {names.get(e.target, e.target)} {e.affinity}/{e.trust}" for e in rows
-        ) or "—"
+        return (
+            "; ".join(f"→ {names.get(e.target, e.target)} {e.affinity}/{e.trust}" for e in rows)
+            or "—"
+        )
 
 
 @admin.register(EntityState)

@@ -185,7 +185,9 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
             for a in acts
         ),
         "Relationships now: "
-        + "; ".join(f"{a}->{b} affinity {e.affinity} trust {e.trust}" for (a, b), e in edges.items()),
+        + "; ".join(
+            f"{a}->{b} affinity {e.affinity} trust {e.trust}" for (a, b), e in edges.items()
+        ),
         "Story events (key: title [status], props): " + story_lines(chat_id, gate),
         "Open threads (key: title): " + thread_lines(chat_id, gate),
         "",

@@ -307,7 +307,9 @@ def _story_time(store: MemoryStore, chat_id: int) -> str:
 def _edge_values(store: MemoryStore, chat_id: int) -> dict[tuple[str, str], tuple]:
     """Every edge's (affinity, trust), by its characters: a guest who comes back continues
     their own lines, another character in the same seat has lines of their own."""
-    return {(e.source, e.target): (e.affinity, e.trust) for e in store.filter(Edge, chat_id=chat_id)}
+    return {
+        (e.source, e.target): (e.affinity, e.trust) for e in store.filter(Edge, chat_id=chat_id)
+    }
 
 
 def _fold_story(chat: Chat) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from eventstore.projection import PROJECTION_VERSION
+
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY = ROOT / "tests" / "fixtures" / "legacy" / "legacy.db"
 
@@ -71,3 +73,16 @@ def test_the_log_stays_append_only_after_the_table_rebuild(migrated):
         db.execute("UPDATE eventstore_event SET kind = 'forged' WHERE id = 1")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM eventstore_event WHERE id = 1")
+
+
+def test_edges_written_by_seat_are_replayed_into_edges_between_characters(migrated):
+    """The fixture's edges were stored by role (host → guest); replayed under the current
+    projection version they belong to the characters, and the chats have a cast."""
+    db = sqlite3.connect(migrated[0] / "chat.db")
+    ends = {end for pair in db.execute("SELECT source, target FROM worlds_edge") for end in pair}
+    assert ends and not ends & {"host", "guest"}
+    assert all(end == "you" or end[1:].isdigit() for end in ends)
+    cast = db.execute("SELECT chat_id, name, seat FROM worlds_castmember ORDER BY id").fetchall()
+    assert (1, "Theo", "guest") in cast  # the guest who came and went is of the cast
+    versions = {v for (v,) in db.execute("SELECT projected_version FROM eventstore_stream")}
+    assert versions == {PROJECTION_VERSION}

@@ -109,7 +109,7 @@ def settle(page, url: str, chat_id: int) -> None:
             break
         time.sleep(0.1)
     expected = {
-        f"{e['source']}-{e['target']}": e["affinity"]
+        f"{e['source_role'] or e['source']}-{e['target_role'] or e['target']}": e["affinity"]
         for e in api(url, f"/api/chats/{chat_id}/state")["edges"]
     }
     page.wait_for_function(

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from eventstore.models import Event
+from eventstore.services import append
 from memory.models import Memory
 from play.engine.lore import authors_note_state, lorebooks_for
 from tests.factories import edge_of, make_character, make_chat, make_persona
@@ -59,6 +60,45 @@ def test_the_edge_page_shows_the_reverse_direction_beside_it(staff):
     assert "Sam → Mara" in page  # by the characters' names
     listing = staff.get(reverse("admin:worlds_edge_changelist")).content.decode()
     assert "Mara → Sam" in listing and "Sam → Mara" in listing
+
+
+def test_the_admin_lists_the_whole_cast_and_edits_an_away_guests_edge_by_name(staff):
+    chat = make_chat()
+    theo, iris = make_character("Theo"), make_character("Iris")
+    mara = f"c{chat.character_id}"
+    for character in (theo, iris):  # Theo comes and goes; Iris takes the guest seat
+        append(
+            stream=chat,
+            kind="guest_added",
+            payload={
+                "role": "guest",
+                "name": character.name,
+                "character_id": character.pk,
+                "edges": [{"source": "host", "target": "guest", "affinity": 5}],
+            },
+        )
+    cast = staff.get(reverse("admin:worlds_castmember_changelist")).content.decode()
+    assert all(name in cast for name in ("Sam", "Mara", "Theo", "Iris"))
+    assert "→ Theo 5/0" in cast and "→ Iris 5/0" in cast  # Mara's edges to both
+    listing = staff.get(reverse("admin:worlds_edge_changelist")).content.decode()
+    assert "Mara → Theo" in listing and "Mara → Iris" in listing
+    edge = edge_of(chat, mara, f"c{theo.pk}")
+    response = staff.post(
+        reverse("admin:worlds_edge_change", args=[edge.pk]),
+        {
+            "affinity": 40,
+            "trust": 0,
+            "summary": "",
+            "knowledge": "[]",
+            "private_moments": "[]",
+            "last_interaction": "",
+        },
+    )
+    assert response.status_code == 302
+    event = Event.objects.filter(stream=chat, kind="manual_edit").get()
+    assert event.payload["key"] == {"source": mara, "target": f"c{theo.pk}"}
+    assert edge_of(chat, mara, f"c{theo.pk}").affinity == 40
+    assert edge_of(chat, "host", "guest").affinity == 5  # Iris's own did not move
 
 
 def test_editing_memory_witness_bits_in_the_admin_is_an_event(staff):

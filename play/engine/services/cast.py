@@ -50,7 +50,8 @@ def _guest_context(chat_id: int, character_id: int) -> dict[str, Any]:
     # goes on with the edges the story gave them; only a first meeting is seeded.
     seats, arriving = Seats.of_entities(chat_id, entities.values()), entity_key(GUEST, character.pk)
     met = {
-        role: cast.met(DBStore(), chat_id, seats.key(role) or role, arriving) for role in (HOST, YOU)
+        role: cast.met(DBStore(), chat_id, seats.key(role) or role, arriving)
+        for role in (HOST, YOU)
     }
     return {
         "character": character,
