@@ -14,9 +14,7 @@ def test_each_prompt_line_names_its_sources_in_the_json_and_on_the_page(client, 
     scripted.narrative += ["First reply.", "Second reply."]
     scripted.structured_replies += [
         {
-            "edges": [
-                {"source": "host", "target": "you", "knowledge_facts": ["Sam keeps bees"]}
-            ],
+            "edges": [{"source": "host", "target": "you", "knowledge_facts": ["Sam keeps bees"]}],
             "threads": [{"action": "open", "title": "The missing hive", "notes": "who took it"}],
         }
     ]
