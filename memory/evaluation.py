@@ -1,5 +1,6 @@
-"""Memory evaluation: ingest conversations into chats (no model calls), ask each question as
-the answering bot's retrieval query, measure evidence recall@k per retrieval mode."""
+"""Memory evaluation: ingest conversations into bare event streams (no model calls, no chat
+rows: memory sits below play), ask each question as the answering bot's retrieval query,
+measure evidence recall@k per retrieval mode."""
 
 from __future__ import annotations
 
@@ -11,14 +12,10 @@ from typing import Any
 
 from django.db import transaction
 
-from eventstore.services import append, stream_purge
+from eventstore.models import Stream
+from eventstore.services import append, stream_open, stream_purge
 from memory.models import Memory
 from memory.retrieval import MODES, retrieve
-from play.engine.services.chats import chat_start
-from play.models import Chat
-from worlds.models import Character, Persona
-
-EVAL_CREATOR = "memory evaluation"
 
 
 class EvalFileError(ValueError):
@@ -49,37 +46,33 @@ def load(path: str | Path) -> list[dict[str, Any]]:
 
 @dataclass
 class Ingested:
-    chat: Chat
+    chat: Stream
     roles: dict[str, str]  # speaker name -> host | guest
     turns: dict[int, str] = field(default_factory=dict)  # our turn id -> file turn id
-    characters: list[Character] = field(default_factory=list)
-    persona: Persona | None = None
 
 
 def ingest(conv: dict[str, Any]) -> Ingested:
+    """One stream per conversation: the first speaker is the host, the second the guest, both
+    bots without a character row (the projections need only the roles and names)."""
     a, b = conv["speakers"]
     with transaction.atomic():
-        host = Character.objects.create(name=a, creator=EVAL_CREATOR)
-        guest = Character.objects.create(name=b, creator=EVAL_CREATOR)
-        persona = Persona.objects.create(name="Evaluator")
-        chat = chat_start(
-            character=host,
-            persona=persona,
-            greeting="",
-            title=f"eval {conv.get('id', '')}",
-            setup={
-                "containers": [{"key": "here", "name": "here"}],
-                "location": "here",
-                "activities": [],
-            },
-        )
+        chat = Stream.objects.create()
+        stream_open(stream=chat)
         append(
             stream=chat,
-            kind="guest_added",
-            payload={"role": "guest", "name": b, "character_id": guest.pk},
+            kind="chat_started",
+            payload={
+                "title": f"eval {conv.get('id', '')}",
+                "location": "here",
+                "containers": [{"key": "here", "name": "here"}],
+                "entities": [
+                    {"role": "you", "name": "Evaluator", "present": False},
+                    {"role": "host", "name": a, "present": True},
+                ],
+            },
         )
-        append(stream=chat, kind="presence_changed", payload={"present": {"you": False}})
-        result = Ingested(chat, {a: "host", b: "guest"}, characters=[host, guest], persona=persona)
+        append(stream=chat, kind="guest_added", payload={"role": "guest", "name": b})
+        result = Ingested(chat, {a: "host", b: "guest"})
         witnesses = {"you": False, "host": True, "guest": True}
         for n, session in enumerate(conv["sessions"]):
             if n:
@@ -108,10 +101,6 @@ def ingest(conv: dict[str, Any]) -> Ingested:
 
 def discard(ingested: Ingested) -> None:
     stream_purge(stream=ingested.chat)
-    for character in ingested.characters:
-        character.delete()
-    if ingested.persona:
-        ingested.persona.delete()
 
 
 def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from play.models import Chat
-from worlds.models import Character
+from eventstore.models import Event, Stream
+from memory.models import Memory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
@@ -33,7 +33,8 @@ def test_eval_memory_reports_all_modes_and_hybrid_beats_each_alone():
         assert hybrid > result["lexical"][f"recall@{k}"]
         assert hybrid > result["vector"][f"recall@{k}"]
     # it cleans up after itself
-    assert not Chat.objects.exists() and not Character.objects.exists()
+    assert not Stream.objects.exists() and not Event.objects.exists()
+    assert not Memory.objects.exists()
 
 
 def test_the_table_output_names_every_mode():
