@@ -4,7 +4,9 @@ measure evidence recall@k per retrieval mode."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +26,8 @@ class EvalFileError(ValueError):
 
 def load(path: str | Path) -> list[dict[str, Any]]:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
+        data = json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw)
     except (OSError, ValueError) as exc:
         raise EvalFileError(f"{path}: {exc}") from exc
     conversations = data.get("conversations") if isinstance(data, dict) else None
@@ -109,7 +112,8 @@ def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, 
     conversations = load(path)
     k_max = max(ks)
     totals = {
-        m: {"hits": {k: 0.0 for k in ks}, "by_category": {}, "ms": 0.0, "n": 0} for m in modes
+        m: {"hits": {k: 0.0 for k in ks}, "by_category": {}, "ms": [], "bare": [], "n": 0}
+        for m in modes
     }
     for conv in conversations:
         ingested = ingest(conv)
@@ -136,11 +140,11 @@ def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, 
                         query_vector=vector if mode in ("vector", "hybrid") else None,
                     )
                     elapsed = (time.perf_counter() - started) * 1000
-                    if mode in ("vector", "hybrid"):
-                        elapsed += embed_ms
                     ranked = _turn_ids(found, ingested.turns)
                     bucket = totals[mode]
-                    bucket["ms"] += elapsed
+                    bucket["bare"].append(elapsed)
+                    embedded = mode in ("vector", "hybrid")
+                    bucket["ms"].append(elapsed + (embed_ms if embedded else 0.0))
                     bucket["n"] += 1
                     category = bucket["by_category"].setdefault(
                         q.get("category", "uncategorised"), {"hits": {k: 0.0 for k in ks}, "n": 0}
@@ -160,12 +164,28 @@ def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, 
                     cat: {f"recall@{k}": round(c["hits"][k] / max(1, c["n"]), 4) for k in ks}
                     for cat, c in sorted(b["by_category"].items())
                 },
-                "ms_per_query": round(b["ms"] / max(1, b["n"]), 2),
+                "ms_per_query": round(sum(b["ms"]) / max(1, b["n"]), 2),
+                "latency_ms": {
+                    "with_embedding": _percentiles(b["ms"]),
+                    "without_embedding": _percentiles(b["bare"]),
+                },
                 "questions": b["n"],
             }
             for mode, b in totals.items()
         }
     }
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    """p50 and p95 by the nearest-rank method (no interpolation between two queries)."""
+    if not values:
+        return {"p50": 0.0, "p95": 0.0}
+    ordered = sorted(values)
+
+    def rank(p: float) -> float:
+        return round(ordered[max(0, math.ceil(p * len(ordered)) - 1)], 2)
+
+    return {"p50": rank(0.50), "p95": rank(0.95)}
 
 
 def _turn_ids(found, turns: dict[int, str]) -> list[str]:
