@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 from typing import Protocol
 
@@ -118,6 +119,19 @@ def get_embedder() -> Embedder:
                 RemoteEmbeddings(url, model, inference["api_key_env"]) if url else LocalMiniLM()
             )
         return _embedders[key]
+
+
+# "Name: " in front of a dialogue line: kept in the memory's text (who said it matters to the
+# bot), left out of its vector — in a short line the name outweighs the words, and every
+# question naming that person then finds their "Ha, nice." first.
+_SPEAKER = re.compile(r"^[^:\n]{1,60}: ")
+
+
+def embedding_text(text: str, keys: str = "", kind: str = "turn") -> str:
+    """What a memory's vector is computed from: its words (a dialogue line without the
+    speaker's name) and its index-only keys."""
+    words = _SPEAKER.sub("", text, count=1) if kind == "turn" else text
+    return f"{words}\n{keys}" if keys else words
 
 
 def text_hash(text: str) -> str:

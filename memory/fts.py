@@ -1,6 +1,7 @@
 """The FTS5 index over memory text: a derived cache kept in step by triggers.
 
-Contentless, with ``scope`` tokens per row (its store: chat, owner role, character; and whether
+Contentless: the memory's text, its index-only ``keys`` (resolved dates, fact keys) and
+``scope`` tokens per row (its store: chat, owner role, character; and whether
 the owner may recall it), so a bot's lexical search only ever scores what it may recall:
 ``scope:<token> AND (words…)``.
 """
@@ -20,21 +21,31 @@ SCOPE_SQL = (
 )
 _CHANGED = " OR ".join(
     f"old.{c} IS NOT new.{c}"
-    for c in ("text", "owner", "character_id", "w_you", "w_host", "w_guest", "sealed", "kind")
+    for c in (
+        "text",
+        "keys",
+        "owner",
+        "character_id",
+        "w_you",
+        "w_host",
+        "w_guest",
+        "sealed",
+        "kind",
+    )
 )
 
 CREATE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
-    "text, scope, content='', contentless_delete=1, tokenize='porter unicode61')",
+    "text, keys, scope, content='', contentless_delete=1, tokenize='porter unicode61')",
     "CREATE TRIGGER IF NOT EXISTS memory_fts_ai AFTER INSERT ON memory_memory BEGIN "
-    f"INSERT INTO memory_fts(rowid, text, scope) VALUES (new.id, new.text, "
+    f"INSERT INTO memory_fts(rowid, text, keys, scope) VALUES (new.id, new.text, new.keys, "
     f"{SCOPE_SQL.format(row='new')}); END",
     "CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON memory_memory BEGIN "
     "DELETE FROM memory_fts WHERE rowid = old.id; END",
-    "CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF text, owner, character_id, "
-    f"w_you, w_host, w_guest, sealed, kind ON memory_memory WHEN {_CHANGED} BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF text, keys, owner, "
+    f"character_id, w_you, w_host, w_guest, sealed, kind ON memory_memory WHEN {_CHANGED} BEGIN "
     "DELETE FROM memory_fts WHERE rowid = old.id; "
-    f"INSERT INTO memory_fts(rowid, text, scope) VALUES (new.id, new.text, "
+    f"INSERT INTO memory_fts(rowid, text, keys, scope) VALUES (new.id, new.text, new.keys, "
     f"{SCOPE_SQL.format(row='new')}); END",
 ]
 DROP = [
@@ -44,7 +55,7 @@ DROP = [
     "DROP TABLE IF EXISTS memory_fts",
 ]
 FILL = (
-    "INSERT INTO memory_fts(rowid, text, scope) SELECT m.id, m.text, "
+    "INSERT INTO memory_fts(rowid, text, keys, scope) SELECT m.id, m.text, m.keys, "
     f"{SCOPE_SQL.format(row='m')} FROM memory_memory m"
 )
 

@@ -26,9 +26,10 @@ from typing import NamedTuple
 import numpy as np
 from django.db import connection
 
-from memory import fts
+from memory import dates, fts
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import known_characters, speaker_character, visible_to
+from worlds.models import EntityState
 
 # Tuned on memory/fixtures/memory_eval_example.json (manage.py eval_memory): a sharp rank
 # fusion, lexical matches only while they are at least half as strong as the best one (a
@@ -43,6 +44,17 @@ TEMPORAL_BOOST = 1.5
 NEIGHBOUR_SHARE = 0.3
 NEIGHBOUR_TOP = 3
 CANDIDATES = 50
+KEYS_WEIGHT = 1.0
+DATE_WEIGHT = 1.0
+DAY_BOOST = 2.0
+PERIOD_BOOST = 1.3
+SPEAKER_BOOST = 1.3
+SHORT_WORDS = 4
+SHORT_FLOOR = 0.6
+SECOND_PASS = True
+SECOND_PASS_TOP = 5
+SECOND_WEIGHT = 0.5
+EXPANSION_MAX = 6
 MODES = ("hybrid", "lexical", "vector", "recent")
 
 _STOP = frozenset(
@@ -129,6 +141,45 @@ _STOP = frozenset(
         "how",
         "why",
         "ever",
+    ]
+)
+# Capitalised at the start of a chat line, but no name.
+_INTERJECTIONS = frozenset(
+    [
+        "haha",
+        "hah",
+        "lol",
+        "ugh",
+        "okay",
+        "yes",
+        "yeah",
+        "yep",
+        "nope",
+        "oh",
+        "ooh",
+        "wow",
+        "hey",
+        "hiya",
+        "hello",
+        "sorry",
+        "thanks",
+        "please",
+        "honestly",
+        "seriously",
+        "anyway",
+        "well",
+        "right",
+        "hmm",
+        "god",
+        "congrats",
+        "amazing",
+        "nice",
+        "cool",
+        "great",
+        "love",
+        "morning",
+        "evening",
+        "night",
     ]
 )
 _MONTHS = {
@@ -224,10 +275,12 @@ def lexical_candidates(
     *,
     facing_you: bool = False,
     floor: float = 0.0,
+    words: list[str] | None = None,
 ) -> list[tuple[int, int]]:
     """(memory id, rank) best bm25 first, witness-filtered inside the query; equal scores
-    share a rank, so recency and significance decide between identical matches."""
-    words = query_words(query)
+    share a rank, so recency and significance decide between identical matches. ``words``
+    replaces the query's own words (a second pass's expansion)."""
+    words = query_words(query) if words is None else words
     common = common_words(words)
     match = fts_query([w for w in words if w not in common])
     if not match:
@@ -237,9 +290,10 @@ def lexical_candidates(
     token = fts.visible_scope(
         chat_id, speaker, speaker_character(chat_id, speaker), facing_you=facing_you
     )
+    weights = f"1.0, {KEYS_WEIGHT}, 0.0"  # text, keys, scope
     sql = (
-        "SELECT rowid, round(bm25(memory_fts, 1.0, 0.0), 6) FROM memory_fts "
-        "WHERE memory_fts MATCH %s ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT %s"
+        f"SELECT rowid, round(bm25(memory_fts, {weights}), 6) FROM memory_fts "
+        f"WHERE memory_fts MATCH %s ORDER BY bm25(memory_fts, {weights}) LIMIT %s"
     )
     with connection.cursor() as cur:
         cur.execute(sql, [f"scope:{token} AND ({match})", limit])
@@ -296,6 +350,9 @@ class _Row(NamedTuple):
     story_time: str
     kind: str
     turn_id: int | None
+    speaker: str
+    dates: str
+    text: str
 
 
 def _rows(ids) -> dict[int, _Row]:
@@ -305,8 +362,8 @@ def _rows(ids) -> dict[int, _Row]:
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT id, significance, story_time, kind, turn_id FROM memory_memory "
-            f"WHERE id IN ({marks})",
+            "SELECT id, significance, story_time, kind, turn_id, speaker, dates, text "
+            f"FROM memory_memory WHERE id IN ({marks})",
             ids,
         )
         return {row[0]: _Row(*row) for row in cur.fetchall()}
@@ -324,6 +381,50 @@ def _newest(chat_id: int, speaker: str) -> int:
 def _recency(newest: int, mem_id: int) -> float:
     age = max(0, (newest - mem_id) // IDS_PER_EVENT)
     return 1 / (1 + age / 200)
+
+
+def participants(chat_id: int) -> dict[str, str]:
+    """The words of each present or past participant's name -> their role."""
+    with connection.cursor() as cur:  # read on every retrieval: plain SQL, not the ORM
+        cur.execute(
+            f"SELECT role, name FROM {EntityState._meta.db_table} WHERE chat_id = %s", [chat_id]
+        )
+        rows = cur.fetchall()
+    return {
+        word: role
+        for role, name in rows
+        for word in re.findall(r"[^\W_]{3,}", (name or "").lower())
+        if word not in _STOP
+    }
+
+
+@dataclass
+class _Query:
+    """A question as scoring reads it."""
+
+    text: str
+    words: list[str]  # for the lexical pass: without the participants' names
+    named: set[str]  # roles whose participant the question names
+    names: set[str]  # the participants' name words
+    months: set[int]
+    days: list[tuple[int | None, int, int]]
+    periods: list[tuple[int, range]]
+
+
+def read_query(chat_id: int, query: str) -> _Query:
+    names = participants(chat_id)
+    words = query_words(query)
+    return _Query(
+        text=query,
+        # every dialogue line starts with its speaker's name: a participant's name matches
+        # half the store and ties every short line at the top
+        words=[w for w in words if w not in names],
+        named={names[w] for w in words if w in names},
+        names=set(names),
+        months=query_months(query),
+        days=dates.query_days(query),
+        periods=dates.query_periods(query),
+    )
 
 
 SPARE = 8  # winners read beyond k, in case the final witness re-check drops any
@@ -357,37 +458,48 @@ def retrieve(
         if mode == "recent":
             rows = visible.order_by("-id")[: k + len(exclude_ids) + len(exclude_turns)]
             return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
-        scored = _score(chat_id, speaker, character, query, mode, query_vector, facing_you, keep)
+        scope = _Scope(chat_id, speaker, character, facing_you, keep)
+        scored = _score(scope, read_query(chat_id, query), mode, query_vector)
         # the winners' rows, through the witness-filtered selector once more
         ordered = sorted(scored, key=lambda i: scored[i][0], reverse=True)[: k + SPARE]
         mems = visible.in_bulk(ordered)
         return [Retrieved(mems[i], *scored[i]) for i in ordered if i in mems][:k]
 
 
-def _score(chat_id, speaker, character, query, mode, query_vector, facing_you, keep):
-    """Memory id -> (score, why) for the candidates of the mode."""
-    lexical = (
-        lexical_candidates(
-            chat_id,
-            speaker,
-            query,
-            facing_you=facing_you,
-            floor=LEXICAL_FLOOR if mode == "hybrid" else 0.0,
+@dataclass
+class _Scope:
+    """Whose memories a retrieval may read: every candidate query below is built from it."""
+
+    chat_id: int
+    speaker: str
+    character: int | None
+    facing_you: bool
+    keep: object  # (row) -> bool: the caller's exclusions
+
+    def sql(self) -> tuple[str, list]:
+        """The witness filter as a WHERE clause over memory_memory (the same rule as
+        ``visible_to``: own store, own bit set, nothing sealed; facing you, no dialogue you
+        did not witness)."""
+        clause = (
+            f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{self.speaker} = 1 "
+            "AND sealed = 0" + (" AND NOT (kind = 'turn' AND w_you = 0)" if self.facing_you else "")
         )
-        if mode in ("hybrid", "lexical")
-        else []
-    )
-    vector = (
-        vector_candidates(chat_id, speaker, query_vector, facing_you=facing_you)
-        if mode in ("hybrid", "vector")
-        else []
-    )
+        return clause, [self.chat_id, self.speaker, self.character]
+
+
+def _score(scope: _Scope, q: _Query, mode: str, query_vector) -> dict[int, tuple[float, str]]:
+    """Memory id -> (score, why) for the candidates of the mode."""
+    lists = []
+    if mode in ("hybrid", "lexical"):
+        floor = LEXICAL_FLOOR if mode == "hybrid" else 0.0
+        lists.append(("lexical", _lexical(scope, q.words, floor), LEXICAL_WEIGHT))
+    if mode in ("hybrid", "vector"):
+        lists.append(("vector", _vector(scope, query_vector), VECTOR_WEIGHT))
+    if mode == "hybrid" and q.days:
+        lists.append(("date", _dated(scope, q.days), DATE_WEIGHT))
     ranks: dict[int, list[str]] = {}
     score: dict[int, float] = {}
-    for name, ranked, weight in (
-        ("lexical", lexical, LEXICAL_WEIGHT),
-        ("vector", vector, VECTOR_WEIGHT),
-    ):
+    for name, ranked, weight in lists:
         for mem_id, rank in ranked:
             score[mem_id] = score.get(mem_id, 0.0) + weight / (RRF_K + rank)
             ranks.setdefault(mem_id, []).append(f"{name} #{rank + 1}")
@@ -395,47 +507,168 @@ def _score(chat_id, speaker, character, query, mode, query_vector, facing_you, k
         return {}
     rows = _rows(list(score))
     if mode != "hybrid":  # one list: its own order
-        ordered = [i for i, _ in (lexical or vector) if i in rows and keep(rows[i])]
+        ordered = [i for i, _ in lists[0][1] if i in rows and scope.keep(rows[i])]
         return {i: (1.0 / (1 + n), ", ".join(ranks[i])) for n, i in enumerate(ordered)}
 
-    newest = _newest(chat_id, speaker)
-    months = query_months(query)
+    newest = _newest(scope.chat_id, scope.speaker)
+    results = _boosted(score, ranks, rows, q, newest, scope.keep)
+    if SECOND_PASS:
+        _second_pass(scope, q, results, rows, newest)
+    best = sorted(results, key=lambda i: results[i][0], reverse=True)[:NEIGHBOUR_TOP]
+    turns = [i for i in best if rows[i].kind == Memory.Kind.TURN]
+    _add_neighbours(scope, turns, results)
+    return results
+
+
+def _lexical(scope: _Scope, words: list[str], floor: float) -> list[tuple[int, int]]:
+    return lexical_candidates(
+        scope.chat_id,
+        scope.speaker,
+        "",
+        facing_you=scope.facing_you,
+        floor=floor,
+        words=words,
+    )
+
+
+def _vector(scope: _Scope, query_vector) -> list[tuple[int, int]]:
+    return vector_candidates(
+        scope.chat_id, scope.speaker, query_vector, facing_you=scope.facing_you
+    )
+
+
+def _dated(scope: _Scope, days: list[tuple[int | None, int, int]]) -> list[tuple[int, int]]:
+    """Memories that speak of a day the question names (their resolved relative dates), the
+    newest first; all share rank 0 (a date names them equally)."""
+    clause, params = scope.sql()
+    likes = []
+    for year, month, day in days[:4]:
+        likes.append("dates LIKE %s")
+        params.append(
+            f"%{year or ''}-{month:02d}-{day:02d}%" if year else f"%-{month:02d}-{day:02d}%"
+        )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id FROM memory_memory WHERE {clause} AND ({' OR '.join(likes)}) "
+            "ORDER BY id DESC LIMIT %s",
+            [*params, CANDIDATES],
+        )
+        return [(row[0], 0) for row in cur.fetchall()]
+
+
+def _content_words(row: _Row) -> int:
+    text = (
+        row.text.split(": ", 1)[1]
+        if row.kind == Memory.Kind.TURN and ": " in row.text
+        else row.text
+    )
+    return sum(1 for w in re.findall(r"[^\W_]{3,}", text.lower()) if w not in _STOP)
+
+
+def _boost(row: _Row, q: _Query, newest: int) -> tuple[float, list[str]]:
+    """The multiplier of a candidate's fused score, and the reasons for the prompt inspector."""
+    value = (1 + RECENCY_WEIGHT * _recency(newest, row.id)) * (
+        1 + SIGNIFICANCE_WEIGHT * row.significance
+    )
+    why = []
+    said = row.story_time[:10]
+    spoken = [said, *row.dates.split()]
+    if q.months and any(d[5:7].isdigit() and int(d[5:7]) in q.months for d in spoken if d):
+        value *= TEMPORAL_BOOST
+        why.append("date named in the question")
+    if q.days and any(_same_day(d, q.days) for d in row.dates.split()):
+        value *= DAY_BOOST
+        why.append("the day named in the question")
+    if q.periods and any(_in_period(d, q.periods) for d in spoken if d):
+        value *= PERIOD_BOOST
+        why.append("in the period named")
+    if q.named and row.speaker in q.named:
+        value *= SPEAKER_BOOST
+        why.append("said by the person named")
+    words = _content_words(row)
+    if words < SHORT_WORDS:
+        value *= SHORT_FLOOR + (1 - SHORT_FLOOR) * words / SHORT_WORDS
+    return value, why
+
+
+def _same_day(iso: str, days: list[tuple[int | None, int, int]]) -> bool:
+    parsed = dates.parse_day(iso)
+    return parsed is not None and any(
+        (y is None or y == parsed.year) and m == parsed.month and d == parsed.day
+        for y, m, d in days
+    )
+
+
+def _in_period(iso: str, periods: list[tuple[int, range]]) -> bool:
+    parsed = dates.parse_day(iso)
+    return parsed is not None and any(
+        m == parsed.month and parsed.day in days for m, days in periods
+    )
+
+
+def _boosted(score, ranks, rows, q: _Query, newest: int, keep) -> dict[int, tuple[float, str]]:
     results: dict[int, tuple[float, str]] = {}
     for mem_id, base in score.items():
         row = rows.get(mem_id)
         if row is None or not keep(row):
             continue
-        value = (
-            base
-            * (1 + RECENCY_WEIGHT * _recency(newest, mem_id))
-            * (1 + SIGNIFICANCE_WEIGHT * row.significance)
-        )
-        why = ", ".join(ranks[mem_id])
-        if months and row.story_time[5:7].isdigit() and int(row.story_time[5:7]) in months:
-            value *= TEMPORAL_BOOST
-            why += ", date named in the question"
-        results[mem_id] = (value, why)
-    best = sorted(results, key=lambda i: results[i][0], reverse=True)[:NEIGHBOUR_TOP]
-    turns = [i for i in best if rows[i].kind == Memory.Kind.TURN]
-    _add_neighbours(chat_id, speaker, character, turns, results, keep, facing_you)
+        factor, why = _boost(row, q, newest)
+        results[mem_id] = (base * factor, ", ".join(ranks[mem_id] + why))
     return results
 
 
-def _add_neighbours(chat_id, speaker, character, turns, results, keep, facing_you) -> None:
+def expansion_words(texts: list[str], q: _Query) -> list[str]:
+    """Names in the best first-pass hits that the question did not say: the link a two-step
+    question leaves out ("the relative who gave Dan the camera" -> Rafael -> where Rafael
+    lives). Capitalised words only; the participants' own names say nothing new."""
+    asked = set(q.words)
+    found: list[str] = []
+    for text in texts:
+        for word in re.findall(r"\b[A-Z][^\W_]{2,}", text):
+            lowered = word.lower()
+            if lowered in _STOP or lowered in asked or lowered in q.names:
+                continue
+            if lowered in _INTERJECTIONS or lowered in found:
+                continue
+            found.append(lowered)
+    return found[:EXPANSION_MAX]
+
+
+def _second_pass(scope: _Scope, q: _Query, results, rows, newest: int) -> None:
+    """A lexical pass over the expansion words of the best hits, fused in at a lower weight
+    (witness-filtered like the first: the same candidate query)."""
+    best = sorted(results, key=lambda i: results[i][0], reverse=True)[:SECOND_PASS_TOP]
+    words = expansion_words([rows[i].text for i in best], q)
+    if not words:
+        return
+    found = _lexical(scope, words, LEXICAL_FLOOR)
+    more = _rows([i for i, _ in found if i not in rows])
+    rows.update(more)
+    for mem_id, rank in found:
+        row = rows.get(mem_id)
+        if row is None or not scope.keep(row):
+            continue
+        factor, why = _boost(row, q, newest)
+        add = SECOND_WEIGHT / (RRF_K + rank) * factor
+        old = results.get(mem_id)
+        if old is None:
+            results[mem_id] = (add, ", ".join([f"second pass #{rank + 1}", *why]))
+        else:
+            results[mem_id] = (old[0] + add, old[1] + f", second pass #{rank + 1}")
+
+
+def _add_neighbours(scope: _Scope, turns: list[int], results) -> None:
     """The turn before and after each top turn memory, at a share of its score (one query for
     the neighbours' ids, one for their rows)."""
     if not turns:
         return
-    scope = (
-        f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{speaker} = 1 "
-        "AND sealed = 0 AND kind = 'turn'" + (" AND w_you = 1" if facing_you else "")
-    )
-    base = [chat_id, speaker, character]
+    clause, base = scope.sql()
+    clause += " AND kind = 'turn'"
     params: list = []
     parts = []
     for mem_id in turns:
-        parts.append(f"(SELECT max(id) FROM memory_memory WHERE {scope} AND id < %s)")
-        parts.append(f"(SELECT min(id) FROM memory_memory WHERE {scope} AND id > %s)")
+        parts.append(f"(SELECT max(id) FROM memory_memory WHERE {clause} AND id < %s)")
+        parts.append(f"(SELECT min(id) FROM memory_memory WHERE {clause} AND id > %s)")
         params += [*base, mem_id, *base, mem_id]
     with connection.cursor() as cur:
         cur.execute("SELECT " + ", ".join(parts), params)
@@ -444,7 +677,7 @@ def _add_neighbours(chat_id, speaker, character, turns, results, keep, facing_yo
     for n, mem_id in enumerate(turns):
         for near_id in ids[2 * n : 2 * n + 2]:
             near = near_rows.get(near_id)
-            if near is None or not keep(near):
+            if near is None or not scope.keep(near):
                 continue
             share = results[mem_id][0] * NEIGHBOUR_SHARE
             found = results.get(near_id)

@@ -64,8 +64,10 @@ def create_sql(dims: int = DEFAULT_DIMS) -> list[str]:
         f"OR old.character_id IS NOT new.character_id BEGIN {forget} END",
         "CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
         f"BEGIN {forget} END",
-        "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON memory_memory "
-        f"WHEN old.text IS NOT new.text BEGIN {forget} END",
+        # the vector is of the text and its keys (embedding_text): either changing re-embeds
+        "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text, keys ON "
+        "memory_memory WHEN old.text IS NOT new.text OR old.keys IS NOT new.keys "
+        f"BEGIN {forget} END",
     ]
 
 
@@ -131,7 +133,7 @@ def index_pending(
     chat_id: int | None = None, *, batch: int = 256, progress: Callable[[int], None] | None = None
 ) -> int:
     """Embed (cache first) and index every memory without a vector. Returns how many."""
-    from memory.embeddings import embed_cached, get_embedder
+    from memory.embeddings import embed_cached, embedding_text, get_embedder
     from memory.models import Memory
 
     embedder = get_embedder()
@@ -139,7 +141,7 @@ def index_pending(
     done = 0
     for start in range(0, len(ids), batch):
         rows = list(Memory.objects.filter(pk__in=ids[start : start + batch]).order_by("id"))
-        vectors = embed_cached([m.text for m in rows], embedder)
+        vectors = embed_cached([embedding_text(m.text, m.keys, m.kind) for m in rows], embedder)
         with transaction.atomic():
             store_vectors([(mem.id, vec) for mem, vec in zip(rows, vectors, strict=True)])
         done += len(rows)

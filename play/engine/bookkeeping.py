@@ -352,6 +352,15 @@ def apply_analysis(
                 caused_by=turn_id,
                 payload={"turn_id": tid, "significance": analysis.significance},
             )
+        keys = [k.strip()[:300] for k in analysis.memory_keys if k.strip()]
+        if keys:  # index-only words on the exchange's memories (memory.projectors)
+            turns = [tid for tid in (ctx.get("reply_to"), turn_id) if tid]
+            append(
+                stream=chat,
+                kind="memory_keys_added",
+                caused_by=turn_id,
+                payload={"turn_ids": turns, "keys": keys},
+            )
         from play.engine.services.story import story_event_apply, thread_apply
 
         for change in analysis.story_events:
