@@ -458,12 +458,39 @@ def retrieve(
         if mode == "recent":
             rows = visible.order_by("-id")[: k + len(exclude_ids) + len(exclude_turns)]
             return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
-        scope = _Scope(chat_id, speaker, character, facing_you, keep)
-        scored = _score(scope, read_query(chat_id, query), mode, query_vector)
+        scored = candidates(
+            chat_id,
+            speaker,
+            query,
+            mode=mode,
+            query_vector=query_vector,
+            facing_you=facing_you,
+            keep=keep,
+            character=character,
+        )
         # the winners' rows, through the witness-filtered selector once more
         ordered = sorted(scored, key=lambda i: scored[i][0], reverse=True)[: k + SPARE]
         mems = visible.in_bulk(ordered)
         return [Retrieved(mems[i], *scored[i]) for i in ordered if i in mems][:k]
+
+
+def candidates(
+    chat_id: int,
+    speaker: str,
+    query: str,
+    *,
+    mode: str = "hybrid",
+    query_vector: np.ndarray | None = None,
+    facing_you: bool = False,
+    keep=None,
+    character: int | None = None,
+) -> dict[int, tuple[float, str]]:
+    """Memory id -> (score, why) for every candidate of every pass, before ``retrieve``
+    re-reads the winners through ``visible_to``: each pass filters by witness on its own."""
+    if character is None:
+        character = speaker_character(chat_id, speaker)
+    scope = _Scope(chat_id, speaker, character, facing_you, keep or (lambda row: True))
+    return _score(scope, read_query(chat_id, query), mode, query_vector)
 
 
 @dataclass

@@ -38,9 +38,10 @@ YOU, HOST, GUEST, SEALED, FACING_OK, GONE = 1, 2, 4, 8, 16, 32
 ROLE_BIT = {"you": YOU, "host": HOST, "guest": GUEST}
 
 
-def create_sql(dims: int = DEFAULT_DIMS) -> list[str]:
+def create_sql(dims: int = DEFAULT_DIMS, *, keys: bool = True) -> list[str]:
     """The vector table, the change log and the triggers that keep both in step with the
-    memory rows. ``dims`` is recorded in ``VectorIndexState``; the table takes any width."""
+    memory rows. ``dims`` is recorded in ``VectorIndexState``; the table takes any width.
+    ``keys=False``: the triggers before memories had keys (the migrations before 0015)."""
     note = f"INSERT INTO {LOG}(memory_id, nonce) VALUES"
     forget = f"DELETE FROM {FLOATS} WHERE memory_id = old.id;"
     return [
@@ -65,9 +66,14 @@ def create_sql(dims: int = DEFAULT_DIMS) -> list[str]:
         "CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
         f"BEGIN {forget} END",
         # the vector is of the text and its keys (embedding_text): either changing re-embeds
-        "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text, keys ON "
-        "memory_memory WHEN old.text IS NOT new.text OR old.keys IS NOT new.keys "
-        f"BEGIN {forget} END",
+        (
+            "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text, keys ON "
+            "memory_memory WHEN old.text IS NOT new.text OR old.keys IS NOT new.keys "
+            f"BEGIN {forget} END"
+            if keys
+            else "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON "
+            f"memory_memory WHEN old.text IS NOT new.text BEGIN {forget} END"
+        ),
     ]
 
 
