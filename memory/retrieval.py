@@ -34,7 +34,7 @@ from worlds.models import EntityState
 # Tuned on memory/fixtures/memory_eval_example.json (manage.py eval_memory): a sharp rank
 # fusion, lexical matches only while they are at least half as strong as the best one (a
 # rare name counts, a common word does not), and the vector list weighted above the lexical.
-RRF_K = 2
+RRF_K = 60
 LEXICAL_FLOOR = 0.5
 LEXICAL_WEIGHT = 0.7
 VECTOR_WEIGHT = 1.0
@@ -53,8 +53,8 @@ SHORT_WORDS = 4
 SHORT_FLOOR = 0.6
 SECOND_PASS = True
 SECOND_PASS_TOP = 5
-SECOND_WEIGHT = 0.5
-EXPANSION_MAX = 6
+SECOND_WEIGHT = 0.25
+EXPANSION_MAX = 3
 MODES = ("hybrid", "lexical", "vector", "recent")
 
 _STOP = frozenset(
@@ -141,6 +141,21 @@ _STOP = frozenset(
         "how",
         "why",
         "ever",
+        # the frame of a question, not its topic
+        "called",
+        "named",
+        "kind",
+        "sort",
+        "type",
+        "thing",
+        "things",
+        "something",
+        "anything",
+        "currently",
+        "usually",
+        "else",
+        "also",
+        "like",
     ]
 )
 # Capitalised at the start of a chat line, but no name.
@@ -647,17 +662,24 @@ def _boosted(score, ranks, rows, q: _Query, newest: int, keep) -> dict[int, tupl
 def expansion_words(texts: list[str], q: _Query) -> list[str]:
     """Names in the best first-pass hits that the question did not say: the link a two-step
     question leaves out ("the relative who gave Dan the camera" -> Rafael -> where Rafael
-    lives). Capitalised words only; the participants' own names say nothing new."""
+    lives). Capitalised words that are not the first of a sentence (unless the same word is
+    capitalised mid-sentence too); the participants' own names say nothing new."""
     asked = set(q.words)
-    found: list[str] = []
+    starts: set[str] = set()
+    inner: list[str] = []
     for text in texts:
-        for word in re.findall(r"\b[A-Z][^\W_]{2,}", text):
-            lowered = word.lower()
-            if lowered in _STOP or lowered in asked or lowered in q.names:
-                continue
-            if lowered in _INTERJECTIONS or lowered in found:
-                continue
-            found.append(lowered)
+        for match in re.finditer(r"\b[A-Z][^\W_]{2,}", text):
+            before = text[: match.start()].rstrip()
+            word = match.group().lower()
+            if not before or before[-1] in ".!?:":
+                starts.add(word)
+            elif word not in inner:
+                inner.append(word)
+    found = [
+        w
+        for w in inner
+        if w not in _STOP and w not in asked and w not in q.names and w not in _INTERJECTIONS
+    ]
     return found[:EXPANSION_MAX]
 
 
