@@ -127,7 +127,8 @@ def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, 
                 vector, embed_ms = None, 0.0
                 if any(m in ("vector", "hybrid") for m in modes):
                     started = time.perf_counter()
-                    vector = query_vector(q["question"])  # once, counted for both modes
+                    # once, counted for both modes
+                    vector = query_vector(q["question"], chat_id=ingested.chat.pk)
                     embed_ms = (time.perf_counter() - started) * 1000
                 for mode in modes:
                     started = time.perf_counter()

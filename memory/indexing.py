@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import connection, connections
 
+from memory.retrieval import embedding_query
+
 log = logging.getLogger("rp.indexing")
 
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rp-index")
@@ -114,10 +116,14 @@ def warm_up() -> None:
     _worker.submit(job)
 
 
-def query_vector(text: str):
-    """The query's embedding (kept in memory, not in the database: queries are ephemeral)."""
+def query_vector(text: str, *, chat_id: int | None = None):
+    """The query's embedding (kept in memory, not in the database: queries are ephemeral).
+    With ``chat_id``, of the query as retrieval wants it embedded (embedding_query: the
+    participants' names as pronouns)."""
     from memory.embeddings import get_embedder
 
+    if chat_id is not None:
+        text = embedding_query(chat_id, text)
     embedder = get_embedder()
     key = (embedder.name, text)
     with _queries_lock:

@@ -414,6 +414,19 @@ def participants(chat_id: int) -> dict[str, str]:
     }
 
 
+def embedding_query(chat_id: int, text: str) -> str:
+    """A query as its vector should be computed: the participants' names as pronouns. Memory
+    vectors leave the speaker's name out (embeddings.embedding_text), so a name in the query
+    only pulls towards every short line that happens to mention it (measured on the dev set:
+    hybrid R@10 0.695 -> 0.780)."""
+    names = participants(chat_id)
+    if not names:
+        return text
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"\b({alternatives})('s|’s)?\b", re.IGNORECASE)
+    return pattern.sub(lambda m: "their" if m.group(2) else "they", text)
+
+
 @dataclass
 class _Query:
     """A question as scoring reads it."""
