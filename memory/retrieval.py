@@ -512,6 +512,7 @@ def retrieve(
         facing_you=facing_you,
         keep=keep,
         character=character,
+        limit=k + SPARE,
     )
     # the winners' rows, through the witness filter once more
     ordered = sorted(scored, key=lambda i: scored[i][0], reverse=True)[: k + SPARE]
@@ -550,13 +551,14 @@ def candidates(
     facing_you: bool = False,
     keep=None,
     character: int | None = None,
+    limit: int = CANDIDATES,
 ) -> dict[int, tuple[float, str]]:
-    """Memory id -> (score, why) for every candidate of every pass, before ``retrieve``
-    re-reads the winners through ``visible_to``: each pass filters by witness on its own."""
+    """Memory id -> (score, why) for the best ``limit`` candidates of every pass, before
+    ``retrieve`` re-reads the winners through the witness rule: each pass filters on its own."""
     if character is None:
         character = speaker_character(chat_id, speaker)
     scope = _Scope(chat_id, speaker, character, facing_you, keep or (lambda row: True))
-    return _score(scope, read_query(chat_id, query), mode, query_vector)
+    return _score(scope, read_query(chat_id, query), mode, query_vector, limit)
 
 
 @dataclass
@@ -574,7 +576,9 @@ class _Scope:
         return visible_sql(self.chat_id, self.speaker, self.character, facing_you=self.facing_you)
 
 
-def _score(scope: _Scope, q: _Query, mode: str, query_vector) -> dict[int, tuple[float, str]]:
+def _score(
+    scope: _Scope, q: _Query, mode: str, query_vector, limit: int = CANDIDATES
+) -> dict[int, tuple[float, str]]:
     """Memory id -> (score, why) for the candidates of the mode."""
     lists = []
     if mode in ("hybrid", "lexical"):
@@ -604,12 +608,12 @@ def _score(scope: _Scope, q: _Query, mode: str, query_vector) -> dict[int, tuple
     best = sorted(results, key=lambda i: results[i][0], reverse=True)[:NEIGHBOUR_TOP]
     turns = [i for i in best if rows[i].kind == Memory.Kind.TURN]
     _add_neighbours(scope, turns, results, rows)
-    return _distinct(results, rows) if DISTINCT else results
+    return _distinct(results, rows, limit) if DISTINCT else results
 
 
-def _distinct(results, rows) -> dict[int, tuple[float, str]]:
-    """One memory per wording: the same line said again ("Ha, nice.") only takes the place of
-    something else the bot could have recalled."""
+def _distinct(results, rows, limit: int) -> dict[int, tuple[float, str]]:
+    """The best ``limit`` memories, one per wording: the same line said again ("Ha, nice.")
+    only takes the place of something else the bot could have recalled."""
     kept: dict[int, tuple[float, str]] = {}
     seen: set[str] = set()
     for mem_id in sorted(results, key=lambda i: results[i][0], reverse=True):
@@ -618,6 +622,8 @@ def _distinct(results, rows) -> dict[int, tuple[float, str]]:
         if wording not in seen:
             seen.add(wording)
             kept[mem_id] = results[mem_id]
+            if len(kept) >= limit:
+                break
     return kept
 
 
@@ -657,13 +663,18 @@ def _dated(scope: _Scope, days: list[tuple[int | None, int, int]]) -> list[tuple
         return [(row[0], 0) for row in cur.fetchall()]
 
 
+_PUNCT = ".,!?;:'\"()…-"
+
+
 def _content_words(row: _Row) -> int:
     text = (
         row.text.split(": ", 1)[1]
         if row.kind == Memory.Kind.TURN and ": " in row.text
         else row.text
     )
-    return sum(1 for w in re.findall(r"[^\W_]{3,}", text.lower()) if w not in _STOP)
+    # str.split, not a regex: this runs for every candidate
+    words = (w.strip(_PUNCT) for w in text.lower().split())
+    return sum(1 for w in words if len(w) >= 3 and w not in _STOP)
 
 
 def _boost(row: _Row, q: _Query, newest: int) -> tuple[float, list[str]]:
