@@ -21,8 +21,14 @@ def test_eval_memory_reports_all_modes_and_hybrid_beats_each_alone():
     call_command("eval_memory", str(EXAMPLE), "--json", "--k", "5,10", stdout=out)
     result = json.loads(out.getvalue())["modes"]
     assert set(result) == {"hybrid", "lexical", "vector", "recent"}
-    for mode in result.values():
+    for name, mode in result.items():
         assert mode["questions"] == 50 and mode["ms_per_query"] > 0
+        full, bare = mode["latency_ms"]["with_embedding"], mode["latency_ms"]["without_embedding"]
+        assert 0 < full["p50"] <= full["p95"] and 0 < bare["p50"] <= bare["p95"]
+        if name in ("hybrid", "vector"):  # the query embedding is billed to these two only
+            assert full["p50"] > bare["p50"]
+        else:
+            assert full == bare
         assert {"recall@5", "recall@10"} <= set(mode)
         assert {"single-hop", "multi-hop", "temporal", "lexical", "adjacent"} <= set(
             mode["by_category"]
