@@ -37,6 +37,7 @@ chromium:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: install chromium lint
 	RP_DATA_DIR=$$(mktemp -d) $(BIN)/pytest

@@ -7,7 +7,8 @@ import rpsite.sqlite_swap  # noqa: F401
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rpsite.settings")
-    from django.core.management import execute_from_command_line
+    # after the settings module is named and the sqlite3 swap is in place
+    from django.core.management import execute_from_command_line  # noqa: PLC0415
 
     execute_from_command_line(sys.argv)
 

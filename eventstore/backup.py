@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 
 def backup_dir() -> Path:
@@ -49,7 +51,6 @@ KEEP_BACKUPS = 7
 
 
 def backup_due(now: float | None = None) -> bool:
-    import time
 
     backups = list_backups()
     if not backups:
@@ -67,7 +68,6 @@ def prune_backups(keep: int = KEEP_BACKUPS) -> list[Path]:
 
 def nightly_loop(stop) -> None:
     """While the server runs: a backup when the newest is a day old (checked hourly)."""
-    import logging
 
     log = logging.getLogger("rp.backup")
     while not stop.wait(5):
@@ -79,8 +79,6 @@ def nightly_loop(stop) -> None:
         except Exception:
             log.exception("nightly backup failed")
         finally:
-            from django.db import connections
-
             connections.close_all()
         if stop.wait(3600):
             return

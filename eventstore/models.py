@@ -27,6 +27,8 @@ class Stream(models.Model):
         "Branch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # the projection version its live rows were built under (an older one is replayed)
+    projected_version = models.PositiveSmallIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"stream {self.pk}"

@@ -20,7 +20,8 @@ from eventstore.records import EventRecord
 from eventstore.signals import event_appended
 
 # Bump when a projector changes meaning: snapshots made under another version are ignored.
-PROJECTION_VERSION = 1
+# 2: provenance (who witnessed each source of derived text), sealing sentence by sentence.
+PROJECTION_VERSION = 2
 
 
 def project(store: Any, record: EventRecord) -> None:

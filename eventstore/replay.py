@@ -17,7 +17,13 @@ from django.db import connections, transaction
 from eventstore import branches as branch_log
 from eventstore import snapshots
 from eventstore.models import Branch, Stream, StreamRef, stream_id_of
-from eventstore.projection import MemoryStore, dump_db, project, projection_models
+from eventstore.projection import (
+    PROJECTION_VERSION,
+    MemoryStore,
+    dump_db,
+    project,
+    projection_models,
+)
 
 
 @dataclass
@@ -75,7 +81,22 @@ def replay(
         ensure_scratch_schema(using)
     with transaction.atomic(using=using):
         built.store.write(stream_id, using=using)
+        if using == "default":
+            Stream.objects.filter(pk=stream_id).update(projected_version=PROJECTION_VERSION)
     return built
+
+
+def replay_stale(*, progress: Callable[[int], None] | None = None) -> list[int]:
+    """Rebuild every stream whose live rows an older projection version built: how a change
+    in what projectors mean reaches existing chats."""
+    stale = list(
+        Stream.objects.exclude(active_branch=None)
+        .exclude(projected_version=PROJECTION_VERSION)
+        .values_list("pk", flat=True)
+    )
+    for stream_id in stale:
+        replay(stream_id, progress=progress)
+    return stale
 
 
 def ensure_scratch_schema(alias: str = "scratch") -> None:

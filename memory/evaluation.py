@@ -16,6 +16,7 @@ from django.db import transaction
 
 from eventstore.models import Stream
 from eventstore.services import append, stream_open, stream_purge
+from memory.indexing import index_now, query_vector
 from memory.models import Memory
 from memory.retrieval import MODES, retrieve
 
@@ -107,8 +108,6 @@ def discard(ingested: Ingested) -> None:
 
 
 def evaluate(path: str | Path, *, ks: list[int], modes: list[str]) -> dict[str, Any]:
-    from memory.indexing import index_now, query_vector
-
     conversations = load(path)
     k_max = max(ks)
     totals = {

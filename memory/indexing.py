@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
+from memory import fts, vectors
+from memory.embeddings import LOCAL_MODEL, get_embedder
+from memory.models import Memory, VectorIndexState
 from memory.retrieval import embedding_query
+from memory.vectors import index_pending
+from rpsite.config import load_config
 
 log = logging.getLogger("rp.indexing")
 
@@ -29,15 +35,12 @@ class ModelChanged(Exception):
 
 
 def index_state():
-    from memory.models import VectorIndexState
 
     return VectorIndexState.objects.order_by("-pk").first()
 
 
 def check_model() -> None:
     """Record the model on first use; refuse to mix vectors of two models."""
-    from memory.embeddings import get_embedder
-    from memory.models import VectorIndexState
 
     embedder = get_embedder()
     state = index_state()
@@ -60,7 +63,6 @@ def model_changed() -> str | None:
 
 
 def index_now(chat_id: int | None = None, progress=None) -> int:
-    from memory.vectors import index_pending
 
     try:
         check_model()
@@ -76,7 +78,6 @@ def enabled() -> bool:
 
 def _lower_priority() -> None:
     """Embedding must not starve the play loop: this worker thread runs at a lower priority."""
-    import os
 
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
@@ -107,8 +108,6 @@ def warm_up() -> None:
     def job():
         _lower_priority()
         try:
-            from memory.embeddings import get_embedder
-
             get_embedder().embed(["warm up"])
         except Exception:
             log.exception("the embedding model could not be loaded; retrieval stays lexical")
@@ -120,8 +119,6 @@ def query_vector(text: str, *, chat_id: int | None = None):
     """The query's embedding (kept in memory, not in the database: queries are ephemeral).
     With ``chat_id``, of the query as retrieval wants it embedded (embedding_query: the
     participants' names as pronouns)."""
-    from memory.embeddings import get_embedder
-
     if chat_id is not None:
         text = embedding_query(chat_id, text)
     embedder = get_embedder()
@@ -139,11 +136,6 @@ def query_vector(text: str, *, chat_id: int | None = None):
 
 def reembed(*, progress=None, on_total=None) -> int:
     """Rebuild the whole vector index with the configured model (dimensions may change)."""
-    from django.db import transaction
-
-    from memory import vectors
-    from memory.embeddings import get_embedder
-    from memory.models import Memory, VectorIndexState
 
     embedder = get_embedder()
     with transaction.atomic(), connection.cursor() as cur:
@@ -159,8 +151,6 @@ def reembed(*, progress=None, on_total=None) -> int:
 
 
 def configured_model_name() -> str:
-    from memory.embeddings import LOCAL_MODEL
-    from rpsite.config import load_config
 
     inference = load_config()["inference"]
     if inference["embeddings_url"].strip():
@@ -192,3 +182,12 @@ def reembed_in_background() -> None:
 
 def on_branch_switched(sender, *, stream_id: int, **kwargs) -> None:
     schedule(stream_id)  # rebuilt memories get their vectors back (from the cache)
+
+
+def on_post_migrate(sender, using: str = "default", **kwargs) -> None:
+    """The FTS index, its triggers and the vector change log come back after a table rebuild."""
+    tables = connections[using].introspection.table_names()
+    if "memory_memory" in tables:
+        fts.ensure(connections[using])
+    if "memory_vectorindexstate" in tables:
+        vectors.ensure(connections[using])

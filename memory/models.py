@@ -61,6 +61,10 @@ class Memory(ChatProjection):
     # Set when a story event closes and this memory mentions one of its props: sealed
     # memories never reach a prompt again (the picnic basket stays with the picnic).
     sealed = models.BooleanField(default=False)
+    # the lines a summary, digest or gist was written from (a deleted one rewrites it)
+    sources = models.JSONField(default=list, blank=True)
+    # a summary whose lines lost one (a deleted turn): an extract stands in until rewritten
+    rewrite = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from eventstore.projection import mentions
 from eventstore.records import EventRecord
 from memory import dates
 from memory.models import Memory, memory_id
-from worlds.models import EntityState, StoryEvent
-from worlds.roles import BOTS
+from worlds import provenance as pv
+from worlds.models import EntityState, StoryEvent, Witness
+from worlds.roles import BOTS, YOU
 
 PIN_SOFT_CAP = 8
 MANUAL_FIELDS = ("text", "w_you", "w_host", "w_guest", "significance")
@@ -105,7 +105,7 @@ def on_turn(store, event: EventRecord) -> None:
                 text=line,
                 witnesses=witnesses,
                 kind=Memory.Kind.TURN,
-                speaker=p.get("speaker", "you" if event.kind == "user_turn" else ""),
+                speaker=p.get("speaker", YOU if event.kind == "user_turn" else ""),
                 scene=p.get("scene", 1),
                 story_time=p.get("story_time", ""),
                 turn_id=event.id,
@@ -130,22 +130,82 @@ def on_memory_written(store, event: EventRecord) -> None:
         )
 
 
+def extract(lines: list[Memory]) -> str:
+    """What stands in for a summary until one is written: the first and last lines."""
+    texts = [m.text for m in lines]
+    return " … ".join(texts[:1] + texts[-2:]) if len(texts) > 3 else " … ".join(texts)
+
+
+def _scene_lines(store, chat_id: int, owner: str, scene: int) -> list[Memory]:
+    return sorted(
+        (
+            m
+            for m in store.filter(Memory, chat_id=chat_id, owner=owner)
+            if m.kind == Memory.Kind.TURN and m.scene == scene and not m.sealed
+        ),
+        key=lambda m: m.id,
+    )
+
+
+def sealed_summary(store, chat_id: int, text: str, sources: list[int]) -> str:
+    """A summary keeps no sentence naming a closed event's prop, unless one of its lines named
+    the prop again after the close."""
+    renamed = {
+        prop
+        for source in sources
+        if (row := store.get(Witness, chat_id=chat_id, event=source)) is not None
+        for prop in row.renames
+    }
+    for _, props in pv.closed_props(store, chat_id):
+        text = pv.seal_text(text, [p for p in props if p not in renamed])
+    return text
+
+
 def on_scene_closed(store, event: EventRecord) -> None:
-    """Per-POV summaries: one memory per witness, written from its own angle."""
+    """Per-POV summaries: one memory per witness, written from its own angle. A summary
+    whose lines are not all on this line any more (a deleted turn) becomes an extract of the
+    lines that are, marked to be rewritten."""
     p = event.payload
+    chat_id = event.stream_id
     for n, summary in enumerate(p.get("summaries", [])):
+        owner = summary["owner"]
+        sources = list(summary.get("sources", []))
+        text, rewrite = summary["text"], False
+        if any(store.get(Witness, chat_id=chat_id, event=s) is None for s in sources):
+            lines = _scene_lines(store, chat_id, owner, p.get("scene", 1))
+            sources = [m.turn_id for m in lines if m.turn_id]
+            text, rewrite = extract(lines), True
+        text = sealed_summary(store, chat_id, text, sources)
+        if not text.strip():
+            continue
         write_memory(
             store,
             event,
             n,
-            owner=summary["owner"],
-            text=summary["text"],
-            witnesses=summary.get("witnesses", {summary["owner"]: True}),
+            owner=owner,
+            text=text,
+            witnesses=summary.get("witnesses", {owner: True}),
             kind=Memory.Kind.SUMMARY,
             significance=int(summary.get("significance", 1)),
             scene=p.get("scene", 1),
             story_time=p.get("story_time", ""),
+            sources=sources,
+            rewrite=rewrite,
         )
+
+
+def on_summary_rewritten(store, event: EventRecord) -> None:
+    """The model's rewrite of a summary that lost a line replaces the stand-in extract."""
+    p = event.payload
+    mem = store.get(Memory, id=p.get("memory_id"))
+    if mem is None or mem.chat_id != event.stream_id or not mem.rewrite:
+        return
+    if any(store.get(Witness, chat_id=mem.chat_id, event=s) is None for s in p.get("sources", [])):
+        return  # written from lines that are gone since
+    text = sealed_summary(store, mem.chat_id, p.get("text", ""), p.get("sources", []))
+    if text.strip():
+        mem.text, mem.rewrite, mem.sources = text, False, list(p.get("sources", []))
+        store.save(mem)
 
 
 def on_significance_set(store, event: EventRecord) -> None:
@@ -167,12 +227,16 @@ def on_significance_set(store, event: EventRecord) -> None:
 def on_memory_keys_added(store, event: EventRecord) -> None:
     """Fact keys from the turn analysis ("Dan's dog Pickle is a greyhound"): index-only words
     on the memories of the exchange they came from, so a question in other words finds the
-    verbatim lines. Only those turns' own memories get them, and those exist only for the
-    turns' witnesses."""
+    verbatim lines. A memory gets them only if its owner witnessed every line the analysis
+    was shown (the provenance rule), and only those turns' own memories get them."""
     keys = [str(k) for k in event.payload.get("keys", []) if str(k).strip()]
-    for turn_id in event.payload.get("turn_ids", []) if keys else []:
+    entry = pv.provenance(store, event) if keys else None
+    if entry is None:  # no keys, or a line they came from left the active line
+        return
+    for turn_id in event.payload.get("turn_ids", []):
         for mem in store.filter(Memory, chat_id=event.stream_id, turn_id=turn_id):
-            if add_keys(mem, keys):
+            owner = pv.entity_key(mem.owner, mem.character_id)
+            if pv.known_to(entry, owner) and add_keys(mem, keys):
                 store.save(mem)
 
 
@@ -205,28 +269,29 @@ def on_manual_edit(store, event: EventRecord) -> None:
             unpin(store, mem)
 
 
-def mentions_prop(text: str, props: list[str]) -> bool:
-    return mentions(text, [prop.strip() for prop in props])
-
-
 def on_story_event_closed(store, event: EventRecord) -> None:
-    """Props live and die with the event: every earlier memory that mentions one of its props
-    is sealed; the narrative gist becomes a memory for each witness instead."""
+    """Props live and die with the event: a line that names one is sealed whole (a quote is
+    not redacted); a summary, gist or recollection loses only the sentences that name one.
+    The narrative gist becomes a memory for each witness instead."""
     p = event.payload
     obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None or obj.closed_event != event.id:
         return  # not closed by this event (already closed, or unknown)
     props = [prop.strip() for prop in obj.props if prop.strip()]
-    sealing = {
-        mem.id: mem
-        for field in ("text", "keys")  # a fact key naming a prop goes with the prop too
-        for mem in store.filter_mentioning(
-            Memory, field, props, chat_id=event.stream_id, sealed=False
-        )
-    }
-    for mem_id in sorted(sealing):
-        mem = sealing[mem_id]
-        mem.sealed = True
+    for mem in store.filter_mentioning(
+        Memory, "text", props, chat_id=event.stream_id, sealed=False
+    ):
+        if mem.kind == Memory.Kind.TURN:
+            mem.sealed = True
+        else:
+            mem.text = pv.seal_text(mem.text, props)
+            mem.sealed = not mem.text.strip()
+        store.save(mem)
+    # a fact key naming a prop goes with the prop (the key, not the line it points at)
+    for mem in store.filter_mentioning(
+        Memory, "keys", props, chat_id=event.stream_id, sealed=False
+    ):
+        mem.keys = "\n".join(k for k in mem.keys.split("\n") if not pv.names_prop(k, props))
         store.save(mem)
     gist = p.get("gist", "").strip()
     if gist:
@@ -252,6 +317,7 @@ HANDLERS = {
     "narration": on_turn,
     "memory_written": on_memory_written,
     "scene_closed": on_scene_closed,
+    "summary_rewritten": on_summary_rewritten,
     "memory_significance_set": on_significance_set,
     "memory_pinned": on_memory_pinned,
     "memory_keys_added": on_memory_keys_added,

@@ -43,7 +43,9 @@ from django.db import connection
 from memory import dates, fts
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import known_characters, speaker_character, visible_sql, visible_to
+from memory.vectors import knn
 from worlds.models import EntityState
+from worlds.roles import GUEST, HOST
 
 # Tuned on the development set's family A (memory/devset, manage.py eval_memory; family B and
 # memory/fixtures/memory_eval_example.json checked, never tuned on): a smooth rank fusion
@@ -354,7 +356,6 @@ def vector_candidates(
     """(memory id, rank), nearest first, witness-filtered inside the KNN query."""
     if vector is None:
         return []
-    from memory.vectors import knn
 
     hits = knn(
         chat_id,
@@ -487,7 +488,7 @@ def retrieve(
     exclude_ids: set[int] = frozenset(),
     facing_you: bool = False,
 ) -> list[Retrieved]:
-    if speaker not in ("host", "guest"):
+    if speaker not in (HOST, GUEST):
         raise ValueError("only bots retrieve memories")
     if mode not in MODES:
         raise ValueError(f"mode is one of {', '.join(MODES)}")

@@ -9,7 +9,8 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from memory.models import Memory
-from worlds.models import EntityState
+from worlds.models import EntityState, Scene
+from worlds.roles import GUEST, HOST
 
 _known: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "known_characters", default=None
@@ -44,7 +45,7 @@ def speaker_character(chat_id: int, speaker: str) -> int | None:
 def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:
     """The one witness-filtered selector: the speaker's own store (the character now in that
     role), with the speaker's witness bit set, minus what closed story events sealed."""
-    if speaker not in ("host", "guest"):
+    if speaker not in (HOST, GUEST):
         raise ValueError(f"only bots have memory stores, not {speaker!r}")
     return Memory.objects.filter(
         chat_id=chat_id,
@@ -92,7 +93,6 @@ def why_visible(memory: Memory, speaker: str) -> str:
 def meanwhile_digests(chat_id: int, speaker: str, current_scene: int) -> list[Memory]:
     """The speaker's summaries of the meanwhile scenes just before the current one: what the
     bots know that ``you`` did not see, surfaced to the bots only."""
-    from worlds.models import Scene
 
     numbers = []
     for scene in Scene.objects.filter(chat_id=chat_id, number__lt=current_scene).order_by(

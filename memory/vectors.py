@@ -25,6 +25,9 @@ from collections.abc import Callable
 import numpy as np
 from django.db import connection, transaction
 
+from memory.embeddings import embed_cached, embedding_text, get_embedder
+from memory.models import Memory
+
 log = logging.getLogger("rp.vectors")
 
 FLOATS = "memory_vecfloat"
@@ -101,13 +104,6 @@ def ensure(conn=None, dims: int | None = None) -> None:
             cur.execute(sql)
 
 
-def current_dims() -> int:
-    from memory.models import VectorIndexState
-
-    state = VectorIndexState.objects.order_by("-pk").first()
-    return state.dims if state else DEFAULT_DIMS
-
-
 def pending_ids(chat_id: int | None = None, limit: int = 100_000) -> list[int]:
     """Memories that have no vector yet."""
     sql = (
@@ -139,8 +135,6 @@ def index_pending(
     chat_id: int | None = None, *, batch: int = 256, progress: Callable[[int], None] | None = None
 ) -> int:
     """Embed (cache first) and index every memory without a vector. Returns how many."""
-    from memory.embeddings import embed_cached, embedding_text, get_embedder
-    from memory.models import Memory
 
     embedder = get_embedder()
     ids = pending_ids(chat_id)

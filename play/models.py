@@ -72,7 +72,7 @@ class Turn(ChatProjection):
 
 
 class ClassifierFailure(ChatProjection):
-    """A bookkeeping or classifier call that failed and fell back (SPEC 4.4)."""
+    """A bookkeeping or classifier call that failed and fell back (docs/design.md, Classifier calls)."""
 
     natural_key_fields = ("id",)
     stable_pk = True

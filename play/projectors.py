@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from eventstore.records import EventRecord
 from play.models import ClassifierFailure, Turn
+from worlds.projectors import rejected_edge_deltas
+from worlds.roles import HOST, NARRATOR, YOU
 
-_DEFAULT_SPEAKER = {"user_turn": "you", "assistant_turn": "host", "narration": "narrator"}
+_DEFAULT_SPEAKER = {"user_turn": YOU, "assistant_turn": HOST, "narration": NARRATOR}
 
 
 def on_turn(store, event: EventRecord) -> None:
@@ -15,7 +19,7 @@ def on_turn(store, event: EventRecord) -> None:
             id=event.id,
             chat_id=event.stream_id,
             seq=event.seq,
-            speaker=p.get("speaker", _DEFAULT_SPEAKER.get(event.kind, "host")),
+            speaker=p.get("speaker", _DEFAULT_SPEAKER.get(event.kind, HOST)),
             name=p.get("name", ""),
             text=p.get("text", ""),
             bot_text=p.get("bot_text", p.get("text", "")),
@@ -72,7 +76,27 @@ def on_classifier_failed(store, event: EventRecord) -> None:
     )
 
 
+def on_edge_update(store, event: EventRecord) -> None:
+    """What the world projector refused to learn is shown as a failed analysis."""
+    for n, delta in enumerate(rejected_edge_deltas(store, event)):
+        store.add(
+            ClassifierFailure(
+                id=-(event.id * 64 + n),  # never an event's id: those are positive
+                chat_id=event.stream_id,
+                prompt_kind="turn_analysis",
+                raw_output=json.dumps(delta, ensure_ascii=False)[:20000],
+                error=(
+                    f"{delta.get('source')} cannot learn this about {delta.get('target')}: "
+                    "it did not witness the lines it came from"
+                ),
+                fallback="not applied",
+                turn_id=event.caused_by_id,
+            )
+        )
+
+
 HANDLERS = {
+    "edge_update": on_edge_update,
     "user_turn": on_turn,
     "assistant_turn": on_turn,
     "narration": on_turn,

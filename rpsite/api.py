@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs")
+from play.web.api import router as play_router
+from play.web.errors import STATUSES, message_of, status_of
+from rpsite.apidocs import OfflineSwagger
+from worlds.api import router as worlds_router
+
+api = NinjaAPI(title="Roleplay Engine API", version="1", docs_url="/docs", docs=OfflineSwagger())
 
 
 @api.exception_handler(Http404)
@@ -33,14 +40,13 @@ def unauthorised(request, exc):
     return api.create_response(request, {"detail": "not allowed"}, status=401)
 
 
-@api.exception_handler(ValueError)
-def bad_value(request, exc):
-    return api.create_response(request, {"detail": str(exc)}, status=400)
+def domain_error(request, exc):
+    """The engine's errors, by the one table the pages use too."""
+    return api.create_response(request, {"detail": message_of(exc)}, status=status_of(exc))
 
 
-@api.exception_handler(OverflowError)
-def out_of_range(request, exc):  # e.g. an id beyond SQLite's 64-bit integers
-    return api.create_response(request, {"detail": "a number is out of range"}, status=400)
+for _kind, _status in STATUSES:
+    api.add_exception_handler(_kind, domain_error)
 
 
 @api.exception_handler(MultiPartParserError)
@@ -60,7 +66,6 @@ def suspicious(request, exc):
 
 @api.exception_handler(Exception)
 def server_error(request, exc):
-    import logging
 
     logging.getLogger("rp.api").exception("unhandled API error")
     return api.create_response(
@@ -69,8 +74,6 @@ def server_error(request, exc):
 
 
 def _mount() -> None:
-    from play.web.api import router as play_router
-    from worlds.api import router as worlds_router
 
     api.add_router("/", play_router)
     api.add_router("/", worlds_router)

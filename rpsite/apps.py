@@ -6,4 +6,5 @@ class RpsiteConfig(AppConfig):
     verbose_name = "Roleplay Engine"
 
     def ready(self) -> None:
-        from rpsite import checks  # noqa: F401
+        # Imported for its registrations, once the app registry is ready.
+        from rpsite import checks  # noqa: F401, PLC0415

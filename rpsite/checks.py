@@ -1,18 +1,16 @@
 from __future__ import annotations
 
-from django.core.checks import Error, register
+import sqlite3
 
-from rpsite.db.base import INSTALL_HINT
+from django.core.checks import Error, register
+from django.core.exceptions import ImproperlyConfigured
+
+from rpsite.db.base import INSTALL_HINT, load_sqlite_vec
 
 
 @register()
 def sqlite_extension_check(app_configs, **kwargs):
     """Fail at start, with what to install, when sqlite-vec cannot be loaded."""
-    import sqlite3
-
-    from django.core.exceptions import ImproperlyConfigured
-
-    from rpsite.db.base import load_sqlite_vec
 
     conn = sqlite3.connect(":memory:")
     try:

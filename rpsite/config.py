@@ -1,17 +1,24 @@
-"""``data/config.toml``: model endpoints, budgets and play options.
+"""``data/config.toml``: model endpoints, budgets and play options; ``data/secrets.toml``:
+API keys.
 
 Read on demand (cached by file mtime) so the settings page takes effect without a restart.
-Written back by ``save_config`` as commented TOML.
+``save_config`` edits the file in place (tomlkit), so a hand-written comment or layout
+survives a save from the settings page. Keys never go in config.toml: the settings page
+writes them to ``secrets.toml`` (mode 0600), under the name of the environment variable the
+config names (``api_key_env``); an environment variable of that name wins over the file.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomlkit
 from django.conf import settings
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -115,11 +122,137 @@ def render_config(config: dict[str, dict[str, Any]], *, commented: bool = False)
 
 
 def save_config(config: dict[str, dict[str, Any]]) -> None:
+    """Write the values into config.toml, keeping its comments, order and unknown keys."""
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(render_config(_merge(DEFAULTS, config)), encoding="utf-8")
+    merged = _merge(DEFAULTS, config)
+    try:
+        document = tomlkit.parse(_uncomment_defaults(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        document = tomlkit.parse(render_config(merged))
+    for section, defaults in DEFAULTS.items():
+        table = document.get(section)
+        if table is None:
+            table = tomlkit.table()
+            document[section] = table
+        for key in defaults:
+            value = merged[section][key]
+            if table.get(key) == value:
+                continue  # untouched: its formatting stays as the author wrote it
+            comment = COMMENTS.get(f"{section}.{key}")
+            # a new key gets its explanation, unless the file already has it (a commented-out
+            # default, as setup writes them)
+            if key not in table and comment and f"# {key} =" not in tomlkit.dumps(table):
+                table.add(tomlkit.comment(comment))
+            table[key] = value
+    _write_atomic(path, tomlkit.dumps(document))
+
+
+_HEADER = re.compile(r"^\s*\[([A-Za-z0-9_.-]+)\]\s*(#.*)?$")
+_COMMENTED_KEY = re.compile(r"^(\s*)#\s*([A-Za-z0-9_]+)\s*=\s*(.+?)\s*$")
+
+
+def _uncomment_defaults(text: str) -> str:
+    """Turn a commented-out known key ("# timeout_s = 60.0", as setup writes the defaults)
+    back into a key where it stands, so saving sets it in place instead of adding a second
+    line at the end of its table. Only lines whose value is valid TOML, only once per key,
+    and not where the key is already set."""
+    lines = text.splitlines(keepends=True)
+    section = ""
+    real: set[tuple[str, str]] = set()
+    for line in lines:
+        if m := _HEADER.match(line):
+            section = m[1]
+        elif m := re.match(r"^\s*([A-Za-z0-9_]+)\s*=", line):
+            real.add((section, m[1]))
+    section = ""
+    for i, line in enumerate(lines):
+        if m := _HEADER.match(line):
+            section = m[1]
+            continue
+        m = _COMMENTED_KEY.match(line)
+        if not m or m[2] not in DEFAULTS.get(section, {}) or (section, m[2]) in real:
+            continue
+        try:
+            tomllib.loads(f"v = {m[3]}")
+        except tomllib.TOMLDecodeError:
+            continue
+        lines[i] = f"{m[1]}{m[2]} = {m[3]}\n"
+        real.add((section, m[2]))
+    return "".join(lines)
+
+
+def _write_atomic(path: Path, text: str, *, mode: int | None = None) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if mode is not None:
+        # created with its mode: the key is never readable by others, not even for a moment
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+# -- API keys ------------------------------------------------------------------------------
+
+_secrets_cache: dict[str, Any] = {"mtime": None, "path": None, "value": {}}
+
+
+def secrets_path() -> Path:
+    return Path(settings.DATA_DIR) / "secrets.toml"
+
+
+def load_secrets() -> dict[str, str]:
+    """The saved keys, by environment variable name."""
+    path = secrets_path()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return {}
+    if _secrets_cache["path"] != path or _secrets_cache["mtime"] != mtime:
+        with path.open("rb") as fh:
+            keys = tomllib.load(fh).get("keys", {})
+        value = {str(k): str(v) for k, v in keys.items() if isinstance(v, str)}
+        _secrets_cache.update(path=path, mtime=mtime, value=value)
+    return dict(_secrets_cache["value"])
+
+
+def save_api_key(env_name: str, key: str | None) -> None:
+    """Keep ``key`` for ``env_name`` in secrets.toml (0600); ``None`` forgets it."""
+    if not env_name.strip():
+        raise ValueError("name the environment variable for the key (api_key_env) first")
+    keys = load_secrets()
+    if key is None:
+        keys.pop(env_name, None)
+    else:
+        keys[env_name] = key.strip()
+    document = tomlkit.document()
+    document.add(tomlkit.comment("API keys saved by the settings page. Keep this file private."))
+    table = tomlkit.table()
+    for name in sorted(keys):
+        table[name] = keys[name]
+    document["keys"] = table
+    path = secrets_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(path, tomlkit.dumps(document), mode=0o600)
+
+
+def api_key(env_name: str) -> str:
+    """The key for ``env_name``: the environment variable, else the saved one, else ""."""
+    if not env_name:
+        return ""
+    return os.environ.get(env_name, "") or load_secrets().get(env_name, "")
+
+
+def api_key_source(env_name: str) -> str:
+    """Where the key comes from: "environment", "secrets file" or "" (none); never the key."""
+    if env_name and os.environ.get(env_name):
+        return "environment"
+    if env_name and load_secrets().get(env_name):
+        return "secrets file"
+    return ""
 
 
 def ensure_data_dir() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import rpsite.sqlite_swap  # noqa: F401  (swap sqlite3 before Django's backend imports it)
@@ -19,8 +20,6 @@ def _secret_key() -> str:
     try:
         return key_file.read_text().strip()
     except FileNotFoundError:
-        import secrets
-
         key = secrets.token_urlsafe(50)
         try:
             DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -130,6 +129,8 @@ LOGIN_URL = "admin:login"
 # very small machines, and for tests of other things.
 RP_EMBEDDINGS = os.environ.get("RP_EMBEDDINGS", "on") != "off"
 RP_INDEX_IN_BACKGROUND = True
+# A delete that leaves a summary as an extract has the model rewrite it in the background.
+RP_REWRITE_IN_BACKGROUND = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 

@@ -2,16 +2,16 @@
 
 Imported first by ``manage.py``, ``asgi.py``, the settings and the test conftest, before
 Django imports its sqlite backend: the backend binds the module's exception classes at import
-time, so swapping only the connection class later is not enough (ARCHITECTURE.md).
+time, so swapping only the connection class later is not enough.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 
 
 def _stdlib_loads_extensions() -> bool:
-    import sqlite3
 
     conn = sqlite3.connect(":memory:")
     try:

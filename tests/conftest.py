@@ -9,6 +9,8 @@ import pytest
 from django.conf import settings
 
 import rpsite.sqlite_swap  # noqa: F401
+from rpsite.config import ensure_data_dir
+from worlds import prompts
 
 # pytest-django has read the settings by now but has not created the test database yet:
 # point everything at a private directory so tests never touch the real data/.
@@ -18,13 +20,13 @@ settings.MEDIA_ROOT = settings.DATA_DIR / "media"
 settings.DATABASES["default"]["TEST"]["NAME"] = str(_TEST_ROOT / "test_chat.db")
 # Tests index vectors explicitly (memory.indexing.index_now), on the test's own connection.
 settings.RP_INDEX_IN_BACKGROUND = False
+# Tests rewrite summaries a delete left as extracts explicitly (bookkeeping.summaries_rewrite).
+settings.RP_REWRITE_IN_BACKGROUND = False
 
 
 @pytest.fixture(autouse=True)
 def data_dir(settings, tmp_path) -> Path:
     """Each test gets its own data/ tree (snapshots, backups, exports, config)."""
-    from rpsite.config import ensure_data_dir
-    from worlds import prompts
 
     settings.DATA_DIR = tmp_path / "data"
     settings.MEDIA_ROOT = settings.DATA_DIR / "media"

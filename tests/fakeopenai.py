@@ -1,7 +1,10 @@
 """A small OpenAI-compatible server for tests and benchmarks, on 127.0.0.1.
 
 Each request to /v1/chat/completions takes the next scripted behaviour (FIFO) or the default:
-a narrative reply, or ``{}`` when a JSON response format was asked for. Behaviours:
+a narrative reply, or ``{}`` when a JSON response format was asked for. ``rejects`` names the
+structured-output formats this server refuses, as real servers do ("json_schema": HTTP 500
+like llama-cpp-python's server, "json_object" and "tools": HTTP 400); a refused request does
+not use up its behaviour. A request with ``tools`` is answered with a tool call. Behaviours:
 
     ("text", "reply")            ("json", {...})             ("status", 500)
     ("rate_limit", 2)            ("delay", seconds, inner)   ("invalid_json",)
@@ -10,6 +13,7 @@ a narrative reply, or ``{}`` when a JSON response format was asked for. Behaviou
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -38,6 +42,7 @@ class FakeOpenAI:
         self.ttft = ttft
         self.lock = threading.Lock()
         self.json_schema_supported = True
+        self.rejects: set[str] = set()
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -124,10 +129,13 @@ class FakeOpenAI:
 
             def _complete(self, body: dict, behaviour: tuple | None) -> None:
                 fmt = (body.get("response_format") or {}).get("type")
+                if body.get("tools"):
+                    fmt = "tools"
+                refusal = _REFUSALS.get(fmt) if fmt in fake.rejects else None
                 if fmt == "json_schema" and not fake.json_schema_supported:
-                    self._json(
-                        400, {"error": {"message": "response_format json_schema unsupported"}}
-                    )
+                    refusal = (400, "response_format json_schema unsupported")
+                if refusal:
+                    self._json(refusal[0], {"error": {"message": refusal[1]}})
                     fake.script.appendleft(behaviour) if behaviour else None
                     return
                 if behaviour is None:
@@ -161,6 +169,8 @@ class FakeOpenAI:
                     text = behaviour[-1]
                 if body.get("stream"):
                     self._stream(text, drop_after=behaviour[1] if kind == "drop" else None)
+                elif fmt == "tools":
+                    self._json(200, _tool_call(text, body.get("model", "")))
                 else:
                     self._json(200, _completion(text, body.get("model", "")))
 
@@ -207,6 +217,35 @@ def _completion(text: str, model: str) -> dict:
     }
 
 
+_REFUSALS = {
+    # what llama-cpp-python's server answers to json_schema
+    "json_schema": (
+        500,
+        "1 validation error for CreateChatCompletionRequest: response_format.type: "
+        "Input should be 'text' or 'json_object'",
+    ),
+    "json_object": (400, "response_format json_object is not supported by this server"),
+    "tools": (400, "tools are not supported by this model"),
+}
+
+
+def _tool_call(arguments: str, model: str) -> dict:
+    reply = _completion("", model)
+    reply["choices"][0]["finish_reason"] = "tool_calls"
+    reply["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_fake",
+                "type": "function",
+                "function": {"name": "record_answer", "arguments": arguments},
+            }
+        ],
+    }
+    return reply
+
+
 def _chunk(piece: str, finish: str | None = None) -> dict:
     return {
         "id": "chatcmpl-fake",
@@ -220,7 +259,6 @@ def _chunk(piece: str, finish: str | None = None) -> dict:
 
 
 def _fake_vector(text: str, dims: int = 384) -> list[float]:
-    import hashlib
 
     digest = hashlib.sha256(text.encode()).digest()
     return [((digest[i % 32] / 255.0) - 0.5) for i in range(dims)]

@@ -53,12 +53,15 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 
 
 @contextmanager
-def served(data_dir: Path, *, env: dict | None = None, prepare: bool = True):
-    """Migrate, set up and serve the app with ``manage.py runserver`` (daphne) on a free port."""
+def served(
+    data_dir: Path, *, env: dict | None = None, prepare: bool = True, port: int | None = None
+):
+    """Migrate, set up and serve the app with ``manage.py runserver`` (daphne) on a free port
+    (or on ``port``: a restarted server that open pages reconnect to)."""
     if prepare:
         manage(data_dir, "migrate", "--noinput", env=env)
         manage(data_dir, "setup_local", env=env)
-    port = free_port()
+    port = port or free_port()
     full_env = {**os.environ, **BASE_ENV, "RP_DATA_DIR": str(data_dir), **(env or {})}
     full_env.pop("CHAT_DB_PATH", None)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import schemathesis
@@ -11,8 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
+from eventstore.services import append
 from play.engine.inference.registry import override_backend
 from play.engine.inference.scripted import ScriptedBackend
+from tests.factories import make_chat
 
 schema = schemathesis.openapi.from_dict(
     Client(HTTP_HOST="127.0.0.1").get("/api/openapi.json").json()
@@ -24,8 +28,6 @@ _cases = {"run": 0}
 @pytest.fixture
 def world(db):
     """A chat with a few turns, so chat and turn ids in generated paths can hit real rows."""
-    from eventstore.services import append
-    from tests.factories import make_chat
 
     chat = make_chat()
     append(stream=chat, kind="user_turn", payload={"text": "hello", "witnesses": {"host": True}})
@@ -36,8 +38,6 @@ def send(client: Client, case):
     """The generated request, through Django's test client (the test's own connection)."""
     path = case.formatted_path
     if case.query:
-        from urllib.parse import urlencode
-
         path += "?" + urlencode(case.query, doseq=True)
     headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "content-type"}
     media = case.media_type or "application/json"
@@ -66,7 +66,6 @@ def test_no_generated_request_gets_a_server_error(case, world, client):
 
 def test_fuzz_cases_were_counted():
     """For the README's Reliability table (runs after the parametrized test)."""
-    from pathlib import Path
 
     results = Path(__file__).resolve().parent.parent / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from rpsite.asgi import application
 from tests.factories import make_chat
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,6 @@ def test_the_admin_needs_a_login(client):
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_websocket_from_a_foreign_origin_is_refused():
-    from rpsite.asgi import application
 
     chat = await sync_to_async(make_chat)()
     foreign = WebsocketCommunicator(

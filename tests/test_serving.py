@@ -1,10 +1,12 @@
 """`make run` serves the app: migrate, set up, daphne on 127.0.0.1, no network needed."""
 
+import socket
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
 
-from tests.servers import manage, served
+from tests.servers import ROOT, manage, served
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,6 @@ def test_the_demo_world_is_loaded_once(server):
 
 
 def _outside_address() -> str | None:
-    import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
@@ -56,8 +57,6 @@ def _outside_address() -> str | None:
 
 
 def test_it_listens_on_localhost_only(server):
-    import socket
-    from urllib.parse import urlsplit
 
     url, _ = server
     port = urlsplit(url).port
@@ -71,7 +70,6 @@ def test_it_listens_on_localhost_only(server):
 
 
 def test_make_run_binds_127_0_0_1():
-    from tests.servers import ROOT
 
     makefile = (ROOT / "Makefile").read_text()
     assert "runserver 127.0.0.1:8000" in makefile

@@ -1,11 +1,16 @@
+import os
+import subprocess
+import sys
 import tomllib
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
 from rpsite.checks import sqlite_extension_check
+from rpsite.config import DEFAULTS, load_config
 from worlds.models import Character, ContainerTemplate, Persona, Scenario
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +44,6 @@ def test_setup_local_creates_the_data_tree_admin_and_demo_world_and_can_repeat(d
 
 
 def test_config_toml_starts_as_commented_defaults(data_dir):
-    from rpsite.config import DEFAULTS, load_config
 
     text = (data_dir / "config.toml").read_text()
     assert "# base_url" in text and "[inference]" in text
@@ -48,7 +52,6 @@ def test_config_toml_starts_as_commented_defaults(data_dir):
 
 
 def test_the_database_has_sqlite_vec_loaded():
-    from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("select vec_version()")
@@ -60,7 +63,6 @@ def test_the_database_has_sqlite_vec_loaded():
 
 
 def test_a_missing_extension_fails_with_what_to_install(monkeypatch):
-    import sys
 
     monkeypatch.setitem(sys.modules, "sqlite_vec", None)  # import fails
     errors = sqlite_extension_check(None)
@@ -68,9 +70,6 @@ def test_a_missing_extension_fails_with_what_to_install(monkeypatch):
 
 
 def test_chat_db_path_and_rp_data_dir_move_the_files(tmp_path):
-    import os
-    import subprocess
-    import sys
 
     env = {**os.environ, "RP_DATA_DIR": str(tmp_path / "d"), "CHAT_DB_PATH": str(tmp_path / "x.db")}
     code = (

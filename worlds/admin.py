@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.html import format_html
 
-from play.models import Chat
+from worlds.cards import CardError
 from worlds.models import (
     Activity,
     Character,
+    CharacterAsset,
     ContainerTemplate,
     Edge,
     EntityState,
@@ -21,9 +24,34 @@ from worlds.models import (
     Thread,
     WorldState,
 )
+from worlds.prompts import prompt_template_save
 from worlds.services import manual_edit
+from worlds.services_cards import (
+    character_export,
+    character_import,
+    lorebook_export,
+    lorebook_import,
+)
 
 # -- authoring ------------------------------------------------------------------------------
+
+
+class CharacterAssetInline(admin.TabularInline):
+    """The files of the character's CHARX archive, kept for export; read-only here."""
+
+    model = CharacterAsset
+    extra = 0
+    fields = ("path", "size", "link")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="file")
+    def link(self, obj: CharacterAsset):
+        url = f"/api/characters/{obj.character_id}/assets/{obj.pk}"
+        return format_html('<a href="{}">open</a>', url)
 
 
 @admin.register(Character)
@@ -32,12 +60,32 @@ class CharacterAdmin(admin.ModelAdmin):
     search_fields = ("name", "description", "tags")
     actions = ["export_png", "export_json", "export_charx"]
     change_list_template = "admin/worlds/character/change_list.html"
+    filter_horizontal = ("extra_lorebooks",)
+    inlines = [CharacterAssetInline]
     fieldsets = (
         (None, {"fields": ("name", "avatar", "description", "personality", "scenario")}),
         ("Messages", {"fields": ("first_mes", "alternate_greetings", "mes_example")}),
         (
             "Prompting",
-            {"fields": ("system_prompt", "post_history_instructions", "reply_tokens", "lorebook")},
+            {
+                "fields": (
+                    "system_prompt",
+                    "post_history_instructions",
+                    "reply_tokens",
+                    "lorebook",
+                    "extra_lorebooks",
+                )
+            },
+        ),
+        (
+            "Author's Note (until a chat sets its own)",
+            {
+                "fields": (
+                    "authors_note",
+                    ("authors_note_position", "authors_note_depth", "authors_note_role"),
+                    "authors_note_frequency",
+                )
+            },
         ),
         (
             "Card metadata",
@@ -57,7 +105,6 @@ class CharacterAdmin(admin.ModelAdmin):
     )
 
     def get_urls(self):
-        from django.urls import path
 
         urls = super().get_urls()
         extra = [
@@ -70,10 +117,6 @@ class CharacterAdmin(admin.ModelAdmin):
         return extra + urls
 
     def import_card_view(self, request):
-        from django.shortcuts import redirect, render
-
-        from worlds.cards import CardError
-        from worlds.services_cards import character_import
 
         if request.method == "POST" and request.FILES.get("card"):
             upload = request.FILES["card"]
@@ -88,7 +131,6 @@ class CharacterAdmin(admin.ModelAdmin):
         return render(request, "admin/worlds/character/import.html", context)
 
     def _export(self, request, queryset, fmt: str):
-        from worlds.services_cards import character_export
 
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one character to export.", messages.ERROR)
@@ -115,6 +157,7 @@ class CharacterAdmin(admin.ModelAdmin):
 @admin.register(Persona)
 class PersonaAdmin(admin.ModelAdmin):
     list_display = ("name", "is_default")
+    filter_horizontal = ("lorebooks",)
 
 
 @admin.register(ContainerTemplate)
@@ -141,7 +184,6 @@ class PromptTemplateAdmin(admin.ModelAdmin):
         return not PromptTemplate.objects.filter(kind=obj.kind, version__gt=obj.version).exists()
 
     def save_model(self, request, obj, form, change):
-        from worlds.prompts import prompt_template_save
 
         saved = prompt_template_save(kind=obj.kind, text=obj.text)
         obj.pk, obj.version = saved.pk, saved.version
@@ -164,13 +206,27 @@ class LoreEntryInline(admin.StackedInline):
 
 @admin.register(Lorebook)
 class LorebookAdmin(admin.ModelAdmin):
-    list_display = ("name", "scan_depth", "token_budget")
+    list_display = ("name", "scan_depth", "token_budget", "recursive_scanning")
     inlines = [LoreEntryInline]
+    fieldsets = (
+        (None, {"fields": ("name", "description")}),
+        (
+            "Activation (this book's own settings)",
+            {
+                "fields": (
+                    ("scan_depth", "recursive_scanning", "max_recursion_steps"),
+                    ("token_budget", "budget_percent"),
+                    ("case_sensitive", "match_whole_words", "use_group_scoring"),
+                    ("min_activations", "min_activations_depth_max"),
+                )
+            },
+        ),
+        ("As imported", {"classes": ("collapse",), "fields": ("extensions", "extra")}),
+    )
     actions = ["export_sillytavern", "export_v3"]
     change_list_template = "admin/worlds/lorebook/change_list.html"
 
     def get_urls(self):
-        from django.urls import path
 
         extra = [
             path(
@@ -182,10 +238,6 @@ class LorebookAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def import_view(self, request):
-        from django.shortcuts import redirect, render
-
-        from worlds.cards import CardError
-        from worlds.services_cards import lorebook_import
 
         if request.method == "POST" and request.FILES.get("file"):
             upload = request.FILES["file"]
@@ -205,7 +257,6 @@ class LorebookAdmin(admin.ModelAdmin):
         return render(request, "admin/worlds/import.html", context)
 
     def _export(self, request, queryset, fmt: str):
-        from worlds.services_cards import lorebook_export
 
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one lorebook to export.", messages.ERROR)
@@ -256,9 +307,10 @@ class ChatStateAdmin(admin.ModelAdmin):
         }
         if not changes:
             return
-        chat = Chat.objects.get(pk=obj.chat_id)
         try:
-            manual_edit(chat=chat, target=self.edit_target, key=self.edit_key(obj), changes=changes)
+            manual_edit(
+                chat=obj.chat_id, target=self.edit_target, key=self.edit_key(obj), changes=changes
+            )
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
 

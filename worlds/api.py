@@ -1,7 +1,8 @@
-"""Authoring API: characters (list, create; import/export of cards)."""
+"""Authoring API: characters (list, create; import/export of cards; CHARX assets)."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.http import HttpResponse
@@ -11,9 +12,33 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
-from worlds.models import Character
+from worlds.cards import MAX_CARD_BYTES, CardError, export_filename
+from worlds.models import Character, CharacterAsset, Lorebook
+from worlds.services_cards import (
+    character_export,
+    character_import,
+    lorebook_export,
+    lorebook_import,
+)
 
 router = Router(tags=["worlds"])
+
+# Served inline with their own type; any other file of an archive (HTML and SVG included) is
+# a download: a card is untrusted input and must not run script on this origin.
+MEDIA_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "gif": "image/gif",
+    "avif": "image/avif",
+    "bmp": "image/bmp",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "wav": "audio/wav",
+    "mp4": "video/mp4",
+    "webm": "video/webm",
+}
 
 
 class CharacterIn(Schema):
@@ -73,8 +98,6 @@ def create_character(request, body: CharacterIn):
 @router.post("/characters/import", response={201: dict})
 def import_character(request, file: UploadedFile = File(...)):
     """A SillyTavern card (PNG, JSON or CHARX; V1, V2 or V3). Bad files create nothing."""
-    from worlds.cards import MAX_CARD_BYTES, CardError
-    from worlds.services_cards import character_import
 
     if file.size and file.size > MAX_CARD_BYTES:
         raise HttpError(
@@ -89,7 +112,6 @@ def import_character(request, file: UploadedFile = File(...)):
 
 @router.get("/characters/{character_id}/export")
 def export_character(request, character_id: int, format: str = "png"):
-    from worlds.services_cards import character_export
 
     if format not in ("png", "json", "charx"):
         raise HttpError(400, "format is png, json or charx")
@@ -108,8 +130,6 @@ def get_character(request, character_id: int):
 @router.post("/lorebooks/import", response={201: dict})
 def import_lorebook(request, file: UploadedFile = File(...)):
     """SillyTavern World Info (``{"entries": {...}}``) or ``lorebook_v3`` JSON."""
-    from worlds.cards import MAX_CARD_BYTES, CardError
-    from worlds.services_cards import lorebook_import
 
     if file.size and file.size > MAX_CARD_BYTES:
         raise HttpError(413, f"the file is {file.size} bytes; the limit is {MAX_CARD_BYTES}")
@@ -122,8 +142,6 @@ def import_lorebook(request, file: UploadedFile = File(...)):
 
 @router.get("/lorebooks/{lorebook_id}/export")
 def export_lorebook(request, lorebook_id: int, format: str = "sillytavern"):
-    from worlds.models import Lorebook
-    from worlds.services_cards import lorebook_export
 
     if format not in ("sillytavern", "lorebook_v3"):
         raise HttpError(400, "format is sillytavern or lorebook_v3")
@@ -132,4 +150,36 @@ def export_lorebook(request, lorebook_id: int, format: str = "sillytavern"):
     )
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def asset_out(asset: CharacterAsset) -> dict[str, Any]:
+    return {
+        "id": asset.pk,
+        "path": asset.path,
+        "size": asset.size,
+        "sha256": asset.sha256,
+        "url": f"/api/characters/{asset.character_id}/assets/{asset.pk}",
+    }
+
+
+@router.get("/characters/{character_id}/assets")
+def list_assets(request, character_id: int):
+    """Every file of the character's CHARX archive (icons, expressions, backgrounds, …)."""
+    character = get_object_or_404(Character, pk=character_id)
+    return {"assets": [asset_out(a) for a in character.assets.defer("data").order_by("pk")]}
+
+
+@router.get("/characters/{character_id}/assets/{asset_id}")
+def get_asset(request, character_id: int, asset_id: int):
+    asset = get_object_or_404(CharacterAsset, character_id=character_id, pk=asset_id)
+    path = PurePosixPath(asset.path)
+    ext = path.suffix.lstrip(".").lower()
+    content_type = MEDIA_TYPES.get(ext, "application/octet-stream")
+    response = HttpResponse(bytes(asset.data), content_type=content_type)
+    name = export_filename(path.stem, ext or "bin", fallback="asset")
+    disposition = "inline" if ext in MEDIA_TYPES else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

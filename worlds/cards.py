@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import hashlib
 import io
 import json
@@ -112,12 +113,14 @@ class BookData:
 
 @dataclass
 class CardData:
-    """A character as ``Character`` column values, its lorebook and its avatar image."""
+    """A character as ``Character`` column values, its lorebook, its avatar image and (from a
+    CHARX) every other file of the archive, by path."""
 
     fields: dict[str, Any]
     book: BookData | None = None
     avatar: bytes | None = None
     avatar_ext: str = "png"
+    assets: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
 
 # -- field mapping --------------------------------------------------------------------------------
@@ -932,20 +935,28 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
     return content
 
 
-def _charx_icon(assets: list[Any], members: dict[str, zipfile.ZipInfo]) -> str | None:
+def _charx_icon(assets: list[Any], names: Iterable[str]) -> str | None:
     """The archive path of the main icon: from ``assets``, else the first file in assets/icon/."""
+    names = set(names)
     icons = [a for a in assets if isinstance(a, dict) and a.get("type") == "icon"]
     icons.sort(key=lambda asset: asset.get("name") != "main")
     for asset in icons:
         path = _embedded_path(asset)
-        if path in members:
+        if path in names:
             return path
-    files = sorted(name for name in members if name.startswith("assets/icon/") and name[-1] != "/")
+    files = sorted(name for name in names if name.startswith("assets/icon/") and name[-1] != "/")
     return files[0] if files else None
 
 
+def _card_assets(raw: Any) -> list[Any]:
+    data = raw.get("data") if isinstance(raw, dict) else None
+    assets = data.get("assets") if isinstance(data, dict) else None
+    return assets if isinstance(assets, list) else []
+
+
 def read_charx(data: bytes) -> CardData:
-    """A CHARX archive: ``card.json`` (V3) and its main icon as the avatar."""
+    """A CHARX archive: ``card.json`` (V3), its main icon as the avatar, and every file of the
+    archive but card.json kept in ``assets`` (the icon too) so export can write them back."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
@@ -957,19 +968,26 @@ def read_charx(data: bytes) -> CardData:
             raise CardError("the CHARX archive has no card.json")
         raw = load_json(_read_member(archive, members["card.json"]), "the CHARX card.json")
         card = parse_card(raw)
-        data_obj = raw.get("data") if isinstance(raw, dict) else None
-        assets = data_obj.get("assets") if isinstance(data_obj, dict) else None
-        icon = _charx_icon(assets if isinstance(assets, list) else [], members)
+        card.assets = {
+            name: _read_member(archive, member)
+            for name, member in members.items()
+            if name != "card.json" and not member.is_dir()
+        }
+        icon = _charx_icon(_card_assets(raw), card.assets)
         if icon is not None:
-            card.avatar = _read_member(archive, members[icon])
+            card.avatar = card.assets[icon]
             kind = _image_ext(card.avatar, f"the CHARX icon {icon!r}")
             suffix = PurePosixPath(icon).suffix.lstrip(".").lower()
             card.avatar_ext = suffix if suffix in _IMAGE_EXTENSIONS else kind
     return card
 
 
-def _charx_assets(assets: list[Any], icon_ext: str | None) -> tuple[list[Any], str | None]:
-    """The assets list for an archive holding only the avatar, and the avatar's path in it."""
+def _charx_assets(
+    assets: list[Any], icon_ext: str | None, kept: set[str]
+) -> tuple[list[Any], str | None]:
+    """The assets list for an archive holding ``kept`` files plus the avatar, and the avatar's
+    path in it. Embedded entries whose file is not kept go (cards imported before assets were
+    kept, or a replaced icon)."""
     icons = [a for a in assets if _embedded_path(a) and a.get("type") == "icon"]
     main = next((a for a in icons if a.get("name") == "main"), icons[0] if icons else None)
     path = _embedded_path(main) if main else None
@@ -979,33 +997,43 @@ def _charx_assets(assets: list[Any], icon_ext: str | None) -> tuple[list[Any], s
     ):
         path = f"assets/icon/images/main.{icon_ext}"
         new_main = {"type": "icon", "uri": f"embeded://{path}", "name": "main", "ext": icon_ext}
-    # Embedded files other than the avatar were not kept on import, so their entries go.
-    kept = []
+    out = []
     for asset in assets:
         if asset is main and icon_ext is not None:
-            kept.append(new_main)
-        elif not _embedded_path(asset):
-            kept.append(asset)
+            out.append(new_main)
+        elif not _embedded_path(asset) or _embedded_path(asset) in kept:
+            out.append(asset)
     if icon_ext is None:
-        return kept, None
+        return out, None
     if main is None:
-        kept.insert(0, new_main)
-    return kept, path
+        out.insert(0, new_main)
+    return out, path
 
 
-def write_charx(card: dict[str, Any], icon: bytes | None, icon_ext: str = "png") -> bytes:
-    """A CHARX archive: ``card`` (V3) as card.json plus the avatar as its main icon."""
+def write_charx(
+    card: dict[str, Any],
+    icon: bytes | None,
+    icon_ext: str = "png",
+    assets: dict[str, bytes] | None = None,
+) -> bytes:
+    """A CHARX archive: ``card`` (V3) as card.json, ``assets`` at their paths, and the avatar
+    as the main icon. While the avatar is the imported icon (or there is none), the archive's
+    files and the card's assets list are written back exactly as they came."""
     card = copy.deepcopy(card)
     data = card["data"]
-    files: dict[str, bytes] = {}
-    ext = icon_ext if icon else None
-    assets = data.get("assets")
-    if isinstance(assets, list) or (assets is None and icon):
-        data["assets"], path = _charx_assets(assets or [], ext)
-        if path and icon:
-            files[path] = icon
-    elif icon:
-        files[f"assets/icon/images/main.{icon_ext}"] = icon
+    files = dict(assets or {})
+    listed = data.get("assets")
+    main = _charx_icon(listed if isinstance(listed, list) else [], files)
+    unchanged = icon is None or (main is not None and files.get(main) == icon)
+    if not unchanged:
+        if isinstance(listed, list) or listed is None:
+            kept = set(files) - ({main} if main else set())
+            data["assets"], path = _charx_assets(listed or [], icon_ext, kept)
+        else:
+            path = f"assets/icon/images/main.{icon_ext}"
+        if main is not None:
+            files.pop(main)
+        files[path] = icon
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("card.json", dump_json(card))

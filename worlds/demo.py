@@ -110,6 +110,8 @@ SCENARIO = {
     "start_time": "2024-10-12T21:10",
     "weather": "heavy rain, wind off the sea",
 }
+# Where the kickoff prose puts everyone: the story opens there, not in the first place by name.
+START_PLACE = "Mara's station wagon"
 
 
 @transaction.atomic
@@ -136,5 +138,10 @@ def load_demo() -> dict[str, int]:
     )
     if new:
         scenario.containers.set(templates)
+    if scenario.start_place_id is None:  # also fills the gap in a demo loaded before the field
+        start = next(t for t in templates if t.name == START_PLACE)
+        if scenario.containers.filter(pk=start.pk).exists():
+            scenario.start_place = start
+            scenario.save(update_fields=["start_place"])
     created["scenarios"] += new
     return created

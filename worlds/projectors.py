@@ -9,18 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from eventstore.records import EventRecord
+from worlds import provenance as pv
 from worlds.models import (
     Activity,
+    AuthorsNote,
+    ChatLorebook,
     Container,
     Edge,
     EntityState,
     GroupNode,
+    LoreTimedState,
     Scene,
     StoryEvent,
     Thread,
     WorldState,
 )
-from worlds.roles import AFFINITY_RANGE, TRUST_RANGE, YOU, clamp, configuration
+from worlds.roles import AFFINITY_RANGE, GUEST, TRUST_RANGE, YOU, clamp, configuration
 
 ACTIVITY_FIELDS = (
     "container",
@@ -70,10 +74,24 @@ MANUAL_TARGETS: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 
 
-def _set(obj: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+def _set(obj: Any, data: dict[str, Any], fields: tuple[str, ...], entry=None) -> None:
+    """Copy ``fields`` from ``data``; with a provenance ``entry``, each field (and each item
+    of a list field) it writes records where it came from."""
     for name in fields:
         if name in data and data[name] is not None:
             setattr(obj, name, data[name])
+            if entry is not None and hasattr(obj, "prov"):
+                _mark(obj, name, data[name], entry)
+
+
+def _mark(obj: Any, name: str, value: Any, entry) -> None:
+    """A list field's items each carry an entry (``holding:the hamper``); a scalar, one."""
+    if isinstance(value, list):
+        prov = {k: v for k, v in (obj.prov or {}).items() if not k.startswith(f"{name}:")}
+        prov.update({f"{name}:{item}": entry for item in value if isinstance(item, str)})
+        obj.prov = prov
+    else:
+        pv.set_prov(obj, name, entry)
 
 
 def _world(store, event: EventRecord) -> WorldState:
@@ -88,14 +106,14 @@ def _present(store, chat_id: int) -> set[str]:
     return {e.role for e in store.filter(EntityState, chat_id=chat_id, present=True)}
 
 
-def _upsert(store, model, key: dict[str, Any], data: dict[str, Any], fields) -> Any:
+def _upsert(store, model, key: dict[str, Any], data: dict[str, Any], fields, entry=None) -> Any:
     obj = store.get(model, **key)
     if obj is None:
         obj = model(**key)
-        _set(obj, data, fields)
+        _set(obj, data, fields, entry)
         store.add(obj)
     else:
-        _set(obj, data, fields)
+        _set(obj, data, fields, entry)
         store.save(obj)
     return obj
 
@@ -141,8 +159,30 @@ def on_chat_started(store, event: EventRecord) -> None:
     _open_scene(store, event, world, number=1)
 
 
-def on_edge_update(store, event: EventRecord) -> None:
+def rejected_edge_deltas(store, event: EventRecord) -> list[dict[str, Any]]:
+    """The deltas of an ``edge_update`` that cannot apply: what a character learns must come
+    from lines that character witnessed (one rule for the world projector and the failure
+    log)."""
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return []  # a source is gone (a deleted turn): nothing of the update applies
+    out = []
     for d in event.payload.get("edges", []):
+        source = store.get(EntityState, chat_id=event.stream_id, role=d.get("source"))
+        if source is not None and not pv.known_to(entry, pv.key_of(source)):
+            out.append(d)
+    return out
+
+
+def on_edge_update(store, event: EventRecord) -> None:
+    """Feelings move by the deltas; what is known and said comes with its provenance. Text
+    whose lines are not all on this line any more (a deleted turn) is not applied; the
+    numbers, which carry none of it, are."""
+    entry = pv.provenance(store, event)
+    rejected = rejected_edge_deltas(store, event)
+    for d in event.payload.get("edges", []):
+        if d in rejected:
+            continue
         key = {"chat_id": event.stream_id, "source": d["source"], "target": d["target"]}
         edge = store.get(Edge, **key)
         if edge is None:
@@ -150,38 +190,49 @@ def on_edge_update(store, event: EventRecord) -> None:
             store.add(edge)
         edge.affinity = clamp(edge.affinity + int(d.get("affinity_delta", 0)), AFFINITY_RANGE)
         edge.trust = clamp(edge.trust + int(d.get("trust_delta", 0)), TRUST_RANGE)
+        if entry is None:
+            store.save(edge)
+            continue
         known = list(edge.knowledge)
         for fact in d.get("knowledge_facts", []):
             if fact and fact not in known:
                 known.append(fact)
+                pv.set_prov(edge, f"knowledge:{fact}", entry)
         edge.knowledge = known
-        if d.get("last_interaction"):
-            edge.last_interaction = d["last_interaction"]
-        if d.get("summary"):
-            edge.summary = d["summary"]
+        for name in ("last_interaction", "summary"):
+            if d.get(name):
+                setattr(edge, name, d[name])
+                pv.set_prov(edge, name, entry)
         if d.get("private_moment"):
             edge.private_moments = [*edge.private_moments, d["private_moment"]]
         store.save(edge)
 
 
 def on_entity_state_change(store, event: EventRecord) -> None:
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return
     for change in event.payload.get("changes", []):
         entity = store.get(EntityState, chat_id=event.stream_id, role=change["role"])
         if entity is None:
             continue
-        _set(entity, change, ("mood", "goals", "status"))
+        _set(entity, change, ("mood", "goals", "status"), entry)
         inventory = [i for i in entity.inventory if i not in change.get("inventory_remove", [])]
         for item in change.get("inventory_add", []):
             if item not in inventory:
                 inventory.append(item)
+                pv.set_prov(entity, f"inventory:{item}", entry)
         entity.inventory = inventory
         store.save(entity)
 
 
 def on_activity_change(store, event: EventRecord) -> None:
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return
     for change in event.payload.get("changes", []):
         key = {"chat_id": event.stream_id, "role": change["role"]}
-        _upsert(store, Activity, key, change, ACTIVITY_FIELDS)
+        _upsert(store, Activity, key, change, ACTIVITY_FIELDS, entry)
 
 
 def on_world_changed(store, event: EventRecord) -> None:
@@ -193,11 +244,14 @@ def on_world_changed(store, event: EventRecord) -> None:
 def on_scene_transition(store, event: EventRecord) -> None:
     """Everyone present moves to another container (created if new)."""
     p = event.payload
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return
     world = _world(store, event)
     container = p.get("container") or {}
     if container:
         key = {"chat_id": event.stream_id, "key": container["key"]}
-        _upsert(store, Container, key, container, CONTAINER_FIELDS)
+        _upsert(store, Container, key, container, CONTAINER_FIELDS, entry)
         for other in store.filter(Container, chat_id=event.stream_id):
             if other.active != (other.key == container["key"]):
                 other.active = other.key == container["key"]
@@ -207,7 +261,8 @@ def on_scene_transition(store, event: EventRecord) -> None:
     store.save(world)
     for move in p.get("moves", []):
         key = {"chat_id": event.stream_id, "role": move["role"]}
-        _upsert(store, Activity, key, {"container": world.location, **move}, ACTIVITY_FIELDS)
+        data = {"container": world.location, **move}
+        _upsert(store, Activity, key, data, ACTIVITY_FIELDS, entry)
 
 
 def on_scene_closed(store, event: EventRecord) -> None:
@@ -219,9 +274,11 @@ def on_scene_closed(store, event: EventRecord) -> None:
         scene.closed_time = world.story_time
         scene.close_reason = p.get("reason", "")
         store.save(scene)
-    if p.get("group_summary"):
+    entry = pv.provenance(store, event)
+    if p.get("group_summary") and entry is not None:
         group = _group(store, event)
         group.summary = p["group_summary"]
+        pv.set_prov(group, "summary", entry)
         store.save(group)
     world.scene = max(world.scene, p.get("scene", world.scene)) + 1
     store.save(world)
@@ -245,40 +302,49 @@ def _group(store, event: EventRecord) -> GroupNode:
 
 
 def on_group_node_updated(store, event: EventRecord) -> None:
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return
     group = _group(store, event)
-    _set(group, event.payload, ("members", "summary", "dynamic", "shared_threads"))
+    _set(group, event.payload, ("members", "summary", "dynamic", "shared_threads"), entry)
     store.save(group)
 
 
 def on_guest_added(store, event: EventRecord) -> None:
     p = event.payload
     chat_id = event.stream_id
-    previous = store.get(EntityState, chat_id=chat_id, role="guest")
+    previous = store.get(EntityState, chat_id=chat_id, role=GUEST)
     if previous is not None and previous.character_id != p.get("character_id"):
         # Another character takes the guest role: they inherit nobody's feelings.
         for edge in store.filter(Edge, chat_id=chat_id):
-            if "guest" in (edge.source, edge.target):
+            if GUEST in (edge.source, edge.target):
                 store.delete(edge)
-    entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": "guest"}, p, ENTITY_FIELDS)
+    entity = _upsert(store, EntityState, {"chat_id": chat_id, "role": GUEST}, p, ENTITY_FIELDS)
     entity.present = True
     store.save(entity)
+    entry = pv.provenance(store, event)  # the meeting prose: witnessed by all now present
     if p.get("activity"):
         _upsert(
-            store, Activity, {"chat_id": chat_id, "role": "guest"}, p["activity"], ACTIVITY_FIELDS
+            store,
+            Activity,
+            {"chat_id": chat_id, "role": GUEST},
+            p["activity"],
+            ACTIVITY_FIELDS,
+            entry,
         )
     for edge in p.get("edges", []):
         key = {"chat_id": chat_id, "source": edge["source"], "target": edge["target"]}
         old = store.get(Edge, **key)
         if old is not None:
             store.delete(old)  # a fresh meeting: the seed replaces whatever was there
-        _upsert(store, Edge, key, edge, EDGE_FIELDS)
+        _upsert(store, Edge, key, edge, EDGE_FIELDS, entry)
     group = _group(store, event)
     group.members = sorted(_present(store, chat_id))
     store.save(group)
 
 
 def on_guest_removed(store, event: EventRecord) -> None:
-    entity = store.get(EntityState, chat_id=event.stream_id, role="guest")
+    entity = store.get(EntityState, chat_id=event.stream_id, role=GUEST)
     if entity is not None:
         entity.present = False
         store.save(entity)
@@ -295,11 +361,18 @@ def on_presence_changed(store, event: EventRecord) -> None:
 
 def on_story_event_planned(store, event: EventRecord) -> None:
     p = event.payload
+    if not p.get("key"):
+        return  # its key went with a deleted line it was made from
     key = {"chat_id": event.stream_id, "key": p["key"]}
     found = store.get(StoryEvent, **key)
     if found is not None and found.status not in ("planned",):
         return  # a key already used by a started or closed event is not re-planned
-    obj = _upsert(store, StoryEvent, key, p, STORY_EVENT_FIELDS)
+    entry = pv.provenance(store, event)
+    if entry is None:
+        if found is not None:
+            store.delete(found)
+        return
+    obj = _upsert(store, StoryEvent, key, p, STORY_EVENT_FIELDS, entry)
     obj.status = StoryEvent.Status.PLANNED
     obj.planned_event = obj.planned_event or event.id
     store.save(obj)
@@ -307,6 +380,11 @@ def on_story_event_planned(store, event: EventRecord) -> None:
 
 def on_story_event_started(store, event: EventRecord) -> None:
     p = event.payload
+    if not p.get("key"):
+        return  # its key went with a deleted line it was made from
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return
     obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None:
         obj = StoryEvent(
@@ -315,7 +393,7 @@ def on_story_event_started(store, event: EventRecord) -> None:
             title=p.get("title", p["key"]),
             planned_event=event.id,
         )
-        _set(obj, p, STORY_EVENT_FIELDS)
+        _set(obj, p, STORY_EVENT_FIELDS, entry)
         store.add(obj)
     if obj.status != StoryEvent.Status.PLANNED:
         return
@@ -331,6 +409,7 @@ def on_story_event_started(store, event: EventRecord) -> None:
             {"chat_id": event.stream_id, "role": change["role"]},
             change,
             ACTIVITY_FIELDS,
+            entry,
         )
 
 
@@ -342,7 +421,8 @@ CLOSED = {
 
 
 def on_story_event_closed(store, event: EventRecord) -> None:
-    """Close an event. Only the four promoted kinds leave it; its props stay in the record."""
+    """Close an event. Only the four promoted kinds leave it, written without its props; the
+    props stay in the record and leave everything else that names them."""
     p = event.payload
     obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
     if obj is None or obj.status in CLOSED.values():
@@ -352,7 +432,12 @@ def on_story_event_closed(store, event: EventRecord) -> None:
     obj.closed_time = _world(store, event).story_time
     obj.gist = p.get("gist", "")
     store.save(obj)
+    props = list(obj.props)
+    seal_state(store, event.stream_id, props)
+    entry = pv.provenance(store, event)
     promoted = {k: list(v) for k, v in p.get("promote", {}).items()}
+    if entry is None:
+        promoted = {}  # what it learned came from lines that are not on this line any more
     if obj.status == StoryEvent.Status.COMPLETED:
         # on_complete effects are authored promotions: the same four kinds, no others
         for kind, values in (obj.on_complete or {}).items():
@@ -364,27 +449,85 @@ def on_story_event_closed(store, event: EventRecord) -> None:
         entity = store.get(EntityState, chat_id=event.stream_id, role=item["role"])
         if entity is not None and item["item"] not in entity.inventory:
             entity.inventory = [*entity.inventory, item["item"]]
+            pv.set_prov(entity, f"inventory:{item['item']}", entry)
             store.save(entity)
     for fact in promoted.get("knowledge", []):  # knowledge gained → edge knowledge
         edge = store.get(
             Edge, chat_id=event.stream_id, source=fact["source"], target=fact["target"]
         )
-        if edge is not None and fact["fact"] not in edge.knowledge:
-            edge.knowledge = [*edge.knowledge, fact["fact"]]
+        text = pv.seal_text(fact["fact"], props)
+        if edge is not None and text and text not in edge.knowledge:
+            edge.knowledge = [*edge.knowledge, text]
+            pv.set_prov(edge, f"knowledge:{text}", entry)
             store.save(edge)
     for change in promoted.get("relationship", []):  # relationship change → edge summary
         edge = store.get(
             Edge, chat_id=event.stream_id, source=change["source"], target=change["target"]
         )
-        if edge is not None:
-            edge.summary = change["summary"]
+        text = pv.seal_text(change["summary"], props)
+        if edge is not None and text:
+            edge.summary = text
+            pv.set_prov(edge, "summary", entry)
             store.save(edge)
+
+
+def _seal_list(obj: Any, name: str, props: list[str]) -> bool:
+    values = getattr(obj, name)
+    kept = [v for v in values if not (isinstance(v, str) and pv.names_prop(v, props))]
+    if kept == values:
+        return False
+    setattr(obj, name, kept)
+    obj.prov = {
+        k: v
+        for k, v in (obj.prov or {}).items()
+        if not (k.startswith(f"{name}:") and k.split(":", 1)[1] not in kept)
+    }
+    return True
+
+
+def _seal_fields(obj: Any, names: tuple[str, ...], props: list[str]) -> bool:
+    changed = False
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str) and value:
+            sealed = pv.seal_text(value, props)
+            if sealed != value:
+                setattr(obj, name, sealed)
+                changed = True
+        elif isinstance(value, list):
+            changed |= _seal_list(obj, name, props)
+    return changed
+
+
+SEALED_FIELDS: dict[type, tuple[str, ...]] = {
+    Activity: ("posture", "verb", "holding", "attention", "status", "expected_duration"),
+    EntityState: ("mood", "goals", "status", "inventory"),
+    Edge: ("summary", "knowledge", "last_interaction", "private_moments"),
+    GroupNode: ("summary", "dynamic"),
+    Thread: ("title", "notes"),
+}
+
+
+def seal_state(store, chat_id: int, props: list[str]) -> None:
+    """What a closed story event seals: every sentence and item of the chat's state that names
+    one of its props (what someone holds, does, knows, notes) — never a whole text."""
+    if not [p for p in props if p.strip()]:
+        return
+    for model, names in SEALED_FIELDS.items():
+        for obj in store.filter(model, chat_id=chat_id):
+            if _seal_fields(obj, names, props):
+                store.save(obj)
 
 
 def on_thread_opened(store, event: EventRecord) -> None:
     p = event.payload
+    if not p.get("key"):
+        return  # its key went with a deleted line it was made from
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return
     obj = _upsert(
-        store, Thread, {"chat_id": event.stream_id, "key": p["key"]}, p, ("title", "notes")
+        store, Thread, {"chat_id": event.stream_id, "key": p["key"]}, p, ("title", "notes"), entry
     )
     obj.status = "open"
     obj.opened_event = obj.opened_event or event.id
@@ -395,8 +538,9 @@ def on_thread_opened(store, event: EventRecord) -> None:
 def on_thread_updated(store, event: EventRecord) -> None:
     p = event.payload
     obj = store.get(Thread, chat_id=event.stream_id, key=p["key"])
-    if obj is not None and obj.status == "open":
-        _set(obj, p, ("title", "notes"))
+    entry = pv.provenance(store, event)
+    if obj is not None and obj.status == "open" and entry is not None:
+        _set(obj, p, ("title", "notes"), entry)
         store.save(obj)
 
 
@@ -418,9 +562,12 @@ def on_time_skip(store, event: EventRecord) -> None:
     if p.get("weather"):
         world.weather = p["weather"]
     store.save(world)
+    entry = pv.provenance(store, event)
+    if entry is None:
+        return  # written from lines that are not on this line any more
     for change in p.get("activities", []):
         key = {"chat_id": event.stream_id, "role": change["role"]}
-        _upsert(store, Activity, key, change, ACTIVITY_FIELDS)
+        _upsert(store, Activity, key, change, ACTIVITY_FIELDS, entry)
 
 
 def on_manual_edit(store, event: EventRecord) -> None:
@@ -432,11 +579,47 @@ def on_manual_edit(store, event: EventRecord) -> None:
     obj = store.get(model, chat_id=event.stream_id, **p.get("key", {}))
     if obj is None:
         return
-    _set(obj, p.get("changes", {}), fields)
+    _set(obj, p.get("changes", {}), fields, pv.provenance(store, event))
     store.save(obj)
 
 
+def on_line(store, event: EventRecord) -> None:
+    """A line said: who witnessed it (by character), and which sealed props it names again."""
+    pv.record_line(store, event)
+
+
+# -- lore: attached lorebooks, the Author's Note, World Info timed effects --------------------
+
+
+def on_lorebook_attached(store, event: EventRecord) -> None:
+    key = {"chat_id": event.stream_id, "lorebook_id": event.payload["lorebook"]}
+    if store.get(ChatLorebook, **key) is None:
+        store.add(ChatLorebook(**key, attached_event=event.id))
+
+
+def on_lorebook_detached(store, event: EventRecord) -> None:
+    key = {"chat_id": event.stream_id, "lorebook_id": event.payload["lorebook"]}
+    row = store.get(ChatLorebook, **key)
+    if row is not None:
+        store.delete(row)
+
+
+NOTE_FIELDS = ("text", "position", "depth", "role", "frequency")
+
+
+def on_authors_note_set(store, event: EventRecord) -> None:
+    _upsert(store, AuthorsNote, {"chat_id": event.stream_id}, event.payload, NOTE_FIELDS)
+
+
+def on_lore_timed_state(store, event: EventRecord) -> None:
+    data = {"state": event.payload["state"], "chat_length": event.payload["chat_length"]}
+    _upsert(store, LoreTimedState, {"chat_id": event.stream_id}, data, ("state", "chat_length"))
+
+
 HANDLERS = {
+    "user_turn": on_line,
+    "assistant_turn": on_line,
+    "narration": on_line,
     "chat_started": on_chat_started,
     "edge_update": on_edge_update,
     "entity_state_change": on_entity_state_change,
@@ -459,4 +642,8 @@ HANDLERS = {
     "thread_updated": on_thread_updated,
     "thread_closed": on_thread_closed,
     "time_skip": on_time_skip,
+    "lorebook_attached": on_lorebook_attached,
+    "lorebook_detached": on_lorebook_detached,
+    "authors_note_set": on_authors_note_set,
+    "lore_timed_state": on_lore_timed_state,
 }

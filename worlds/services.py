@@ -1,4 +1,4 @@
-"""Writes to a chat's world state: every one appends an event (SPEC 4.1)."""
+"""Writes to a chat's world state: every one appends an event, never a row."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from eventstore.models import StreamRef, stream_id_of
 from eventstore.records import EventRecord
 from eventstore.services import append
 from worlds.projectors import MANUAL_TARGETS
+from worlds.roles import AFFINITY_RANGE, clamp
+
+# What a manual_edit may change, by target name: the world's own tables, plus whatever the
+# apps above register from their AppConfig.ready() (memory registers its memories).
+_EDIT_TARGETS: dict[str, tuple[type, tuple[str, ...]]] = dict(MANUAL_TARGETS)
 
 
-def _edit_targets() -> dict[str, tuple[type, tuple[str, ...]]]:
-    from memory.models import Memory
-    from memory.projectors import MANUAL_FIELDS
-
-    return {**MANUAL_TARGETS, "memory": (Memory, (*MANUAL_FIELDS, "pinned"))}
+def edit_target_register(*, name: str, model: type, fields: tuple[str, ...]) -> None:
+    _EDIT_TARGETS[name] = (model, fields)
 
 
 def _clean(model: type, name: str, value: Any) -> Any:
@@ -25,8 +28,6 @@ def _clean(model: type, name: str, value: Any) -> Any:
     except ValidationError as exc:
         raise ValueError(f"{name}: {'; '.join(exc.messages)}") from exc
     if name in ("affinity", "trust"):
-        from worlds.roles import AFFINITY_RANGE, clamp
-
         value = clamp(int(value), AFFINITY_RANGE)
     if name == "significance" and not 0 <= int(value) <= 3:
         raise ValueError("significance is 0 (routine) to 3 (pivotal)")
@@ -34,10 +35,16 @@ def _clean(model: type, name: str, value: Any) -> Any:
 
 
 def manual_edit(
-    *, chat, target: str, key: dict[str, Any], changes: dict[str, Any], caused_by: int | None = None
+    *,
+    chat: StreamRef,
+    target: str,
+    key: dict[str, Any],
+    changes: dict[str, Any],
+    caused_by: int | None = None,
 ) -> EventRecord:
     """Record a hand edit of chat state (admin or drawer) as a ``manual_edit`` event."""
-    targets = _edit_targets()
+    targets = _EDIT_TARGETS
+    chat_id = stream_id_of(chat)
     if target not in targets:
         raise ValueError(f"unknown edit target {target!r}; one of {', '.join(sorted(targets))}")
     model, allowed = targets[target]
@@ -48,12 +55,12 @@ def manual_edit(
         raise ValueError("nothing to change")
     lookup = dict(key)
     if model.natural_key_fields != ("id",):
-        lookup["chat_id"] = chat.pk
+        lookup["chat_id"] = chat_id
     if not model.objects.filter(**lookup).exists():
-        raise ValueError(f"no {target} {key} in chat {chat.pk}")
+        raise ValueError(f"no {target} {key} in chat {chat_id}")
     cleaned = {name: _clean(model, name, value) for name, value in changes.items()}
     return append(
-        stream=chat,
+        stream=chat_id,
         kind="manual_edit",
         payload={"target": target, "key": key, "changes": cleaned},
         caused_by=caused_by,

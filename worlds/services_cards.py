@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.db import transaction
 
 from worlds import cards
 from worlds.cards import SPEC_V2, SPEC_V3, BookData, CardError
-from worlds.models import Character, Lorebook, LoreEntry
+from worlds.models import Character, CharacterAsset, Lorebook, LoreEntry
 
 CHARACTER_COLUMNS = (
     "name",
@@ -75,6 +76,16 @@ def character_import(*, data: bytes, filename: str) -> Character:
     with transaction.atomic():
         lorebook = _lorebook_create(card.book) if card.book else None
         character = Character.objects.create(**card.fields, lorebook=lorebook)
+        CharacterAsset.objects.bulk_create(
+            CharacterAsset(
+                character=character,
+                path=path,
+                data=content,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+            )
+            for path, content in card.assets.items()
+        )
         if card.avatar is not None:
             name = cards.export_filename(character.name, card.avatar_ext)
             character.avatar.save(name, ContentFile(card.avatar), save=True)
@@ -85,7 +96,7 @@ def character_export(character: Character, *, fmt: str) -> tuple[bytes, str, str
     """(file bytes, content type, file name) for ``fmt`` "png", "json" or "charx".
 
     JSON is written in the spec the card came in as; PNG carries both a V2 ``chara`` and a V3
-    ``ccv3`` chunk; CHARX is always V3.
+    ``ccv3`` chunk; CHARX is always V3, with every file the imported archive held.
     """
     fields, book = _card_parts(character)
     if fmt == "json":
@@ -104,6 +115,7 @@ def character_export(character: Character, *, fmt: str) -> tuple[bytes, str, str
             cards.build_card(fields, book, spec=SPEC_V3),
             _avatar_bytes(character),
             _avatar_ext(character),
+            assets={a.path: bytes(a.data) for a in character.assets.order_by("pk")},
         )
         return data, "application/zip", cards.export_filename(character.name, "charx")
     raise CardError(f"unknown card format {fmt!r}; use one of {', '.join(CHARACTER_FORMATS)}")

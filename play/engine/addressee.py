@@ -1,5 +1,4 @@
-"""Who answers: whole-word name match, then (with a guest) a classifier for ambiguity; and
-whether the other bot interjects afterwards (conservative: false on any failure)."""
+"""Who answers: whole-word name match, then (with a guest) a classifier for ambiguity."""
 
 from __future__ import annotations
 
@@ -7,19 +6,12 @@ import re
 
 from asgiref.sync import sync_to_async
 
-from eventstore.records import EventRecord
-from play.engine.schemas import AddresseeDecision, InterjectionDecision
+from play.engine.classify import classify, failures_record
+from play.engine.schemas import AddresseeDecision
+from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
-from worlds.models import EntityState
-from worlds.roles import GUEST, HOST
-
-
-def _bots(chat_id: int) -> dict[str, str]:
-    return dict(
-        EntityState.objects.filter(
-            chat_id=chat_id, present=True, role__in=(HOST, GUEST)
-        ).values_list("role", "name")
-    )
+from worlds.roles import GUEST, HOST, YOU
+from worlds.selectors import present_bots
 
 
 def named(text: str, name: str) -> bool:
@@ -37,7 +29,7 @@ def by_name(text: str, bots: dict[str, str]) -> str | None:
 
 
 async def choose(chat: Chat, text: str) -> str:
-    bots = await sync_to_async(_bots)(chat.pk)
+    bots = await sync_to_async(present_bots)(chat.pk)
     if GUEST not in bots:
         return HOST if HOST in bots else next(iter(bots), HOST)
     if HOST not in bots:
@@ -52,10 +44,9 @@ async def choose(chat: Chat, text: str) -> str:
 
 
 async def _classify_addressee(chat: Chat, text: str, bots: dict[str, str]) -> str:
-    from play.engine.classify import classify
-    from play.engine.pipeline import recent_lines
-
-    lines = await sync_to_async(recent_lines)(chat.pk, 6)
+    # everyone present: the user's line is said to all of them
+    readers = await sync_to_async(reader_keys)(chat.pk, [YOU, *bots])
+    lines = await sync_to_async(recent_lines)(chat.pk, 6, readers=readers)
     result = await classify(
         kind="addressee",
         schema=AddresseeDecision,
@@ -69,55 +60,5 @@ async def _classify_addressee(chat: Chat, text: str, bots: dict[str, str]) -> st
             {"role": "user", "content": "\n".join([*lines, f"User: {text}"])},
         ],
     )
-    await sync_to_async(record_failures)(chat, result.failures, None)
+    await sync_to_async(failures_record)(chat=chat, failures=result.failures, turn_id=None)
     return result.value.addressee if result.value.confidence != "low" else HOST
-
-
-def record_failures(chat: Chat, failures: list[dict], turn_id: int | None) -> None:
-    from eventstore.services import append
-
-    for failure in failures:
-        append(
-            stream=chat,
-            kind="classifier_failed",
-            caused_by=turn_id,
-            payload={**failure, "turn_id": turn_id},
-        )
-
-
-async def maybe_interject(
-    run, chat: Chat, *, first: EventRecord, reply_to: int | None, query: str
-) -> list[EventRecord]:
-    """After the addressee speaks, the other bot may follow up (default: no)."""
-    from play.engine.bookkeeping import bookkeep
-    from play.engine.classify import classify
-    from play.engine.pipeline import recent_lines, speak
-
-    bots = await sync_to_async(_bots)(chat.pk)
-    if len(bots) < 2:
-        return []
-    speaker = first.payload.get("speaker")
-    other = GUEST if speaker == HOST else HOST
-    lines = await sync_to_async(recent_lines)(chat.pk, 8)
-    result = await classify(
-        kind="interjection",
-        schema=InterjectionDecision,
-        max_tokens=80,
-        messages=[
-            {
-                "role": "system",
-                "content": f"Would {bots[other]} naturally interject right now, "
-                "unprompted? Only if they have a strong reason (they were insulted, named, asked, or "
-                "something urgent happened). When in doubt: false.",
-            },
-            {"role": "user", "content": "\n".join(lines)},
-        ],
-    )
-    await sync_to_async(record_failures)(chat, result.failures, first.id)
-    if result.fell_back or not result.value.interject:
-        return []
-    run.phase = "streaming"
-    record = await speak(run, chat, other, reply_to=reply_to, query=query, interjection=True)
-    run.phase = "bookkeeping"
-    await bookkeep(chat, record.id)
-    return [record]

@@ -11,26 +11,38 @@ import logging
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import models, transaction
 
+from eventstore import branches as branch_log
+from eventstore.models import Branch, Event
 from eventstore.services import append
+from memory.models import Memory
+from memory.selectors import visible_to
 from play.engine.classify import classify
+from play.engine.gate import Gate, Line
 from play.engine.inference import GenParams, InferenceError, get_backend
+from play.engine.prompt.sections import activity_line
 from play.engine.schemas import TurnAnalysis
+from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
+from rpsite.config import load_config
 from worlds import clock
+from worlds import provenance as pv
 from worlds.macros import expand_macros
 from worlds.models import (
     Activity,
+    Character,
     Container,
     Edge,
     EntityState,
     StoryEvent,
     Thread,
+    Witness,
     WorldState,
 )
 from worlds.prompts import current as current_template
-from worlds.roles import BOTS, YOU
+from worlds.roles import BOTS, GUEST, HOST, YOU, witness_mask
+from worlds.selectors import present_roles
 
 log = logging.getLogger("rp.bookkeeping")
 
@@ -38,16 +50,10 @@ SCENE_GAP_MINUTES = 180
 ANALYSIS_WINDOW = 6
 
 
-def _names(chat_id: int) -> dict[str, str]:
-    return dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
-
-
 def scene_context(chat_id: int) -> dict[str, Any]:
     """The current scene, for closing it outside a turn (meanwhile start/end, skips)."""
     world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
+    present = sorted(present_roles(chat_id))
     return {
         "scene": world.scene,
         "present": present,
@@ -94,41 +100,77 @@ async def close_scene(
                     "summaries": summaries,
                     "group_summary": group_summary,
                     "story_time": ctx["story_time"],
+                    **({"sources": summary_sources(summaries)} if summaries else {}),
                 },
             )
 
     await sync_to_async(write)()
 
 
-def story_lines(chat_id: int) -> str:
-    events = StoryEvent.objects.filter(chat_id=chat_id, status__in=["planned", "active"])
-    return (
-        "; ".join(
-            f"{e.key}: {e.title} [{e.status}]"
-            + (f", props {', '.join(e.props)}" if e.props else "")
-            + (f", starts only if: {'; '.join(e.preconditions)}" if e.preconditions else "")
-            for e in events
+def story_lines(chat_id: int, gate: Gate) -> str:
+    """The planned and active story events everyone present may know of."""
+    out = []
+    for e in StoryEvent.objects.filter(chat_id=chat_id, status__in=["planned", "active"]):
+        # a key is made from a title: it says what the title says, to whom the title may
+        key = gate.admit(Line(e.key, pv.prov_of(e, "title")))
+        title = gate.admit(Line(e.title or e.key, pv.prov_of(e, "title")))
+        if key is None or title is None:
+            continue
+        props = [x for p in e.props if (x := gate.admit(Line(p, pv.prov_of(e, f"props:{p}"))))]
+        needs = [
+            x
+            for p in e.preconditions
+            if (x := gate.admit(Line(p, pv.prov_of(e, f"preconditions:{p}"))))
+        ]
+        out.append(
+            f"{key}: {title} [{e.status}]"
+            + (f", props {', '.join(props)}" if props else "")
+            + (f", starts only if: {'; '.join(needs)}" if needs else "")
         )
-        or "none"
-    )
+    return "; ".join(out) or "none"
 
 
-def thread_lines(chat_id: int) -> str:
+def thread_lines(chat_id: int, gate: Gate) -> str:
     threads = Thread.objects.filter(chat_id=chat_id, status="open")
-    return "; ".join(f"{t.key}: {t.title}" for t in threads) or "none"
+    out = [
+        f"{key}: {title}"
+        for t in threads
+        if (title := gate.admit(Line(t.title, pv.prov_of(t, "title")))) is not None
+        and (key := gate.admit(Line(t.key, pv.prov_of(t, "title")))) is not None
+    ]
+    return "; ".join(out) or "none"
+
+
+def common_lines(chat_id: int, turns: list[Turn], gate: Gate) -> list[tuple[Turn, list[str]]]:
+    """The turns every reader of ``gate`` witnessed, each with who witnessed it (by key)."""
+    seen = {
+        w.event: w.seen_by
+        for w in Witness.objects.filter(chat_id=chat_id, event__in=[t.id for t in turns])
+    }
+    out = []
+    for turn in turns:
+        by = seen.get(turn.id, [])
+        if gate.admit(Line(turn.bot_text or "", {"src": [turn.id], "by": by})) is not None:
+            out.append((turn, by))
+    return out
 
 
 def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
+    """The analysis prompt: only what everyone present may know (the lines all of them
+    witnessed, marked with who heard them), so that what it finds is theirs to know."""
     turn = Turn.objects.get(pk=turn_id)
     entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
     present = sorted(r for r, e in entities.items() if e.present)
     names = {r: e.name for r, e in entities.items()}
+    who = {pv.key_of(e): e.name for e in entities.values()}
+    gate = Gate.for_readers(chat_id, [pv.key_of(entities[r]) for r in present])
     world = WorldState.objects.get(chat_id=chat_id)
     recent = list(
         Turn.objects.filter(chat_id=chat_id, scene=turn.scene, id__lte=turn_id).order_by("-id")[
             :ANALYSIS_WINDOW
         ]
     )[::-1]
+    window = common_lines(chat_id, recent, gate)
     acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
     location = Container.objects.filter(chat_id=chat_id, key=world.location).first()
     edges = Edge.objects.filter(chat_id=chat_id, source__in=present, target__in=present)
@@ -137,14 +179,22 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         + ", ".join(f"{r} = {names[r]}" + (" (the user)" if r == YOU else "") for r in present),
         f"Place: {location.name if location else world.location}; time {world.story_time}.",
         "Activities: "
-        + "; ".join(f"{a.role}: {a.posture} {a.verb} at {a.slot}".strip() for a in acts),
+        + "; ".join(
+            activity_line(a, names, {location.key: location} if location else {}, gate)
+            for a in acts
+        ),
         "Relationships now: "
         + "; ".join(f"{e.source}->{e.target} affinity {e.affinity} trust {e.trust}" for e in edges),
-        "Story events (key: title [status], props): " + story_lines(chat_id),
-        "Open threads (key: title): " + thread_lines(chat_id),
+        "Story events (key: title [status], props): " + story_lines(chat_id, gate),
+        "Open threads (key: title): " + thread_lines(chat_id, gate),
         "",
-        "Recent exchange:",
-        *[f"{t.name or t.speaker}: {t.bot_text}" for t in recent],
+        "Recent exchange (each line says who heard it; what someone did not hear, they do not "
+        "know):",
+        *[
+            f"{t.name or t.speaker}: {gate.admit(Line(t.bot_text or '', None, (t.id,)))} "
+            f"[heard by {', '.join(who.get(k, k) for k in by)}]"
+            for t, by in window
+        ],
         "",
         f"Analyse the latest turn (by {turn.name}) and what it shows about everyone present.",
     ]
@@ -157,12 +207,14 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         "location_name": location.name if location else "",
         "story_time": world.story_time,
         "scene": turn.scene,
+        "sources": sorted(gate.seen | {t.id for t, _ in window}) or [turn_id],
         "prompt": "\n".join(lines),
     }
 
 
-async def bookkeep(chat: Chat, turn_id: int) -> None:
-    """Run the analysis for one bot turn and append what it found (never raises)."""
+async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
+    """Run the analysis for one bot turn and append what it found (never raises).
+    ``retry``: again, for a turn whose analysis failed (``analysis_failures``)."""
     try:
         ctx = await sync_to_async(analysis_context)(chat.pk, turn_id)
         template = await sync_to_async(lambda: current_template("bookkeeping").text)()
@@ -178,14 +230,37 @@ async def bookkeep(chat: Chat, turn_id: int) -> None:
         failures = list(result.failures)
         if close:
             pending = {tid: analysis.significance for tid in (turn_id, ctx.get("reply_to")) if tid}
-            summaries, group_summary, more = await scene_summaries(chat, ctx, pending)
+            closing = await sync_to_async(closing_props)(chat.pk, analysis)
+            summaries, group_summary, more = await scene_summaries(chat, ctx, pending, closing)
             failures += more
+        failed = result.failures[-1]["error"] if result.fell_back and result.failures else ""
         await sync_to_async(apply_analysis)(
-            chat, ctx, analysis, failures, close, summaries, group_summary
+            chat,
+            ctx,
+            analysis,
+            failures,
+            close,
+            summaries,
+            group_summary,
+            failed=failed,
+            retry=retry,
         )
     except Exception:
         log.exception("bookkeeping failed for turn %s", turn_id)
         await sync_to_async(_mark_bookkept_after_error)(chat, turn_id)
+
+
+def closing_props(chat_id: int, analysis: TurnAnalysis) -> list[list[str]]:
+    """The props of the story events this analysis completes or cancels."""
+    out = []
+    for change in analysis.story_events:
+        if change.action not in ("complete", "cancel"):
+            continue
+        found = StoryEvent.objects.filter(chat_id=chat_id).filter(
+            models.Q(key=change.key) | models.Q(title__iexact=change.title or "\x00")
+        )
+        out += [list(e.props) for e in found if e.props]
+    return out
 
 
 def _mark_bookkept_after_error(chat: Chat, turn_id: int) -> None:
@@ -203,7 +278,43 @@ def _mark_bookkept_after_error(chat: Chat, turn_id: int) -> None:
                 "fallback": "nothing recorded",
             },
         )
-        append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+        append(
+            stream=chat,
+            kind="turn_bookkept",
+            caused_by=turn_id,
+            payload=_bookkept(turn_id, "bookkeeping crashed; see the server log"),
+        )
+
+
+def _bookkept(turn_id: int, failed: str) -> dict[str, Any]:
+    """The ``turn_bookkept`` payload: whether the analysis landed, and if not, why."""
+    if not failed:
+        return {"turn_id": turn_id, "analysis": "ok"}
+    return {"turn_id": turn_id, "analysis": "failed", "reason": failed}
+
+
+def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
+    """Turns (of ``turn_ids``) whose latest analysis on the active branch did not land: the
+    state was not updated from them. {turn id: why}."""
+    if not turn_ids or chat.active_branch_id is None:
+        return {}
+    marks = list(
+        Event.objects.filter(stream_id=chat.pk, kind="turn_bookkept", caused_by_id__in=turn_ids)
+        .order_by("id")
+        .values_list("branch_id", "seq", "caused_by_id", "payload")
+    )
+    if not any(p.get("analysis") == "failed" for *_, p in marks):
+        return {}
+    segments = branch_log.chain(Branch.objects.get(pk=chat.active_branch_id))
+    latest: dict[int, dict] = {}
+    for branch_id, seq, turn_id, payload in marks:
+        if branch_log.contains(segments, branch_id=branch_id, seq=seq):
+            latest[turn_id] = payload
+    return {
+        t: p.get("reason") or "the analysis failed"
+        for t, p in latest.items()
+        if p.get("analysis") == "failed"
+    }
 
 
 def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
@@ -216,87 +327,143 @@ def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
 
 
 def summary_inputs(
-    chat_id: int, scene: int, owner: str, pending: dict[int, int] | None = None
+    chat_id: int,
+    scene: int,
+    owner: str,
+    pending: dict[int, int] | None = None,
+    closing: list[list[str]] | None = None,
 ) -> dict[str, Any]:
-    """What a per-POV summary is written from. ``pending``: significance not yet recorded
-    (the closing exchange's own, decided in this same bookkeeping pass)."""
-    from worlds.models import Character
+    """What a per-POV summary is written from: the lines its owner witnessed, through the
+    gate. ``pending``: significance not yet recorded (the closing exchange's own, decided in
+    this same bookkeeping pass); ``closing``: props of the story events that pass closes, so
+    the summary is written after their seal."""
 
     entity = EntityState.objects.get(chat_id=chat_id, role=owner)
     character = Character.objects.filter(pk=entity.character_id).first()
     edge = Edge.objects.filter(chat_id=chat_id, source=owner, target=YOU).first()
-    from memory.selectors import visible_to
+    gate = Gate.for_readers(chat_id, [pv.key_of(entity)], also_sealed=closing or [])
 
     # only what this bot witnessed and still holds (sealed event talk stays out)
     held = set(visible_to(chat_id, owner).filter(scene=scene).values_list("turn_id", flat=True))
     turns = [
-        t for t in Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("id") if t.id in held
+        (t, text)
+        for t in Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("id")
+        if t.id in held and (text := gate.admit(Line(t.bot_text or "", None, (t.id,))))
     ]
+    feeling = gate.admit(Line(edge.summary, pv.prov_of(edge, "summary"))) if edge else ""
     return {
         "name": entity.name,
         "user": EntityState.objects.get(chat_id=chat_id, role=YOU).name,
         "persona": character.description if character else "",
-        "edge": f"affinity {edge.affinity}, trust {edge.trust}. {edge.summary}" if edge else "",
-        "lines": [f"{t.name or t.speaker}: {t.bot_text}" for t in turns],
+        "edge": f"affinity {edge.affinity}, trust {edge.trust}. {feeling or ''}" if edge else "",
+        "lines": [f"{t.name or t.speaker}: {text}" for t, text in turns],
         "key_quotes": [
-            f"{t.name or t.speaker}: “{t.bot_text.strip()[:300]}”"
-            for t in turns
+            f"{t.name or t.speaker}: “{text.strip()[:300]}”"
+            for t, text in turns
             if (pending or {}).get(t.id, t.significance) >= 2
         ],
-        "present": sorted({t.speaker for t in turns}),
+        "present": sorted({t.speaker for t, _ in turns}),
+        "sources": sorted(gate.seen),
     }
 
 
-async def scene_summaries(chat: Chat, ctx: dict[str, Any], pending: dict[int, int]):
-    """One summary per present bot, from its own angle; the group node when all three."""
-    backend = get_backend()
+async def write_summary(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """One per-POV summary from ``summary_inputs``; on a model failure the first and last
+    lines stand in (and the failure is returned to be recorded)."""
     template = await sync_to_async(lambda: current_template("summary").text)()
+    prompt = [
+        {
+            "role": "system",
+            "content": expand_macros(template, char=data["name"], user=data["user"]),
+        },
+        {
+            "role": "user",
+            "content": "\n".join(
+                [
+                    f"{data['name']}: {data['persona']}",
+                    f"{data['name']}'s feelings toward {data['user']}: {data['edge']}",
+                    "The scene:",
+                    *data["lines"][-40:],
+                    "Key lines:",
+                    *data["key_quotes"],
+                ]
+            ),
+        },
+    ]
+    failure = None
+    try:
+        text = await get_backend().generate(
+            prompt,
+            GenParams(
+                purpose="classifier",
+                max_tokens=260,
+                temperature=0.5,
+                # bounded like a reply (the embedded model had no bound here): a summary past
+                # it is cancelled and falls back to the scene's first and last lines
+                timeout=float(load_config()["inference"]["timeout_s"]),
+            ),
+        )
+    except InferenceError as exc:
+        failure = {
+            "model": exc.model,
+            "prompt_kind": "scene_summary",
+            "raw_output": exc.raw,
+            "error": exc.message,
+            "fallback": "first and last lines",
+        }
+        text = " … ".join(data["lines"][:1] + data["lines"][-2:])
+    if data["key_quotes"]:
+        text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
+    return text.strip(), failure
+
+
+async def scene_summaries(
+    chat: Chat,
+    ctx: dict[str, Any],
+    pending: dict[int, int],
+    closing: list[list[str]] | None = None,
+):
+    """One summary per present bot, from its own angle; the group node when all three."""
     summaries, failures = [], []
     bots = [r for r in ctx["present"] if r in BOTS]
-    witnesses = {r: r in ctx["present"] for r in ("you", "host", "guest")}
+    witnesses = witness_mask(ctx["present"])
     for owner in bots:
-        data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner, pending)
-        prompt = [
-            {
-                "role": "system",
-                "content": expand_macros(template, char=data["name"], user=data["user"]),
-            },
-            {
-                "role": "user",
-                "content": "\n".join(
-                    [
-                        f"{data['name']}: {data['persona']}",
-                        f"{data['name']}'s feelings toward {data['user']}: {data['edge']}",
-                        "The scene:",
-                        *data["lines"][-40:],
-                        "Key lines:",
-                        *data["key_quotes"],
-                    ]
-                ),
-            },
-        ]
-        try:
-            text = await backend.generate(
-                prompt, GenParams(purpose="classifier", max_tokens=260, temperature=0.5)
-            )
-        except InferenceError as exc:
-            failures.append(
-                {
-                    "model": exc.model,
-                    "prompt_kind": "scene_summary",
-                    "raw_output": exc.raw,
-                    "error": exc.message,
-                    "fallback": "first and last lines",
-                }
-            )
-            text = " … ".join(data["lines"][:1] + data["lines"][-2:])
-        if data["key_quotes"]:
-            text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
-        summaries.append({"owner": owner, "text": text.strip(), "witnesses": witnesses})
+        data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner, pending, closing)
+        text, failure = await write_summary(data)
+        if failure:
+            failures.append(failure)
+        summaries.append(
+            {"owner": owner, "text": text, "witnesses": witnesses, "sources": data["sources"]}
+        )
     group = ""
-    if {"you", "host", "guest"} <= set(ctx["present"]) and summaries:
+    if {YOU, HOST, GUEST} <= set(ctx["present"]) and summaries:
         group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
     return summaries, group, failures
+
+
+async def summaries_rewrite(chat: Chat) -> int:
+    """Write again, with the model, each summary that lost one of its lines (a deleted turn)
+    and holds a stand-in extract meanwhile. Returns how many were rewritten."""
+    pending = await sync_to_async(
+        lambda: list(Memory.objects.filter(chat=chat, kind=Memory.Kind.SUMMARY, rewrite=True))
+    )()
+    done = 0
+    for mem in pending:
+        data = await sync_to_async(summary_inputs)(chat.pk, mem.scene, mem.owner)
+        text, failure = await write_summary(data)
+        if failure is not None:
+            continue  # the extract stays; a later start-up tries again
+        await sync_to_async(append)(
+            stream=chat,
+            kind="summary_rewritten",
+            payload={"memory_id": mem.id, "text": text, "sources": data["sources"]},
+        )
+        done += 1
+    return done
+
+
+def summary_sources(summaries: list[dict[str, Any]]) -> list[int]:
+    return sorted({s for summary in summaries for s in summary.get("sources", [])})
 
 
 def apply_analysis(
@@ -307,11 +474,15 @@ def apply_analysis(
     close: str,
     summaries: list[dict[str, Any]],
     group_summary: str,
+    *,
+    failed: str = "",
+    retry: bool = False,
 ) -> None:
     turn_id = ctx["turn_id"]
     present = set(ctx["present"])
+    sources = ctx["sources"]  # what it found came from the lines it was shown
     with transaction.atomic():
-        if Turn.objects.filter(pk=turn_id, bookkept=True).exists():
+        if not retry and Turn.objects.filter(pk=turn_id, bookkept=True).exists():
             return  # already done (a recovery raced a live run)
         for failure in failures:
             append(
@@ -329,7 +500,12 @@ def apply_analysis(
             seen.add(pair)
             edges.append(delta.model_dump())
         if edges:
-            append(stream=chat, kind="edge_update", caused_by=turn_id, payload={"edges": edges})
+            append(
+                stream=chat,
+                kind="edge_update",
+                caused_by=turn_id,
+                payload={"edges": edges, "sources": sources},
+            )
         changes = [c.model_dump(exclude_none=True) for c in analysis.entities if c.role in present]
         changes = [c for c in changes if len(c) > 1]
         if changes:
@@ -337,13 +513,16 @@ def apply_analysis(
                 stream=chat,
                 kind="entity_state_change",
                 caused_by=turn_id,
-                payload={"changes": changes},
+                payload={"changes": changes, "sources": sources},
             )
         acts = [a.model_dump(exclude_none=True) for a in analysis.activities if a.role in present]
         acts = [a for a in acts if len(a) > 1]
         if acts:
             append(
-                stream=chat, kind="activity_change", caused_by=turn_id, payload={"changes": acts}
+                stream=chat,
+                kind="activity_change",
+                caused_by=turn_id,
+                payload={"changes": acts, "sources": sources},
             )
         for tid in filter(None, (turn_id, ctx.get("reply_to"))):
             append(
@@ -359,21 +538,20 @@ def apply_analysis(
                 stream=chat,
                 kind="memory_keys_added",
                 caused_by=turn_id,
-                payload={"turn_ids": turns, "keys": keys},
+                payload={"turn_ids": turns, "keys": keys, "sources": sources},
             )
-        from play.engine.services.story import story_event_apply, thread_apply
 
         for change in analysis.story_events:
-            story_event_apply(chat, change, caused_by=turn_id)
+            story_event_apply(chat, change, caused_by=turn_id, sources=sources)
         for thread in analysis.threads:
-            thread_apply(chat, thread, caused_by=turn_id)
+            thread_apply(chat, thread, caused_by=turn_id, sources=sources)
         group = analysis.group
-        if group and {"you", "host", "guest"} <= present and (group.summary or group.dynamic):
+        if group and {"you", HOST, GUEST} <= present and (group.summary or group.dynamic):
             append(
                 stream=chat,
                 kind="group_node_updated",
                 caused_by=turn_id,
-                payload=group.model_dump(exclude_none=True),
+                payload={**group.model_dump(exclude_none=True), "sources": sources},
             )
         minutes = analysis.scene.minutes_passed
         if minutes:
@@ -384,18 +562,7 @@ def apply_analysis(
                 payload={"story_time": clock.advance(ctx["story_time"], minutes)},
             )
         if close:
-            append(
-                stream=chat,
-                kind="scene_closed",
-                caused_by=turn_id,
-                payload={
-                    "scene": ctx["scene"],
-                    "reason": close,
-                    "summaries": summaries,
-                    "group_summary": group_summary,
-                    "story_time": ctx["story_time"],
-                },
-            )
+            # the move first: the scene that opens is in the new place
             moved = analysis.scene.moved_to.strip()
             if moved and close.startswith("moved"):
                 key = "".join(c if c.isalnum() else "_" for c in moved.lower()).strip("_")[:60]
@@ -413,6 +580,22 @@ def apply_analysis(
                         "moves": [
                             {"role": r, "slot": "", "verb": "arriving"} for r in sorted(present)
                         ],
+                        "sources": sources,
                     },
                 )
-        append(stream=chat, kind="turn_bookkept", caused_by=turn_id, payload={"turn_id": turn_id})
+            append(
+                stream=chat,
+                kind="scene_closed",
+                caused_by=turn_id,
+                payload={
+                    "scene": ctx["scene"],
+                    "reason": close,
+                    "summaries": summaries,
+                    "group_summary": group_summary,
+                    "story_time": ctx["story_time"],
+                    "sources": summary_sources(summaries) or sources,
+                },
+            )
+        append(
+            stream=chat, kind="turn_bookkept", caused_by=turn_id, payload=_bookkept(turn_id, failed)
+        )

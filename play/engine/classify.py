@@ -1,4 +1,4 @@
-"""The classifier policy (SPEC 4.4): validated output → one stricter retry → schema default.
+"""The classifier policy (docs/design.md, Classifier calls): validated output → one stricter retry → schema default.
 
 10 s timeout; a refusal swaps to the next fallback model for that one call; every failure is
 returned so the caller records it as a ``classifier_failed`` event. Never raises.
@@ -13,8 +13,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from eventstore.services import append
 from play.engine.inference import GenParams, InferenceError, Refusal, get_backend
-from play.engine.inference.base import EmptyCompletion, InvalidOutput, Message, json_schema
+from play.engine.inference.base import (
+    EmptyCompletion,
+    InvalidOutput,
+    Message,
+    rejected,
+    wire_schema,
+)
 from rpsite.config import load_config
 from worlds.tokens import estimate
 
@@ -55,7 +62,7 @@ async def classify(
     backend = get_backend()
     models: list[str | None] = [None, *inference["classifier_fallbacks"]]
     failures: list[dict[str, Any]] = []
-    schema_text = json.dumps(json_schema(schema))
+    schema_text = json.dumps(wire_schema(schema))
     model_index = 0
     retried = False
     attempt_messages = messages
@@ -77,6 +84,17 @@ async def classify(
             value = await asyncio.wait_for(
                 backend.structured(attempt_messages, schema, params), timeout
             )
+            dropped = rejected(value)
+            if dropped:
+                failures.append(
+                    _failure(
+                        kind,
+                        label,
+                        "",
+                        "rejected by validation: " + "; ".join(dropped)[:1000],
+                        fallback="dropped; the rest applied",
+                    )
+                )
             return Classified(value, failures, label, fell_back=False)
         except TimeoutError:
             failures.append(_failure(kind, label, "", f"timed out after {timeout:g} s"))
@@ -130,3 +148,14 @@ def _failure(kind: str, model: str, raw: str, error: str, fallback: str = "schem
         "error": error,
         "fallback": fallback,
     }
+
+
+def failures_record(*, chat, failures: list[dict], turn_id: int | None) -> None:
+    """Each failed classifier call becomes a ``classifier_failed`` event (visible in the UI)."""
+    for failure in failures:
+        append(
+            stream=chat,
+            kind="classifier_failed",
+            caused_by=turn_id,
+            payload={**failure, "turn_id": turn_id},
+        )

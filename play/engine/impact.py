@@ -61,17 +61,3 @@ def describe(live: Rows, candidate: Rows) -> dict[str, Any]:
         "threads": statuses("worlds.Thread"),
         "turns_removed": sum((turns_now - turns_then).values()),
     }
-
-
-def is_empty(impact: dict[str, Any]) -> bool:
-    return not any(
-        impact[k]
-        for k in (
-            "memories_removed",
-            "memories_added",
-            "edges",
-            "story_events",
-            "threads",
-            "turns_removed",
-        )
-    )

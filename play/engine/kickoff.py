@@ -27,12 +27,18 @@ def _context(character: Character, persona: Persona, scenario: Scenario) -> dict
                     f"{p['key']} ({p['name']}, slots: {', '.join(p['slots'])})" for p in places
                 ),
                 f"Default date and time: {scenario.start_time}. Weather: {scenario.weather}.",
+                *(
+                    [f"The story opens in: {scenario.start_place.name}."]
+                    if scenario.start_place
+                    else []
+                ),
                 "Opening:",
                 scenario.kickoff,
             ]
         ),
         "default": default_setup(character=character, persona=persona, scenario=scenario),
         "places": {p["key"]: p for p in places},
+        "start_named": scenario.start_place_id is not None,
     }
 
 
@@ -50,33 +56,66 @@ async def parse_kickoff(
             {"role": "user", "content": ctx["text"]},
         ],
     )
-    return merge_parse(result.value, ctx["default"], ctx["places"]), result.failures
+    setup = merge_parse(result.value, ctx["default"], ctx["places"], start_named=ctx["start_named"])
+    return setup, result.failures
+
+
+# Activity values of the default setup that are placeholders, not authored: a parse may fill them.
+_PLACEHOLDER_VERBS = {"", "waiting"}
 
 
 def merge_parse(
-    parse: KickoffParse, default: dict[str, Any], places: dict[str, dict]
+    parse: KickoffParse,
+    default: dict[str, Any],
+    places: dict[str, dict],
+    *,
+    start_named: bool = True,
 ) -> dict[str, Any]:
-    """Keep what the parse got right; fill the rest from the scenario's authored defaults."""
-    containers: dict[str, dict] = {}
+    """The authored setup, with the gaps the parse can fill: what the scenario says (its
+    starting place, clock, weather, places) always wins; the parse adds places the scenario
+    does not have, and who sits where doing what when the default only guessed. With
+    ``start_named`` False (the scenario names no starting place) the parse may choose one of
+    the places."""
+    containers: dict[str, dict] = {c["key"]: dict(c) for c in default["containers"]}
+    by_name = {c["name"].strip().lower(): k for k, c in {**places, **containers}.items()}
     for spec in parse.containers:
-        base = places.get(spec.key, {})
-        containers[spec.key] = {**base, **{k: v for k, v in spec.model_dump().items() if v}}
-        containers[spec.key].setdefault("slots", [])
-    if not containers:
-        containers = {c["key"]: c for c in default["containers"]}
-    location = parse.location if parse.location in containers else next(iter(containers))
-    by_role = {a.role: a.model_dump() for a in parse.activities if a.role in (HOST, YOU)}
+        key = spec.key if spec.key in places or spec.key in containers else None
+        key = key or by_name.get(spec.name.strip().lower())
+        if key is not None:
+            authored = containers.get(key) or places[key]
+            filled = {k: v for k, v in spec.model_dump().items() if v and not authored.get(k)}
+            containers[key] = {**authored, **filled, "key": key}
+        elif spec.key not in containers:
+            containers[spec.key] = {**spec.model_dump(), "slots": list(spec.slots)}
+    location = default["location"]
+    if not start_named and parse.location in containers:
+        location = parse.location
+    slots = set(containers[location].get("slots") or [])
+    by_role = {a.role: a for a in parse.activities if a.role in (HOST, YOU)}
     activities = []
     for fallback in default["activities"]:
-        act = {**fallback, **{k: v for k, v in by_role.get(fallback["role"], {}).items() if v}}
-        if act.get("container") not in containers:
-            act["container"] = location
+        act = {**fallback, "container": location}
+        parsed = by_role.get(fallback["role"])
+        if parsed is not None:
+            for field, value in parsed.model_dump().items():
+                if field in ("role", "container") or not value:
+                    continue
+                if field == "slot":
+                    if value in slots:
+                        act["slot"] = value
+                elif field == "verb":
+                    if act.get("verb", "") in _PLACEHOLDER_VERBS:
+                        act["verb"] = value
+                elif not act.get(field):
+                    act[field] = value
         activities.append(act)
-    parsed_time = clock.parse(parse.story_time)
-    story_time = parsed_time.strftime(clock.FORMAT) if parsed_time else default["story_time"]
+    story_time = default["story_time"]
+    if not clock.parse(story_time or ""):
+        parsed_time = clock.parse(parse.story_time)
+        story_time = parsed_time.strftime(clock.FORMAT) if parsed_time else story_time
     return {
         "story_time": story_time,
-        "weather": parse.weather or default["weather"],
+        "weather": default["weather"] or parse.weather,
         "location": location,
         "containers": list(containers.values()),
         "activities": activities,

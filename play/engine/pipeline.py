@@ -1,4 +1,4 @@
-"""The turn pipeline (ARCHITECTURE.md): user turn → speaker → prompt → stream → bot turn →
+"""The turn pipeline (docs/design.md, A turn): user turn → speaker → prompt → stream → bot turn →
 bookkeeping. Runs in the server's event loop; database work goes through sync_to_async,
 model calls never do, and no transaction is held across a stream."""
 
@@ -11,33 +11,41 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
 
+from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import read_rows
 from eventstore.records import EventRecord
-from eventstore.services import active_branch_id, append
+from eventstore.services import active_branch_id, append, branch_activate, branch_fork
+from eventstore.snapshots import maybe_periodic
+from memory.indexing import enabled, query_vector, schedule
 from play.engine import broadcast, turnlock
+from play.engine.addressee import choose
 from play.engine.bookkeeping import bookkeep
+from play.engine.classify import classify, failures_record
+from play.engine.errors import ModelFailed
 from play.engine.inference import GenParams, InferenceError, RateLimited, get_backend
+from play.engine.lore import lore_timed_record
 from play.engine.prompt import Prompt, build_prompt
+from play.engine.schemas import InterjectionDecision
+from play.engine.selectors import reader_keys, recent_lines
 from play.engine.text import strip_ooc
 from play.models import Chat, Turn
 from rpsite.config import load_config, ooc_markers
 from worlds.models import EntityState, WorldState
-from worlds.roles import GUEST, HOST, YOU
+from worlds.roles import GUEST, HOST, YOU, witness_mask
+from worlds.selectors import present_bots, present_roles, witnesses_now
 
 log = logging.getLogger("rp.pipeline")
 
 RATE_LIMIT_RETRY_MAX_S = 10.0
 
 
-class TurnFailed(Exception):
+class TurnFailed(ModelFailed):
     """The model could not produce the turn; ``message`` is for the user."""
 
     def __init__(self, message: str, *, kind: str = "error") -> None:
         super().__init__(message)
-        self.message = message
         self.kind = kind
 
 
@@ -67,18 +75,6 @@ def validate_text(text: str) -> str:
 # -- database steps (run in the DB thread) ---------------------------------------------------
 
 
-def _present(chat_id: int) -> set[str]:
-    return set(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
-
-
-def _witnesses(chat_id: int, present: set[str] | None = None) -> dict[str, bool]:
-    """Who witnesses a line said now: everyone present (read unless the caller has it)."""
-    present = _present(chat_id) if present is None else present
-    return {r: r in present for r in (YOU, HOST, GUEST)}
-
-
 def append_user_turn(chat: Chat, text: str) -> EventRecord:
     opening, closing = ooc_markers()
     entities = {e.role: e for e in read_rows(EntityState, "chat_id = %s", [chat.pk])}
@@ -92,7 +88,7 @@ def append_user_turn(chat: Chat, text: str) -> EventRecord:
             "name": you.name,
             "text": text,
             "bot_text": strip_ooc(text, opening, closing),
-            "witnesses": _witnesses(chat.pk, {r for r, e in entities.items() if e.present}),
+            "witnesses": witness_mask(r for r, e in entities.items() if e.present),
             "scene": world.scene,
             "story_time": world.story_time,
         },
@@ -123,7 +119,7 @@ def append_bot_turn(
         "tokens_out": max(1, len(text.split())),
         "reply_to": reply_to,
         "interjection": interjection,
-        "witnesses": _witnesses(chat.pk),
+        "witnesses": witnesses_now(chat.pk),
         "scene": world.scene,
         "story_time": world.story_time,
         "prompt": prompt.record(),
@@ -197,7 +193,8 @@ async def _stream(
         speaker=prompt.speaker_name,
         timeout=float(load_config()["inference"]["timeout_s"]),
     )
-    model = backend.describe().get("narrative_model") or backend.describe().get("model", "")
+    described = backend.describe()
+    model = described.get("narrative_model") or described.get("model") or backend.name
     pieces: list[str] = []
     for attempt in range(2):
         try:
@@ -230,7 +227,6 @@ async def query_vector_for(chat_id: int, query: str):
     """The query's embedding, computed off the event loop; None when embeddings are off or the
     embedder fails (retrieval is then lexical alone). A chat without vectors yet simply finds
     no vector neighbours."""
-    from memory.indexing import enabled, query_vector
 
     if not query.strip() or not enabled():
         return None
@@ -298,13 +294,13 @@ async def speak(
         interjection=interjection,
         guard=guard,
     )
+    await sync_to_async(lore_timed_record)(chat, speaker=speaker, caused_by=record.id)
     await broadcast.send(chat.pk, "chat.stream_end", key=key, turn_id=record.id)
     return record
 
 
 async def pick_speaker(chat: Chat, text: str) -> str:
     """Addressee: whole-word name match; both or neither → the host."""
-    from play.engine.addressee import choose
 
     return await choose(chat, text)
 
@@ -312,7 +308,7 @@ async def pick_speaker(chat: Chat, text: str) -> str:
 async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[TurnOut]:
     """The whole turn. Raises ChatBusy, ValueError (bad input) or TurnFailed."""
     text = validate_text(text)
-    if YOU not in await sync_to_async(_present)(chat_id):
+    if YOU not in await sync_to_async(present_roles)(chat_id):
         raise ValueError(
             "you are not in this scene (meanwhile…): end the meanwhile scene to return"
         )
@@ -336,9 +332,7 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         run.phase = "bookkeeping"
         await broadcast.send(chat_id, "chat.busy", busy=False)
         await bookkeep(chat, record.id)
-        from play.engine.addressee import maybe_interject
-
-        extra = await maybe_interject(run, chat, first=record, reply_to=user.id, query=bot_text)
+        extra = await interject(run, chat, first=record, reply_to=user.id, query=bot_text)
         outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
         await sync_to_async(_maybe_snapshot)(chat)
         schedule_indexing(chat_id)
@@ -353,13 +347,11 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
 
 
 def schedule_indexing(chat_id: int) -> None:
-    from memory.indexing import schedule
 
     schedule(chat_id)
 
 
 def _maybe_snapshot(chat: Chat) -> None:
-    from eventstore.snapshots import maybe_periodic
 
     try:
         maybe_periodic(chat)
@@ -371,35 +363,28 @@ def _maybe_snapshot(chat: Chat) -> None:
 
 
 def _prepare_regenerate(chat_id: int, turn_id: int) -> tuple[Chat, Turn, Branch]:
-    from eventstore import branches as branch_log
-    from eventstore.services import branch_activate, branch_create
-    from eventstore.snapshots import snapshot_create
 
     chat = _chat(chat_id)
     turn = Turn.objects.filter(chat_id=chat_id, pk=turn_id).first()
     if turn is None:
         raise LookupError(f"no turn {turn_id} in chat {chat_id}")
-    if turn.speaker == YOU:
+    if turn.speaker not in (HOST, GUEST):  # your lines, narrator lines (skips, scene breaks)
         raise ValueError("only a bot's turn can be regenerated")
     event = Event.objects.get(pk=turn_id)
     active = Branch.objects.get(pk=chat.active_branch_id)
     before = branch_log.previous_event(event, active)
     if before is None:
         raise ValueError("this turn has nothing before it to fork from")
-    snapshot_create(chat, kind="pre_rewind")
-    branch = branch_create(
+    branch = branch_fork(
         stream=chat,
         fork_event=before,
         kind=Branch.Kind.SWIPE,
         label=f"regenerate of turn {turn_id}",
     )
-    with transaction.atomic():
-        branch_activate(stream=chat, branch=branch)
     return chat, turn, branch
 
 
 def _reactivate(chat_id: int, branch_id: int) -> None:
-    from eventstore.services import branch_activate
 
     branch_activate(stream=_chat(chat_id), branch=Branch.objects.get(pk=branch_id))
 
@@ -431,8 +416,9 @@ async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list
                 query=query,
                 interjection=turn.interjection,
             )
-        except TurnFailed:
-            # no new reply: go back to the line the user was on
+        except Exception:
+            # no new reply (a failed model, or anything else): go back to the line the user
+            # was on, never leave them on an empty branch
             await sync_to_async(_reactivate)(chat_id, previous_branch)
             await broadcast.send(chat_id, "chat.refresh", reason="regenerate failed")
             raise
@@ -440,11 +426,7 @@ async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list
         run.phase = "bookkeeping"
         await bookkeep(chat, record.id)
         if not turn.interjection and turn.reply_to:
-            from play.engine.addressee import maybe_interject
-
-            extra = await maybe_interject(
-                run, chat, first=record, reply_to=turn.reply_to, query=query
-            )
+            extra = await interject(run, chat, first=record, reply_to=turn.reply_to, query=query)
             outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
         schedule_indexing(chat_id)
         return outs
@@ -453,6 +435,37 @@ async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 
-def recent_lines(chat_id: int, n: int) -> list[str]:
-    turns = Turn.objects.filter(chat_id=chat_id).order_by("-id")[:n]
-    return [f"{t.name or t.speaker}: {t.bot_text}" for t in reversed(turns)]
+async def interject(
+    run, chat: Chat, *, first: EventRecord, reply_to: int | None, query: str
+) -> list[EventRecord]:
+    """After the addressee speaks, the other bot may follow up (default: no)."""
+    bots = await sync_to_async(present_bots)(chat.pk)
+    if len(bots) < 2:
+        return []
+    speaker = first.payload.get("speaker")
+    other = GUEST if speaker == HOST else HOST
+    # the decision is the interjector's: only what they witnessed
+    readers = await sync_to_async(reader_keys)(chat.pk, [other])
+    lines = await sync_to_async(recent_lines)(chat.pk, 8, readers=readers)
+    result = await classify(
+        kind="interjection",
+        schema=InterjectionDecision,
+        max_tokens=80,
+        messages=[
+            {
+                "role": "system",
+                "content": f"Would {bots[other]} naturally interject right now, "
+                "unprompted? Only if they have a strong reason (they were insulted, named, asked, or "
+                "something urgent happened). When in doubt: false.",
+            },
+            {"role": "user", "content": "\n".join(lines)},
+        ],
+    )
+    await sync_to_async(failures_record)(chat=chat, failures=result.failures, turn_id=first.id)
+    if result.fell_back or not result.value.interject:
+        return []
+    run.phase = "streaming"
+    record = await speak(run, chat, other, reply_to=reply_to, query=query, interjection=True)
+    run.phase = "bookkeeping"
+    await bookkeep(chat, record.id)
+    return [record]

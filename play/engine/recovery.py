@@ -1,4 +1,5 @@
-"""At start-up: finish the bookkeeping of any bot turn a crash interrupted."""
+"""At start-up: finish the bookkeeping of any bot turn a crash interrupted, and rewrite any
+summary that lost a line to a delete."""
 
 from __future__ import annotations
 
@@ -6,30 +7,35 @@ import asyncio
 import logging
 import threading
 
+from asgiref.sync import sync_to_async
+from django.db import connections
+
+from eventstore.backup import nightly_loop
+from memory.indexing import schedule, warm_up
+from memory.models import Memory
+from play.engine import turnlock
+from play.engine.bookkeeping import bookkeep, summaries_rewrite
+from play.models import Chat, Turn
+from worlds.roles import NARRATOR, YOU
+
 log = logging.getLogger("rp.recovery")
 _started = threading.Event()
 
 
 def pending_turns(chat_id: int | None = None) -> list[tuple[int, int]]:
-    from play.models import Chat, Turn
 
     live = Chat.objects.filter(active_branch__isnull=False).values_list("pk", flat=True)
     if chat_id is not None:
         live = live.filter(pk=chat_id)
     return list(
         Turn.objects.filter(bookkept=False, chat_id__in=live)
-        .exclude(speaker="you")
+        .exclude(speaker=YOU)
         .order_by("id")
         .values_list("chat_id", "id")
     )
 
 
 async def recover(chat_id: int | None = None) -> int:
-    from asgiref.sync import sync_to_async
-
-    from play.engine import turnlock
-    from play.engine.bookkeeping import bookkeep
-    from play.models import Chat
 
     done = 0
     for pending_chat, turn_id in await sync_to_async(pending_turns)(chat_id):
@@ -45,7 +51,30 @@ async def recover(chat_id: int | None = None) -> int:
             done += 1
         finally:
             turnlock.end(run)
+    for chat in await sync_to_async(_chats_to_rewrite)(chat_id):
+        done += await summaries_rewrite(chat)
     return done
+
+
+def _chats_to_rewrite(chat_id: int | None) -> list[Chat]:
+    wanted = Memory.objects.filter(rewrite=True).values_list("chat_id", flat=True)
+    chats = Chat.objects.filter(pk__in=wanted)
+    return list(chats.filter(pk=chat_id) if chat_id is not None else chats)
+
+
+def rewrite_in_background(chat_id: int) -> None:
+    """After a delete: the summaries it left as extracts, rewritten by the model."""
+
+    def main():
+        try:
+            chat = Chat.objects.get(pk=chat_id)
+            asyncio.run(summaries_rewrite(chat))
+        except Exception:
+            log.exception("rewriting summaries failed; a restart tries again")
+        finally:
+            connections.close_all()
+
+    threading.Thread(target=main, name=f"rp-rewrite-{chat_id}", daemon=True).start()
 
 
 def bookkeep_in_background(chat_id: int) -> None:
@@ -58,8 +87,6 @@ def bookkeep_in_background(chat_id: int) -> None:
         except Exception:
             log.exception("background bookkeeping failed")
         finally:
-            from django.db import connections
-
             connections.close_all()
 
     threading.Thread(target=main, name=f"rp-bookkeep-{chat_id}", daemon=True).start()
@@ -67,9 +94,8 @@ def bookkeep_in_background(chat_id: int) -> None:
 
 def progress(chat_id: int) -> tuple[int, int]:
     """(analysed, total) bot turns of a chat."""
-    from play.models import Turn
 
-    bots = Turn.objects.filter(chat_id=chat_id).exclude(speaker__in=["you", "narrator"])
+    bots = Turn.objects.filter(chat_id=chat_id).exclude(speaker__in=[YOU, NARRATOR])
     return bots.filter(bookkept=True).count(), bots.count()
 
 
@@ -85,17 +111,12 @@ def start_in_background() -> None:
         except Exception:
             log.exception("recovery failed")
         finally:
-            from django.db import connections
-
             connections.close_all()
 
     threading.Thread(target=main, name="rp-recovery", daemon=True).start()
-    from memory.indexing import schedule, warm_up
 
     warm_up()
     schedule(None)  # memories written while the index was not running
-
-    from eventstore.backup import nightly_loop
 
     threading.Thread(
         target=nightly_loop, args=(threading.Event(),), name="rp-backup", daemon=True

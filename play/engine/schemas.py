@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
 Role = Literal["you", "host", "guest"]
 Attention = Literal["low", "medium", "high"]
 
+# What a small model writes when it copies the prompt's role ids into a title or a key.
+_ROLE_WORDS = {"you", "host", "guest", "user", "the user", "narrator", "me", "i", "none", "null"}
+
+
+def _not_a_role(value: str, what: str) -> str:
+    if value.strip().strip(".:").lower() in _ROLE_WORDS:
+        raise ValueError(f"{what} {value!r} names a role, not a {what.split()[0]}")
+    return value
+
 
 class _Lenient(BaseModel):
     model_config = {"extra": "ignore"}
+    # what validation dropped from the model's answer (inference.base.validate_data)
+    _rejected: list[str] = PrivateAttr(default_factory=list)
 
 
 class ContainerSpec(_Lenient):
@@ -62,6 +73,12 @@ class EdgeDelta(_Lenient):
     knowledge_facts: list[str] = Field(default_factory=list, max_length=5)
     last_interaction: str = Field("", max_length=300)
 
+    @model_validator(mode="after")
+    def _two_sides(self) -> EdgeDelta:
+        if self.source == self.target:
+            raise ValueError("an edge joins two different characters")
+        return self
+
 
 class EntityChange(_Lenient):
     role: Role
@@ -93,13 +110,13 @@ class SceneChange(_Lenient):
 
 class Acquired(_Lenient):
     role: Role
-    item: str = Field(..., max_length=200)
+    item: str = Field(..., min_length=1, max_length=200)
 
 
 class Learned(_Lenient):
     source: Role
     target: Role
-    fact: str = Field(..., max_length=300)
+    fact: str = Field(..., min_length=1, max_length=300)
 
 
 class RelationshipShift(_Lenient):
@@ -128,12 +145,43 @@ class StoryEventChange(_Lenient):
     knowledge: list[Learned] = Field(default_factory=list, max_length=6)
     relationship: list[RelationshipShift] = Field(default_factory=list, max_length=6)
 
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        return _not_a_role(v, "event title")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        return _not_a_role(v, "event key")
+
+    @model_validator(mode="after")
+    def _named(self) -> StoryEventChange:
+        if self.action == "plan" and not self.title.strip():
+            raise ValueError("a story event to plan needs a title")
+        if not (self.key.strip() or self.title.strip()):
+            raise ValueError("a story event needs a key or a title")
+        return self
+
 
 class ThreadChange(_Lenient):
     action: Literal["open", "update", "resolve", "drop"]
     key: str = Field("", max_length=64)
     title: str = Field("", max_length=300)
     notes: str = Field("", max_length=500)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        return _not_a_role(v, "thread title")
+
+    @model_validator(mode="after")
+    def _named(self) -> ThreadChange:
+        if self.action == "open" and not self.title.strip():
+            raise ValueError("a thread to open needs a title")
+        if not (self.key.strip() or self.title.strip()):
+            raise ValueError("a thread needs a key or a title")
+        return self
 
 
 class GroupChange(_Lenient):
@@ -158,10 +206,6 @@ class TurnAnalysis(_Lenient):
         description="facts the latest turn states, each a short plain sentence naming who and "
         'what (e.g. "Dan\'s dog Pickle is a greyhound"); empty for small talk',
     )
-
-
-class SceneSummary(_Lenient):
-    summary: str = Field("", max_length=2000)
 
 
 class AddresseeDecision(_Lenient):
@@ -191,7 +235,7 @@ class MeetingParse(_Lenient):
 
 
 class SkippedEvent(_Lenient):
-    key: str
+    key: str = Field(..., min_length=1)
     outcome: Literal["completed", "expired", "cancelled", "still_planned", "still_active"] = (
         "expired"
     )
@@ -208,7 +252,7 @@ class LandingActivity(_Lenient):
 
 class SkippedMemory(_Lenient):
     role: Role
-    text: str = Field(..., max_length=600)
+    text: str = Field(..., min_length=1, max_length=600)
 
 
 class SkipOutcome(_Lenient):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from django.db import connection
+from django.db import connection, connections
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -112,3 +112,9 @@ def search(query: str, *, limit: int = 50, include_archived: bool = True) -> lis
         }
         for chat_id, title, turn_id, speaker, name, scene, story_time, hidden, snippet, rank in rows
     ]
+
+
+def on_post_migrate(sender, using: str = "default", **kwargs) -> None:
+    """The transcript search index comes back after a table rebuild drops its triggers."""
+    if "play_turn" in connections[using].introspection.table_names():
+        ensure(connections[using])

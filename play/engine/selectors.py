@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
+from eventstore.projection import MemoryStore
+from eventstore.records import EventRecord
 from memory.models import Memory
+from play.engine.gate import Gate
 from play.models import Chat, ClassifierFailure, Turn
+from worlds import provenance as pv
 from worlds.models import (
     Activity,
     Container,
@@ -20,7 +27,8 @@ from worlds.models import (
     Thread,
     WorldState,
 )
-from worlds.roles import PAIRS
+from worlds.projectors import HANDLERS as WORLD_HANDLERS
+from worlds.roles import PAIRS, YOU
 
 
 @dataclass
@@ -44,7 +52,7 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
     segments = branch_log.chain(active)
-    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker="you")
+    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker=YOU)
     if turn_ids is not None:
         shown_turns = shown_turns.filter(pk__in=turn_ids)
     turns = {t.seq: t for t in shown_turns.only("id", "seq")}
@@ -227,3 +235,273 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             for f in ClassifierFailure.objects.filter(chat_id=cid).order_by("-id")[:50]
         ],
     }
+
+
+# -- the story over time: relationship timeline and story strip (read-only folds) -------------
+
+# Every kind the world projectors handle (edges now depend on who witnessed the lines an
+# analysis cites, so the turns are folded too): the fold then equals the live world tables.
+# The play and memory projectors (transcript, memories, search) are left out: the pictures
+# need none of them.
+TIMELINE_KINDS = tuple(WORLD_HANDLERS)
+_EDGE_KINDS = {"chat_started", "edge_update", "manual_edit", "guest_added"}
+_STORY_MARKS = {
+    "story_event_started": "started",
+    "story_event_completed": "completed",
+    "story_event_cancelled": "cancelled",
+    "story_event_expired": "expired",
+}
+
+
+def _active_log(chat: Chat, kinds: tuple[str, ...]) -> Iterator[EventRecord]:
+    """The active branch's events of ``kinds``, in log order."""
+    branch = Branch.objects.get(pk=chat.active_branch_id)
+    columns = ("id", "stream_id", "branch_id", "seq", "kind", "payload", "caused_by_id")
+    for seg in branch_log.chain(branch):
+        rows = Event.objects.filter(branch_id=seg.branch_id, kind__in=kinds)
+        if seg.max_seq is not None:
+            rows = rows.filter(seq__lte=seg.max_seq)
+        for row in rows.order_by("seq").values_list(*columns):
+            yield EventRecord(*row, created_at="")
+
+
+def _story_time(store: MemoryStore, chat_id: int) -> str:
+    world = store.get(WorldState, chat_id=chat_id)
+    return world.story_time if world else ""
+
+
+def _edge_values(store: MemoryStore, chat_id: int) -> dict[tuple[str, str, str, str], tuple]:
+    """Every edge's (affinity, trust), keyed by roles and the names holding them now: a new
+    character in the guest role starts new lines instead of continuing another's."""
+    names = {e.role: e.name for e in store.filter(EntityState, chat_id=chat_id)}
+    return {
+        (e.source, e.target, names.get(e.source, e.source), names.get(e.target, e.target)): (
+            e.affinity,
+            e.trust,
+        )
+        for e in store.filter(Edge, chat_id=chat_id)
+    }
+
+
+def _fold_story(chat: Chat) -> dict[str, Any]:
+    chat_id = chat.pk
+    store = MemoryStore()
+    if chat.active_branch_id is None:
+        return {"store": store, "series": {}, "marks": [], "at": {}, "skips": [], "last_seq": 0}
+    series: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
+    last: dict[tuple, tuple] = {}
+    marks: list[dict[str, Any]] = []
+    at: dict[int, tuple[int, str]] = {}  # event id -> (seq, story time after it)
+    skips: list[dict[str, Any]] = []
+    last_seq = 0
+    for record in _active_log(chat, TIMELINE_KINDS):
+        before = _story_time(store, chat_id)
+        WORLD_HANDLERS[record.kind](store, record)
+        now = _story_time(store, chat_id)
+        at[record.id] = (record.seq, now)
+        last_seq = record.seq
+        if record.kind in _EDGE_KINDS:
+            for key, value in _edge_values(store, chat_id).items():
+                if last.get(key) != value:
+                    last[key] = value
+                    series.setdefault(key, []).append(
+                        {
+                            "seq": record.seq,
+                            "story_time": now,
+                            "affinity": value[0],
+                            "trust": value[1],
+                        }
+                    )
+        p = record.payload
+        if record.kind == "scene_closed":
+            marks.append(
+                {
+                    "seq": record.seq,
+                    "story_time": now,
+                    "kind": "scene",
+                    "label": f"scene {p.get('scene', '')} closed: {p.get('reason', '')}".strip(),
+                }
+            )
+        elif record.kind == "time_skip":
+            label = "the rest of this" if p.get("mode") == "elision" else (now or "later")
+            marks.append(
+                {"seq": record.seq, "story_time": now, "kind": "skip", "label": f"skip: {label}"}
+            )
+            skips.append(
+                {"seq": record.seq, "from": before, "to": now, "mode": p.get("mode", "jump")}
+            )
+        elif record.kind in _STORY_MARKS:
+            event = store.get(StoryEvent, chat_id=chat_id, key=p.get("key", ""))
+            title = event.title if event else p.get("key", "")
+            marks.append(
+                {
+                    "seq": record.seq,
+                    "story_time": now,
+                    "kind": "story_event",
+                    "label": f"{title} {_STORY_MARKS[record.kind]}",
+                }
+            )
+    return {
+        "store": store,
+        "series": series,
+        "marks": marks,
+        "at": at,
+        "skips": skips,
+        "last_seq": last_seq,
+    }
+
+
+_fold_cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+_fold_lock = threading.Lock()
+
+
+def _story_fold(chat: Chat) -> dict[str, Any]:
+    """The fold of the active branch, cached by (branch, newest event): a tab that asks again
+    after a redraw with nothing new costs one query."""
+    newest = Event.objects.filter(stream_id=chat.pk).order_by("-id").values_list("id", flat=True)
+    key = (chat.pk, chat.active_branch_id, newest.first())
+    with _fold_lock:
+        if key in _fold_cache:
+            _fold_cache.move_to_end(key)
+            return _fold_cache[key]
+    fold = _fold_story(chat)
+    with _fold_lock:
+        _fold_cache[key] = fold
+        while len(_fold_cache) > 16:
+            _fold_cache.popitem(last=False)
+    return fold
+
+
+def relationship_timeline(chat: Chat) -> dict[str, Any]:
+    """Affinity and trust of each directed edge over the story, and the marks between them
+    (scene breaks, skips, story events). Read from the log; no model calls."""
+    fold = _story_fold(chat)
+    return {
+        "edges": [
+            {
+                "source": names[2],
+                "target": names[3],
+                "source_role": names[0],
+                "target_role": names[1],
+                "points": points,
+            }
+            for names, points in fold["series"].items()
+        ],
+        "marks": fold["marks"],
+    }
+
+
+def story_strip(chat: Chat) -> dict[str, Any]:
+    """Scenes, skips, story events and threads as spans of the story (event order, with the
+    story time at each end)."""
+    fold = _story_fold(chat)
+    store, at = fold["store"], fold["at"]
+
+    def point(event_id: int | None) -> dict[str, Any] | None:
+        if event_id is None or event_id not in at:
+            return None
+        seq, time = at[event_id]
+        return {"seq": seq, "story_time": time}
+
+    scenes = [
+        {
+            "label": f"Scene {s.number}",
+            "detail": s.container,
+            "meanwhile": s.meanwhile,
+            "start": point(s.opened_event),
+            "end": point(s.closed_event),
+            "status": "closed" if s.closed_event else "open",
+        }
+        for s in sorted(store.filter(Scene, chat_id=chat.pk), key=lambda s: s.number)
+    ]
+    events = [
+        {
+            "label": e.title,
+            "status": e.status,
+            "detail": e.planned_for,
+            "start": point(e.started_event) or point(e.planned_event),
+            "end": point(e.closed_event),
+        }
+        for e in store.filter(StoryEvent, chat_id=chat.pk)
+    ]
+    threads = [
+        {
+            "label": t.title,
+            "status": t.status,
+            "detail": t.notes,
+            "start": point(t.opened_event),
+            "end": point(t.closed_event),
+        }
+        for t in store.filter(Thread, chat_id=chat.pk)
+    ]
+    return {
+        "last_seq": fold["last_seq"],
+        "now": _story_time(store, chat.pk),
+        "scenes": scenes,
+        "skips": fold["skips"],
+        "story_events": events,
+        "threads": threads,
+    }
+
+
+# -- the branch tree -----------------------------------------------------------------------
+
+TURN_KINDS = ("user_turn", "assistant_turn", "narration")
+
+
+def _first_words(text: str, count: int = 8) -> str:
+    words = text.replace("*", "").replace("_", " ").split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
+
+
+def branch_tree(chat: Chat) -> dict[str, Any]:
+    """Every branch of the chat as a node of one tree: where it forked, what it says first
+    (its first words and story time), and whether it lies on the line being shown."""
+    branches = list(Branch.objects.filter(stream=chat).order_by("pk"))
+    active = next((b for b in branches if b.pk == chat.active_branch_id), None)
+    on_path = {seg.branch_id for seg in branch_log.chain(active)} if active else set()
+    forks = dict(
+        Event.objects.filter(
+            pk__in=[b.fork_event_id for b in branches if b.fork_event_id]
+        ).values_list("id", "seq")
+    )
+    nodes = []
+    for b in branches:
+        first = (
+            Event.objects.filter(branch=b, kind__in=TURN_KINDS)
+            .order_by("seq")
+            .only("payload", "seq")
+            .first()
+        )
+        turns = Event.objects.filter(branch=b, kind__in=TURN_KINDS).count()
+        payload = first.payload if first else {}
+        nodes.append(
+            {
+                "id": b.pk,
+                "parent": b.parent_id,
+                "kind": b.kind,
+                "label": b.label,
+                "fork_seq": forks.get(b.fork_event_id),
+                "first_words": _first_words(payload.get("text", "")),
+                "speaker": payload.get("name") or payload.get("speaker", ""),
+                "story_time": payload.get("story_time", ""),
+                "turns": turns,
+                "active": b.pk == chat.active_branch_id,
+                "on_active_path": b.pk in on_path,
+                "created_at": b.created_at.isoformat(),
+            }
+        )
+    return {"active": chat.active_branch_id, "nodes": nodes}
+
+
+def recent_lines(chat_id: int, n: int, *, readers: list[str]) -> list[str]:
+    """The newest ``n`` lines every reader witnessed, as they may see them (the gate)."""
+    gate = Gate.for_readers(chat_id, readers)
+    turns = list(Turn.objects.filter(chat_id=chat_id).order_by("-id")[: n * 3])[::-1]
+    seen = gate.turns(turns)[-n:]
+    return [f"{t.name or t.speaker}: {text}" for t, text, _ in seen]
+
+
+def reader_keys(chat_id: int, roles) -> list[str]:
+    """The characters in these seats now, as the gate names its readers."""
+    return [pv.key_of(e) for e in EntityState.objects.filter(chat_id=chat_id, role__in=roles)]

@@ -8,10 +8,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from play.engine.errors import Conflict
+
 BOOKKEEPING_WAIT_S = 45.0
 
 
-class ChatBusy(Exception):
+class ChatBusy(Conflict):
     def __init__(self, chat_id: int) -> None:
         super().__init__(f"chat {chat_id} is busy: a bot is still writing. Wait or press Stop.")
 

@@ -8,21 +8,45 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import ValidationError
 
 from eventstore.models import Event
+from eventstore.services import append
+from eventstore.snapshots import list_snapshots as listing
+from eventstore.snapshots import snapshot_create
 from play.engine import broadcast, pipeline, selectors, turnlock
+from play.engine.bookkeeping import analysis_failures
+from play.engine.classify import failures_record
+from play.engine.errors import Conflict
+from play.engine.exports import export_chat as export
+from play.engine.exports import write_export
 from play.engine.inference import get_backend
-from play.engine.pipeline import TurnFailed
+from play.engine.kickoff import parse_kickoff
+from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
+from play.engine.recovery import bookkeep_in_background, progress
+from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
+from play.engine.services import cast
+from play.engine.services.analysis import analysis_retry as analysis_retry_run
+from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
-from play.engine.turnlock import ChatBusy
+from play.engine.services.delete import delete_turn as delete
+from play.engine.services.delete import hide_turn as hide
+from play.engine.services.delete import preview
+from play.engine.services.skip import skip
+from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
+from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
-from worlds.models import Character, Persona, Scenario
+from play.web.errors import message_of, status_of
+from worlds.models import Character, EntityState, Lorebook, Persona, Scenario
+from worlds.roles import GUEST, HOST
+from worlds.selectors import present_roles
+from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 router = Router(tags=["play"])
 
@@ -78,6 +102,20 @@ class SignificanceIn(Schema):
     significance: int
 
 
+class LorebookIn(Schema):
+    lorebook: int
+
+
+class AuthorsNoteIn(Schema):
+    """Fields left out keep their current value."""
+
+    text: str | None = None
+    position: str | None = None  # before_scenario | after_scenario | at_depth
+    depth: int | None = None
+    role: str | None = None  # system | user | assistant (at_depth)
+    frequency: int | None = None  # every N of your messages; 0 = never
+
+
 class MeanwhileIn(Schema):
     action: str  # start | continue | end
     setting: str = ""
@@ -85,17 +123,14 @@ class MeanwhileIn(Schema):
 
 
 def chat_out(chat: Chat) -> dict[str, Any]:
-    from worlds.models import EntityState
 
     names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
+    present = present_roles(chat.pk)
     return {
         "id": chat.pk,
         "title": chat.title,
-        "host": names.get("host"),
-        "guest": names.get("guest") if "guest" in present else None,
+        "host": names.get(HOST),
+        "guest": names.get(GUEST) if GUEST in present else None,
         "active_branch": chat.active_branch_id,
         "archived": chat.archived,
         "busy": turnlock.is_busy(chat.pk),
@@ -122,29 +157,6 @@ def _chat_or_404(chat_id: int) -> Chat:
     return get_object_or_404(Chat, pk=chat_id)
 
 
-def _failed(exc: Exception):
-    from play.engine.services.cast import CastError
-    from play.engine.services.skip import SkipError
-
-    if isinstance(exc, CastError):
-        return HttpError(409, str(exc))
-    if isinstance(exc, SkipError):
-        return HttpError(400, str(exc))
-    from eventstore.services import BranchError
-
-    if isinstance(exc, BranchError):
-        return HttpError(400, str(exc))
-    if isinstance(exc, ChatBusy):
-        return HttpError(409, str(exc))
-    if isinstance(exc, TurnFailed):
-        return HttpError(502, f"the model failed: {exc.message}")
-    if isinstance(exc, LookupError):
-        return HttpError(404, str(exc))
-    if isinstance(exc, ValueError):
-        return HttpError(400, str(exc))
-    return exc
-
-
 @router.get("/health")
 def health(request):
     return {"status": "ok", "inference": get_backend().describe()}
@@ -165,8 +177,6 @@ def import_chat(
 ):
     """A SillyTavern chat (JSONL). Swipes become sibling branches. With ``bookkeep``, the
     imported replies are analysed in the background (resumable)."""
-    from play.engine.recovery import bookkeep_in_background
-    from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 
     if file.size and file.size > MAX_BYTES:
         raise HttpError(413, f"the file is {file.size} bytes; chats are limited to {MAX_BYTES}")
@@ -205,12 +215,9 @@ async def create_chat(request, body: ChatIn):
         raise HttpError(400, f"greeting must be 0..{len(greetings) - 1}")
     setup, failures = body.setup, []
     if setup is None and scenario is not None and body.parse_kickoff:
-        from play.engine.kickoff import parse_kickoff
-
         setup, failures = await parse_kickoff(character, persona, scenario)
 
     def create():
-        from play.engine.addressee import record_failures
 
         chat = chat_start(
             character=character,
@@ -218,12 +225,78 @@ async def create_chat(request, body: ChatIn):
             scenario=scenario,
             setup=setup,
             title=body.title,
-            greeting=greetings[body.greeting],
+            greeting_index=body.greeting,
         )
-        record_failures(chat, failures, None)
+        failures_record(chat=chat, failures=failures, turn_id=None)
         return chat_out(Chat.objects.get(pk=chat.pk))
 
     return Status(201, await sync_to_async(create)())
+
+
+def lorebook_out(found: BookInEffect) -> dict[str, Any]:
+    book = found.lorebook
+    return {
+        "id": book.pk,
+        "name": book.name,
+        "source": found.source,
+        "entries": book.entries.count(),
+    }
+
+
+def _lorebooks(chat_id: int) -> dict[str, Any]:
+    return {"lorebooks": [lorebook_out(found) for found in lorebooks_for(chat_id)]}
+
+
+def _idle(chat_id: int) -> None:
+    if turnlock.is_busy(chat_id):
+        raise turnlock.ChatBusy(chat_id)
+
+
+@router.get("/chats/{chat_id}/lorebooks")
+def chat_lorebooks(request, chat_id: int):
+    """The lorebooks in effect: attached to the chat, the persona's, the present characters'."""
+    _chat_or_404(chat_id)
+    return _lorebooks(chat_id)
+
+
+@router.post("/chats/{chat_id}/lorebooks", response={200: dict, 201: dict})
+def attach_lorebook(request, chat_id: int, body: LorebookIn):
+    """Attach a lorebook to this chat (201; 200 when it was attached already)."""
+    chat = _chat_or_404(chat_id)
+    book = get_object_or_404(Lorebook, pk=body.lorebook)
+    _idle(chat_id)
+    record = chat_lorebook_attach(chat=chat, lorebook=book)
+    return Status(201 if record else 200, _lorebooks(chat_id))
+
+
+@router.delete("/chats/{chat_id}/lorebooks/{lorebook_id}")
+def detach_lorebook(request, chat_id: int, lorebook_id: int):
+    chat = _chat_or_404(chat_id)
+    _idle(chat_id)
+    found = next((f for f in lorebooks_for(chat_id) if f.lorebook.pk == lorebook_id), None)
+    if found is not None and found.source != "chat":
+        raise Conflict(f"lorebook {lorebook_id} comes with the {found.source}; change it there")
+    chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    return _lorebooks(chat_id)
+
+
+@router.get("/chats/{chat_id}/authors-note")
+def get_authors_note(request, chat_id: int):
+    """The Author's Note in force; ``source`` says whether it is the chat's own, the host
+    character's default or the empty default."""
+    _chat_or_404(chat_id)
+    return authors_note_state(chat_id)
+
+
+@router.put("/chats/{chat_id}/authors-note")
+def put_authors_note(request, chat_id: int, body: AuthorsNoteIn):
+    chat = _chat_or_404(chat_id)
+    _idle(chat_id)
+    current = authors_note_state(chat_id)
+    given = {k: v for k, v in body.dict().items() if v is not None}
+    fields = ("text", "position", "depth", "role", "frequency")
+    authors_note_set(chat=chat, **{k: given.get(k, current[k]) for k in fields})
+    return authors_note_state(chat_id)
 
 
 @router.delete("/chats/{chat_id}", response={204: None})
@@ -271,9 +344,9 @@ async def _sse(chat_id: int, work):
                 try:
                     outs = task.result()
                 except Exception as exc:  # reported to the client as an error event
-                    err = _failed(exc)
-                    status = getattr(err, "status_code", 500)
-                    yield f"event: error\ndata: {json.dumps({'status': status, 'detail': str(err)})}\n\n"
+                    status = status_of(exc) or 500
+                    detail = message_of(exc) if status != 500 else "internal error"
+                    yield f"event: error\ndata: {json.dumps({'status': status, 'detail': detail})}\n\n"
                 else:
                     turns = [o.__dict__ for o in outs]
                     yield f"event: done\ndata: {json.dumps({'turns': turns})}\n\n"
@@ -285,12 +358,9 @@ async def _sse(chat_id: int, work):
 @router.post("/chats/{chat_id}/turns")
 async def post_turn(request, chat_id: int, body: TurnIn):
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        pipeline.validate_text(body.text)
-    except ValueError as exc:
-        raise HttpError(400, str(exc)) from exc
+    pipeline.validate_text(body.text)
     if turnlock.is_busy(chat_id):
-        raise HttpError(409, f"chat {chat_id} is busy: a bot is still writing")
+        raise turnlock.ChatBusy(chat_id)
 
     def work():
         # shielded: a client that goes away does not cut the turn off half-way
@@ -300,10 +370,7 @@ async def post_turn(request, chat_id: int, body: TurnIn):
         response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         return response
-    try:
-        outs = await work()
-    except Exception as exc:
-        raise _failed(exc) from exc
+    outs = await work()
     return {"turns": [o.__dict__ for o in outs]}
 
 
@@ -317,11 +384,15 @@ def stop(request, chat_id: int):
 def transcript(request, chat_id: int):
     chat = _chat_or_404(chat_id)
     swipes = selectors.swipe_groups(chat)
+    rows = list(selectors.transcript(chat))
+    failed = analysis_failures(chat, {t.id for t in rows if t.speaker in (HOST, GUEST)})
     turns = []
-    for t in selectors.transcript(chat):
+    for t in rows:
         row = turn_out(t, chat.active_branch_id)
         if t.id in swipes:
             row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
+        if t.id in failed:
+            row["analysis_error"] = failed[t.id]
         turns.append(row)
     return {"chat": chat_out(chat), "turns": turns}
 
@@ -354,30 +425,29 @@ def turn_prompt(request, chat_id: int, turn_id: int):
 @router.post("/chats/{chat_id}/turns/{turn_id}/regenerate")
 async def regenerate(request, chat_id: int, turn_id: int):
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
-    except Exception as exc:
-        raise _failed(exc) from exc
+    outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
     return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/analysis/retry")
+async def analysis_retry(request, chat_id: int, turn_id: int):
+    """Run a failed turn analysis ("state not updated") again."""
+    await sync_to_async(_chat_or_404)(chat_id)
+    reason = await asyncio.shield(analysis_retry_run(chat_id=chat_id, turn_id=turn_id))
+    return {"turn_id": turn_id, "analysis": "failed" if reason else "ok", "reason": reason}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/rewind")
 def rewind(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
-    try:
-        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/branch")
 def branch_from(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
-    try:
-        branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -386,10 +456,7 @@ def swipe(request, chat_id: int, turn_id: int, direction: int = 1):
     chat = _chat_or_404(chat_id)
     if direction not in (-1, 1):
         raise HttpError(400, "direction is -1 or 1")
-    try:
-        branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
     return {"branch": branch.pk}
 
 
@@ -401,57 +468,42 @@ def list_branches(request, chat_id: int):
 @router.post("/chats/{chat_id}/branches/{branch_id}/activate")
 def activate_branch(request, chat_id: int, branch_id: int):
     chat = _chat_or_404(chat_id)
-    try:
-        branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/guest")
 async def add_guest(request, chat_id: int, body: GuestIn):
-    from play.engine.services.cast import guest_add
 
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
     chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
     return {**result, "chat": await sync_to_async(chat_out)(chat)}
 
 
 @router.delete("/chats/{chat_id}/guest")
 def remove_guest(request, chat_id: int):
-    from play.engine.services.cast import guest_remove
 
     _chat_or_404(chat_id)
-    try:
-        guest_remove(chat_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    guest_remove(chat_id)
     return {"chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/meanwhile")
 async def meanwhile(request, chat_id: int, body: MeanwhileIn):
     """Host and guest without you: start, continue (the bots talk), end (you return)."""
-    from play.engine.services import cast
 
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        if body.action == "start":
-            await cast.meanwhile_start(chat_id, setting=body.setting)
-            ids: list[int] = []
-        elif body.action == "continue":
-            ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
-        elif body.action == "end":
-            await cast.meanwhile_end(chat_id)
-            ids = []
-        else:
-            raise ValueError("action is start, continue or end")
-    except Exception as exc:
-        raise _failed(exc) from exc
+    if body.action == "start":
+        await cast.meanwhile_start(chat_id, setting=body.setting)
+        ids: list[int] = []
+    elif body.action == "continue":
+        ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
+    elif body.action == "end":
+        await cast.meanwhile_end(chat_id)
+        ids = []
+    else:
+        raise ValueError("action is start, continue or end")
 
     def rows():
         branch = Chat.objects.get(pk=chat_id).active_branch_id
@@ -463,27 +515,23 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
 @router.post("/chats/{chat_id}/skip")
 async def time_skip(request, chat_id: int, body: SkipIn):
     """Skip time: ``elision`` (the rest of what is going on) or ``jump`` (to a later time)."""
-    from play.engine.services.skip import skip
 
     await sync_to_async(_chat_or_404)(chat_id)
-    try:
-        return await asyncio.shield(
-            skip(
-                chat_id,
-                mode=body.mode,
-                to=body.to,
-                minutes=body.minutes,
-                then_meanwhile=body.then_meanwhile,
-            )
+    return await asyncio.shield(
+        skip(
+            chat_id,
+            mode=body.mode,
+            to=body.to,
+            minutes=body.minutes,
+            then_meanwhile=body.then_meanwhile,
         )
-    except Exception as exc:
-        raise _failed(exc) from exc
+    )
 
 
 def _story_change(chat_id: int, apply, change):
     chat = _chat_or_404(chat_id)
     if turnlock.is_busy(chat_id):
-        raise HttpError(409, f"chat {chat_id} is busy")
+        raise turnlock.ChatBusy(chat_id)
     record = apply(chat, change)
     if record is None:
         raise HttpError(
@@ -494,10 +542,6 @@ def _story_change(chat_id: int, apply, change):
 
 @router.post("/chats/{chat_id}/story_events")
 def story_event(request, chat_id: int, body: StoryEventIn):
-    from pydantic import ValidationError
-
-    from play.engine.schemas import StoryEventChange
-    from play.engine.services.story import story_event_apply
 
     data = body.dict()
     effects = {"on_start": data.pop("on_start"), "on_complete": data.pop("on_complete")}
@@ -510,10 +554,6 @@ def story_event(request, chat_id: int, body: StoryEventIn):
 
 @router.post("/chats/{chat_id}/threads")
 def thread(request, chat_id: int, body: ThreadIn):
-    from pydantic import ValidationError
-
-    from play.engine.schemas import ThreadChange
-    from play.engine.services.story import thread_apply
 
     try:
         change = ThreadChange.model_validate(body.dict())
@@ -524,7 +564,6 @@ def thread(request, chat_id: int, body: ThreadIn):
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/significance")
 def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
-    from eventstore.services import append
 
     chat = _chat_or_404(chat_id)
     if not 0 <= body.significance <= 3:
@@ -546,37 +585,25 @@ class HideIn(Schema):
 @router.get("/chats/{chat_id}/turns/{turn_id}/delete-preview")
 def delete_preview(request, chat_id: int, turn_id: int):
     """What deleting this turn (and everything it caused) would change. Changes nothing."""
-    from play.engine.services.delete import preview
 
     chat = _chat_or_404(chat_id)
-    try:
-        return preview(chat, turn_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    return preview(chat, turn_id)
 
 
 @router.delete("/chats/{chat_id}/turns/{turn_id}")
 def delete_turn(request, chat_id: int, turn_id: int):
     """Surgical delete: a new active branch without the turn; the old line stays reachable."""
-    from play.engine.services.delete import delete_turn as delete
 
     chat = _chat_or_404(chat_id)
-    try:
-        branch = delete(chat, turn_id)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    branch = delete(chat, turn_id)
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/hide")
 def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
-    from play.engine.services.delete import hide_turn as hide
 
     chat = _chat_or_404(chat_id)
-    try:
-        hide(chat, turn_id, hidden=body.hidden)
-    except Exception as exc:
-        raise _failed(exc) from exc
+    hide(chat, turn_id, hidden=body.hidden)
     return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
 
 
@@ -584,11 +611,6 @@ def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
 def export_chat(request, chat_id: int, format: str = "st", scene: int | None = None):
     """``st`` (SillyTavern JSONL), ``md`` or ``json`` (with significance and per-POV
     summaries); ``scene`` exports one closed scene."""
-    from django.http import HttpResponse
-
-    from play.engine.exports import export_chat as export
-    from play.engine.exports import write_export
-    from play.engine.services.st_chats import chat_export
 
     chat = _chat_or_404(chat_id)
     if format == "st":
@@ -597,13 +619,8 @@ def export_chat(request, chat_id: int, format: str = "st", scene: int | None = N
         data, filename = chat_export(chat)
         content_type = "application/jsonl"
     elif format in ("md", "json"):
-        try:
-            data, content_type, filename = export(chat, fmt=format, scene=scene)
-            write_export(chat, fmt=format, scene=scene)
-        except LookupError as exc:
-            raise HttpError(404, str(exc)) from exc
-        except ValueError as exc:
-            raise HttpError(400, str(exc)) from exc
+        data, content_type, filename = export(chat, fmt=format, scene=scene)
+        write_export(chat, fmt=format, scene=scene)
     else:
         raise HttpError(400, "format is st, md or json")
     response = HttpResponse(data, content_type=content_type)
@@ -613,7 +630,6 @@ def export_chat(request, chat_id: int, format: str = "st", scene: int | None = N
 
 @router.get("/chats/{chat_id}/bookkeeping")
 def bookkeeping_progress(request, chat_id: int):
-    from play.engine.recovery import progress
 
     _chat_or_404(chat_id)
     done, total = progress(chat_id)
@@ -622,7 +638,6 @@ def bookkeeping_progress(request, chat_id: int):
 
 @router.get("/chats/{chat_id}/snapshots")
 def list_snapshots(request, chat_id: int):
-    from eventstore.snapshots import list_snapshots as listing
 
     _chat_or_404(chat_id)
     return {
@@ -641,9 +656,59 @@ def list_snapshots(request, chat_id: int):
 
 @router.post("/chats/{chat_id}/snapshots", response={201: dict})
 def create_snapshot(request, chat_id: int):
-    from eventstore.snapshots import snapshot_create
 
     info = snapshot_create(_chat_or_404(chat_id), kind="manual")
     if info is None:
         raise HttpError(400, "the chat has no events yet")
     return Status(201, {"name": info.name, "event": info.event_id})
+
+
+# -- the story as pictures: read-only views of the log for the play page's drawer -----------
+
+
+class TimelinePoint(Schema):
+    seq: int
+    story_time: str
+    affinity: int
+    trust: int
+
+
+class TimelineEdge(Schema):
+    source: str
+    target: str
+    source_role: str
+    target_role: str
+    points: list[TimelinePoint]
+
+
+class TimelineMark(Schema):
+    seq: int
+    story_time: str
+    kind: str  # scene | skip | story_event
+    label: str
+
+
+class TimelineOut(Schema):
+    edges: list[TimelineEdge]
+    marks: list[TimelineMark]
+
+
+@router.get("/chats/{chat_id}/timeline", response=TimelineOut)
+def relationship_timeline(request, chat_id: int):
+    """Affinity and trust of each directed edge over the story (a point wherever one changed),
+    with scene breaks, time skips and story events marked. Folded from the active branch's
+    log; no model calls."""
+    return selectors.relationship_timeline(_chat_or_404(chat_id))
+
+
+@router.get("/chats/{chat_id}/story-strip")
+def story_strip(request, chat_id: int):
+    """Scenes, time skips, story events and threads as spans of the active branch's story."""
+    return selectors.story_strip(_chat_or_404(chat_id))
+
+
+@router.get("/chats/{chat_id}/branch-tree")
+def branch_tree(request, chat_id: int):
+    """Every branch (swipes, rewinds, forks, deletes, restores) as one tree, labelled by its
+    first words and story time, with the line being shown marked."""
+    return selectors.branch_tree(_chat_or_404(chat_id))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from collections import Counter
 
@@ -13,41 +12,16 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from play.engine import broadcast, pipeline, turnlock
+from play.engine.background import spawn
+from play.engine.services.skip import detect, skip
+from play.models import Chat
+from play.web.errors import int_field
+from play.web.views import drawer_context, transcript_context, turn_context
 
 log = logging.getLogger("rp.ws")
 
 # Open tabs per chat in this process: the last one closing stops a bot it started.
 _tabs: Counter[int] = Counter()
-_tasks: set[asyncio.Task] = set()
-
-
-def spawn(chat_id: int, coro) -> asyncio.Task:
-    """Run a turn in the background; failures reach every tab as a notice."""
-
-    async def guarded():
-        try:
-            await coro
-        except turnlock.ChatBusy as exc:
-            await broadcast.send(chat_id, "chat.notice", message=str(exc))
-        except pipeline.TurnFailed as exc:
-            await broadcast.send(chat_id, "chat.notice", message=f"The model failed: {exc.message}")
-        except (ValueError, LookupError) as exc:  # SkipError and CastError are ValueErrors
-            await broadcast.send(chat_id, "chat.notice", message=str(exc))
-        except Exception:
-            log.exception("turn failed")
-            await broadcast.send(
-                chat_id,
-                "chat.notice",
-                message="Something went wrong; see the "
-                "server log. Nothing already committed was lost.",
-            )
-
-    # A fresh context: a task started by a request must not inherit that request's
-    # asgiref executor, which closes when the response is sent.
-    task = asyncio.get_running_loop().create_task(guarded(), context=contextvars.Context())
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return task
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -87,8 +61,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_html(self.notice("A bot is still writing. Wait or press Stop."))
                 return
             if action == "send":
-                from play.engine.services.skip import detect
-
                 intent = detect(text)
                 if intent is not None:  # a skip in plain words: ask before doing it
                     await self.send_html(
@@ -100,8 +72,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin="ws"))
         elif action == "skip":
-            from play.engine.services.skip import skip
-
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(
                 self.chat_id,
@@ -110,10 +80,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         elif action == "stop":
             turnlock.request_stop(self.chat_id)
         elif action == "regenerate":
-            spawn(
-                self.chat_id,
-                pipeline.regenerate(self.chat_id, int(content["turn_id"]), origin="ws"),
-            )
+            try:
+                turn_id = int_field(content, "turn_id")
+            except ValueError as exc:
+                await self.send_html(self.notice(str(exc)))
+                return
+            spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin="ws"))
 
     async def send_html(self, html: str) -> None:
         if html:
@@ -187,7 +159,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _chat_exists(chat_id: int) -> bool:
-    from play.models import Chat
 
     return Chat.objects.filter(pk=chat_id).exists()
 
@@ -197,21 +168,18 @@ def _composer_state(busy: bool) -> str:
 
 
 def _render_turn(chat_id: int, turn_id: int) -> str:
-    from play.web.views import turn_context
 
     context = turn_context(chat_id, turn_id)
     return render_to_string("play/_turn.html", context) if context else ""
 
 
 def _render_drawer(chat_id: int) -> str:
-    from play.web.views import drawer_context
 
     html = render_to_string("play/_drawer.html", drawer_context(chat_id))
     return f'<div id="drawer" hx-swap-oob="innerHTML">{html}</div>'
 
 
 def _render_refresh(chat_id: int) -> str:
-    from play.web.views import transcript_context
 
     transcript = render_to_string("play/_transcript.html", transcript_context(chat_id))
     return (

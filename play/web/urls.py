@@ -23,6 +23,7 @@ urlpatterns = [
     path("chats/<int:chat_id>/", views.chat_play, name="chat"),
     path("chats/<int:chat_id>/remove/", views.chat_remove, name="chat_remove"),
     path("chats/<int:chat_id>/drawer/", views.chat_drawer, name="drawer"),
+    path("chats/<int:chat_id>/memories/", views.memory_search, name="memory_search"),
     path("chats/<int:chat_id>/transcript/", views.transcript_earlier, name="transcript_earlier"),
     path("chats/<int:chat_id>/guest/", views.guest_add_view, name="guest_add"),
     path("chats/<int:chat_id>/guest/remove/", views.guest_remove_view, name="guest_remove"),
@@ -30,6 +31,13 @@ urlpatterns = [
     path("chats/<int:chat_id>/skip/", views.skip_view, name="skip"),
     path("chats/<int:chat_id>/story-events/", views.story_event_view, name="story_event"),
     path("chats/<int:chat_id>/threads/", views.thread_view, name="thread"),
+    path("chats/<int:chat_id>/lorebooks/", views.lorebook_attach_view, name="lorebook_attach"),
+    path(
+        "chats/<int:chat_id>/lorebooks/<int:lorebook_id>/detach/",
+        views.lorebook_detach_view,
+        name="lorebook_detach",
+    ),
+    path("chats/<int:chat_id>/authors-note/", views.authors_note_view, name="authors_note"),
     path("chats/<int:chat_id>/significance/", views.significance_page, name="significance"),
     path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
     path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),
@@ -37,6 +45,11 @@ urlpatterns = [
         "chats/<int:chat_id>/turns/<int:turn_id>/regenerate/",
         views.turn_regenerate,
         name="regenerate",
+    ),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/analysis/retry/",
+        views.turn_analysis_retry,
+        name="analysis_retry",
     ),
     path(
         "chats/<int:chat_id>/turns/<int:turn_id>/swipe/<int:direction>/",

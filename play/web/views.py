@@ -13,21 +13,35 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from eventstore.models import Event
+from eventstore.services import append
 from memory.models import Memory
-from play.engine import selectors, turnlock
+from play.engine import pipeline, turnlock
+from play.engine.background import spawn
+from play.engine.inference import get_backend
+from play.engine.kickoff import parse_kickoff
+from play.engine.recovery import bookkeep_in_background
+from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import branches as branch_services
-from play.engine.services.chats import chat_archive, chat_delete, chat_start
+from play.engine.services import cast
+from play.engine.services.analysis import analysis_retry
+from play.engine.services.cast import guest_add, guest_remove
+from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
+from play.engine.services.delete import delete_turn, hide_turn, preview
+from play.engine.services.skip import skip
+from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
+from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
+from play.web import presenters
+from play.web.errors import error_fragment, int_field, page_errors
 from play.web.rendering import render_text
+from worlds.demo import SCENARIO as DEMO_SCENARIO
 from worlds.macros import expand_macros
-from worlds.models import Character, EntityState, Persona, Scenario
-from worlds.roles import PAIRS
+from worlds.models import Character, Lorebook, Persona, Scenario
+from worlds.roles import NARRATOR
+from worlds.services import manual_edit
+from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
-# -- page contexts (also rendered by the websocket consumer) ----------------------------------
-
-
-def turn_row(turn: Turn, swipe: selectors.Swipe | None) -> dict[str, Any]:
-    return {"turn": turn, "html": render_text(turn.text), "swipe": swipe}
+# -- page contexts (also rendered by the websocket consumer); the data comes from presenters --
 
 
 def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
@@ -35,8 +49,7 @@ def turn_context(chat_id: int, turn_id: int) -> dict[str, Any] | None:
     if turn is None:
         return None
     chat = Chat.objects.get(pk=chat_id)
-    swipe = selectors.swipe_groups(chat, turn_ids={turn_id}).get(turn_id)
-    return {**turn_row(turn, swipe), "chat": chat}
+    return {"row": presenters.turn_row(chat, turn), "chat": chat}
 
 
 PAGE_TURNS = 120  # a page shows the newest turns; earlier ones load on demand
@@ -49,9 +62,9 @@ def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, 
         turns = turns.filter(id__lt=before)
     page = list(turns.order_by("-id")[: PAGE_TURNS + 1])
     more = len(page) > PAGE_TURNS
+    previous = page[PAGE_TURNS] if more else None
     page = list(reversed(page[:PAGE_TURNS]))
-    swipes = selectors.swipe_groups(chat, turn_ids={t.id for t in page})
-    rows = [turn_row(t, swipes.get(t.id)) for t in page]
+    rows = presenters.turn_rows(chat, page, previous=previous)
     return {"chat": chat, "rows": rows, "earlier": page[0].id if more and page else None}
 
 
@@ -63,40 +76,7 @@ def transcript_earlier(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 def drawer_context(chat_id: int) -> dict[str, Any]:
-    chat = Chat.objects.get(pk=chat_id)
-    state = selectors.chat_state(chat, memory_limit=60)
-    names = {e["role"]: e["name"] for e in state["entities"]}
-    present = {e["role"] for e in state["entities"] if e["present"]}
-    edges = {(e["source"], e["target"]): e for e in state["edges"]}
-    pairs = []
-    for a, b in PAIRS:
-        if a < b and (a, b) in edges and (b, a) in edges:
-            pairs.append(
-                {
-                    "ab": edges[(a, b)],
-                    "ba": edges[(b, a)],
-                    "a": names.get(a, a),
-                    "b": names.get(b, b),
-                    "present": a in present and b in present,
-                }
-            )
-    guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
-    host_id = (
-        EntityState.objects.filter(chat_id=chat_id, role="host")
-        .values_list("character_id", flat=True)
-        .first()
-    )
-    return {
-        "chat": chat,
-        "state": state,
-        "names": names,
-        "pairs": pairs,
-        "branches": selectors.branches(chat),
-        "busy": turnlock.is_busy(chat_id),
-        "guest": guest if guest and guest["present"] else None,
-        "meanwhile": "you" not in present,
-        "guest_choices": Character.objects.exclude(pk=host_id).only("pk", "name"),
-    }
+    return presenters.drawer(chat_id)
 
 
 # -- pages ----------------------------------------------------------------------------------
@@ -105,27 +85,29 @@ def drawer_context(chat_id: int) -> dict[str, Any]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     archived = request.GET.get("archived") == "1"
-    return render(
-        request,
-        "play/home.html",
-        {
-            "chats": Chat.objects.filter(archived=archived).select_related("character", "persona"),
-            "archived": archived,
-            "characters": Character.objects.all(),
-        },
-    )
+    return render(request, "play/home.html", presenters.home(archived=archived))
 
 
 @require_GET
 def chat_new(request: HttpRequest) -> HttpResponse:
+    # the opening is read by the model next: the embedded one starts loading now
+    warm_up = getattr(get_backend(), "warm_up", None)
+    if warm_up is not None:
+        warm_up()
+    selected = request.GET.get("character")
+    scenarios = list(Scenario.objects.all())
+    # preselected: the chosen character's own scenario, else the demo's, else none
+    default = next((s for s in scenarios if selected and str(s.character_id) == selected), None)
+    default = default or next((s for s in scenarios if s.name == DEMO_SCENARIO["name"]), None)
     return render(
         request,
         "play/new_chat.html",
         {
             "characters": Character.objects.all(),
             "personas": Persona.objects.all(),
-            "scenarios": Scenario.objects.all(),
-            "selected": request.GET.get("character"),
+            "scenarios": scenarios,
+            "selected": selected,
+            "default_scenario": default.pk if default else None,
         },
     )
 
@@ -134,8 +116,6 @@ async def chat_setup(request: HttpRequest) -> HttpResponse:
     """Parse the kickoff prose (a model call) and show the confirm screen."""
     if request.method != "POST":
         return redirect("play:chat_new")
-    from play.engine.kickoff import parse_kickoff
-    from play.engine.services.chats import default_setup
 
     def load():
         character = get_object_or_404(Character, pk=request.POST.get("character"))
@@ -203,16 +183,14 @@ def chat_create(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("play:chat_new")
-    greetings = [character.first_mes, *character.alternate_greetings]
     index = int(request.POST.get("greeting") or 0)
-    greeting = greetings[index] if 0 <= index < len(greetings) else character.first_mes
     chat = chat_start(
         character=character,
         persona=persona,
         scenario=scenario,
         setup=setup,
         title=request.POST.get("title", ""),
-        greeting=greeting,
+        greeting_index=index,
     )
     return redirect("play:chat", chat.pk)
 
@@ -229,6 +207,18 @@ def chat_play(request: HttpRequest, chat_id: int) -> HttpResponse:
             **transcript_context(chat_id),
             **drawer_context(chat_id),
         },
+    )
+
+
+@require_GET
+def memory_search(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """The drawer's memory panel: pinned memories, or those matching ``q`` (read-only)."""
+    chat = get_object_or_404(Chat, pk=chat_id)
+    query = request.GET.get("q", "").strip()[:200]
+    return render(
+        request,
+        "play/_memories.html",
+        {"chat": chat, "groups": presenters.memory_groups(chat_id, query=query), "query": query},
     )
 
 
@@ -265,58 +255,58 @@ def _done(request: HttpRequest, message: str = "") -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _error(message: str, status: int = 400) -> HttpResponse:
-    from django.utils.html import escape
-
-    return HttpResponse(f'<p class="notice error">{escape(message)}</p>', status=status)
-
-
 @require_POST
+@page_errors
 async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from play.engine import pipeline
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     if turnlock.is_busy(chat_id):
-        return _error("A bot is still writing.", 409)
+        return error_fragment("A bot is still writing.", 409)
     spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
 
 @require_POST
+@page_errors
+async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    """The turn's "retry" under "state not updated": runs in the background; the row is
+    redrawn in every tab when it ends."""
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    if turnlock.is_busy(chat_id):
+        return error_fragment("A bot is still writing.", 409)
+    spawn(chat_id, analysis_retry(chat_id=chat_id, turn_id=turn_id))
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+@page_errors
 def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
-    except (LookupError, ValueError, turnlock.ChatBusy) as exc:
-        return _error(str(exc), 409 if isinstance(exc, turnlock.ChatBusy) else 400)
+    branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
     return _done(request)
 
 
 @require_POST
+@page_errors
 def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
-    except (LookupError, ValueError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
     return _done(request)
 
 
 @require_POST
+@page_errors
 def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        branch_services.switch_branch(chat=chat, branch_id=branch_id)
-    except (LookupError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    branch_services.switch_branch(chat=chat, branch_id=branch_id)
     return _done(request)
 
 
 @require_POST
+@page_errors
 def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
-    from eventstore.services import append
 
     chat = get_object_or_404(Chat, pk=chat_id)
     memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
@@ -329,8 +319,8 @@ def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpRespon
 
 
 @require_POST
+@page_errors
 def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
-    from worlds.services import manual_edit
 
     chat = get_object_or_404(Chat, pk=chat_id)
     memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
@@ -342,8 +332,8 @@ def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> Http
 
 
 @require_POST
+@page_errors
 def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from worlds.services import manual_edit
 
     chat = get_object_or_404(Chat, pk=chat_id)
     source, target = request.POST.get("source"), request.POST.get("target")
@@ -351,12 +341,7 @@ def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
     for field in ("affinity", "trust", "summary"):
         if request.POST.get(field) not in (None, ""):
             changes[field] = request.POST[field]
-    try:
-        manual_edit(
-            chat=chat, target="edge", key={"source": source, "target": target}, changes=changes
-        )
-    except ValueError as exc:
-        return _error(str(exc))
+    manual_edit(chat=chat, target="edge", key={"source": source, "target": target}, changes=changes)
     return _done(request)
 
 
@@ -378,15 +363,13 @@ def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @require_POST
+@page_errors
 async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services.cast import guest_add
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
-    try:
-        character_id = int(request.POST.get("character") or 0)
-    except ValueError:
-        return _error("choose a character")
+    if not request.POST.get("character"):
+        return error_fragment("choose a character")
+    character_id = int_field(request.POST, "character")
     spawn(
         chat_id, guest_add(chat_id, character_id=character_id, met_text=request.POST.get("met", ""))
     )
@@ -395,45 +378,41 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @require_POST
+@page_errors
 def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services.cast import CastError, guest_remove
 
     get_object_or_404(Chat, pk=chat_id)
-    try:
-        guest_remove(chat_id)
-    except (CastError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    guest_remove(chat_id)
     return _done(request)
 
 
 @require_POST
+@page_errors
 async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services import cast
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     action = request.POST.get("action")
     if action == "start":
         work = cast.meanwhile_start(chat_id, setting=request.POST.get("setting", ""))
     elif action == "continue":
-        work = cast.meanwhile_continue(chat_id, exchanges=int(request.POST.get("exchanges") or 1))
+        exchanges = int_field(request.POST, "exchanges") if request.POST.get("exchanges") else 1
+        work = cast.meanwhile_continue(chat_id, exchanges=exchanges)
     elif action == "end":
         work = cast.meanwhile_end(chat_id)
     else:
-        return _error("unknown meanwhile action")
+        return error_fragment("unknown meanwhile action")
     spawn(chat_id, work)
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
 
 @require_POST
+@page_errors
 async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from play.engine.services.skip import skip
-    from play.web.consumers import spawn
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     if turnlock.is_busy(chat_id):
-        return _error("A bot is still writing.", 409)
+        return error_fragment("A bot is still writing.", 409)
     spawn(
         chat_id,
         skip(
@@ -447,6 +426,47 @@ async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     return HttpResponse(status=202)
 
 
+def _idle(chat_id: int) -> None:
+    if turnlock.is_busy(chat_id):
+        raise turnlock.ChatBusy(chat_id)
+
+
+@require_POST
+@page_errors
+def lorebook_attach_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    _idle(chat_id)
+    book = get_object_or_404(Lorebook, pk=int_field(request.POST, "lorebook"))
+    chat_lorebook_attach(chat=chat, lorebook=book)
+    return _done(request)
+
+
+@require_POST
+@page_errors
+def lorebook_detach_view(request: HttpRequest, chat_id: int, lorebook_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    _idle(chat_id)
+    chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    return _done(request)
+
+
+@require_POST
+@page_errors
+def authors_note_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = get_object_or_404(Chat, pk=chat_id)
+    _idle(chat_id)
+    post = request.POST
+    authors_note_set(
+        chat=chat,
+        text=post.get("text", ""),
+        position=post.get("position", ""),
+        depth=int_field(post, "depth"),
+        role=post.get("role", ""),
+        frequency=int_field(post, "frequency"),
+    )
+    return _done(request)
+
+
 def _story_form(post) -> dict[str, Any]:
     data = {
         k: post.get(k, "")
@@ -457,49 +477,37 @@ def _story_form(post) -> dict[str, Any]:
 
 
 @require_POST
+@page_errors
 def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from pydantic import ValidationError
-
-    from play.engine.schemas import StoryEventChange
-    from play.engine.services.story import story_event_apply
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        change = StoryEventChange.model_validate(_story_form(request.POST))
-    except ValidationError:
-        return _error("that story event change is not valid")
+    change = StoryEventChange.model_validate(_story_form(request.POST))
     if story_event_apply(chat, change) is None:
-        return _error("that change does not apply now")
+        return error_fragment("that change does not apply now")
     return _done(request)
 
 
 @require_POST
+@page_errors
 def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    from pydantic import ValidationError
-
-    from play.engine.schemas import ThreadChange
-    from play.engine.services.story import thread_apply
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        change = ThreadChange.model_validate(_story_form(request.POST))
-    except ValidationError:
-        return _error("that thread change is not valid")
+    change = ThreadChange.model_validate(_story_form(request.POST))
     if thread_apply(chat, change) is None:
-        return _error("that change does not apply now")
+        return error_fragment("that change does not apply now")
     return _done(request)
 
 
+@page_errors
 def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
     """Review panel: the distribution of significance in a chat, and re-rating (an event)."""
-    from eventstore.services import append
 
     chat = get_object_or_404(Chat, pk=chat_id)
     if request.method == "POST":
         turn = get_object_or_404(Turn, chat=chat, pk=request.POST.get("turn"))
-        value = int(request.POST.get("significance", -1))
+        value = int_field(request.POST, "significance")
         if not 0 <= value <= 3:
-            return _error("significance is 0 to 3")
+            return error_fragment("significance is 0 to 3")
         append(
             stream=chat,
             kind="memory_significance_set",
@@ -508,7 +516,7 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
         if request.htmx:
             return _done(request)
         return redirect("play:significance", chat_id)
-    turns = list(Turn.objects.filter(chat=chat).exclude(speaker="narrator").order_by("id"))
+    turns = list(Turn.objects.filter(chat=chat).exclude(speaker=NARRATOR).order_by("id"))
     counts = {level: 0 for level in range(4)}
     for t in turns:
         counts[t.significance] += 1
@@ -523,36 +531,28 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 
 @require_GET
+@page_errors
 def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from eventstore.services import BranchError
-    from play.engine.services.delete import preview
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        impact = preview(chat, turn_id)
-    except (LookupError, BranchError) as exc:
-        return _error(str(exc))
+    impact = preview(chat, turn_id)
     return render(
         request, "play/_delete_preview.html", {"chat": chat, "turn_id": turn_id, "impact": impact}
     )
 
 
 @require_POST
+@page_errors
 def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from eventstore.services import BranchError
-    from play.engine.services.delete import delete_turn
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    try:
-        delete_turn(chat, turn_id)
-    except (LookupError, BranchError, turnlock.ChatBusy) as exc:
-        return _error(str(exc))
+    delete_turn(chat, turn_id)
     return HttpResponse('<div id="delete-preview"></div>')
 
 
 @require_POST
+@page_errors
 def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    from play.engine.services.delete import hide_turn
 
     chat = get_object_or_404(Chat, pk=chat_id)
     turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
@@ -562,8 +562,6 @@ def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
 @require_POST
 def chat_import_view(request: HttpRequest) -> HttpResponse:
-    from play.engine.recovery import bookkeep_in_background
-    from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 
     upload = request.FILES.get("file")
     if upload is None:

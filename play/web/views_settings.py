@@ -1,16 +1,31 @@
-"""The settings page: edits data/config.toml and tests the model connection."""
+"""The settings page: edits data/config.toml, keeps an API key in data/secrets.toml, and tests
+the model connection."""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.html import escape
+from django.template.loader import render_to_string
 
-from rpsite.config import DEFAULTS, load_config, save_config
+from memory import indexing
+from play.engine.inference import GenParams, InferenceError
+from play.engine.inference.formats import LABELS as STRUCTURED_MODES
+from play.engine.inference.local import LocalLlama
+from play.engine.inference.remote import OpenAICompatible
+from rpsite.config import (
+    COMMENTS,
+    DEFAULTS,
+    api_key_source,
+    load_config,
+    save_api_key,
+    save_config,
+)
 
 FIELDS = [
     ("inference", "base_url", str),
@@ -28,6 +43,120 @@ FIELDS = [
     ("play", "retrieval_k", int),
     ("play", "reply_tokens", int),
     ("play", "max_message_chars", int),
+]
+
+LABELS = {
+    "inference.base_url": "Endpoint (base URL)",
+    "inference.api_key_env": "Key name",
+    "inference.narrative_model": "Story model",
+    "inference.classifier_model": "Bookkeeping model",
+    "inference.classifier_fallbacks": "Fallback models",
+    "inference.timeout_s": "Story timeout (s)",
+    "inference.classifier_timeout_s": "Bookkeeping timeout (s)",
+    "budgets.narrative_hard": "Story prompt limit",
+    "budgets.narrative_soft": "Story prompt target",
+    "budgets.classifier_hard": "Bookkeeping prompt limit",
+    "play.ooc_marker": "Out-of-character marker",
+    "play.dialogue_window": "Dialogue window",
+    "play.retrieval_k": "Memories per prompt",
+    "play.reply_tokens": "Reply length",
+    "play.max_message_chars": "Longest message",
+}
+
+HELP = {
+    "inference.base_url": "Any OpenAI-compatible server, ending in /v1. Leave it empty to use "
+    "the embedded Gemma 3 270M model: no key, no network, demo quality.",
+    "inference.api_key_env": "The environment variable that holds the key (e.g. "
+    "OPENROUTER_API_KEY). A key pasted below is saved under this name; the variable, when "
+    "set, wins.",
+    "inference.narrative_model": "The model that writes the story, as the server names it.",
+    "inference.classifier_model": "The model that keeps the books after each reply "
+    "(structured JSON: relationships, moods, scenes). Empty: the story model.",
+    "inference.classifier_fallbacks": "Comma-separated; tried in order when the bookkeeping "
+    "model refuses.",
+    "inference.timeout_s": "How long a story reply may take before it is given up.",
+    "inference.classifier_timeout_s": "How long one bookkeeping call may take; the story "
+    "never waits on it.",
+    "budgets.narrative_hard": "Tokens a story prompt never exceeds.",
+    "budgets.narrative_soft": "Above this, nice-to-have sections (older memories, lore) are "
+    "trimmed first.",
+    "budgets.classifier_hard": "Tokens for one bookkeeping prompt.",
+    "play.ooc_marker": "Text between this and its mirror, e.g. ((like this)), is shown dimmed "
+    "and never sent to a bot.",
+    "play.dialogue_window": "Recent lines sent word for word; older scenes come as summaries.",
+    "play.retrieval_k": "Memories retrieved into each prompt beside the pinned ones.",
+    "play.reply_tokens": "Default reply length target (a character can set its own).",
+    "play.max_message_chars": "The longest message you may send.",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    label: str
+    base_url: str
+    api_key_env: str
+    narrative_model: str
+    classifier_model: str
+    note: str
+
+
+PRESETS = [
+    Preset("embedded", "Embedded (offline)", "", "RP_API_KEY", "", "", "No key, no network."),
+    Preset(
+        "openrouter",
+        "OpenRouter",
+        "https://openrouter.ai/api/v1",
+        "OPENROUTER_API_KEY",
+        "mistralai/mistral-small-3.2-24b-instruct",
+        "",
+        "Needs a key from openrouter.ai.",
+    ),
+    Preset(
+        "featherless",
+        "Featherless",
+        "https://api.featherless.ai/v1",
+        "FEATHERLESS_API_KEY",
+        "dphn/Dolphin-Mistral-24B-Venice-Edition",
+        "NousResearch/Hermes-3-Llama-3.1-8B",
+        "Needs a key from featherless.ai.",
+    ),
+    Preset(
+        "ollama",
+        "Ollama",
+        "http://127.0.0.1:11434/v1",
+        "OLLAMA_API_KEY",
+        "llama3.1:8b",
+        "",
+        "Local, no key: `ollama pull llama3.1:8b` first.",
+    ),
+    Preset(
+        "lmstudio",
+        "LM Studio",
+        "http://127.0.0.1:1234/v1",
+        "LMSTUDIO_API_KEY",
+        "local-model",
+        "",
+        "Local, no key: start LM Studio's server and load a model.",
+    ),
+    Preset(
+        "vllm",
+        "vLLM",
+        "http://127.0.0.1:8001/v1",
+        "VLLM_API_KEY",
+        "served-model-name",
+        "",
+        "vLLM's default port 8000 is this app's: start it with --port 8001.",
+    ),
+    Preset(
+        "llamacpp",
+        "llama.cpp server",
+        "http://127.0.0.1:8080/v1",
+        "LLAMACPP_API_KEY",
+        "served-model-name",
+        "",
+        "Local: llama-server -m model.gguf --port 8080.",
+    ),
 ]
 
 
@@ -56,8 +185,35 @@ def _read_form(post) -> dict:
     return config
 
 
+def _save_key(post, env_name: str) -> str:
+    """Save or forget the key from the form; what to tell the user (never the key)."""
+    if post.get("forget_key") == "on":
+        save_api_key(env_name, None)
+        return f"Forgot the saved key for {env_name}."
+    key = (post.get("api_key") or "").strip()
+    if key:
+        save_api_key(env_name, key)
+        return f"Saved the key for {env_name} in data/secrets.toml."
+    return ""
+
+
+def settings_fields(config: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"{s}.{k}",
+            "section": s,
+            "key": k,
+            "label": LABELS.get(f"{s}.{k}", k),
+            "help": HELP.get(f"{s}.{k}") or COMMENTS.get(f"{s}.{k}", ""),
+            "value": ", ".join(config[s][k]) if kind is list else config[s][k],
+            "default": ", ".join(DEFAULTS[s][k]) if kind is list else DEFAULTS[s][k],
+            "kind": kind.__name__,
+        }
+        for s, k, kind in FIELDS
+    ]
+
+
 def settings_page(request: HttpRequest) -> HttpResponse:
-    from memory import indexing
 
     if request.method == "POST" and request.POST.get("action") == "reembed":
         indexing.reembed_in_background()
@@ -65,59 +221,94 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         return redirect("play:settings")
     if request.method == "POST":
         try:
-            save_config(_read_form(request.POST))
+            config = _read_form(request.POST)
+            save_config(config)
+            said = _save_key(request.POST, config["inference"]["api_key_env"])
         except ValueError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Saved data/config.toml.")
+            messages.success(request, " ".join(filter(None, ["Saved data/config.toml.", said])))
         return redirect("play:settings")
     config = load_config()
-    fields = [
-        {
-            "name": f"{s}.{k}",
-            "section": s,
-            "key": k,
-            "value": ", ".join(config[s][k]) if kind is list else config[s][k],
-            "default": DEFAULTS[s][k],
-            "kind": kind.__name__,
-        }
-        for s, k, kind in FIELDS
-    ]
+    env_name = config["inference"]["api_key_env"]
     return render(
-        request, "play/settings.html", {"fields": fields, "embedding_mismatch": indexing.mismatch()}
+        request,
+        "play/settings.html",
+        {
+            "fields": settings_fields(config),
+            "presets": PRESETS,
+            "preset_data": [p.__dict__ for p in PRESETS],
+            "key_env": env_name,
+            "key_source": api_key_source(env_name),
+            "embedding_mismatch": indexing.mismatch(),
+        },
     )
 
 
+def _test_rows(describe: dict[str, Any], shown: set[str]) -> list[tuple[str, str]]:
+    """Whatever else the backend reports about itself, as label/value rows (a backend may
+    add fields, e.g. the structured-output mode it settled on)."""
+    rows = []
+    for key, value in describe.items():
+        if key in shown or key.startswith("api_key"):
+            continue
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value) or "—"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+        rows.append((key.replace("_", " ").capitalize(), str(value) if value != "" else "—"))
+    return rows
+
+
 async def test_connection(request: HttpRequest) -> HttpResponse:
-    """Try the endpoint in the form (unsaved) and report what it answered."""
-    from play.engine.inference import GenParams, InferenceError
+    """Try the endpoint in the form (unsaved, with the key typed in if any) and say what it
+    answered, in words."""
 
     if request.method != "POST":
         return HttpResponse(status=405)
     try:
         config = await sync_to_async(_read_form)(request.POST)
     except ValueError as exc:
-        return HttpResponse(f'<p class="notice error">{escape(str(exc))}</p>')
+        return HttpResponse(
+            render_to_string("play/_test_result.html", {"ok": False, "headline": str(exc)})
+        )
     inference = config["inference"]
+    typed_key = (request.POST.get("api_key") or "").strip()
     if inference["base_url"]:
-        from play.engine.inference.remote import OpenAICompatible
-
         backend = OpenAICompatible(
             base_url=inference["base_url"],
             api_key_env=inference["api_key_env"],
+            api_key=typed_key or None,
             narrative_model=inference["narrative_model"],
             classifier_model=inference["classifier_model"],
             timeout=min(float(inference["timeout_s"]), 30.0),
         )
+        source = (
+            "typed in (not saved yet)" if typed_key else api_key_source(inference["api_key_env"])
+        )
+        key_row = f"{inference['api_key_env']}: " + (
+            f"set ({source})" if source else "none (fine for a local server)"
+        )
     else:
         backend = _embedded()
-    lines = [f"Backend: {escape(str(backend.describe()))}"]
+        key_row = "not needed"
+    describe = backend.describe()
+    rows: list[tuple[str, str]] = [
+        ("Backend", str(describe.get("backend", backend.name))),
+        ("Endpoint", inference["base_url"] or "the embedded model, in this process"),
+        ("Key", key_row),
+    ]
     if hasattr(backend, "list_models"):
         try:
             models = await backend.list_models()
-            lines.append(f"Models offered: {escape(', '.join(models[:20]) or '(none listed)')}")
+            offered = ", ".join(models[:20]) + (
+                f" (and {len(models) - 20} more)" if len(models) > 20 else ""
+            )
+            rows.append(("Models offered", offered or "(none listed)"))
         except InferenceError as exc:
-            lines.append(f"Listing models failed: {escape(exc.message)}")
+            rows.append(("Models offered", f"could not list them: {exc.message}"))
     started = time.monotonic()
     try:
         reply = await backend.generate(
@@ -128,16 +319,30 @@ async def test_connection(request: HttpRequest) -> HttpResponse:
             GenParams(max_tokens=24, temperature=0.2, timeout=30),
         )
     except InferenceError as exc:
-        lines.append(f"<b>Failed</b>: {escape(exc.message)}")
         ok = False
+        headline = f"Failed: {exc.message}"
     else:
-        lines.append(f"Answered in {time.monotonic() - started:.1f} s: “{escape(reply[:200])}”")
         ok = True
-    status = "ok" if ok else "error"
-    return HttpResponse(f'<div class="notice {status}">' + "<br>".join(lines) + "</div>")
+        headline = f"Connected: the model answered in {time.monotonic() - started:.1f} s."
+        rows.append(("Reply", f"“{reply[:200]}”"))
+        rows.append(("Structured output", await _structured_output(backend)))
+    rows += _test_rows(backend.describe(), {"backend", "base_url"})
+    return HttpResponse(
+        render_to_string("play/_test_result.html", {"ok": ok, "headline": headline, "rows": rows})
+    )
+
+
+async def _structured_output(backend) -> str:
+    """Which structured-output mode the endpoint takes (bookkeeping needs one)."""
+    if not hasattr(backend, "probe_structured"):
+        return "JSON constrained by a llama.cpp grammar (the embedded model)"
+    try:
+        mode = await backend.probe_structured()
+    except InferenceError as exc:
+        return f"none worked: {exc.message}"
+    return STRUCTURED_MODES[mode]
 
 
 def _embedded():
-    from play.engine.inference.local import LocalLlama
 
     return LocalLlama()

@@ -23,7 +23,8 @@ INSTALL_HINT = (
 
 def load_sqlite_vec(conn) -> None:
     try:
-        import sqlite_vec
+        # imported here so a missing package becomes the install hint, not an ImportError
+        import sqlite_vec  # noqa: PLC0415
     except ImportError as exc:
         raise ImproperlyConfigured(f"sqlite-vec is not installed. {INSTALL_HINT}") from exc
     if not hasattr(conn, "enable_load_extension"):

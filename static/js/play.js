@@ -1,28 +1,347 @@
-// The little JavaScript the play page needs: clear the composer after a send, Enter to send,
-// keep the newest text in view, drop a card file onto the story list to import it.
+// The play page's own JavaScript. The server renders everything; this keeps the page honest
+// while the server works: your line shows at once ("waiting for the model"), Send says why it
+// is off, a dropped connection shows a banner and reconnects (the server re-sends the story on
+// connect), the drawer slides over on small screens and keeps its open sections across the
+// live redraws. Also: Enter to send, the newest text in view, drop a card file on the story
+// list to import it. Model text is only ever inserted as text nodes.
 (function () {
-  function scrollDown() {
-    var t = document.getElementById("transcript");
-    if (t) t.scrollTop = t.scrollHeight;
+  "use strict";
+
+  function byId(id) { return document.getElementById(id); }
+  var play = null;
+
+  // -- scrolling: follow the story unless the reader scrolled up to read ----------------------
+  var NEAR_BOTTOM = 140;
+  var stick = true;
+  function scrollDown(force) {
+    var t = byId("transcript");
+    if (t && (force || stick)) t.scrollTop = t.scrollHeight;
   }
+
+  // -- your line at once, and Send's state ---------------------------------------------------
+  var pending = null; // {row, text, after: newest turn id when sent, resolved: bool}
+
+  function newestTurnId() {
+    var ids = Array.prototype.map.call(
+      document.querySelectorAll("#transcript article.turn[data-turn]"),
+      function (a) { return Number(a.dataset.turn); });
+    return ids.length ? Math.max.apply(null, ids) : 0;
+  }
+
+  function pendingRow(text) {
+    var row = document.createElement("div");
+    row.className = "turn turn-you pending";
+    row.id = "pending-turn";
+    var avatar = document.createElement("span");
+    avatar.className = "avatar avatar-you";
+    avatar.setAttribute("aria-hidden", "true");
+    var mine = document.querySelector("#transcript article.turn-you .avatar");
+    if (mine) avatar.innerHTML = mine.innerHTML; // our own server-rendered avatar, not model text
+    var main = document.createElement("div");
+    main.className = "turn-main";
+    var header = document.createElement("header");
+    var name = document.createElement("span");
+    name.className = "name";
+    var myName = document.querySelector("#transcript article.turn-you .name");
+    name.textContent = myName ? myName.textContent : "You";
+    var badge = document.createElement("span");
+    badge.className = "badge";
+    badge.setAttribute("role", "status");
+    badge.textContent = "waiting for the model…";
+    header.append(name, " ", badge);
+    var body = document.createElement("div");
+    body.className = "body";
+    body.textContent = text;
+    main.append(header, body);
+    row.append(avatar, main);
+    return row;
+  }
+
+  function showPending() {
+    var t = byId("transcript");
+    if (pending && t && !t.contains(pending.row)) t.appendChild(pending.row);
+  }
+
+  function clearPending(restoreText) {
+    if (!pending) return;
+    if (restoreText) {
+      var box = byId("composer-text");
+      if (box && !box.value) box.value = pending.text;
+    }
+    pending.row.remove();
+    pending = null;
+    var send = byId("send-btn");
+    if (send && send.dataset.held) {
+      // we turned Send off for our line, not the server: give it back as it was
+      send.disabled = false;
+      send.textContent = send.dataset.held;
+      delete send.dataset.held;
+      var status = byId("composer-status");
+      if (status) status.textContent = status.dataset.held || "";
+    }
+  }
+
+  function syncSend() {
+    var send = byId("send-btn");
+    var status = byId("composer-status");
+    if (!send) return;
+    if (pending && !pending.resolved && !send.disabled) {
+      send.dataset.held = send.textContent;
+      if (status) status.dataset.held = status.textContent;
+      send.disabled = true;
+      send.textContent = "Sending…";
+      send.setAttribute("aria-describedby", "composer-status");
+      if (status) status.textContent = "Your line is on its way: waiting for the model…";
+    }
+  }
+
+  // After each websocket message: did our line arrive, was it refused, did the bot start?
+  function followPending(message) {
+    if (!pending) return;
+    var t = byId("transcript");
+    var mine = t && Array.prototype.some.call(
+      t.querySelectorAll("article.turn-you[data-turn]"),
+      function (a) { return Number(a.dataset.turn) > pending.after; });
+    var replied = t && (t.querySelector(".turn.streaming") || Array.prototype.some.call(
+      t.querySelectorAll("article.turn-bot[data-turn], article.turn-narrator[data-turn]"),
+      function (a) { return Number(a.dataset.turn) > pending.after; }));
+    var notice = message.indexOf('class="notice') >= 0;
+    var idle = message.indexOf(">Send</button>") >= 0;
+    var asked = message.indexOf('id="skip-confirm" hx-swap-oob="outerHTML"') >= 0;
+    if (replied || asked) { clearPending(false); return; }
+    if (!mine && !pending.resolved && notice) { clearPending(true); return; } // refused
+    if (pending.resolved && (notice || idle)) { clearPending(false); return; } // ended, no reply
+    if (mine && !pending.resolved) {
+      // the line is in the story; keep a quiet "waiting" row until the bot starts writing
+      pending.resolved = true;
+      pending.row.classList.add("waiting");
+      pending.row.querySelector(".body").textContent = "";
+      pending.row.querySelector(".name").textContent = "";
+    }
+    if (pending.resolved && t) t.appendChild(pending.row); // stays last
+    showPending();
+    syncSend();
+  }
+
+  // -- the connection -------------------------------------------------------------------------
+  var RECONNECT_CODES = [1006, 1011, 1012, 1013]; // the ws extension retries these by itself
+  function banner(show) {
+    var b = byId("ws-banner");
+    if (b) b.hidden = !show;
+  }
+
+  // -- the drawer: a slide-over on small screens; open sections survive redraws -----------------
+  var narrow = window.matchMedia("(max-width: 900px)");
+  var openState = {};
+  var memoryQuery = "";
+  var drawerInner = null;
+
+  function setDrawer(open, focus) {
+    var drawer = byId("drawer");
+    var toggle = document.querySelector(".drawer-toggle");
+    if (!play || !drawer) return;
+    play.classList.toggle("drawer-open", open);
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    drawer.inert = narrow.matches && !open;
+    var backdrop = document.querySelector(".drawer-backdrop");
+    if (backdrop) backdrop.hidden = !(open && narrow.matches);
+    if (focus) {
+      if (open) {
+        var close = drawer.querySelector(".drawer-close");
+        if (close) close.focus();
+      } else if (toggle) {
+        toggle.focus();
+      }
+    }
+  }
+
+  function drawerUpdated() {
+    var drawer = byId("drawer");
+    if (!drawer) return;
+    var inner = drawer.querySelector(".drawer-inner");
+    if (!inner || inner === drawerInner) return;
+    drawerInner = inner;
+    Object.keys(openState).forEach(function (id) {
+      var d = byId(id);
+      if (d && d.tagName === "DETAILS" && drawer.contains(d)) d.open = openState[id];
+    });
+    var q = byId("memory-q");
+    if (q && memoryQuery) {
+      q.value = memoryQuery;
+      if (window.htmx) window.htmx.trigger(q, "search");
+    }
+    placeAnalysisNotices();
+    document.dispatchEvent(new CustomEvent("rp:drawer"));
+  }
+
+  // The drawer carries the notices of recent turns whose analysis failed (the turns themselves
+  // are not redrawn after their analysis): put each on its turn, and take off the stale ones.
+  function placeAnalysisNotices() {
+    var template = byId("turn-notices");
+    if (!template) return;
+    var fresh = {};
+    template.content.querySelectorAll("[data-for-turn]").forEach(function (n) {
+      fresh[n.dataset.forTurn] = n;
+    });
+    (template.dataset.turns || "").split(" ").filter(Boolean).forEach(function (id) {
+      var turn = byId("turn-" + id);
+      if (!turn) return;
+      var shown = turn.querySelector(".analysis-failed");
+      if (shown && !fresh[id]) shown.remove();
+      if (!shown && fresh[id]) {
+        var notice = document.importNode(fresh[id], true);
+        var body = turn.querySelector(".body");
+        if (body) {
+          body.after(notice);
+          if (window.htmx) window.htmx.process(notice);
+        }
+      }
+    });
+  }
+
+  // -- after every message: who wrote last, what to announce ------------------------------------
+  function markLastReply() {
+    document.querySelectorAll("#transcript .turn.last-reply").forEach(function (a) {
+      a.classList.remove("last-reply");
+    });
+    var turns = document.querySelectorAll("#transcript article.turn[data-turn]");
+    var last = turns[turns.length - 1];
+    if (last && last.classList.contains("turn-bot")) last.classList.add("last-reply");
+  }
+
+  var streaming = null;
+  function announceFinishedReply() {
+    var row = document.querySelector("#transcript .turn.streaming");
+    if (row) {
+      streaming = row.id;
+      var avatar = row.querySelector(".avatar");
+      var speaker = row.className.match(/turn-(host|guest)/);
+      if (avatar && !avatar.childNodes.length && speaker) {
+        var theirs = document.querySelectorAll("#transcript article.turn-" + speaker[1] + " .avatar");
+        if (theirs.length) avatar.innerHTML = theirs[theirs.length - 1].innerHTML;
+      }
+      return;
+    }
+    if (!streaming) return;
+    streaming = null;
+    var bots = document.querySelectorAll("#transcript article.turn-bot");
+    var last = bots[bots.length - 1];
+    var announcer = byId("announcer");
+    if (last && announcer) {
+      var name = last.querySelector(".name");
+      var body = last.querySelector(".body");
+      var text = (body ? body.textContent : "").trim();
+      announcer.textContent = (name ? name.textContent.trim() + ": " : "") +
+        (text.length > 400 ? text.slice(0, 400) + "…" : text);
+    }
+  }
+
+  // htmx logs an error for an out-of-band delete whose target is gone; the server deletes
+  // #skip-confirm after every send, so an empty one is always kept ready.
+  function ensureSkipConfirmSlot() {
+    if (byId("skip-confirm")) return;
+    var slot = document.createElement("div");
+    slot.id = "skip-confirm";
+    slot.hidden = true;
+    var notices = byId("notices");
+    if (notices) notices.after(slot);
+  }
+
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    var t = byId("transcript");
+    stick = !t || t.scrollHeight - t.scrollTop - t.clientHeight < NEAR_BOTTOM;
+    ensureSkipConfirmSlot();
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function (e) {
+    var message = (e.detail && e.detail.message) || "";
+    followPending(message);
+    markLastReply();
+    announceFinishedReply();
+    drawerUpdated();
+    scrollDown(false);
+  });
+
+  document.addEventListener("htmx:wsBeforeSend", function (e) {
+    var form = e.target.closest && e.target.closest("#composer");
+    if (!form) return;
+    var action = form.querySelector("input[name=action]");
+    var box = byId("composer-text");
+    var text = box ? box.value.trim() : "";
+    if (!action || action.value !== "send" || !text) return;
+    if (pending) pending.row.remove();
+    pending = {row: pendingRow(text), text: text, after: newestTurnId(), resolved: false};
+    showPending();
+    syncSend();
+    scrollDown(true);
+  });
+
   document.addEventListener("htmx:wsAfterSend", function (e) {
     var form = e.target.closest && e.target.closest("#composer");
     if (form) form.reset();
   });
-  document.addEventListener("htmx:wsAfterMessage", scrollDown);
+
+  document.addEventListener("htmx:wsOpen", function () { banner(false); });
+  document.addEventListener("htmx:wsClose", function (e) {
+    var detail = e.detail || {};
+    var code = detail.event ? detail.event.code : 0;
+    if (code === 4404) return; // the chat is gone: nothing to reconnect to
+    if (!play || !document.body.contains(play)) return;
+    banner(true);
+    if (RECONNECT_CODES.indexOf(code) < 0 && detail.socketWrapper) {
+      // a clean close (a restarted server says "going away") is not retried by the extension
+      setTimeout(function () { detail.socketWrapper.reconnect(); }, 500 + Math.random() * 1000);
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
-    scrollDown();
-    var text = document.getElementById("composer-text");
+    play = byId("play");
+    ensureSkipConfirmSlot();
+    markLastReply();
+    scrollDown(true);
+    var text = byId("composer-text");
     if (text) {
       text.addEventListener("keydown", function (e) {
-        if (e.key === "Enter" && !e.shiftKey) {
+        if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
           e.preventDefault();
-          var send = document.getElementById("send-btn");
+          var send = byId("send-btn");
           if (send && !send.disabled) text.form.requestSubmit();
         }
       });
     }
-    var drop = document.getElementById("drop-zone");
+    var t = byId("transcript");
+    if (t) {
+      t.addEventListener("scroll", function () {
+        stick = t.scrollHeight - t.scrollTop - t.clientHeight < NEAR_BOTTOM;
+      }, {passive: true});
+    }
+    var drawer = byId("drawer");
+    if (play && drawer) {
+      drawerInner = drawer.querySelector(".drawer-inner");
+      placeAnalysisNotices();
+      setDrawer(false, false);
+      narrow.addEventListener("change", function () { setDrawer(false, false); });
+      document.addEventListener("click", function (e) {
+        if (e.target.closest(".drawer-toggle")) setDrawer(true, true);
+        else if (e.target.closest(".drawer-close")) setDrawer(false, true);
+        else if (e.target.closest(".drawer-backdrop")) setDrawer(false, true);
+      });
+      document.addEventListener("keydown", function (e) {
+        if (e.key === "Escape" && play.classList.contains("drawer-open")) setDrawer(false, true);
+      });
+      // <details> toggles do not bubble: listen while capturing
+      drawer.addEventListener("toggle", function (e) {
+        if (e.target.id) openState[e.target.id] = e.target.open;
+      }, true);
+      drawer.addEventListener("input", function (e) {
+        if (e.target.id === "memory-q") memoryQuery = e.target.value;
+      });
+      drawer.addEventListener("submit", function (e) {
+        if (e.target.closest(".memory-search")) e.preventDefault();
+      });
+    }
+
+    var drop = byId("drop-zone");
     if (drop) {
       drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
       drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
@@ -37,7 +356,7 @@
         fetch(drop.dataset.importUrl, {method: "POST", body: body, headers: {"X-CSRFToken": token}})
           .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
           .then(function (res) {
-            var out = document.getElementById("drop-result");
+            var out = byId("drop-result");
             out.textContent = res[0] ? "Imported " + res[1].name + "." : "Not imported: " + res[1].detail;
             if (res[0]) setTimeout(function () { location.reload(); }, 600);
           });

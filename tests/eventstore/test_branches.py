@@ -3,6 +3,7 @@ import pytest
 from eventstore import branches as branch_log
 from eventstore import snapshots
 from eventstore.models import Branch, Event
+from eventstore.replay import build_state
 from eventstore.services import BranchError, append, branch_activate, branch_create
 from play.models import Turn
 from tests.factories import make_chat
@@ -79,7 +80,6 @@ def test_loading_a_branch_uses_the_newest_snapshot_on_it():
     _say(chat, "after the snapshot")
     other = branch_create(stream=chat, fork_event=branch_log.last_event(main), kind="branch")
     branch_activate(stream=chat, branch=other)
-    from eventstore.replay import build_state
 
     built = build_state(main)
     assert built.snapshot == snap.name

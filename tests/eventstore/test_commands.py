@@ -1,13 +1,20 @@
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+from django.conf import settings as dj
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from eventstore import snapshots
-from eventstore.backup import list_backups
+from eventstore.backup import backup_create, backup_due, list_backups, nightly_loop, prune_backups
 from eventstore.models import Event
 from eventstore.services import append
 from play.models import Turn
@@ -122,11 +129,6 @@ def test_backup_is_a_complete_sqlite_copy_with_the_same_log():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_nightly_backup_runs_when_the_newest_is_a_day_old():
-    import os
-    import threading
-    import time
-
-    from eventstore.backup import backup_create, backup_due, nightly_loop, prune_backups
 
     make_chat()
     assert backup_due()
@@ -151,11 +153,6 @@ def test_the_nightly_backup_runs_when_the_newest_is_a_day_old():
 
 @pytest.mark.django_db(transaction=True)
 def test_restoring_a_backup_gives_the_same_log_and_projections(tmp_path):
-    import shutil
-    import subprocess
-    import sys
-
-    from django.conf import settings as dj
 
     chat = make_chat()
     for i in range(5):
@@ -193,7 +190,6 @@ def test_restoring_a_backup_gives_the_same_log_and_projections(tmp_path):
             conn.close()
 
     assert dump(live_db) == dump(restored)
-    import os
 
     env = {**os.environ, "CHAT_DB_PATH": str(restored), "RP_DATA_DIR": str(tmp_path / "d")}
     verify = subprocess.run(

@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 
 from eventstore import snapshots
 from eventstore.models import Branch
-from eventstore.projection import dump_db
+from eventstore.projection import dump_db, dump_rows, projection_models, row_of
 from eventstore.replay import build_state, verify
 from eventstore.services import append
 from memory.models import Memory
 from play.models import Turn
 from tests.factories import make_chat
+from worlds.models import Edge
 from worlds.roles import PAIRS, ROLES
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
@@ -217,7 +218,6 @@ def test_snapshot_plus_tail_equals_full_replay(data):
 
 
 def test_verify_reports_a_live_row_that_drifted_from_the_log():
-    from worlds.models import Edge
 
     chat = make_chat()
     # simulate corruption: a projection row changed behind the log's back
@@ -234,7 +234,6 @@ def test_verify_reports_a_live_row_that_drifted_from_the_log():
 @given(data=st.data())
 def test_the_plain_sql_dump_equals_the_orm_rows(data):
     """Snapshots and verify read rows with plain SQL: exactly what the ORM would give."""
-    from eventstore.projection import dump_rows, projection_models, row_of
 
     chat = make_chat()
     _play(data, chat, data.draw(st.integers(5, 30)))

@@ -128,19 +128,53 @@ def test_the_person_a_question_names_ranks_their_own_lines_first():
     assert "said by the person named" in found[0].why
 
 
-def test_a_fact_key_naming_a_closed_events_prop_is_sealed_with_it():
+def test_a_fact_key_naming_a_closed_events_prop_goes_with_the_prop():
     chat = make_chat()
     turn = say(chat, "Look what I brought along!")
     append(
         stream=chat,
         kind="memory_keys_added",
-        payload={"turn_ids": [turn.id], "keys": ["Sam brought a picnic basket"]},
+        payload={
+            "turn_ids": [turn.id],
+            "keys": ["Sam brought a picnic basket", "Sam likes surprises"],
+        },
     )
+    assert retrieve(chat.pk, "host", "the picnic basket", k=5)[0].memory.turn_id == turn.id
     append(
         stream=chat,
         kind="story_event_started",
         payload={"key": "picnic", "title": "Picnic", "props": ["picnic basket"]},
     )
     append(stream=chat, kind="story_event_completed", payload={"key": "picnic"})
-    assert Memory.objects.get(turn_id=turn.id, owner="host").sealed
+    mem = Memory.objects.get(turn_id=turn.id, owner="host")
+    assert mem.keys == "Sam likes surprises" and not mem.sealed  # the line itself named nothing
     assert retrieve(chat.pk, "host", "the picnic basket", k=5) == []
+
+
+def test_fact_keys_reach_only_memories_whose_owner_saw_every_line_behind_them():
+    chat = make_chat()
+    secret = say(chat, "The code to the shed is 4471.")
+    append(stream=chat, kind="guest_added", payload={"role": "guest", "name": "Theo"})
+    later = append(
+        stream=chat,
+        kind="user_turn",
+        payload={
+            "speaker": "you",
+            "name": "Sam",
+            "text": "Anyway, welcome Theo!",
+            "witnesses": {"you": True, "host": True, "guest": True},
+            "scene": 1,
+        },
+    )
+    # an analysis shown both lines writes a key onto the later one, which Theo witnessed
+    append(
+        stream=chat,
+        kind="memory_keys_added",
+        payload={
+            "turn_ids": [later.id],
+            "keys": ["the shed code is 4471"],
+            "sources": [secret.id, later.id],
+        },
+    )
+    assert Memory.objects.get(turn_id=later.id, owner="host").keys == "the shed code is 4471"
+    assert Memory.objects.get(turn_id=later.id, owner="guest").keys == ""

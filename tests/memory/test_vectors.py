@@ -10,16 +10,20 @@ from io import StringIO
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventstore.replay import replay
 from eventstore.services import append
-from memory import embeddings
+from memory import embeddings, retrieval
 from memory.indexing import index_now, model_changed
 from memory.models import EmbeddingCache, Memory, VectorIndexState
 from memory.retrieval import retrieve
-from memory.vectors import knn, pending_ids
+from memory.selectors import speaker_character
+from memory.vectors import FACING_OK, INDEX, ROLE_BIT, Index, knn, pending_ids
+from play.engine.schemas import StoryEventChange
+from play.engine.story import story_event_apply
 from tests.factories import make_chat
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
@@ -85,7 +89,6 @@ def test_k_results_come_back_when_most_neighbours_belong_to_another_witness():
     for i in range(5):
         say(chat, f"a lamp story number {i}", {"you": True, "host": True})
     index_now(chat.pk)
-    from memory.selectors import speaker_character
 
     hits = knn(
         chat.pk,
@@ -156,7 +159,6 @@ def test_editing_a_memory_text_drops_its_vector_until_it_is_embedded_again(fake_
     edit_memory(chat, mem, {"text": "entirely new words"})
     assert pending_ids(chat.pk) == [mem.id]
     index_now(chat.pk)
-    from memory.selectors import speaker_character
 
     hits = knn(chat.pk, "host", speaker_character(chat.pk, "host"), vec("entirely new words"), k=1)
     assert hits[0][0] == mem.id and hits[0][1] < 0.01
@@ -166,8 +168,6 @@ def test_a_sealed_memory_leaves_vector_search():
     chat = make_chat()
     say(chat, "the wicker basket is heavy")
     index_now(chat.pk)
-    from play.engine.schemas import StoryEventChange
-    from play.engine.services.story import story_event_apply
 
     story_event_apply(
         chat, StoryEventChange(action="plan", title="Picnic", props=["wicker basket"])
@@ -195,8 +195,6 @@ def test_a_model_change_is_detected_and_reembed_rebuilds(fake_embedder):
 
 def _store_ids(index, chat, speaker, query, facing_you=False):
     """Every id the speaker's store lets through (n above the store's size: no ties cut)."""
-    from memory.selectors import speaker_character
-    from memory.vectors import FACING_OK, ROLE_BIT
 
     need = ROLE_BIT[speaker] | (FACING_OK if facing_you else 0)
     key = (chat.pk, speaker, speaker_character(chat.pk, speaker))
@@ -225,7 +223,6 @@ def _store_ids(index, chat, speaker, query, facing_you=False):
 def test_the_in_process_index_follows_every_change_like_a_fresh_load(ops):
     """The copy kept between queries (updated from the change log) always holds exactly
     what a copy loaded from the tables at that moment holds."""
-    from memory.vectors import INDEX, Index
 
     chat = make_chat()
     index_now(chat.pk)
@@ -259,9 +256,6 @@ def test_the_in_process_index_follows_every_change_like_a_fresh_load(ops):
 def test_a_rolled_back_write_never_stays_in_the_index():
     """A rolled-back transaction's log entries are gone and their sequence numbers are given
     out again: the copy notices (the nonce differs) and reloads."""
-    from django.db import transaction
-
-    from memory.vectors import INDEX
 
     chat = make_chat()
     say(chat, "lamp first", {"you": True, "host": True})
@@ -287,7 +281,6 @@ def test_a_rolled_back_write_never_stays_in_the_index():
 
 
 def test_the_index_keeps_only_the_most_recently_used_stores(monkeypatch):
-    from memory.vectors import Index
 
     monkeypatch.setattr(Index, "KEEP", 2)
     index = Index()
@@ -302,7 +295,6 @@ def test_the_index_keeps_only_the_most_recently_used_stores(monkeypatch):
 
 
 def test_a_word_in_too_many_memories_is_left_out_of_the_lexical_query(monkeypatch):
-    from memory import retrieval
 
     monkeypatch.setattr(retrieval, "COMMON_MIN", 5)
     monkeypatch.setattr(retrieval, "_row_counts", {})

@@ -39,7 +39,7 @@ def app(tmp_path_factory):
 
 
 def affinity(page, source: str, target: str) -> str:
-    return page.inner_text(f'#drawer .edge[data-edge="{source}-{target}"] .affinity')
+    return page.text_content(f'#drawer .edge[data-edge="{source}-{target}"] .affinity')
 
 
 def test_two_tabs_mirror_a_stream_stop_keeps_a_truncated_turn_and_swipes_restore_state(
@@ -96,6 +96,7 @@ def test_two_tabs_mirror_a_stream_stop_keeps_a_truncated_turn_and_swipes_restore
         ("text", "A different answer entirely."),
         ("json", {"edges": [{"source": "host", "target": "you", "affinity_delta": -8}]}),
     )
+    a.click(f"#turn-{stopped['id']} .turn-menu summary")  # the line's actions are in a menu
     a.click(f"#turn-{stopped['id']} button.regenerate")
     for page in (a, b):
         page.wait_for_selector("text=A different answer entirely.")
@@ -107,7 +108,7 @@ def test_two_tabs_mirror_a_stream_stop_keeps_a_truncated_turn_and_swipes_restore
             "document.querySelector('#drawer .edge[data-edge=\"host-you\"] .affinity')"
             ".textContent.includes('-3')"
         )
-    a.click(".swipes .swipe-prev")
+    a.click(".turn.last-reply .swipes .swipe-prev")  # the greeting has swipes too
     for page in (a, b):
         page.wait_for_selector("text=word5")
         page.wait_for_function(
@@ -147,6 +148,7 @@ def test_a_guest_joins_both_bots_edges_move_and_a_meanwhile_scene_stays_a_digest
             },
         )
     )
+    page.click("#d-guest > summary")
     page.select_option(".guest-add select[name=character]", str(characters["Theo Vance"]))
     page.fill(".guest-add textarea[name=met]", "Theo taught Mara card tricks as a child.")
     page.click(".guest-add button")
@@ -193,6 +195,7 @@ def test_a_guest_joins_both_bots_edges_move_and_a_meanwhile_scene_stays_a_digest
     # a meanwhile scene: the bots talk without you
     fake.push(("text", "Theo remembers the welcome."), ("text", "Mara remembers the welcome."))
     page.wait_for_selector("#send-btn:not([disabled])")
+    page.click("#d-meanwhile > summary")
     page.fill(".meanwhile-start input[name=setting]", "Later, in the diner kitchen.")
     page.click(".meanwhile-start button")
     page.wait_for_selector(".meanwhile-continue")

@@ -7,6 +7,8 @@ import pytest
 from eventstore.models import Event
 from eventstore.replay import verify
 from memory.models import Memory
+from memory.selectors import visible_to
+from play.engine.inference.base import InvalidOutput
 from play.models import Turn
 from tests.factories import make_character, make_chat
 from worlds.models import Edge, EntityState, GroupNode
@@ -72,7 +74,6 @@ def test_another_character_in_the_guest_role_inherits_no_edges_or_memories(clien
     iris = make_character("Iris")
     post(client, f"/api/chats/{chat.pk}/guest", {"character": iris.pk})
     assert edge(chat, "host", "guest").affinity == 0
-    from memory.selectors import visible_to
 
     assert not visible_to(chat.pk, "guest").filter(text__icontains="lighthouse").exists()
     assert Memory.objects.filter(chat=chat, owner="guest", text__icontains="lighthouse").exists()
@@ -120,7 +121,6 @@ def test_an_interjection_follows_when_the_classifier_says_so(client, scripted, t
 
 
 def test_an_interjection_decision_that_fails_means_no_interjection(client, scripted, trio):
-    from play.engine.inference.base import InvalidOutput
 
     chat, _ = trio
     scripted.structured_replies += [

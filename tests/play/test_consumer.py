@@ -5,14 +5,18 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.urls import path
 
 from play.engine import turnlock
+from play.engine.inference import base
 from play.engine.inference.registry import override_backend
 from play.engine.inference.scripted import ScriptedBackend
 from play.models import Turn
 from play.web.consumers import ChatConsumer
 from tests.factories import make_chat
+from worlds.models import WorldState
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,8 +24,6 @@ LONG = " ".join(f"word{i}" for i in range(300))
 
 
 def communicator(chat_id: int) -> WebsocketCommunicator:
-    from channels.routing import URLRouter
-    from django.urls import path
 
     app = URLRouter([path("ws/chats/<int:chat_id>/", ChatConsumer.as_asgi())])
     return WebsocketCommunicator(app, f"/ws/chats/{chat_id}/")
@@ -85,7 +87,6 @@ async def test_an_empty_message_gets_a_notice_and_sends_nothing():
 
 
 async def test_a_skip_in_plain_words_is_confirmed_before_it_is_applied():
-    from worlds.models import WorldState
 
     chat = await sync_to_async(make_chat)()
     with override_backend(ScriptedBackend()):
@@ -111,7 +112,6 @@ async def test_a_skip_in_plain_words_is_confirmed_before_it_is_applied():
     ["EndpointDown", "ServerError", "EndpointTimeout", "RateLimited", "Refusal", "EmptyCompletion"],
 )
 async def test_a_failing_model_shows_a_clear_notice_and_frees_the_chat(error):
-    from play.engine.inference import base
 
     chat = await sync_to_async(make_chat)()
     failure = getattr(base, error)(f"the endpoint said no ({error})")
@@ -128,3 +128,15 @@ async def test_a_failing_model_shows_a_clear_notice_and_frees_the_chat(error):
         await comm.disconnect()
     assert turnlock.current(chat.pk) is None
     assert await sync_to_async(Turn.objects.filter(chat=chat, text="Hello?").exists)()
+
+
+async def test_a_regenerate_without_a_valid_turn_id_is_a_notice_not_a_crash():
+    chat = await sync_to_async(make_chat)()
+    comm = communicator(chat.pk)
+    await comm.connect()
+    await receive_until(comm, 'id="transcript"')
+    await comm.send_json_to({"action": "regenerate", "turn_id": "seven"})
+    assert "turn_id must be a whole number" in await receive_until(comm, "notice")
+    await comm.send_json_to({"action": "regenerate"})
+    assert "turn_id is missing" in await receive_until(comm, "is missing")
+    await comm.disconnect()

@@ -14,7 +14,7 @@ from memory.models import Memory
 from memory.selectors import visible_to
 from play.engine.prompt import build_prompt
 from play.engine.schemas import StoryEventChange
-from play.engine.services.story import story_event_apply, story_event_close
+from play.engine.story import story_event_apply, story_event_close
 from tests.factories import make_chat
 from worlds.models import StoryEvent, WorldState
 

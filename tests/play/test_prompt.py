@@ -1,14 +1,16 @@
-"""Prompt assembly: SPEC order, speaker's view only, tiers and budgets, quality-decay guards."""
+"""Prompt assembly: section order, speaker's view only, tiers and budgets, quality-decay guards."""
 
 import json
 
 import pytest
 
 from eventstore.services import append
+from play.engine.inference.registry import override_backend
+from play.engine.inference.scripted import ScriptedBackend
 from play.engine.prompt import build_prompt
 from rpsite.config import load_config, save_config
 from tests.factories import make_chat
-from worlds.models import Character, WorldState
+from worlds.models import Character, Lorebook, LoreEntry, WorldState
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +61,6 @@ def test_sections_come_in_the_spec_order():
 
 
 def test_ooc_text_never_reaches_a_bot(client):
-    from play.engine.inference.registry import override_backend
-    from play.engine.inference.scripted import ScriptedBackend
 
     chat = make_chat()
     with override_backend(ScriptedBackend()) as backend:
@@ -166,9 +166,6 @@ def test_retrieved_memories_are_listed_with_why_the_speaker_may_see_them():
 
 
 def test_lorebook_entries_whose_keys_appear_reach_the_prompt_with_the_reason(client):
-    from play.engine.inference.registry import override_backend
-    from play.engine.inference.scripted import ScriptedBackend
-    from worlds.models import Lorebook, LoreEntry
 
     book = Lorebook.objects.create(name="Harrow Point")
     LoreEntry.objects.create(
@@ -193,5 +190,5 @@ def test_lorebook_entries_whose_keys_appear_reach_the_prompt_with_the_reason(cli
     assert "Mara knows the lighthouse has been dark since 1994." in sent
     assert "volcano" not in sent.lower()
     assert prompt["lore"][0]["comment"] == "the lighthouse"
-    assert 'key "lighthouse"' in prompt["lore"][0]["reason"]
+    assert prompt["lore"][0]["reason"] == "key"  # issue 20: one of key, secondary, sticky, …
     assert any(s["name"] == "lore" and s["tier"] == "should" for s in prompt["sections"])

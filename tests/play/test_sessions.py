@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from play.engine import turnlock
 from play.models import Turn
 from tests.factories import make_chat
 
@@ -73,7 +74,6 @@ def test_turns_stream_as_server_sent_events_when_asked(client, scripted):
 
 
 def test_a_busy_chat_answers_409(client, scripted):
-    from play.engine import turnlock
 
     chat = make_chat()
     run = turnlock.try_begin(chat.pk, "ws")

@@ -3,9 +3,12 @@
 import json
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eventstore.replay import verify
+from eventstore.services import append
+from play.engine.recovery import progress, recover
 from play.engine.services.st_chats import ChatImportError, chat_export, chat_import
 from play.models import Chat, Turn
 from tests.factories import make_character
@@ -98,9 +101,6 @@ def test_export_writes_sillytavern_jsonl_that_imports_again():
 
 
 def test_imported_replies_can_be_bookkept_in_the_background_resumably(scripted):
-    from asgiref.sync import async_to_sync
-
-    from play.engine.recovery import progress, recover
 
     chat = chat_import(data=CHAT, bookkeep=True).chat
     assert progress(chat.pk) == (0, 3)
@@ -135,7 +135,6 @@ def test_the_api_refuses_a_bad_file_with_a_clear_400(client):
 
 
 def test_transcript_and_scene_exports_download_and_land_in_exports(client, data_dir):
-    from eventstore.services import append
 
     make_character("Mara")
     chat = chat_import(data=CHAT).chat

@@ -12,6 +12,7 @@ from play.engine.services.skip import detect
 from play.models import Turn
 from tests.factories import make_chat
 from worlds.models import Activity, Edge, EntityState, StoryEvent, Thread, WorldState
+from worlds.services import manual_edit
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -197,7 +198,6 @@ def test_a_jump_can_complete_an_overdue_event_when_the_story_says_so(client, scr
 def test_an_elision_skips_the_rest_of_the_activity(client, scripted):
     chat = make_chat()
     post(client, f"/api/chats/{chat.pk}/state")
-    from worlds.services import manual_edit
 
     manual_edit(
         chat=chat,

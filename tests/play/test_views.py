@@ -6,7 +6,10 @@ import json
 import pytest
 
 from eventstore.models import Event
+from eventstore.services import append
+from memory.models import VectorIndexState
 from play.models import Chat
+from play.web.views import PAGE_TURNS
 from rpsite.config import load_config
 from tests.factories import make_character, make_chat, make_persona, make_scenario
 from tests.fakeopenai import FakeOpenAI
@@ -46,7 +49,9 @@ def test_a_new_story_goes_through_the_kickoff_parse_and_the_confirm_screen(clien
     )
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Confirm the opening" in html and "driving" in html and "2024-10-12T21:15" in html
+    assert "Confirm the opening" in html and "driving" in html
+    # the parse fills gaps only: the scenario's own clock stands (issue 17)
+    assert "2024-10-12T21:00" in html and "2024-10-12T21:15" not in html
     setup = json.loads(page.context["setup_json"])
     setup["activities"][0]["verb"] = "parking"  # the user corrects the parse
     response = client.post(
@@ -148,7 +153,6 @@ def test_test_connection_reports_what_the_endpoint_answered(client):
 
 
 def test_a_changed_embedding_model_is_offered_a_re_embed(client, data_dir):
-    from memory.models import VectorIndexState
 
     VectorIndexState.objects.create(model="old-embedder", dims=384)
     page = client.get("/settings/").content.decode()
@@ -156,8 +160,6 @@ def test_a_changed_embedding_model_is_offered_a_re_embed(client, data_dir):
 
 
 def test_a_long_chat_page_shows_the_newest_turns_and_loads_earlier_ones(client):
-    from eventstore.services import append
-    from play.web.views import PAGE_TURNS
 
     chat = make_chat()
     ids = [

@@ -4,8 +4,9 @@ from django.urls import reverse
 
 from eventstore.models import Event
 from memory.models import Memory
-from tests.factories import make_chat
-from worlds.models import Edge, PromptTemplate
+from play.engine.lore import authors_note_state, lorebooks_for
+from tests.factories import make_character, make_chat, make_persona
+from worlds.models import Edge, Lorebook, PromptTemplate
 from worlds.prompts import current
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,62 @@ def test_a_chat_records_the_prompt_versions_it_used():
     chat = make_chat()
     started = Event.objects.get(stream=chat, kind="chat_started")
     assert started.payload["prompt_versions"]["narrative"] == current("narrative").version
+
+
+def test_persona_and_character_lorebooks_and_the_default_note_are_set_in_the_admin(staff):
+    harbor = Lorebook.objects.create(name="Harbor")
+    sea = Lorebook.objects.create(name="Sea")
+    persona = make_persona()
+    response = staff.post(
+        reverse("admin:worlds_persona_change", args=[persona.pk]),
+        {"name": persona.name, "description": "", "lorebooks": [harbor.pk]},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    character = make_character()
+    page = staff.get(reverse("admin:worlds_character_change", args=[character.pk])).content
+    assert b"authors_note_frequency" in page and b"extra_lorebooks" in page
+    form = {
+        "name": character.name,
+        "description": character.description,
+        "first_mes": character.first_mes,
+        "alternate_greetings": "[]",
+        "tags": "[]",
+        "extensions": "{}",
+        "card_extra": "{}",
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "extra_lorebooks": [sea.pk],
+        "authors_note": "[Mara is tired.]",
+        "authors_note_position": "after_scenario",
+        "authors_note_depth": 4,
+        "authors_note_role": "system",
+        "authors_note_frequency": 3,
+        "assets-TOTAL_FORMS": 0,
+        "assets-INITIAL_FORMS": 0,
+    }
+    response = staff.post(reverse("admin:worlds_character_change", args=[character.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    chat = make_chat(character, persona)
+    assert [(b.lorebook.name, b.source) for b in lorebooks_for(chat.pk)] == [
+        ("Harbor", "persona"),
+        ("Sea", "character"),
+    ]
+    note = authors_note_state(chat.pk)
+    assert (note["text"], note["position"], note["frequency"], note["source"]) == (
+        "[Mara is tired.]",
+        "after_scenario",
+        3,
+        "character",
+    )
+
+
+def test_the_lorebook_admin_edits_each_books_activation_settings(staff):
+    book = Lorebook.objects.create(name="Harbor")
+    page = staff.get(reverse("admin:worlds_lorebook_change", args=[book.pk])).content
+    for field in (
+        b"budget_percent",
+        b"min_activations",
+        b"max_recursion_steps",
+        b"use_group_scoring",
+    ):
+        assert field in page

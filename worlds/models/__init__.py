@@ -1,5 +1,6 @@
 from worlds.models.authoring import (
     Character,
+    CharacterAsset,
     ContainerTemplate,
     Lorebook,
     LoreEntry,
@@ -7,6 +8,7 @@ from worlds.models.authoring import (
     PromptTemplate,
     Scenario,
 )
+from worlds.models.chat_lore import AuthorsNote, ChatLorebook, LoreTimedState
 from worlds.models.state import (
     Activity,
     ChatProjection,
@@ -17,19 +19,24 @@ from worlds.models.state import (
     Scene,
     StoryEvent,
     Thread,
+    Witness,
     WorldState,
 )
 
 __all__ = [
     "ChatProjection",
     "Activity",
+    "AuthorsNote",
     "Character",
+    "CharacterAsset",
+    "ChatLorebook",
     "Container",
     "ContainerTemplate",
     "Edge",
     "EntityState",
     "GroupNode",
     "LoreEntry",
+    "LoreTimedState",
     "Lorebook",
     "Persona",
     "PromptTemplate",
@@ -37,5 +44,6 @@ __all__ = [
     "Scene",
     "StoryEvent",
     "Thread",
+    "Witness",
     "WorldState",
 ]

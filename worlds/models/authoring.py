@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from worlds.authors_note import NOTE_DEFAULTS, NOTE_POSITION_CHOICES, NOTE_ROLE_CHOICES
+
 
 class Character(models.Model):
     """A bot, with every Character Card V2 field; unknown card fields are kept in ``card_extra``."""
@@ -31,6 +33,24 @@ class Character(models.Model):
     lorebook = models.ForeignKey(
         "Lorebook", null=True, blank=True, on_delete=models.SET_NULL, related_name="characters"
     )
+    extra_lorebooks = models.ManyToManyField(
+        "Lorebook",
+        blank=True,
+        related_name="characters_extra",
+        help_text="more lorebooks in effect wherever this character is present",
+    )
+    # The Author's Note a chat with this character uses until the chat sets its own.
+    authors_note = models.TextField(blank=True)
+    authors_note_position = models.CharField(
+        max_length=16, choices=NOTE_POSITION_CHOICES, default=NOTE_DEFAULTS["position"]
+    )
+    authors_note_depth = models.PositiveSmallIntegerField(default=NOTE_DEFAULTS["depth"])
+    authors_note_role = models.CharField(
+        max_length=16, choices=NOTE_ROLE_CHOICES, default=NOTE_DEFAULTS["role"]
+    )
+    authors_note_frequency = models.PositiveSmallIntegerField(
+        default=NOTE_DEFAULTS["frequency"], help_text="every N of your messages; 0 = never"
+    )
     reply_tokens = models.PositiveIntegerField(
         null=True, blank=True, help_text="reply length target in tokens; empty = the default"
     )
@@ -50,6 +70,9 @@ class Persona(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     is_default = models.BooleanField(default=False)
+    lorebooks = models.ManyToManyField(
+        "Lorebook", blank=True, related_name="personas", help_text="in effect in every chat"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -91,6 +114,14 @@ class Scenario(models.Model):
     )
     weather = models.CharField(max_length=200, blank=True)
     containers = models.ManyToManyField(ContainerTemplate, blank=True)
+    start_place = models.ForeignKey(
+        ContainerTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="where the story opens (one of its places); empty = the first place",
+    )
     character = models.ForeignKey(
         Character, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -135,8 +166,27 @@ class Lorebook(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     scan_depth = models.PositiveIntegerField(default=4)
-    token_budget = models.PositiveIntegerField(default=512)
+    token_budget = models.PositiveIntegerField(
+        default=512, help_text="tokens; with a context share set, the most it may take (0: none)"
+    )
     recursive_scanning = models.BooleanField(default=False)
+    # Activation settings SillyTavern keeps globally; here each book has its own. Not part of
+    # any card or World Info file, so import and export leave them alone.
+    budget_percent = models.PositiveSmallIntegerField(
+        default=0, help_text="share of the context in %; 0: the token budget alone"
+    )
+    case_sensitive = models.BooleanField(default=False, help_text="for entries that do not say")
+    match_whole_words = models.BooleanField(default=True, help_text="for entries that do not say")
+    use_group_scoring = models.BooleanField(default=False)
+    min_activations = models.PositiveSmallIntegerField(
+        default=0, help_text="scan deeper until this many entries fire (0: off)"
+    )
+    min_activations_depth_max = models.PositiveIntegerField(
+        default=0, help_text="how deep min activations may scan (0: the whole chat)"
+    )
+    max_recursion_steps = models.PositiveSmallIntegerField(
+        default=0, help_text="scan passes at most (0: no limit; turns min activations off)"
+    )
     extensions = models.JSONField(default=dict, blank=True)
     extra = models.JSONField(default=dict, blank=True)
 
@@ -174,3 +224,23 @@ class LoreEntry(models.Model):
 
     def __str__(self) -> str:
         return self.comment or ", ".join(self.keys)[:60] or f"entry {self.uid}"
+
+
+class CharacterAsset(models.Model):
+    """A file of a character's CHARX archive (expression, background, icon, anything), kept as
+    its bytes so export writes it back identical, at the same path."""
+
+    character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="assets")
+    path = models.CharField(max_length=500, help_text="its path inside the archive")
+    data = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["character", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["character", "path"], name="asset_character_path")
+        ]
+
+    def __str__(self) -> str:
+        return self.path

@@ -50,6 +50,9 @@ class EntityState(ChatProjection):
     status = models.CharField(max_length=200, blank=True)
     inventory = models.JSONField(default=list, blank=True)
 
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
+
     class Meta:
         verbose_name_plural = "entity states"
         constraints = [
@@ -77,6 +80,9 @@ class Activity(ChatProjection):
     attention = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=64, blank=True)
 
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
+
     class Meta:
         verbose_name_plural = "activities"
         constraints = [
@@ -96,6 +102,9 @@ class Container(ChatProjection):
     audible_range = models.CharField(max_length=16, default="room")
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
+
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -121,6 +130,9 @@ class Edge(ChatProjection):
     last_interaction = models.TextField(blank=True)
     met = models.BooleanField(default=True)
 
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -141,6 +153,9 @@ class GroupNode(ChatProjection):
     summary = models.TextField(blank=True)
     dynamic = models.TextField(blank=True)
     shared_threads = models.JSONField(default=list, blank=True)
+
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chat"], name="groupnode_chat_unique")]
@@ -199,6 +214,9 @@ class StoryEvent(ChatProjection):
     closed_time = models.CharField(max_length=32, blank=True)
     gist = models.TextField(blank=True)
 
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["chat", "key"], name="storyevent_chat_key_unique")
@@ -220,6 +238,9 @@ class Thread(ChatProjection):
     opened_event = models.BigIntegerField(null=True, blank=True)
     closed_event = models.BigIntegerField(null=True, blank=True)
 
+    # provenance of each derived field (worlds.provenance): who may know it, where from
+    prov = models.JSONField(default=dict, blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["chat", "key"], name="thread_chat_key_unique")
@@ -227,3 +248,23 @@ class Thread(ChatProjection):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Witness(ChatProjection):
+    """Who witnessed a source of derived text: a line, or a hand edit (worlds.provenance)."""
+
+    natural_key_fields = ("chat_id", "event")
+
+    event = models.BigIntegerField()
+    seen_by = models.JSONField(default=list, blank=True, help_text="character keys")
+    # props of story events closed before this line that it names again: from here on they
+    # may be spoken of (the user brought the picnic basket back)
+    renames = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "event"], name="witness_chat_event_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event} seen by {', '.join(self.seen_by)}"

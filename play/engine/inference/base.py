@@ -98,15 +98,41 @@ def json_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return schema.model_json_schema()
 
 
+# Bounds that grammar compilers expand into one rule per repetition: a 1200-character string
+# became 1200 nested rules and llama.cpp refused the grammar ("number of rules … exceeds sane
+# defaults"), then crashed. The wire schema leaves them out; pydantic checks them afterwards.
+_UNBOUNDED = ("maxLength", "minLength", "maxItems", "minItems", "pattern", "format", "title")
+
+
+@lru_cache(maxsize=64)
+def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema sent to a model (as a grammar, a response format or a tool): the shape
+    and the enums, without the length bounds. Shared: do not mutate."""
+
+    def simplify(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: simplify(v) for k, v in node.items() if k not in _UNBOUNDED}
+        if isinstance(node, list):
+            return [simplify(v) for v in node]
+        return node
+
+    return simplify(json_schema(schema))
+
+
 def looks_like_refusal(text: str) -> bool:
     return bool(_REFUSAL.match(text or ""))
 
 
-def parse_json_object(text: str) -> Any:
-    """The first JSON object in ``text`` (models wrap JSON in prose or code fences)."""
+def _strip_fences(text: str) -> str:
     text = text.strip()
     if text.startswith("```"):
         text = re.sub(r"^```[a-zA-Z]*\n?|```\s*$", "", text).strip()
+    return text
+
+
+def parse_json_object(text: str) -> Any:
+    """The first JSON object in ``text`` (models wrap JSON in prose or code fences)."""
+    text = _strip_fences(text)
     try:
         return json.loads(text)
     except ValueError:
@@ -137,22 +163,146 @@ def parse_json_object(text: str) -> Any:
     raise ValueError("no JSON object in the output")
 
 
+def repair_json(text: str) -> Any:
+    """A JSON object cut off part-way (the token limit) closed where it stopped: the last
+    complete member is kept, open strings and brackets are closed. Raises ValueError."""
+    text = _strip_fences(text)
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("no JSON object in the output")
+    body = text[start:]
+    closers: list[str] = []
+    cuts: list[tuple[int, str]] = []  # (a prefix length that ends a member, its closers)
+    in_str = esc = False
+    for i, ch in enumerate(body):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "{[":
+            closers.append("}" if ch == "{" else "]")
+            cuts.append((i + 1, "".join(reversed(closers))))
+        elif ch in "}]":
+            if closers:
+                closers.pop()
+            if not closers:
+                return json.loads(body[: i + 1])
+            cuts.append((i + 1, "".join(reversed(closers))))
+        elif ch == ",":
+            cuts.append((i, "".join(reversed(closers))))
+    tail = body + ('"' if in_str else "")
+    candidates = [tail + "".join(reversed(closers))]
+    candidates += [body[:n] + close for n, close in reversed(cuts)]
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and value:  # "{}" from garbage is no answer
+            return value
+    raise ValueError("no JSON object in the output")
+
+
+def validate_data(data: Any, schema: type[T], *, model: str = "", raw: str = "") -> T:
+    """Validate parsed output. What does not validate (a delta out of range, an event titled
+    after a role, an empty key) is dropped, not applied: the list item or the field that holds
+    it goes, and the rest stands. What was dropped is listed by ``rejected(value)``."""
+    if not isinstance(data, dict):
+        raise InvalidOutput("the model's JSON is not an object", raw=raw, model=model)
+    data = json.loads(json.dumps(data))  # a private copy to prune
+    dropped: list[str] = []
+    for _ in range(50):
+        try:
+            value = schema.model_validate(data)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"]) or "(the object)"
+            if _trim(data, error):
+                continue  # over a length the wire schema left out: cut, not rejected
+            if not _prune(data, error["loc"]):
+                raise InvalidOutput(
+                    f"the model's JSON did not match the schema: {exc.error_count()} error(s): "
+                    f"{where}: {error['msg']}",
+                    raw=raw,
+                    model=model,
+                ) from exc
+            dropped.append(f"{where}: {error['msg']}")
+            continue
+        if dropped and hasattr(value, "_rejected"):
+            value._rejected = dropped
+        return value
+    raise InvalidOutput("the model's JSON did not match the schema", raw=raw, model=model)
+
+
+def _trim(data: dict, error: dict) -> bool:
+    """Cut a string or a list that is over its maximum length to that length."""
+    if error["type"] not in ("too_long", "string_too_long"):
+        return False
+    limit = (error.get("ctx") or {}).get("max_length")
+    *parents, last = error["loc"] or (None,)
+    node: Any = data
+    for part in parents:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        value = node[last]
+    except (KeyError, IndexError, TypeError):
+        return False
+    if not isinstance(limit, int) or not isinstance(value, str | list) or len(value) <= limit:
+        return False
+    node[last] = value[:limit]
+    return True
+
+
+def _prune(data: dict, loc: tuple) -> bool:
+    """Remove the innermost list item (else the field) that ``loc`` points into."""
+    path: list[tuple[Any, Any]] = []  # (container, key) pairs that exist
+    node: Any = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            break
+        path.append((node, part))
+        node = node[part]
+    for container, key in reversed(path):
+        if isinstance(container, list):
+            del container[key]
+            return True
+    if path:
+        container, key = path[-1]
+        del container[key]
+        return True
+    return False
+
+
+def rejected(value: BaseModel) -> list[str]:
+    """What validation dropped from a structured answer (see ``validate_data``)."""
+    return list(getattr(value, "_rejected", None) or [])
+
+
 def validate_output(text: str, schema: type[T], *, model: str = "") -> T:
-    """Parse and validate structured output, or raise InvalidOutput/Refusal with the raw text."""
+    """Parse, repair and validate structured output, or raise InvalidOutput/Refusal with the
+    raw text."""
     if not (text or "").strip():
         raise EmptyCompletion("the model returned an empty answer", raw=text, model=model)
     try:
         data = parse_json_object(text)
     except ValueError as exc:
-        if looks_like_refusal(text):
-            raise Refusal("the model refused", raw=text, model=model) from exc
-        raise InvalidOutput(f"the model did not return JSON: {exc}", raw=text, model=model) from exc
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidOutput(
-            f"the model's JSON did not match the schema: {exc.error_count()} error(s): "
-            f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}",
-            raw=text,
-            model=model,
-        ) from exc
+        try:
+            data = repair_json(text)
+        except ValueError:
+            if looks_like_refusal(text):
+                raise Refusal("the model refused", raw=text, model=model) from exc
+            raise InvalidOutput(
+                f"the model did not return JSON: {exc}", raw=text, model=model
+            ) from exc
+    return validate_data(data, schema, model=model, raw=text)

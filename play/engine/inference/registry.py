@@ -5,6 +5,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any
 
+from play.engine.inference.local import LocalLlama
+from play.engine.inference.remote import OpenAICompatible
 from rpsite.config import load_config
 
 _override: Any = None
@@ -18,8 +20,6 @@ def get_backend() -> Any:
     if not inference["base_url"].strip():
         key: tuple = ("embedded",)
         if key not in _cache:
-            from play.engine.inference.local import LocalLlama
-
             _cache[key] = LocalLlama()
         return _cache[key]
     key = (
@@ -31,8 +31,6 @@ def get_backend() -> Any:
         float(inference["timeout_s"]),
     )
     if key not in _cache:
-        from play.engine.inference.remote import OpenAICompatible
-
         _cache[key] = OpenAICompatible(
             base_url=inference["base_url"].strip(),
             api_key_env=inference["api_key_env"],
@@ -52,8 +50,3 @@ def override_backend(backend: Any):
         yield backend
     finally:
         _override = previous
-
-
-def set_override(backend: Any) -> None:
-    global _override
-    _override = backend

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
+from play.engine.inference import formats
 from play.engine.inference.base import (
     EmptyCompletion,
     EndpointDown,
@@ -23,10 +23,12 @@ from play.engine.inference.base import (
     Refusal,
     ServerError,
     T,
-    json_schema,
     looks_like_refusal,
     validate_output,
+    wire_schema,
 )
+from play.engine.schemas import InterjectionDecision
+from rpsite import config
 
 
 def _translate(exc: Exception, model: str) -> InferenceError:
@@ -68,26 +70,30 @@ class OpenAICompatible:
         *,
         base_url: str,
         api_key_env: str = "RP_API_KEY",
+        api_key: str | None = None,
         narrative_model: str = "",
         classifier_model: str = "",
         timeout: float = 60.0,
     ) -> None:
         self.base_url = base_url
         self.api_key_env = api_key_env
+        self.api_key = api_key  # given: used as is (the settings page tests an unsaved key)
         self.narrative_model = narrative_model
         self.classifier_model = classifier_model or narrative_model
         self.timeout = timeout
         # Local servers (Ollama, LM Studio) need no key; the client still wants a string.
         self._clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._json_schema_ok: bool | None = None
+        self.structured_mode = ""  # the structured-output mode that answered last
 
     @property
     def client(self) -> AsyncOpenAI:
         """One HTTP client per event loop: a client's connections belong to its loop."""
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
-        if client is None:
-            key = os.environ.get(self.api_key_env or "", "") or "not-needed"
+        # the environment variable, else the key saved from the settings page (read each time:
+        # a key saved while the server runs is used from the next call)
+        key = self.api_key or config.api_key(self.api_key_env) or "not-needed"
+        if client is None or client.api_key != key:
             client = AsyncOpenAI(
                 base_url=self.base_url, api_key=key, max_retries=0, timeout=self.timeout
             )
@@ -101,7 +107,7 @@ class OpenAICompatible:
             "narrative_model": self.narrative_model,
             "classifier_model": self.classifier_model,
             "api_key_env": self.api_key_env,
-            "api_key_set": bool(os.environ.get(self.api_key_env or "")),
+            "api_key_set": bool(self.api_key or config.api_key(self.api_key_env)),
         }
 
     def _model(self, params: GenParams) -> str:
@@ -176,37 +182,60 @@ class OpenAICompatible:
             raise ServerError("the model's stream broke off before it finished", model=model)
 
     async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
-        """JSON-schema response format where the server supports it, else JSON mode."""
+        """Structured output in the best mode the endpoint takes (see ``formats``)."""
         model = self._model(params)
         kwargs = self._kwargs(messages, params)
-        formats = []
-        if self._json_schema_ok is not False:
-            formats.append(
-                {
-                    "type": "json_schema",
-                    "json_schema": {"name": schema.__name__, "schema": json_schema(schema)},
-                }
-            )
-        formats.append({"type": "json_object"})
-        last_exc: Exception | None = None
-        for fmt in formats:
+        del kwargs["messages"]
+        refused: list[str] = []
+        for mode in formats.order(self.base_url, model):
+            extra = formats.request_for(mode, messages, schema.__name__, wire_schema(schema))
             try:
-                response = await self.client.chat.completions.create(**kwargs, response_format=fmt)
-            except openai.BadRequestError as exc:
-                # The server does not know this response format: try the next one.
-                last_exc = exc
-                if fmt["type"] == "json_schema":
-                    self._json_schema_ok = False
+                response = await self.client.chat.completions.create(**kwargs, **extra)
+            except openai.APIStatusError as exc:
+                error = _translate(exc, model)
+                if not formats.names_the_format(exc.status_code, error.message):
+                    raise error from exc
+                refused.append(f"{mode}: {error.message}")
                 continue
             except Exception as exc:
                 raise _translate(exc, model) from exc
-            if fmt["type"] == "json_schema":
-                self._json_schema_ok = True
-            text = self._text(response, model)
+            formats.remember(self.base_url, model, mode)
+            self.structured_mode = mode
+            text = self._answer(response, model, mode)
             if looks_like_refusal(text) and "{" not in text:
                 raise Refusal("the model refused", raw=text, model=model)
             return validate_output(text, schema, model=model)
-        raise _translate(last_exc or RuntimeError("no response format accepted"), model)
+        raise ServerError(
+            "the endpoint took no structured-output format: " + "; ".join(refused), model=model
+        )
+
+    def _answer(self, response: Any, model: str, mode: str) -> str:
+        if not getattr(response, "choices", None):
+            raise EmptyCompletion("the model returned no choices", model=model)
+        message = response.choices[0].message
+        text = formats.answer_text(mode, message)
+        if mode == "tools" and not text.strip():
+            return self._text(response, model)
+        if getattr(message, "refusal", None):
+            return self._text(response, model)
+        if not text.strip():
+            raise EmptyCompletion("the model returned an empty answer", model=model)
+        return text
+
+    async def probe_structured(self) -> str:
+        """Find the structured-output mode this endpoint takes, from the top (the settings
+        page's Test connection). Returns the mode; raises InferenceError."""
+        model = self._model(GenParams(purpose="classifier"))
+        formats.forget(self.base_url, model)
+        await self.structured(
+            [
+                {"role": "system", "content": "Decide whether the character interjects."},
+                {"role": "user", "content": "Mara: Hello. Is anyone there?"},
+            ],
+            InterjectionDecision,
+            GenParams(purpose="classifier", max_tokens=60, temperature=0.0),
+        )
+        return self.structured_mode
 
     async def list_models(self) -> list[str]:
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from play.engine.inference.base import GenParams, InferenceError, Message, T
+from play.engine.inference.base import GenParams, InferenceError, Message, T, validate_data
 
 Reply = str | BaseModel | dict | InferenceError | Callable[[list[Message], GenParams], Any]
 
@@ -67,5 +67,6 @@ class ScriptedBackend:
         if reply is None:
             return schema()
         if isinstance(reply, BaseModel):
-            return schema.model_validate(reply.model_dump())
-        return schema.model_validate(reply)
+            reply = reply.model_dump()
+        # the same validation as a model's answer: what makes no sense is dropped, not applied
+        return validate_data(reply, schema, model="scripted")

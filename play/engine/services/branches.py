@@ -1,17 +1,14 @@
-"""Time travel: rewind, branch-from-here and swipe switching, all as branches (SPEC 4.2)."""
+"""Time travel: rewind, branch-from-here and swipe switching, all as branches (docs/design.md, Time travel)."""
 
 from __future__ import annotations
 
-from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
-from eventstore.services import branch_activate, branch_create
+from eventstore.services import branch_activate, branch_fork
 from eventstore.snapshots import snapshot_create
 from play.engine import turnlock
+from play.engine.errors import NotFound
+from play.engine.selectors import swipe_groups
 from play.models import Chat, Turn
-
-
-class NotFound(LookupError):
-    pass
 
 
 def _turn_event(chat: Chat, turn_id: int) -> Event:
@@ -30,11 +27,8 @@ def fork_at_turn(*, chat: Chat, turn_id: int, kind: str = Branch.Kind.REWIND) ->
     event = _turn_event(chat, turn_id)
     run = turnlock.begin_blocking(chat.pk, "api")
     try:
-        snapshot_create(chat, kind="pre_rewind")
         label = ("rewound to" if kind == Branch.Kind.REWIND else "branched at") + f" turn {turn_id}"
-        branch = branch_create(stream=chat, fork_event=event, kind=kind, label=label)
-        branch_activate(stream=chat, branch=branch)
-        return branch
+        return branch_fork(stream=chat, fork_event=event, kind=kind, label=label)
     finally:
         turnlock.end(run)
 
@@ -56,7 +50,6 @@ def switch_branch(*, chat: Chat, branch_id: int) -> Branch:
 
 def switch_swipe(*, chat: Chat, turn_id: int, direction: int) -> Branch:
     """Show the previous (-1) or next (+1) sibling reply of this turn, with all its state."""
-    from play.engine.selectors import swipe_groups
 
     group = swipe_groups(chat).get(turn_id)
     if group is None:
@@ -66,8 +59,3 @@ def switch_swipe(*, chat: Chat, turn_id: int, direction: int) -> Branch:
         raise ValueError("no swipe in that direction")
     _, branch_id = group.siblings[target]
     return switch_branch(chat=chat, branch_id=branch_id)
-
-
-def last_event_id(chat: Chat) -> int | None:
-    last = branch_log.last_event(Branch.objects.get(pk=chat.active_branch_id))
-    return last.pk if last else None

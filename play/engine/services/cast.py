@@ -7,17 +7,22 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from eventstore.services import append
+from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import bookkeep, close_scene
-from play.engine.classify import classify
+from play.engine.classify import classify, failures_record
+from play.engine.errors import Conflict
+from play.engine.pipeline import speak
 from play.engine.schemas import MeetingParse
+from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
 from worlds.models import Activity, Character, Container, Edge, EntityState, WorldState
-from worlds.roles import GUEST, HOST, YOU
+from worlds.roles import GUEST, HOST, NARRATOR, YOU, witness_mask
+from worlds.selectors import present_roles
 
 
-class CastError(ValueError):
-    pass
+class CastError(Conflict):
+    """Who is in the scene does not allow this now."""
 
 
 def _guest_context(chat_id: int, character_id: int) -> dict[str, Any]:
@@ -86,7 +91,7 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
                             "content": "Two characters are about to share a scene. "
                             "From the user's note, describe how each one regards the other — "
                             "separately: feelings need not be mutual. Affinity and trust from -100 "
-                            "to 100. host = " + ctx["host"] + ", guest = " + character.name + ".",
+                            "to 100. host = " + ctx[HOST] + ", guest = " + character.name + ".",
                         },
                         {"role": "user", "content": met_text.strip()},
                     ],
@@ -100,9 +105,8 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
             ]
 
         def write():
-            from play.engine.addressee import record_failures
 
-            record_failures(chat, failures, None)
+            failures_record(chat=chat, failures=failures, turn_id=None)
             return append(
                 stream=chat,
                 kind="guest_added",
@@ -139,15 +143,9 @@ def guest_remove(chat_id: int) -> None:
         turnlock.end(run)
 
 
-def _present(chat_id: int) -> set[str]:
-    return set(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
-
-
 async def meanwhile_start(chat_id: int, *, setting: str = "") -> None:
     """Close the scene; the two bots carry on without you ("meanwhile…")."""
-    present = await sync_to_async(_present)(chat_id)
+    present = await sync_to_async(present_roles)(chat_id)
     if not {HOST, GUEST} <= present:
         raise CastError("a meanwhile scene needs both bots: add a guest first")
     if YOU not in present:
@@ -165,16 +163,16 @@ async def meanwhile_start(chat_id: int, *, setting: str = "") -> None:
 
 def _narrate(chat: Chat, text: str) -> None:
     world = WorldState.objects.get(chat_id=chat.pk)
-    present = _present(chat.pk)
+    present = present_roles(chat.pk)
     append(
         stream=chat,
         kind="narration",
         payload={
-            "speaker": "narrator",
+            "speaker": NARRATOR,
             "name": "Narrator",
             "text": text,
             "bot_text": text,
-            "witnesses": {r: r in present for r in (YOU, HOST, GUEST)},
+            "witnesses": witness_mask(present),
             "scene": world.scene,
             "story_time": world.story_time,
         },
@@ -183,11 +181,10 @@ def _narrate(chat: Chat, text: str) -> None:
 
 async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
     """The bots talk to each other, turn about, ``exchanges`` times each way."""
-    from play.engine.pipeline import recent_lines, speak
 
     if not 1 <= exchanges <= 6:
-        raise CastError("exchanges: 1 to 6")
-    present = await sync_to_async(_present)(chat_id)
+        raise ValueError("exchanges: 1 to 6")
+    present = await sync_to_async(present_roles)(chat_id)
     if YOU in present or not {HOST, GUEST} <= present:
         raise CastError("no meanwhile scene is running")
     run = await turnlock.begin(chat_id, "ws")
@@ -197,14 +194,14 @@ async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
         await broadcast.send(chat_id, "chat.busy", busy=True)
         for i in range(exchanges * 2):
             speaker = HOST if i % 2 == 0 else GUEST
-            lines = await sync_to_async(recent_lines)(chat_id, 2)
+            readers = await sync_to_async(reader_keys)(chat_id, [speaker])
+            lines = await sync_to_async(recent_lines)(chat_id, 2, readers=readers)
             record = await speak(run, chat, speaker, reply_to=None, query=" ".join(lines))
             ids.append(record.id)
             run.phase = "bookkeeping"
             await bookkeep(chat, record.id)
             if run.stop.is_set():
                 break
-        from memory.indexing import schedule
 
         schedule(chat_id)
         return ids
@@ -215,7 +212,7 @@ async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
 
 async def meanwhile_end(chat_id: int) -> None:
     """Close the meanwhile scene (per-POV summaries become the bots' digest); you return."""
-    present = await sync_to_async(_present)(chat_id)
+    present = await sync_to_async(present_roles)(chat_id)
     if YOU in present:
         raise CastError("no meanwhile scene is running")
     run = await turnlock.begin(chat_id, "api")

@@ -6,12 +6,15 @@ from typing import Any
 
 from django.db import transaction
 
+from eventstore.models import Branch, Event
 from eventstore.records import EventRecord
-from eventstore.services import append, stream_open, stream_purge
+from eventstore.services import append, branch_activate, branch_create, stream_open, stream_purge
 from play.models import Chat
-from worlds.models import Character, Persona, Scenario
+from worlds.macros import expand_macros
+from worlds.models import Character, EntityState, Persona, Scenario, WorldState
 from worlds.prompts import versions_in_use
 from worlds.roles import HOST, YOU
+from worlds.selectors import witnesses_now
 
 
 def container_from_template(template, *, key: str | None = None) -> dict[str, Any]:
@@ -30,8 +33,11 @@ def container_from_template(template, *, key: str | None = None) -> dict[str, An
 def default_setup(
     *, character: Character, persona: Persona, scenario: Scenario | None
 ) -> dict[str, Any]:
-    """The starting state when no kickoff parse is available: the scenario's first place."""
-    template = scenario.containers.first() if scenario else None
+    """The starting state when no kickoff parse is available: the place the scenario names
+    as its start (else its first place)."""
+    template = None
+    if scenario is not None:
+        template = scenario.start_place or scenario.containers.first()
     container = (
         container_from_template(template)
         if template
@@ -63,8 +69,11 @@ def chat_start(
     setup: dict[str, Any] | None = None,
     title: str = "",
     greeting: str | None = None,
+    greeting_index: int = 0,
 ) -> Chat:
-    """Create a chat, its main branch and its ``chat_started`` event (plus the greeting)."""
+    """Create a chat, its main branch and its ``chat_started`` event, then the greeting:
+    ``greeting`` when given ("" for none), else the card's greetings as swipes of the first
+    message, ``greeting_index`` (0: first_mes, n: alternate greeting n) shown."""
     setup = setup or default_setup(character=character, persona=persona, scenario=scenario)
     payload = {
         "title": title or f"{character.name} & {persona.name}",
@@ -90,22 +99,49 @@ def chat_start(
             title=payload["title"], character=character, persona=persona, scenario=scenario
         )
         started = append(stream=chat, kind="chat_started", payload=payload)
-        text = character.first_mes if greeting is None else greeting
-        if text:
-            greeting_append(chat=chat, text=text, caused_by=started)
+        if greeting is not None:
+            if greeting:
+                greeting_append(chat=chat, text=greeting, caused_by=started)
+        else:
+            greetings = [character.first_mes, *character.alternate_greetings]
+            greetings_offer(chat=chat, greetings=greetings, shown=greeting_index, caused_by=started)
     return chat
 
 
-def greeting_append(*, chat: Chat, text: str, caused_by: EventRecord | None = None) -> EventRecord:
-    from worlds.macros import expand_macros
-    from worlds.models import EntityState, WorldState
+def greetings_offer(
+    *, chat: Chat, greetings: list[str], shown: int, caused_by: EventRecord
+) -> None:
+    """The greetings as swipes of the first message: the first on the chat's own line, each
+    other on a sibling branch forked at ``caused_by`` (as a regenerate forks), ``shown`` (an
+    index into ``greetings``; an empty one falls back to the first) on the active line."""
+    offered = [(index, text) for index, text in enumerate(greetings) if text and text.strip()]
+    if not offered:
+        return
+    fork = Event.objects.get(pk=caused_by.id)
+    active = None
+    for n, (index, text) in enumerate(offered):
+        branch = None
+        if n:
+            branch = branch_create(
+                stream=chat, fork_event=fork, kind=Branch.Kind.SWIPE, label=f"greeting {index}"
+            )
+        greeting_append(chat=chat, text=text, caused_by=caused_by, branch=branch)
+        if index == shown:
+            active = branch
+    if active is not None:
+        branch_activate(stream=chat, branch=active)
 
+
+def greeting_append(
+    *,
+    chat: Chat,
+    text: str,
+    caused_by: EventRecord | None = None,
+    branch: Branch | None = None,
+) -> EventRecord:
     host = EntityState.objects.get(chat=chat, role=HOST)
     you = EntityState.objects.get(chat=chat, role=YOU)
     world = WorldState.objects.get(chat=chat)
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
     return append(
         stream=chat,
         kind="assistant_turn",
@@ -114,11 +150,12 @@ def greeting_append(*, chat: Chat, text: str, caused_by: EventRecord | None = No
             "name": host.name,
             "text": expand_macros(text, char=host.name, user=you.name),
             "source": "greeting",
-            "witnesses": {r: r in present for r in ("you", "host", "guest")},
+            "witnesses": witnesses_now(chat.pk),
             "scene": world.scene,
             "story_time": world.story_time,
         },
         caused_by=caused_by,
+        branch=branch,
     )
 
 

@@ -1,23 +1,26 @@
-"""Surgical delete (SPEC 4.2): a branch that replays the log without a turn and everything it
+"""Surgical delete (docs/design.md, Time travel): a branch that replays the log without a turn and everything it
 caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import MemoryStore, dump_db, project
 from eventstore.records import EventRecord
-from eventstore.services import BranchError, active_branch, append, branch_activate, branch_create
-from eventstore.snapshots import snapshot_create
-from memory.models import IDS_PER_EVENT
+from eventstore.services import BranchError, active_branch, append, branch_fork
+from memory.models import IDS_PER_EVENT, Memory
 from play.engine import turnlock
 from play.engine.impact import describe
+from play.engine.recovery import rewrite_in_background
 from play.models import Chat, Turn
+from worlds.provenance import sentences
 
 DELETABLE = ("user_turn", "assistant_turn", "narration")
 
@@ -55,17 +58,37 @@ def plan(chat: Chat, turn_id: int) -> Plan:
     return Plan(fork, removed, kept, log[:index])
 
 
-def _remap_payload(payload: Any, ids: dict[int, int]) -> Any:
-    """Event and memory ids inside a copied payload point at their copies."""
+def _remap_payload(
+    payload: Any,
+    ids: dict[int, int],
+    removed: set[int] = frozenset(),
+    words: set[str] = frozenset(),
+) -> Any:
+    """Event and memory ids inside a copied payload point at their copies; what the
+    ``removed`` lines said (``words``) leaves its free text, and they leave its sources (a
+    summary keeps them: missing, they make it an extract until it is rewritten)."""
 
     def memory(mem_id: int) -> int:
         event_id, n = divmod(mem_id, IDS_PER_EVENT)
         return ids.get(event_id, event_id) * IDS_PER_EVENT + n
 
     out = dict(payload)
+    if removed:  # a deleted line left: the text others wrote from it leaves too
+        out = scrub(out, words)
+        if isinstance(out.get("sources"), list):
+            out["sources"] = [s for s in out["sources"] if s not in removed]
     for name in ("turn_id", "reply_to"):
         if isinstance(out.get(name), int):
             out[name] = ids.get(out[name], out[name])
+    if isinstance(out.get("sources"), list):  # the lines it came from: their copies
+        out["sources"] = [ids.get(s, s) for s in out["sources"]]
+    if isinstance(out.get("summaries"), list):
+        out["summaries"] = [
+            {**s, "sources": [ids.get(x, x) for x in s.get("sources", [])]}
+            if isinstance(s, dict)
+            else s
+            for s in out["summaries"]
+        ]
     if isinstance(out.get("memory_id"), int):
         out["memory_id"] = memory(out["memory_id"])
     if isinstance(out.get("memory_ids"), list):
@@ -75,9 +98,64 @@ def _remap_payload(payload: Any, ids: dict[int, int]) -> Any:
     return out
 
 
+# Free text a model wrote from what it was shown: what a deleted line said leaves it.
+FREE_TEXT = {
+    "key",  # a story event's or thread's, made from its title
+    "summary",
+    "knowledge",
+    "knowledge_facts",
+    "last_interaction",
+    "mood",
+    "goals",
+    "status",
+    "verb",
+    "posture",
+    "holding",
+    "attention",
+    "title",
+    "notes",
+    "description",
+    "gist",
+    "resolution",
+    "dynamic",
+    "fact",
+    "text",
+    "bot_text",
+    "group_summary",
+}
+_WORD = re.compile(r"[^\W_]{4,}")
+
+
+def said_only_there(p: Plan) -> set[str]:
+    """The words the deleted lines said that no line left on the story says."""
+
+    def words(records) -> set[str]:
+        return {
+            w.lower()
+            for r in records
+            if r.kind in DELETABLE
+            for w in _WORD.findall(r.payload.get("bot_text", r.payload.get("text", "")))
+        }
+
+    return words(p.removed) - words(p.prefix) - words(p.kept)
+
+
+def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
+    """``value`` without the sentences and items that say one of ``words``."""
+    if isinstance(value, dict):
+        return {k: scrub(v, words, free=k in FREE_TEXT) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [scrub(v, words, free=free) for v in value]
+        return [v for v in items if not (free and isinstance(v, str) and not v.strip())]
+    if free and isinstance(value, str) and words:
+        return " ".join(s for s in sentences(value) if not set(_WORD.findall(s.lower())) & words)
+    return value
+
+
 def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
     """The impact of deleting a turn, from a candidate state folded in memory."""
     p = plan(chat, turn_id)
+    gone, words = {r.id for r in p.removed}, said_only_there(p)
     store = MemoryStore()
     for record in p.prefix:
         project(store, record)
@@ -92,21 +170,36 @@ def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
                 record,
                 id=new_id,
                 seq=p.fork.seq + 1 + offset,
-                payload=_remap_payload(record.payload, ids),
+                payload=_remap_payload(record.payload, ids, gone, words),
                 caused_by_id=ids.get(record.caused_by_id, record.caused_by_id),
             ),
         )
     candidate = store.dump()
-    impact = describe(dump_db(chat.pk), candidate)
-    deleted_scenes = {r.payload.get("scene") for r in p.removed if r.kind in DELETABLE}
-    impact["summaries_to_rewrite"] = [
-        {"owner": m["owner"], "scene": m["scene"], "text": m["text"]}
-        for m in candidate.get("memory.Memory", [])
-        if m["kind"] == "summary" and m["scene"] in deleted_scenes
-    ]
+    live = dump_db(chat.pk)
+    impact = describe(live, candidate)
+    impact["summaries_rewritten"] = _summary_changes(live, candidate)
     impact["events_removed"] = [{"id": r.id, "kind": r.kind} for r in p.removed]
     impact["events_copied"] = len(p.kept)
     return impact
+
+
+def _summary_changes(live: dict, candidate: dict) -> list[dict[str, Any]]:
+    """Each scene summary the delete changes: its text now and after (an extract of the
+    remaining lines, until the model's rewrite lands)."""
+
+    def summaries(tables: dict) -> dict[tuple, str]:
+        return {
+            (m["owner"], m["scene"]): m["text"]
+            for m in tables.get("memory.Memory", [])
+            if m["kind"] == "summary"
+        }
+
+    now, after = summaries(live), summaries(candidate)
+    return [
+        {"owner": key[0], "scene": key[1], "now": now[key], "after": after.get(key, "")}
+        for key in sorted(now)
+        if now[key] != after.get(key, "")
+    ]
 
 
 def delete_turn(chat: Chat, turn_id: int) -> Branch:
@@ -114,29 +207,37 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
     run = turnlock.begin_blocking(chat.pk, "api")
     try:
         p = plan(chat, turn_id)
-        snapshot_create(chat, kind="pre_delete")
-        with transaction.atomic():
-            branch = branch_create(
-                stream=chat,
-                fork_event=p.fork,
-                kind=Branch.Kind.DELETE,
-                label=f"without turn {turn_id}",
-            )
+        gone, words = {r.id for r in p.removed}, said_only_there(p)
+
+        def copy_survivors(branch: Branch) -> None:
             ids: dict[int, int] = {}
             for record in p.kept:
                 copy = append(
                     stream=chat,
                     kind=record.kind,
                     branch=branch,
-                    payload=_remap_payload(record.payload, ids),
+                    payload=_remap_payload(record.payload, ids, gone, words),
                     caused_by=ids.get(record.caused_by_id, record.caused_by_id),
                     copied_from=record.id,
                 )
                 ids[record.id] = copy.id
-        branch_activate(stream=chat, branch=branch)
-        return branch
+
+        branch = branch_fork(
+            stream=chat,
+            fork_event=p.fork,
+            kind=Branch.Kind.DELETE,
+            label=f"without turn {turn_id}",
+            snapshot_kind="pre_delete",
+            fill=copy_survivors,
+        )
     finally:
         turnlock.end(run)
+    if (
+        settings.RP_REWRITE_IN_BACKGROUND
+        and Memory.objects.filter(chat=chat, rewrite=True).exists()
+    ):
+        transaction.on_commit(lambda: rewrite_in_background(chat.pk))
+    return branch
 
 
 def hide_turn(chat: Chat, turn_id: int, *, hidden: bool = True) -> EventRecord:

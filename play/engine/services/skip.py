@@ -1,7 +1,11 @@
-"""Time skips (SPEC 4.6): ``elision`` skips the middle of the activity in progress; ``jump``
+"""Time skips (docs/design.md): ``elision`` skips the middle of the activity in progress; ``jump``
 goes to a later time (the next morning, a week later). A skip closes the scene, runs the story
 events it passes over forward, narrates the landing, gives each bot memories of a jump's
-skipped time and resets everyone's activity for the landing."""
+skipped time and resets everyone's activity for the landing.
+
+A story without a clock gets one when it first skips: it starts at the moment the chat was
+created (to the minute), recorded in the ``time_skip`` event as its ``from_time`` with
+``clock_started``; a skip that fails starts nothing."""
 
 from __future__ import annotations
 
@@ -11,17 +15,25 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
+from django.utils import timezone
 
 from eventstore.services import append
+from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
 from play.engine.classify import classify
+from play.engine.gate import Gate, Line
+from play.engine.prompt.sections import activity_line
 from play.engine.schemas import SkipOutcome, SkipTarget
-from play.engine.services.story import story_event_close
+from play.engine.selectors import reader_keys
+from play.engine.services.cast import meanwhile_start
+from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
+from worlds import provenance as pv
 from worlds.models import Activity, EntityState, StoryEvent, WorldState
-from worlds.roles import BOTS
+from worlds.roles import BOTS, witness_mask
+from worlds.selectors import present_roles
 
 DEFAULT_ELISION_MINUTES = 30
 MODES = ("elision", "jump")
@@ -64,9 +76,7 @@ class SkipError(ValueError):
 
 def _context(chat_id: int) -> dict[str, Any]:
     world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(
-        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("role", flat=True)
-    )
+    present = sorted(present_roles(chat_id))
     names = dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
     acts = {a.role: a for a in Activity.objects.filter(chat_id=chat_id, role__in=present)}
     return {
@@ -81,10 +91,13 @@ def _context(chat_id: int) -> dict[str, Any]:
     }
 
 
+def clock_start(chat: Chat) -> str:
+    """Where a story without a clock starts one: the moment the chat was created."""
+    return timezone.localtime(chat.created_at).strftime(clock.FORMAT)
+
+
 async def target_time(mode: str, ctx: dict[str, Any], to: str, minutes: int | None) -> str:
     now = ctx["now"]
-    if clock.parse(now) is None:
-        raise SkipError("the story has no clock to skip: set the story time first")
     if minutes is not None:
         if minutes <= 0:
             raise SkipError("a skip goes forward: minutes must be positive")
@@ -144,35 +157,54 @@ async def skip(
     try:
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         ctx = await sync_to_async(_context)(chat_id)
+        ctx["clock_started"] = clock.parse(ctx["now"]) is None
+        if ctx["clock_started"]:
+            ctx["now"] = clock_start(chat)
         to_time = await target_time(mode, ctx, to, minutes)
         overdue, active = _due(ctx, mode, to_time)
-        outcome = await _outcome(ctx, mode, to_time, overdue, active)
+        outcome = await _outcome(chat_id, ctx, mode, to_time, overdue, active)
+        # the events it runs forward close first: the scene's summaries are written after
+        # their seal (never sealed whole afterwards)
+        closed = await sync_to_async(_close_events)(chat, overdue, active, outcome)
         await close_scene(chat, reason=f"time skip ({mode}) to {to_time}")
-        result = await sync_to_async(_write)(chat, ctx, mode, to_time, overdue, active, outcome)
+        result = await sync_to_async(_write)(chat, ctx, mode, to_time, closed, outcome)
     finally:
         turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
-    from memory.indexing import schedule
 
     schedule(chat_id)
     if then_meanwhile:
-        from play.engine.services.cast import meanwhile_start
-
         await meanwhile_start(chat_id)
     return result
 
 
-async def _outcome(ctx, mode, to_time, overdue, active) -> SkipOutcome:
+def _skip_prompt_parts(chat_id: int, ctx, overdue, active) -> dict[str, str]:
+    """What the skip's model may read: only what everyone present may know (the gate)."""
+    gate = Gate.for_readers(chat_id, reader_keys(chat_id, ctx["present"]))
+
+    def title(e) -> str:
+        return gate.admit(Line(e.title, pv.prov_of(e, "title"))) or e.key
+
+    parts = {
+        "doing": "; ".join(
+            activity_line(a, ctx["names"], {}, gate) for a in ctx["activities"].values()
+        ),
+        "due": "; ".join(f"{e.key}: {title(e)} at {e.planned_for}" for e in overdue) or "none",
+        "active": "; ".join(f"{e.key}: {title(e)}" for e in active) or "none",
+    }
+    ctx["sources"] = sorted(gate.seen)  # what the skip writes came from these
+    return parts
+
+
+async def _outcome(chat_id, ctx, mode, to_time, overdue, active) -> SkipOutcome:
     names = ctx["names"]
+    parts = await sync_to_async(_skip_prompt_parts)(chat_id, ctx, overdue, active)
     lines = [
         f"Time skip ({mode}) from {clock.describe(ctx['now'])} to {clock.describe(to_time)}.",
         "Present: " + ", ".join(names[r] + f" ({r})" for r in ctx["present"]),
-        "Doing before the skip: "
-        + "; ".join(f"{a.role}: {a.posture} {a.verb}".strip() for a in ctx["activities"].values()),
-        "Events due during the skip (decide completed or expired): "
-        + ("; ".join(f"{e.key}: {e.title} at {e.planned_for}" for e in overdue) or "none"),
-        "Events in progress (decide how they ended): "
-        + ("; ".join(f"{e.key}: {e.title}" for e in active) or "none"),
+        "Doing before the skip: " + parts["doing"],
+        "Events due during the skip (decide completed or expired): " + parts["due"],
+        "Events in progress (decide how they ended): " + parts["active"],
         "Write: a short narration of the landing moment; where each present character lands "
         "(posture, what they are doing, holding)"
         + ("; for each bot, a memory of the skipped time." if mode == "jump" else "."),
@@ -189,9 +221,8 @@ async def _outcome(ctx, mode, to_time, overdue, active) -> SkipOutcome:
     return result.value
 
 
-def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome) -> dict:
+def _close_events(chat: Chat, overdue, active, outcome: SkipOutcome) -> list[dict[str, str]]:
     decided = {e.key: e for e in outcome.events}
-    names = ctx["names"]
     closed = []
     with transaction.atomic():
         for event in overdue + active:
@@ -202,6 +233,12 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
             action = {"completed": "complete", "expired": "expire", "cancelled": "cancel"}[verdict]
             story_event_close(chat, event, action=action, gist=choice.gist if choice else "")
             closed.append({"key": event.key, "outcome": verdict})
+    return closed
+
+
+def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome) -> dict:
+    names = ctx["names"]
+    with transaction.atomic():
         landing = {a.role: a for a in outcome.activities if a.role in ctx["present"]}
         activities = []
         for role in ctx["present"]:
@@ -223,16 +260,18 @@ def _write(chat: Chat, ctx, mode, to_time, overdue, active, outcome: SkipOutcome
             stream=chat,
             kind="time_skip",
             payload={
+                **({"sources": ctx["sources"]} if ctx.get("sources") else {}),
                 "mode": mode,
                 "from_time": ctx["now"],
                 "to_time": to_time,
                 "activities": activities,
                 "weather": outcome.weather,
                 "closed_events": closed,
+                **({"clock_started": True} if ctx["clock_started"] else {}),
             },
         )
         present = set(ctx["present"])
-        witnesses = {r: r in present for r in ("you", "host", "guest")}
+        witnesses = witness_mask(present)
         if mode == "jump":
             memories = {m.role: m.text for m in outcome.memories if m.role in BOTS}
             synthesized = []

@@ -17,9 +17,11 @@ from django.db import transaction
 
 from eventstore.models import Branch, Event
 from eventstore.services import append, branch_create
+from play.engine.selectors import swipe_groups
 from play.engine.services.chats import chat_start
 from play.models import Chat, Turn
 from worlds.models import Character, EntityState, Persona
+from worlds.roles import HOST, NARRATOR, YOU
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_MESSAGE_CHARS = 200_000
@@ -137,7 +139,7 @@ def chat_import(
                     kind="narration",
                     payload={
                         **base,
-                        "speaker": "narrator",
+                        "speaker": NARRATOR,
                         "name": msg.get("name", "Narrator"),
                         "text": text,
                     },
@@ -149,7 +151,7 @@ def chat_import(
                     kind="user_turn",
                     payload={
                         **base,
-                        "speaker": "you",
+                        "speaker": YOU,
                         "name": msg.get("name") or persona.name,
                         "text": text,
                     },
@@ -157,7 +159,7 @@ def chat_import(
                 continue
             payload = {
                 **base,
-                "speaker": "host",
+                "speaker": HOST,
                 "name": msg.get("name") or character.name,
                 "reply_to": last_user,
                 "bookkeep": bookkeep,
@@ -182,13 +184,12 @@ def _swipe_branch(chat: Chat, fork: Event, payload: dict[str, Any]) -> None:
 
 def chat_export(chat: Chat) -> tuple[bytes, str]:
     """The active branch as SillyTavern JSONL (swipes included where the message has them)."""
-    from play.engine.selectors import swipe_groups
 
     names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
     lines = [
         {
-            "user_name": names.get("you", "You"),
-            "character_name": names.get("host", ""),
+            "user_name": names.get(YOU, "You"),
+            "character_name": names.get(HOST, ""),
             "create_date": chat.created_at.strftime("%Y-%m-%d @%Hh %Mm %Ss %fms"),
             "chat_metadata": {
                 "roleplay_engine": {"chat_id": chat.pk, "branch": chat.active_branch_id}
@@ -201,8 +202,8 @@ def chat_export(chat: Chat) -> tuple[bytes, str]:
         when = sent.get(turn.id) or datetime.now(UTC)
         row: dict[str, Any] = {
             "name": turn.name or names.get(turn.speaker, turn.speaker),
-            "is_user": turn.speaker == "you",
-            "is_system": turn.speaker == "narrator",
+            "is_user": turn.speaker == YOU,
+            "is_system": turn.speaker == NARRATOR,
             "send_date": when.strftime("%B %d, %Y %I:%M%p"),
             "mes": turn.text,
         }
@@ -215,7 +216,7 @@ def chat_export(chat: Chat) -> tuple[bytes, str]:
             )
             row["swipes"] = [texts[s[0]].get("text", "") for s in group.siblings]
             row["swipe_id"] = group.index - 1
-        elif turn.speaker not in ("you", "narrator"):
+        elif turn.speaker not in (YOU, NARRATOR):
             row["swipes"] = [turn.text]
             row["swipe_id"] = 0
         lines.append(row)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     (rebuilt from the rows) and a change of keys re-embeds the memory like a change of text."""
 
     dependencies = [
-        ('memory', '0014_projections_on_streams'),
+        ('memory', '0015_provenance'),
     ]
 
     operations = [

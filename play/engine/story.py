@@ -10,7 +10,9 @@ from eventstore.records import EventRecord
 from eventstore.services import append
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.models import Chat
-from worlds.models import EntityState, StoryEvent, Thread
+from worlds.models import StoryEvent, Thread
+from worlds.provenance import seal_text
+from worlds.selectors import witnesses_now
 
 CLOSE_KIND = {
     "complete": "story_event_completed",
@@ -28,22 +30,6 @@ def _unique_key(model, chat: Chat, base: str) -> str:
     while model.objects.filter(chat=chat, key=key).exists():
         key, n = f"{base}-{n}", n + 1
     return key
-
-
-def scrub_gist(gist: str, props: list[str]) -> str:
-    """Never promote props: drop the gist's sentences that name one."""
-    from memory.projectors import mentions_prop
-
-    sentences = re.split(r"(?<=[.!?])\s+", gist.strip())
-    kept = [s for s in sentences if s and not mentions_prop(s, props)]
-    return " ".join(kept)
-
-
-def _witnesses(chat: Chat) -> dict[str, bool]:
-    present = set(
-        EntityState.objects.filter(chat=chat, present=True).values_list("role", flat=True)
-    )
-    return {r: r in present for r in ("you", "host", "guest")}
 
 
 def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
@@ -67,9 +53,12 @@ def story_event_apply(
     caused_by: int | None = None,
     on_start: dict | None = None,
     on_complete: dict | None = None,
+    sources: list[int] | None = None,
 ) -> EventRecord | None:
-    """Append the lifecycle event a change asks for; invalid transitions are ignored."""
+    """Append the lifecycle event a change asks for; invalid transitions are ignored.
+    ``sources``: the lines the change was read from (an analysis); none for a hand edit."""
     existing = _find(chat, change)
+    origin = {"sources": sources} if sources else {}
     if change.action == "plan":
         if existing is not None or not change.title.strip():
             return None
@@ -88,6 +77,7 @@ def story_event_apply(
                 "significance": change.significance,
                 **({"on_start": on_start} if on_start else {}),
                 **({"on_complete": on_complete} if on_complete else {}),
+                **origin,
             },
         )
     if change.action == "start":
@@ -96,7 +86,12 @@ def story_event_apply(
                 return None
             # started without being planned first: plan and start in one go
             planned = story_event_apply(
-                chat, change.model_copy(update={"action": "plan"}), caused_by=caused_by
+                chat,
+                change.model_copy(update={"action": "plan"}),
+                caused_by=caused_by,
+                on_start=on_start,
+                on_complete=on_complete,
+                sources=sources,
             )
             if planned is None:
                 return None
@@ -107,7 +102,7 @@ def story_event_apply(
             stream=chat,
             kind="story_event_started",
             caused_by=caused_by,
-            payload={"key": existing.key},
+            payload={"key": existing.key, **origin},
         )
     if existing is None or existing.status not in ("planned", "active"):
         return None
@@ -122,6 +117,7 @@ def story_event_apply(
             "relationship": [r.model_dump() for r in change.relationship],
         },
         caused_by=caused_by,
+        sources=sources,
     )
 
 
@@ -133,8 +129,9 @@ def story_event_close(
     gist: str = "",
     promote: dict[str, Any] | None = None,
     caused_by: int | None = None,
+    sources: list[int] | None = None,
 ) -> EventRecord:
-    gist = scrub_gist(gist, event.props) or (
+    gist = seal_text(gist, event.props) or (
         f"{event.title} was {'completed' if action == 'complete' else action + 'led'}."
         if action != "expire"
         else f"{event.title} never happened."
@@ -147,14 +144,20 @@ def story_event_close(
             "key": event.key,
             "gist": gist,
             "promote": promote or {},
-            "witnesses": _witnesses(chat),
+            "witnesses": witnesses_now(chat.pk),
+            **({"sources": sources} if sources else {}),
         },
     )
 
 
 def thread_apply(
-    chat: Chat, change: ThreadChange, *, caused_by: int | None = None
+    chat: Chat,
+    change: ThreadChange,
+    *,
+    caused_by: int | None = None,
+    sources: list[int] | None = None,
 ) -> EventRecord | None:
+    origin = {"sources": sources} if sources else {}
     existing = None
     if change.key:
         existing = Thread.objects.filter(chat=chat, key=change.key).first()
@@ -172,7 +175,7 @@ def thread_apply(
             stream=chat,
             kind="thread_opened",
             caused_by=caused_by,
-            payload={"key": key, "title": change.title.strip(), "notes": change.notes},
+            payload={"key": key, "title": change.title.strip(), "notes": change.notes, **origin},
         )
     if existing is None or existing.status != "open":
         return None
@@ -185,6 +188,7 @@ def thread_apply(
                 "key": existing.key,
                 "notes": change.notes,
                 **({"title": change.title} if change.title else {}),
+                **origin,
             },
         )
     return append(
@@ -195,5 +199,6 @@ def thread_apply(
             "key": existing.key,
             "status": "resolved" if change.action == "resolve" else "dropped",
             "resolution": change.notes,
+            **origin,
         },
     )

@@ -1,0 +1,495 @@
+"""One builder per prompt section, each from the speaker's seat only.
+
+A builder returns a ``Section`` (or nothing when it has nothing to say). Each section has a
+tier: ``must`` is never trimmed, ``should`` goes when the hard budget is exceeded, ``nice``
+when the soft one is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+
+from eventstore.projection import read_rows
+from memory import selectors as memory_selectors
+from memory.models import Memory
+from memory.retrieval import retrieve
+from play.engine.gate import Line
+from play.engine.inference.base import Message
+from play.engine.prompt.context import PromptContext
+from play.models import Turn
+from worlds import provenance as pv
+from worlds.lore import lore_for_prompt
+from worlds.models import Activity, Character, Container, Edge, GroupNode, Scene, StoryEvent, Thread
+from worlds.prompts import current as current_template
+from worlds.roles import GUEST, HOST, YOU
+from worlds.tokens import estimate
+
+RECENT_MUST = 4  # the newest dialogue turns are never trimmed
+DEFAULT_REMINDER = (
+    "Stay in character as {{char}}: keep {{char}}'s voice, personality and way of speaking. "
+    "Write only {{char}}'s reply; never write for {{user}}."
+)
+
+
+@dataclass
+class Section:
+    """A named part of the prompt: its ``lines`` pass the gate before they become ``text``."""
+
+    name: str
+    tier: str
+    lines: list[Line] = field(default_factory=list)
+    dialogue: list[Message] = field(default_factory=list)
+    dialogue_lines: list[Line] = field(default_factory=list)  # the turns behind ``dialogue``
+    memories: list[dict[str, Any]] = field(default_factory=list)  # what the inspector lists
+    lore: list[dict[str, Any]] = field(default_factory=list)
+    included: bool = True
+    text: str = ""
+
+    @property
+    def tokens(self) -> int:
+        return estimate(self.text) + sum(estimate(m["content"]) + 3 for m in self.dialogue)
+
+
+def _authored(*texts: str) -> list[Line]:
+    return [Line(text) for text in texts if text]
+
+
+def _bullet(line: Line) -> Line:
+    return Line(f"- {line.text}", line.entry, line.sources)
+
+
+def _field(obj: Any, name: str, value: Any = None) -> Line:
+    """One derived field of a row, with its provenance."""
+    value = getattr(obj, name) if value is None else value
+    return Line(str(value), pv.prov_of(obj, name))
+
+
+def _known(
+    ctx: PromptContext, obj: Any, name: str, value: Any = None, into: list | None = None
+) -> str | None:
+    """A derived field as the speaker may see it, part of a line built from several; its
+    provenance joins ``into`` (the line's, for the inspector)."""
+    line = _field(obj, name, value)
+    text = ctx.gate.admit(line)
+    if text is not None and line.entry is not None and into is not None:
+        into.append(line.entry)
+    return text
+
+
+def _memory_line(m: Memory, text: str | None = None) -> Line:
+    """A memory the speaker's own store holds (witness-filtered there), from its lines."""
+    sources = tuple(m.sources) if m.sources else ((m.turn_id,) if m.turn_id else ())
+    return Line(f"- {m.text if text is None else text}", None, sources)
+
+
+def _memory_meta(m: Memory, ctx: PromptContext, section: str, why: str) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "text": m.text,
+        "section": section,
+        "why": f"{memory_selectors.why_visible(m, ctx.speaker)}; {why}",
+    }
+
+
+# -- who the speaker is --------------------------------------------------------------------
+
+
+def identity(ctx: PromptContext) -> Section:
+    me, character = ctx.me, ctx.character
+    lines = _authored(ctx.expand(current_template("narrative").text))
+    if character is not None:
+        lines += _authored(
+            ctx.expand(character.system_prompt),
+            f"{me.name}: {ctx.expand(character.description)}",
+            character.personality and f"Personality: {ctx.expand(character.personality)}",
+            character.scenario and f"Scenario: {ctx.expand(character.scenario)}",
+        )
+    origin: list = []
+    state = [
+        f"{name}: {value}"
+        for name in ("mood", "goals", "status")
+        if getattr(me, name) and (value := _known(ctx, me, name, into=origin))
+    ]
+    carried = [
+        seen
+        for item in me.inventory
+        if (seen := _known(ctx, me, f"inventory:{item}", item, origin)) is not None
+    ]
+    if carried:
+        state.append(f"carrying: {', '.join(carried)}")
+    if state:
+        lines.append(Line(f"{me.name} right now — " + "; ".join(state), pv.merged(*origin)))
+    persona = ctx.chat.persona
+    if persona is not None and YOU in ctx.present:
+        lines += _authored(
+            f"{ctx.user_name} (the user's character): {ctx.expand(persona.description)}"
+        )
+    return Section("identity", "must", lines)
+
+
+def example_messages(ctx: PromptContext) -> Section | None:
+    if ctx.character is None or not ctx.character.mes_example:
+        return None
+    text = f"Example of how {ctx.me.name} talks:\n" + ctx.expand(ctx.character.mes_example)
+    return Section("example messages", "nice", _authored(text))
+
+
+# -- the speaker's relationships -----------------------------------------------------------
+
+
+def edge_lines(ctx: PromptContext, edge: Edge | None) -> list[Line]:
+    if edge is None:
+        return []
+    names = ctx.names
+    lines = [
+        Line(
+            f"{names[edge.source]} → {names[edge.target]}: affinity {edge.affinity:+d}/100, "
+            f"trust {edge.trust:+d}/100."
+        )
+    ]
+    if edge.summary:
+        lines.append(_field(edge, "summary"))
+    origin: list = []
+    known = [
+        seen
+        for fact in edge.knowledge[-12:]
+        if (seen := _known(ctx, edge, f"knowledge:{fact}", fact, origin)) is not None
+    ]
+    if known:
+        lines.append(
+            Line(
+                f"What {names[edge.source]} knows about {names[edge.target]}: " + "; ".join(known),
+                pv.merged(*origin),
+            )
+        )
+    if edge.last_interaction:
+        last = _field(edge, "last_interaction")
+        lines.append(Line(f"Last interaction: {last.text}", last.entry))
+    return lines
+
+
+def _edge(ctx: PromptContext, target: str) -> Edge | None:
+    rows = read_rows(
+        Edge,
+        "chat_id = %s AND source = %s AND target = %s",
+        [ctx.chat_id, ctx.speaker, target],
+    )
+    return rows[0] if rows else None
+
+
+def edge_to_you(ctx: PromptContext) -> Section | None:
+    if YOU not in ctx.present:
+        return None
+    return Section("edge to you", "must", edge_lines(ctx, _edge(ctx, YOU)))
+
+
+def edge_to_other_bot(ctx: PromptContext) -> Section | None:
+    other = ctx.other_bot
+    if other not in ctx.present or other not in ctx.names:
+        return None
+    return Section("edge to other bot", "should", edge_lines(ctx, _edge(ctx, other)))
+
+
+def group(ctx: PromptContext) -> Section | None:
+    if not {YOU, HOST, GUEST} <= ctx.present:
+        return None
+    node = next(iter(read_rows(GroupNode, "chat_id = %s", [ctx.chat_id])), None)
+    if node is None or not (node.summary or node.dynamic):
+        return None
+    origin: list = []
+    summary = _known(ctx, node, "summary", into=origin) or ""
+    dynamic = _known(ctx, node, "dynamic", into=origin) or ""
+    if not (summary or dynamic):
+        return None
+    text = f"The three of you together: {summary}\n{dynamic}".strip()
+    return Section("group", "should", [Line(text, pv.merged(*origin))])
+
+
+# -- where and when ------------------------------------------------------------------------
+
+
+def world(ctx: PromptContext) -> Section:
+    location = ctx.containers.get(ctx.world.location)
+    lines = [
+        f"Story time: {ctx.world.story_time}" if ctx.world.story_time else "",
+        f"Weather: {ctx.world.weather}" if ctx.world.weather else "",
+        f"Location: {location.name}" if location else "",
+    ]
+    # where, when and the weather are perceivable: whoever is here knows them
+    return Section("world", "must", _authored(*lines))
+
+
+def active_scene(ctx: PromptContext) -> Section | None:
+    location = ctx.containers.get(ctx.world.location)
+    if location is None:
+        return None
+    scene = next(
+        iter(read_rows(Scene, "chat_id = %s AND number = %s", [ctx.chat_id, ctx.world.scene])),
+        None,
+    )
+    flags = [w for w, on in (("moving", location.moving), ("public", location.public)) if on]
+    lines = [
+        f"Scene {ctx.world.scene} in {location.name}"
+        + (f" ({', '.join(flags)})" if flags else "")
+        + f"; voices carry: {location.audible_range}."
+    ]
+    if location.description:
+        lines.append(location.description)
+    lines.append("Present: " + ", ".join(ctx.names[r] for r in sorted(ctx.present)))
+    if scene and scene.meanwhile:
+        lines.append(f"{ctx.user_name} is not here.")
+    return Section("active scene", "should", _authored(*lines))
+
+
+def activity_line(
+    a: Activity,
+    names: dict[str, str],
+    containers: dict[str, Container],
+    gate,
+    into: list | None = None,
+) -> str:
+    """One present entity's activity, each derived part as the reader may see it (their
+    provenance joins ``into``)."""
+
+    def known(name: str, value: Any = None) -> str:
+        value = getattr(a, name) if value is None else value
+        if not value:
+            return ""
+        entry = pv.prov_of(a, name)
+        text = gate.admit(Line(str(value), entry))
+        if text is not None and entry is not None and into is not None:
+            into.append(entry)
+        return text or ""
+
+    place = containers.get(a.container)
+    where = place.name if place else (a.container or "somewhere")
+    parts = [f"{names.get(a.role, a.role)}: in {where}"]
+    if a.slot:
+        parts[0] += f" ({a.slot})"
+    if posture := known("posture"):
+        parts.append(posture)
+    if verb := known("verb"):
+        detail = verb
+        extras = []
+        if not a.interruptible:
+            extras.append("not interruptible")
+        if a.required_attention and a.required_attention != "low":
+            extras.append(f"{a.required_attention} attention")
+        if a.expected_duration:
+            extras.append(f"for {a.expected_duration}")
+        if extras:
+            detail += f" ({', '.join(extras)})"
+        parts.append(detail)
+    holding = [h for h in a.holding if known(f"holding:{h}", h)]
+    if holding:
+        parts.append("holding " + ", ".join(holding))
+    if attention := known("attention"):
+        parts.append(f"attention on {attention}")
+    if status := known("status"):
+        parts.append(status)
+    return "; ".join(parts)
+
+
+def activity(ctx: PromptContext) -> Section:
+    acts = read_rows(Activity, "chat_id = %s", [ctx.chat_id], order="role")
+    lines = []
+    for a in acts:
+        if a.role in ctx.present:
+            origin: list = []
+            text = activity_line(a, ctx.names, ctx.containers, ctx.gate, origin)
+            lines.append(Line(text, pv.merged(*origin)))
+    return Section("activity", "must", lines)
+
+
+# -- the story -----------------------------------------------------------------------------
+
+
+def active_threads(ctx: PromptContext) -> Section | None:
+    threads = read_rows(Thread, "chat_id = %s AND status = 'open'", [ctx.chat_id])
+    lines = []
+    for t in threads:
+        origin: list = []
+        title = _known(ctx, t, "title", into=origin)
+        if title is None:
+            continue  # a thread opened where the speaker was not is not theirs
+        notes = _known(ctx, t, "notes", into=origin) if t.notes else ""
+        lines.append(Line(f"- {title}: {notes}".rstrip(": "), pv.merged(*origin)))
+    return Section("active threads", "should", lines) if lines else None
+
+
+def story_events(ctx: PromptContext) -> Section | None:
+    active = read_rows(StoryEvent, "chat_id = %s AND status = 'active'", [ctx.chat_id])
+    lines = []
+    for e in active:
+        origin: list = []
+        title = _known(ctx, e, "title", into=origin)
+        if title is None:
+            continue  # planned where the speaker was not: not theirs to know
+        description = _known(ctx, e, "description", into=origin) if e.description else ""
+        props = [
+            seen for p in e.props if (seen := _known(ctx, e, f"props:{p}", p, origin)) is not None
+        ]
+        text = f"- {title}: {description}" + (f" (props: {', '.join(props)})" if props else "")
+        lines.append(Line(text, pv.merged(*origin)))
+    return Section("story events", "should", lines) if lines else None
+
+
+def lore(ctx: PromptContext) -> Section | None:
+    """World info: entries of the present bots' lorebooks whose keys appear in recent text."""
+    present_characters = [
+        e.character_id for r, e in ctx.entities.items() if r in ctx.present and e.character_id
+    ]
+    books = [
+        c.lorebook
+        for c in Character.objects.filter(pk__in=present_characters).select_related("lorebook")
+        if c.lorebook_id
+    ]
+    if not books:
+        return None
+    scanned = ctx.scanned + ([ctx.query] if ctx.query else [])
+    fired = lore_for_prompt(books, scanned, char=ctx.me.name, user=ctx.user_name)
+    if not fired:
+        return None
+    return Section(
+        "lore",
+        "should",
+        _authored(*(f.content for f in fired)),
+        lore=[
+            {"entry": f.entry_id, "comment": f.comment, "reason": f.reason, "tokens": f.tokens}
+            for f in fired
+        ],
+    )
+
+
+# -- what the speaker remembers ------------------------------------------------------------
+
+
+def pinned_memories(ctx: PromptContext) -> Section | None:
+    pins = memory_selectors.pinned(ctx.chat_id, ctx.speaker)
+    if not pins:
+        return None
+    name = "pinned memories"
+    return Section(
+        name,
+        "should",
+        [_memory_line(m) for m in pins],
+        memories=[_memory_meta(m, ctx, name, "pinned") for m in pins],
+    )
+
+
+def while_you_were_away(ctx: PromptContext) -> Section | None:
+    if YOU not in ctx.present:
+        return None
+    digests = memory_selectors.meanwhile_digests(ctx.chat_id, ctx.speaker, ctx.world.scene)
+    if not digests:
+        return None
+    name = "while you were away"
+    return Section(
+        name,
+        "should",
+        [_memory_line(m) for m in digests],
+        memories=[_memory_meta(m, ctx, name, "digest of a meanwhile scene") for m in digests],
+    )
+
+
+def earlier_scenes(ctx: PromptContext, *, skip_ids: set[int]) -> Section | None:
+    summaries = [
+        m
+        for m in memory_selectors.recent_scene_summaries(ctx.chat_id, ctx.speaker)
+        if m.id not in skip_ids
+    ]
+    if not summaries:
+        return None
+    name = "earlier scenes"
+    return Section(
+        name,
+        "should",
+        [_memory_line(m, f"(scene {m.scene}) {m.text}") for m in summaries],
+        memories=[_memory_meta(m, ctx, name, "recent scene") for m in summaries],
+    )
+
+
+def retrieved_memories(ctx: PromptContext, *, skip_ids: set[int], query: str) -> Section | None:
+    found = retrieve(
+        ctx.chat_id,
+        ctx.speaker,
+        query,
+        k=int(ctx.play["retrieval_k"]),
+        exclude_turns=ctx.window_ids,
+        exclude_ids=skip_ids,
+        facing_you=YOU in ctx.present,
+        query_vector=ctx.query_vector,
+    )
+    if not found:
+        return None
+    name = "retrieved memories"
+    return Section(
+        name,
+        "nice",
+        [_memory_line(r.memory) for r in found],
+        memories=[_memory_meta(r.memory, ctx, name, r.why) for r in found],
+    )
+
+
+# -- the dialogue --------------------------------------------------------------------------
+
+
+def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[Turn]:
+    """The speaker's raw window: recent turns of the current scene that the speaker's own
+    memory holds (through the witness-filtered selector, so a bit unset in the drawer hides
+    the turn here too)."""
+    held = memory_selectors.visible_to(chat_id, speaker).filter(turn_id=OuterRef("id"))
+    turns = Turn.objects.filter(Exists(held), chat_id=chat_id, scene=scene).order_by("-id")
+    return list(reversed(turns[:size]))
+
+
+def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext) -> Section:
+    """Turns as chat messages: the speaker's own as the assistant, the rest as the user."""
+    messages: list[Message] = []
+    lines: list[Line] = []
+    for turn in turns:
+        text = ctx.gate.admit(Line((turn.bot_text or "").strip(), None, (turn.id,)))
+        if text is None:
+            continue
+        who = turn.name or ctx.names.get(turn.speaker, turn.speaker)
+        role = "assistant" if turn.speaker == ctx.speaker else "user"
+        messages.append({"role": role, "content": f"{who}: {text}"})
+        lines.append(Line(f"{who}: {text}", None, (turn.id,)))
+    return Section(name, tier, dialogue=messages, dialogue_lines=lines)
+
+
+def dialogue(ctx: PromptContext) -> tuple[Section, Section]:
+    """Earlier (trimmable) and recent (never trimmed) dialogue the speaker witnessed."""
+    window = dialogue_window(
+        ctx.chat_id, ctx.speaker, ctx.world.scene, int(ctx.play["dialogue_window"])
+    )
+    ctx.window_ids = {t.id for t in window}
+    ctx.scanned = [t.bot_text for t in window]
+    earlier, recent = window[:-RECENT_MUST], window[-RECENT_MUST:]
+    return (
+        dialogue_section("earlier dialogue", "should", earlier, ctx),
+        dialogue_section("recent dialogue", "must", recent, ctx),
+    )
+
+
+def reply_tokens(ctx: PromptContext) -> int:
+    own = ctx.character.reply_tokens if ctx.character and ctx.character.reply_tokens else 0
+    return int(own or ctx.play["reply_tokens"])
+
+
+def closing_instructions(ctx: PromptContext) -> Section:
+    character = ctx.character
+    reminder = ctx.expand(
+        (character.post_history_instructions if character else "") or DEFAULT_REMINDER
+    )
+    text = f"{reminder}\nReply length: about {int(reply_tokens(ctx) * 0.75)} words."
+    if ctx.extra_note:
+        text += f"\n{ctx.extra_note}"
+    return Section("closing instructions", "must", _authored(text))
+
+
+Builder = Callable[[PromptContext], Section | None]
