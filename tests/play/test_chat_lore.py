@@ -303,3 +303,41 @@ def test_without_a_story_clock_time_macros_read_when_the_newest_turn_was_written
     greeting = Event.objects.filter(stream=chat, kind="assistant_turn").get()
     [fired] = lore_scan(chat.pk, speaker="host").fired
     assert fired.content == timezone.localtime(greeting.created_at).strftime("%Y-%m-%d")
+
+
+# -- where World Info lands in the prompt -----------------------------------------------------
+
+
+def test_world_info_at_depth_4_as_a_system_message_lands_4_messages_from_the_end(
+    client, scripted
+):
+    book = import_book(
+        st_entry(
+            7,
+            key=["lighthouse"],
+            position=4,
+            depth=4,
+            role=0,
+            content="The lighthouse keeper vanished in 1994.",
+        ),
+        st_entry(8, key=["harbour"], position=0, content="The harbour froze last winter."),
+    )
+    chat = make_chat()
+    assert post(client, f"/api/chats/{chat.pk}/lorebooks", {"lorebook": book.pk}).status_code < 300
+    for text in ("Morning.", "The harbour looks grey.", "Still cold.", "Any news?"):
+        say(client, chat, text)
+    reply = say(client, chat, "Tell me about the lighthouse by the harbour.")[-1]
+    prompt = client.get(f"/api/chats/{chat.pk}/turns/{reply['id']}/prompt").json()
+    messages = prompt["messages"]
+    at = next(i for i, m in enumerate(messages) if "keeper vanished in 1994" in m["content"])
+    assert messages[at]["role"] == "system" and at > 0
+    assert len(messages) - 1 - at == 4  # four messages after it: it sits at depth 4
+    assert "The harbour froze last winter." in messages[0]["content"]  # before the character
+    lore = {entry["uid"]: entry for entry in prompt["lore"]}
+    assert {k: lore[7][k] for k in ("lorebook", "reason", "position", "depth")} == {
+        "lorebook": book.pk,
+        "reason": "key",
+        "position": "at_depth",
+        "depth": 4,
+    }
+    assert lore[8]["position"] == "before_char" and lore[7]["tokens"] > 0
