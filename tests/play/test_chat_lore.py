@@ -12,7 +12,7 @@ from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.replay import verify
 from play.engine.lore import authors_note_for, lore_scan
-from play.engine.services.branches import fork_at_turn
+from play.engine.services.branches import turn_fork
 from play.engine.services.chats import chat_start
 from tests.factories import make_character, make_chat, make_persona
 from tests.worlds.lore_helpers import import_book, st_entry
@@ -231,7 +231,7 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     say(client, chat, "A storm!")
     second = say(client, chat, "Calm.")
     assert sticky_keys(chat)
-    fork_at_turn(chat=chat, turn_id=second[0]["id"], kind="branch")
+    turn_fork(chat=chat, turn_id=second[0]["id"], kind="branch")
     chat.refresh_from_db()
     assert sticky_keys(chat)
     [fired] = lore_scan(chat.pk, speaker="host").fired
@@ -240,10 +240,10 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     cooled = storm_chat(client, cooldown=10)
     storm = say(client, cooled, "A storm!")
     again = say(client, cooled, "The storm again!")
-    fork_at_turn(chat=cooled, turn_id=again[0]["id"], kind="branch")
+    turn_fork(chat=cooled, turn_id=again[0]["id"], kind="branch")
     assert lore_scan(cooled.pk, speaker="host").fired == []
     # forked before the first reply's state was recorded: the entry fires by key there
-    fork_at_turn(chat=cooled, turn_id=storm[0]["id"], kind="branch")
+    turn_fork(chat=cooled, turn_id=storm[0]["id"], kind="branch")
     assert [f.reason for f in lore_scan(cooled.pk, speaker="host").fired] == ["key"]
 
 
@@ -308,9 +308,7 @@ def test_without_a_story_clock_time_macros_read_when_the_newest_turn_was_written
 # -- where World Info lands in the prompt -----------------------------------------------------
 
 
-def test_world_info_at_depth_4_as_a_system_message_lands_4_messages_from_the_end(
-    client, scripted
-):
+def test_world_info_at_depth_4_as_a_system_message_lands_4_messages_from_the_end(client, scripted):
     book = import_book(
         st_entry(
             7,
