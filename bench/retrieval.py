@@ -69,6 +69,16 @@ def sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choices(VOCAB, weights=WEIGHTS, k=n))
 
 
+# People's names: a line in a real chat often names someone, and retrieval's second pass
+# follows the names in its best hits (so the benchmark pays for that pass too).
+NAMES = [w.title() for w in VOCAB[1000:1300]]
+
+
+def line(rng: random.Random) -> str:
+    """A remembered line: 14 words, one of them a name."""
+    return f"{sentence(rng, 7)} {rng.choice(NAMES)} {sentence(rng, 6)}"
+
+
 DIMS = 384
 
 
@@ -96,7 +106,7 @@ def fill(chat, n: int, rng: random.Random) -> None:
                         "witnesses": mask,
                         "kind": "turn",
                         "significance": rng.choice((0, 0, 0, 1, 1, 2, 3)),
-                        "text": sentence(rng, 14),
+                        "text": line(rng),
                     }
                 )
             append(stream=chat, kind="memory_written", payload={"memories": batch})

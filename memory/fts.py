@@ -1,6 +1,7 @@
 """The FTS5 index over memory text: a derived cache kept in step by triggers.
 
-Contentless, with ``scope`` tokens per row (its store: chat, owner role, character; and whether
+Contentless: the memory's text, its index-only ``keys`` (resolved dates, fact keys) and
+``scope`` tokens per row (its store: chat, owner role, character; and whether
 the owner may recall it), so a bot's lexical search only ever scores what it may recall:
 ``scope:<token> AND (words…)``.
 """
@@ -18,35 +19,50 @@ SCOPE_SQL = (
     f"THEN ' v' || {_STORE} || CASE WHEN {{row}}.kind = 'turn' AND {{row}}.w_you = 0 THEN '' "
     f"ELSE ' f' || {_STORE} END ELSE '' END"
 )
-_CHANGED = " OR ".join(
-    f"old.{c} IS NOT new.{c}"
-    for c in ("text", "owner", "character_id", "w_you", "w_host", "w_guest", "sealed", "kind")
-)
+_WATCHED = ("owner", "character_id", "w_you", "w_host", "w_guest", "sealed", "kind")
 
-CREATE = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
-    "text, scope, content='', contentless_delete=1, tokenize='porter unicode61')",
-    "CREATE TRIGGER IF NOT EXISTS memory_fts_ai AFTER INSERT ON memory_memory BEGIN "
-    f"INSERT INTO memory_fts(rowid, text, scope) VALUES (new.id, new.text, "
-    f"{SCOPE_SQL.format(row='new')}); END",
-    "CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON memory_memory BEGIN "
-    "DELETE FROM memory_fts WHERE rowid = old.id; END",
-    "CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF text, owner, character_id, "
-    f"w_you, w_host, w_guest, sealed, kind ON memory_memory WHEN {_CHANGED} BEGIN "
-    "DELETE FROM memory_fts WHERE rowid = old.id; "
-    f"INSERT INTO memory_fts(rowid, text, scope) VALUES (new.id, new.text, "
-    f"{SCOPE_SQL.format(row='new')}); END",
-]
+
+def create_sql(*, keys: bool = True) -> list[str]:
+    """The index and its triggers; ``keys=False`` is the schema before memories had keys
+    (migrations 0008 and 0013 build that one, on a table without the column)."""
+    indexed = ("text", "keys") if keys else ("text",)
+    columns = ", ".join(indexed)
+    values = ", ".join(f"new.{c}" for c in indexed)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in (*indexed, *_WATCHED))
+    return [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
+        f"{columns}, scope, content='', contentless_delete=1, tokenize='porter unicode61')",
+        "CREATE TRIGGER IF NOT EXISTS memory_fts_ai AFTER INSERT ON memory_memory BEGIN "
+        f"INSERT INTO memory_fts(rowid, {columns}, scope) VALUES (new.id, {values}, "
+        f"{SCOPE_SQL.format(row='new')}); END",
+        "CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON memory_memory BEGIN "
+        "DELETE FROM memory_fts WHERE rowid = old.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF {columns}, "
+        f"{', '.join(_WATCHED)} ON memory_memory WHEN {changed} BEGIN "
+        "DELETE FROM memory_fts WHERE rowid = old.id; "
+        f"INSERT INTO memory_fts(rowid, {columns}, scope) VALUES (new.id, {values}, "
+        f"{SCOPE_SQL.format(row='new')}); END",
+    ]
+
+
+def fill_sql(*, keys: bool = True) -> str:
+    """Index every memory row (a newly made index)."""
+    columns = "text, keys" if keys else "text"
+    values = "m.text, m.keys" if keys else "m.text"
+    return (
+        f"INSERT INTO memory_fts(rowid, {columns}, scope) SELECT m.id, {values}, "
+        f"{SCOPE_SQL.format(row='m')} FROM memory_memory m"
+    )
+
+
+CREATE = create_sql()
+FILL = fill_sql()
 DROP = [
     "DROP TRIGGER IF EXISTS memory_fts_ai",
     "DROP TRIGGER IF EXISTS memory_fts_ad",
     "DROP TRIGGER IF EXISTS memory_fts_au",
     "DROP TABLE IF EXISTS memory_fts",
 ]
-FILL = (
-    "INSERT INTO memory_fts(rowid, text, scope) SELECT m.id, m.text, "
-    f"{SCOPE_SQL.format(row='m')} FROM memory_memory m"
-)
 
 
 def scope(chat_id: int, owner: str, character_id: int | None) -> str:

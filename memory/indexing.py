@@ -18,6 +18,7 @@ from django.db import connection, connections, transaction
 from memory import fts, vectors
 from memory.embeddings import LOCAL_MODEL, get_embedder
 from memory.models import Memory, VectorIndexState
+from memory.retrieval import embedding_query
 from memory.vectors import index_pending
 from rpsite.config import load_config
 
@@ -114,9 +115,12 @@ def warm_up() -> None:
     _worker.submit(job)
 
 
-def query_vector(text: str):
-    """The query's embedding (kept in memory, not in the database: queries are ephemeral)."""
-
+def query_vector(text: str, *, chat_id: int | None = None):
+    """The query's embedding (kept in memory, not in the database: queries are ephemeral).
+    With ``chat_id``, of the query as retrieval wants it embedded (embedding_query: the
+    participants' names as pronouns)."""
+    if chat_id is not None:
+        text = embedding_query(chat_id, text)
     embedder = get_embedder()
     key = (embedder.name, text)
     with _queries_lock:

@@ -51,6 +51,13 @@ class Memory(ChatProjection):
     story_time = models.CharField(max_length=32, blank=True)
     source_event = models.BigIntegerField(help_text="event that wrote it")
     turn_id = models.BigIntegerField(null=True, blank=True)
+    # Index-only words, never shown as what was said: the days its relative dates mean
+    # ("yesterday" said on 15 May 2023 -> Sunday 14 May 2023) and the fact keys the turn
+    # analysis gave it. Both indexes search them with the text.
+    keys = models.TextField(blank=True, default="")
+    # The ISO days it speaks of (its resolved relative dates), space-separated: a question
+    # asked by date is scored against them.
+    dates = models.CharField(max_length=200, blank=True, default="")
     # Set when a story event closes and this memory mentions one of its props: sealed
     # memories never reach a prompt again (the picnic basket stays with the picnic).
     sealed = models.BooleanField(default=False)

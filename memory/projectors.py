@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventstore.records import EventRecord
+from memory import dates
 from memory.models import Memory, memory_id
 from worlds import provenance as pv
 from worlds.models import EntityState, StoryEvent, Witness
@@ -22,6 +23,7 @@ def write_memory(
     store, event: EventRecord, n: int, *, owner: str, text: str, witnesses: dict, **fields: Any
 ) -> Memory:
     entity = store.get(EntityState, chat_id=event.stream_id, role=owner)
+    keys, days = resolved_dates(text, fields.get("story_time", ""))
     mem = Memory(
         id=memory_id(event.id, n),
         chat_id=event.stream_id,
@@ -29,6 +31,8 @@ def write_memory(
         character_id=entity.character_id if entity else None,
         text=text,
         source_event=event.id,
+        keys=keys,
+        dates=days,
         **_mask(witnesses),
         **fields,
     )
@@ -36,6 +40,25 @@ def write_memory(
     if mem.significance >= 3:
         pin(store, mem, kind="auto", at=event.id)
     return mem
+
+
+def resolved_dates(text: str, story_time: str) -> tuple[str, str]:
+    """(keys, dates) for the relative dates in ``text`` said at ``story_time``: each phrase
+    with the day it means, spelled out for the indexes, and the ISO days for date scoring."""
+    said = dates.parse_day(story_time)
+    found = dates.resolve(text, said) if said else []
+    keys = "\n".join(f"{phrase} = {dates.spelled(day)}" for phrase, day in found)
+    days = " ".join(dict.fromkeys(day.isoformat() for _, day in found))
+    return keys, days[:200]
+
+
+def add_keys(mem: Memory, keys: list[str]) -> bool:
+    """Append index-only keys a memory does not hold yet; whether any was new."""
+    held = mem.keys.split("\n") if mem.keys else []
+    new = [k for k in (" ".join(k.split())[:300] for k in keys) if k and k not in held]
+    if new:
+        mem.keys = "\n".join(held + new)
+    return bool(new)
 
 
 def pin(store, mem: Memory, *, kind: str, at: int) -> None:
@@ -201,6 +224,22 @@ def on_significance_set(store, event: EventRecord) -> None:
             unpin(store, mem)
 
 
+def on_memory_keys_added(store, event: EventRecord) -> None:
+    """Fact keys from the turn analysis ("Dan's dog Pickle is a greyhound"): index-only words
+    on the memories of the exchange they came from, so a question in other words finds the
+    verbatim lines. A memory gets them only if its owner witnessed every line the analysis
+    was shown (the provenance rule), and only those turns' own memories get them."""
+    keys = [str(k) for k in event.payload.get("keys", []) if str(k).strip()]
+    entry = pv.provenance(store, event) if keys else None
+    if entry is None:  # no keys, or a line they came from left the active line
+        return
+    for turn_id in event.payload.get("turn_ids", []):
+        for mem in store.filter(Memory, chat_id=event.stream_id, turn_id=turn_id):
+            owner = pv.entity_key(mem.owner, mem.character_id)
+            if pv.known_to(entry, owner) and add_keys(mem, keys):
+                store.save(mem)
+
+
 def on_memory_pinned(store, event: EventRecord) -> None:
     mem = store.get(Memory, id=event.payload["memory_id"])
     if mem is None or mem.chat_id != event.stream_id:
@@ -248,6 +287,12 @@ def on_story_event_closed(store, event: EventRecord) -> None:
             mem.text = pv.seal_text(mem.text, props)
             mem.sealed = not mem.text.strip()
         store.save(mem)
+    # a fact key naming a prop goes with the prop (the key, not the line it points at)
+    for mem in store.filter_mentioning(
+        Memory, "keys", props, chat_id=event.stream_id, sealed=False
+    ):
+        mem.keys = "\n".join(k for k in mem.keys.split("\n") if not pv.names_prop(k, props))
+        store.save(mem)
     gist = p.get("gist", "").strip()
     if gist:
         witnesses = p.get("witnesses", {})
@@ -275,6 +320,7 @@ HANDLERS = {
     "summary_rewritten": on_summary_rewritten,
     "memory_significance_set": on_significance_set,
     "memory_pinned": on_memory_pinned,
+    "memory_keys_added": on_memory_keys_added,
     "manual_edit": on_manual_edit,
     "story_event_completed": on_story_event_closed,
     "story_event_cancelled": on_story_event_closed,

@@ -56,6 +56,21 @@ def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:
     )
 
 
+def visible_sql(
+    chat_id: int, speaker: str, character: int | None, *, facing_you: bool = False
+) -> tuple[str, list]:
+    """``visible_to`` as a WHERE clause over memory_memory, for retrieval's hot paths (plain
+    SQL, no ORM query to build): the same rule, kept beside it. Facing you, also no dialogue
+    you did not witness."""
+    if speaker not in ("host", "guest"):
+        raise ValueError(f"only bots have memory stores, not {speaker!r}")
+    clause = (
+        f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{speaker} = 1 AND sealed = 0"
+        + (" AND NOT (kind = 'turn' AND w_you = 0)" if facing_you else "")
+    )
+    return clause, [chat_id, speaker, character]
+
+
 def pinned(chat_id: int, speaker: str) -> list[Memory]:
     return list(visible_to(chat_id, speaker).filter(pinned=True).order_by("id"))
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from django.db import connection, transaction
 
-from memory.embeddings import embed_cached, get_embedder
+from memory.embeddings import embed_cached, embedding_text, get_embedder
 from memory.models import Memory
 
 log = logging.getLogger("rp.vectors")
@@ -41,9 +41,10 @@ YOU, HOST, GUEST, SEALED, FACING_OK, GONE = 1, 2, 4, 8, 16, 32
 ROLE_BIT = {"you": YOU, "host": HOST, "guest": GUEST}
 
 
-def create_sql(dims: int = DEFAULT_DIMS) -> list[str]:
+def create_sql(dims: int = DEFAULT_DIMS, *, keys: bool = True) -> list[str]:
     """The vector table, the change log and the triggers that keep both in step with the
-    memory rows. ``dims`` is recorded in ``VectorIndexState``; the table takes any width."""
+    memory rows. ``dims`` is recorded in ``VectorIndexState``; the table takes any width.
+    ``keys=False``: the triggers before memories had keys (the migrations before 0015)."""
     note = f"INSERT INTO {LOG}(memory_id, nonce) VALUES"
     forget = f"DELETE FROM {FLOATS} WHERE memory_id = old.id;"
     return [
@@ -67,8 +68,15 @@ def create_sql(dims: int = DEFAULT_DIMS) -> list[str]:
         f"OR old.character_id IS NOT new.character_id BEGIN {forget} END",
         "CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
         f"BEGIN {forget} END",
-        "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON memory_memory "
-        f"WHEN old.text IS NOT new.text BEGIN {forget} END",
+        # the vector is of the text and its keys (embedding_text): either changing re-embeds
+        (
+            "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text, keys ON "
+            "memory_memory WHEN old.text IS NOT new.text OR old.keys IS NOT new.keys "
+            f"BEGIN {forget} END"
+            if keys
+            else "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON "
+            f"memory_memory WHEN old.text IS NOT new.text BEGIN {forget} END"
+        ),
     ]
 
 
@@ -133,7 +141,7 @@ def index_pending(
     done = 0
     for start in range(0, len(ids), batch):
         rows = list(Memory.objects.filter(pk__in=ids[start : start + batch]).order_by("id"))
-        vectors = embed_cached([m.text for m in rows], embedder)
+        vectors = embed_cached([embedding_text(m.text, m.keys, m.kind) for m in rows], embedder)
         with transaction.atomic():
             store_vectors([(mem.id, vec) for mem, vec in zip(rows, vectors, strict=True)])
         done += len(rows)

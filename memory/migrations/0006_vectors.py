@@ -7,5 +7,5 @@ class Migration(migrations.Migration):
     dependencies = [("memory", "0005_story_event_scope")]
 
     operations = [
-        migrations.RunSQL(sql=vectors.create_sql(vectors.DEFAULT_DIMS), reverse_sql=vectors.DROP)
+        migrations.RunSQL(sql=vectors.create_sql(vectors.DEFAULT_DIMS, keys=False), reverse_sql=vectors.DROP)
     ]

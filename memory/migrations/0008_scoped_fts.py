@@ -14,5 +14,5 @@ class Migration(migrations.Migration):
     dependencies = [("memory", "0007_embedding_cache")]
 
     operations = [
-        migrations.RunSQL(sql=[*OLD_DROP, *fts.CREATE, fts.FILL], reverse_sql=fts.DROP),
+        migrations.RunSQL(sql=[*OLD_DROP, *fts.create_sql(keys=False), fts.fill_sql(keys=False)], reverse_sql=fts.DROP),
     ]

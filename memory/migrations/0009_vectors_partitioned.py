@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
     dependencies = [("memory", "0008_scoped_fts")]
 
     operations = [
-        migrations.RunSQL(sql=[*OLD, *vectors.create_sql(vectors.DEFAULT_DIMS)],
+        migrations.RunSQL(sql=[*OLD, *vectors.create_sql(vectors.DEFAULT_DIMS, keys=False)],
                           reverse_sql=vectors.DROP)
     ]

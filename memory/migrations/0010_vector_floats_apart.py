@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
     dependencies = [("memory", "0009_vectors_partitioned")]
 
     operations = [
-        migrations.RunSQL(sql=[*OLD, *vectors.create_sql(vectors.DEFAULT_DIMS)],
+        migrations.RunSQL(sql=[*OLD, *vectors.create_sql(vectors.DEFAULT_DIMS, keys=False)],
                           reverse_sql=vectors.DROP)
     ]

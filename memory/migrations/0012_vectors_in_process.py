@@ -19,6 +19,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            sql=[*OLD, *vectors.create_sql(vectors.DEFAULT_DIMS)], reverse_sql=migrations.RunSQL.noop
+            sql=[*OLD, *vectors.create_sql(vectors.DEFAULT_DIMS, keys=False)], reverse_sql=migrations.RunSQL.noop
         )
     ]

@@ -9,4 +9,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("memory", "0012_vectors_in_process")]
 
-    operations = [migrations.RunSQL(sql=[*fts.DROP, *fts.CREATE, fts.FILL], reverse_sql=fts.DROP)]
+    operations = [migrations.RunSQL(sql=[*fts.DROP, *fts.create_sql(keys=False), fts.fill_sql(keys=False)], reverse_sql=fts.DROP)]

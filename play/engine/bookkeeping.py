@@ -534,6 +534,15 @@ def apply_analysis(
                 caused_by=turn_id,
                 payload={"turn_id": tid, "significance": analysis.significance},
             )
+        keys = [k.strip()[:300] for k in analysis.memory_keys if k.strip()]
+        if keys:  # index-only words on the exchange's memories (memory.projectors)
+            turns = [tid for tid in (ctx.get("reply_to"), turn_id) if tid]
+            append(
+                stream=chat,
+                kind="memory_keys_added",
+                caused_by=turn_id,
+                payload={"turn_ids": turns, "keys": keys, "sources": sources},
+            )
 
         for change in analysis.story_events:
             story_event_apply(chat, change, caused_by=turn_id, sources=sources)

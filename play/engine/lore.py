@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from eventstore.models import Event, StreamRef, stream_id_of
 from eventstore.records import EventRecord
 from eventstore.services import append
+from memory.selectors import visible_to
 from play.models import Chat, Turn
 from rpsite.config import load_config
 from worlds import clock
@@ -82,8 +84,11 @@ def lorebooks_for(chat_id: int) -> list[BookInEffect]:
 # -- the chat as the scan reads it ----------------------------------------------------------
 
 
-def _turns(chat_id: int, before: int | None, limit: int) -> list[Turn]:
+def _turns(chat_id: int, before: int | None, limit: int, reader: str | None = None) -> list[Turn]:
+    """The newest turns; with a ``reader`` (a role), only those it witnessed and holds."""
     turns = Turn.objects.filter(chat_id=chat_id)
+    if reader is not None:
+        turns = turns.filter(Exists(visible_to(chat_id, reader).filter(turn_id=OuterRef("id"))))
     if before is not None:
         turns = turns.filter(id__lt=before)
     return list(reversed(turns.order_by("-id")[:limit]))
@@ -187,7 +192,9 @@ def lore_scan(
     wants_all = any(
         b.settings.min_activations and not b.settings.min_activations_depth_max for b in books
     )
-    turns = _turns(chat_id, before, 1000 if wants_all else deepest)
+    # only lines the speaker witnessed: an entry set off by a line they did not hear does not
+    # fire for them
+    turns = _turns(chat_id, before, 1000 if wants_all else deepest, reader=speaker)
     messages = [ScanMessage(id=t.id, text=t.bot_text, name=t.name) for t in turns]
     return activate(
         books,

@@ -231,7 +231,7 @@ async def query_vector_for(chat_id: int, query: str):
     if not query.strip() or not enabled():
         return None
     try:
-        return await asyncio.to_thread(query_vector, query)
+        return await asyncio.to_thread(query_vector, query, chat_id=chat_id)
     except Exception:
         log.exception("query embedding failed; retrieving lexically")
         return None

@@ -200,6 +200,12 @@ class TurnAnalysis(_Lenient):
     group: GroupChange | None = Field(None, description="only when all three are present")
     story_events: list[StoryEventChange] = Field(default_factory=list, max_length=4)
     threads: list[ThreadChange] = Field(default_factory=list, max_length=4)
+    memory_keys: list[str] = Field(
+        default_factory=list,
+        max_length=4,
+        description="facts the latest turn states, each a short plain sentence naming who and "
+        'what (e.g. "Dan\'s dog Pickle is a greyhound"); empty for small talk',
+    )
 
 
 class AddresseeDecision(_Lenient):

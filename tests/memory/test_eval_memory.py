@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from play.models import Chat
-from worlds.models import Character
+from eventstore.models import Event, Stream
+from memory.models import Memory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.model]
 
@@ -21,8 +21,14 @@ def test_eval_memory_reports_all_modes_and_hybrid_beats_each_alone():
     call_command("eval_memory", str(EXAMPLE), "--json", "--k", "5,10", stdout=out)
     result = json.loads(out.getvalue())["modes"]
     assert set(result) == {"hybrid", "lexical", "vector", "recent"}
-    for mode in result.values():
+    for name, mode in result.items():
         assert mode["questions"] == 50 and mode["ms_per_query"] > 0
+        full, bare = mode["latency_ms"]["with_embedding"], mode["latency_ms"]["without_embedding"]
+        assert 0 < full["p50"] <= full["p95"] and 0 < bare["p50"] <= bare["p95"]
+        if name in ("hybrid", "vector"):  # the query embedding is billed to these two only
+            assert full["p50"] > bare["p50"]
+        else:
+            assert full == bare
         assert {"recall@5", "recall@10"} <= set(mode)
         assert {"single-hop", "multi-hop", "temporal", "lexical", "adjacent"} <= set(
             mode["by_category"]
@@ -33,7 +39,8 @@ def test_eval_memory_reports_all_modes_and_hybrid_beats_each_alone():
         assert hybrid > result["lexical"][f"recall@{k}"]
         assert hybrid > result["vector"][f"recall@{k}"]
     # it cleans up after itself
-    assert not Chat.objects.exists() and not Character.objects.exists()
+    assert not Stream.objects.exists() and not Event.objects.exists()
+    assert not Memory.objects.exists()
 
 
 def test_the_table_output_names_every_mode():

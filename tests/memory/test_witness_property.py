@@ -1,6 +1,8 @@
 """Witness filtering as a property: over random scene configurations, turns, guest arrivals and
-departures and witness edits, no bot's prompt ever holds what that bot did not witness, and an
-absent bot never gains a memory of what happened without it."""
+departures, witness edits and fact keys, no bot's prompt ever holds what that bot did not
+witness, no retrieval path (lexical, the date list, the second pass over names in the best
+hits, fact keys) ever returns a memory its bot did not witness, and an absent bot never gains
+a memory of what happened without it."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 
 from eventstore.services import append
 from memory.models import Memory
+from memory.retrieval import candidates, retrieve
 from memory.selectors import visible_to
 from play.engine.prompt import build_prompt
 from tests.factories import make_character, make_chat
@@ -20,6 +23,11 @@ from worlds.models import EntityState, WorldState
 pytestmark = pytest.mark.django_db
 
 ROLES = ("you", "host", "guest")
+# Names the turns mention in turn: a question naming Horace finds turns whose other names the
+# second pass then follows into turns the question never matched.
+OTHERS = ("Quill", "Wren", "Ashby")
+# "yesterday" said on 4 May resolves to 3 May, the day the question names: the date list
+QUESTION = "What happened with Horace at the lighthouse on 3 May 2024?"
 
 
 class Story:
@@ -50,9 +58,10 @@ class Story:
             payload={
                 "speaker": speaker,
                 "name": speaker,
-                "text": f"about the lighthouse {marker}",
+                "text": f"yesterday Horace and {OTHERS[self.n % 3]} {marker}",
                 "witnesses": {r: r in present for r in ROLES},
                 "scene": world.scene,
+                "story_time": "2024-05-04T10:00",
             },
         )
         self.markers[marker] = event.id
@@ -81,6 +90,13 @@ class Story:
             append(stream=self.chat, kind="scene_closed", payload={"reason": "back"})
         elif kind == "close":
             append(stream=self.chat, kind="scene_closed", payload={"reason": "time"})
+        elif kind == "keys" and self.markers:  # what the turn analysis adds to a turn
+            turn_id = list(self.markers.values())[op[1] % len(self.markers)]
+            append(
+                stream=self.chat,
+                kind="memory_keys_added",
+                payload={"turn_ids": [turn_id], "keys": [f"Horace met {OTHERS[op[1] % 3]}"]},
+            )
         elif kind == "unset_bit":
             mems = list(Memory.objects.filter(chat=self.chat).values_list("id", "owner", "turn_id"))
             if mems:
@@ -111,6 +127,17 @@ class Story:
             for mem in prompt.memories:
                 row = Memory.objects.get(pk=mem["id"])
                 assert row.owner == bot and row.witnessed_by(bot)
+            turns = {tid: marker for marker, tid in self.markers.items()}
+            visible = set(visible_to(self.chat.pk, bot).values_list("id", flat=True))
+            for facing_you in (False, True):
+                # every pass filters on its own, not only the final re-read of the winners
+                found = candidates(self.chat.pk, bot, QUESTION, facing_you=facing_you)
+                assert set(found) <= visible, [found[i] for i in set(found) - visible]
+                for found in retrieve(self.chat.pk, bot, QUESTION, k=50, facing_you=facing_you):
+                    row = Memory.objects.get(pk=found.memory.id)
+                    assert row.owner == bot and row.witnessed_by(bot) and not row.sealed
+                    marker = turns.get(row.turn_id)  # None: the greeting, a summary
+                    assert marker is None or marker in self.seen[bot], f"{found.why}"
 
 
 ops = st.one_of(
@@ -122,6 +149,7 @@ ops = st.one_of(
     st.tuples(st.just("return")),
     st.tuples(st.just("close")),
     st.tuples(st.just("unset_bit"), st.integers(0, 1000)),
+    st.tuples(st.just("keys"), st.integers(0, 1000)),
 )
 
 

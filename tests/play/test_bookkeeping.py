@@ -107,3 +107,20 @@ def test_the_repetition_guard_rewrites_a_recycled_reply_once_and_says_so(client,
     assert prompt["repetition_guard"]["first_draft"] == stale
     page = client.get(f"/chats/{chat.pk}/turns/{turns[1]['id']}/prompt/").content.decode()
     assert "repetition guard fired" in page
+
+
+def test_fact_keys_of_the_analysis_go_on_the_exchange_s_memories(client, scripted):
+    chat = make_chat()
+    scripted.narrative.append("A beagle! What's its name?")
+    scripted.structured_replies.append({"memory_keys": ["Sam's dog Turnip is a beagle"]})
+    user, bot = send(client, chat, "Meet Turnip, our new dog.")
+    keys = Event.objects.get(caused_by_id=bot["id"], kind="memory_keys_added")
+    assert keys.payload["turn_ids"] == [user["id"], bot["id"]]
+    assert keys.payload["keys"] == ["Sam's dog Turnip is a beagle"]
+    assert {user["id"], bot["id"]} <= set(keys.payload["sources"])  # the lines it was shown
+    for turn in (user, bot):
+        mem = Memory.objects.get(chat=chat, turn_id=turn["id"], owner="host")
+        assert mem.keys == "Sam's dog Turnip is a beagle"
+    said = Memory.objects.get(chat=chat, turn_id=user["id"], owner="host")
+    assert said.text == "Sam: Meet Turnip, our new dog."  # the words stay verbatim
+    assert verify(chat) == []

@@ -287,7 +287,7 @@ def test_a_jump_that_closes_an_event_seals_the_earlier_summary_by_sentence_and_p
     prompt = prompt_of(client, chat, turn["id"])
     assert "copper pot" not in everything(prompt)
     assert "lighthouse keeper" in section(prompt, "earlier scenes")
-    assert "a jar of plum jam" in section(prompt, "identity")
+    assert "a jar of plum jam" in section(prompt, "state")
     assert verify(chat) == []
 
 

@@ -35,18 +35,27 @@ class Command(BaseCommand):
         self._table(result, ks)
 
     def _table(self, result, ks):
-        head = f"{'mode':<8} " + " ".join(f"{'R@' + str(k):>7}" for k in ks) + f" {'ms/q':>7}"
+        head = (
+            f"{'mode':<8} "
+            + " ".join(f"{'R@' + str(k):>7}" for k in ks)
+            + f" {'ms/q':>7} {'p50':>7} {'p95':>7} {'p50 w/o embedding':>18} {'p95 w/o':>8}"
+        )
         self.stdout.write(head)
         for mode, row in result["modes"].items():
             cells = " ".join(f"{row[f'recall@{k}']:>7.3f}" for k in ks)
-            self.stdout.write(f"{mode:<8} {cells} {row['ms_per_query']:>7.1f}")
-        self.stdout.write("")
-        self.stdout.write(f"by category (recall@{ks[0]}):")
-        categories = sorted({c for row in result["modes"].values() for c in row["by_category"]})
-        self.stdout.write(f"{'category':<14} " + " ".join(f"{m:>8}" for m in result["modes"]))
-        for cat in categories:
-            cells = " ".join(
-                f"{result['modes'][m]['by_category'].get(cat, {}).get(f'recall@{ks[0]}', 0):>8.3f}"
-                for m in result["modes"]
+            full, bare = row["latency_ms"]["with_embedding"], row["latency_ms"]["without_embedding"]
+            self.stdout.write(
+                f"{mode:<8} {cells} {row['ms_per_query']:>7.1f} {full['p50']:>7.1f} "
+                f"{full['p95']:>7.1f} {bare['p50']:>18.1f} {bare['p95']:>8.1f}"
             )
-            self.stdout.write(f"{cat:<14} {cells}")
+        categories = sorted({c for row in result["modes"].values() for c in row["by_category"]})
+        for k in ks:
+            self.stdout.write("")
+            self.stdout.write(f"by category (recall@{k}):")
+            self.stdout.write(f"{'category':<14} " + " ".join(f"{m:>8}" for m in result["modes"]))
+            for cat in categories:
+                cells = " ".join(
+                    f"{result['modes'][m]['by_category'].get(cat, {}).get(f'recall@{k}', 0):>8.3f}"
+                    for m in result["modes"]
+                )
+                self.stdout.write(f"{cat:<14} {cells}")

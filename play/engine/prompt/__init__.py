@@ -1,7 +1,21 @@
-"""Prompt assembly from one speaker's view only, with budgets and trim tiers.
+"""Prompt assembly from one speaker's view only, ordered by how often each part changes.
 
-The named section builders (``sections``) each say one thing the speaker may know; this module
-puts them in order, trims them to the budgets and renders the chat messages.
+The named section builders (``sections``) each say one thing the speaker may know; every line
+passes the gate. They are laid out by volatility so that consecutive prompts share a long
+prefix (and a model server's prompt cache hits):
+
+1. **system** — what rarely changes: instructions, the speaker's card, the persona, World Info
+   placed around the character and the examples, the examples;
+2. **history** — the dialogue the speaker witnessed, as much as the budget leaves, whose start
+   moves a whole block of turns at a time (World Info and the Author's Note at a depth sit in
+   it);
+3. **note** — what changes every turn (state, relationships, the world and scene, activity,
+   threads, story events, memories, the Author's Note), after the newest line;
+4. **closing** — the reply instructions, last.
+
+Budgets: ``must`` sections are never trimmed, ``should`` ones go when the hard budget is
+exceeded, ``nice`` ones when the soft one is; the history is sized to the soft budget first and
+gives up whole blocks if the hard one is still exceeded.
 """
 
 from __future__ import annotations
@@ -10,18 +24,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memory import selectors as memory_selectors
+from play.engine.gate import Line
 from play.engine.inference.base import Message
 from play.engine.prompt import sections as s
 from play.engine.prompt.context import PromptContext, read_context
-from play.engine.prompt.sections import Section
+from play.engine.prompt.sections import Insert, Section
 from play.models import Chat
+from worlds.tokens import estimate
 
 # When over budget, sections are dropped in this order (first = dropped first).
 TRIM_ORDER = (
     "example messages",
     "retrieved memories",
     "earlier scenes",
-    "lore",
+    "lore before the examples",
+    "lore after the examples",
+    "lore before the note",
+    "lore after the note",
+    "lore before the character",
+    "lore after the character",
     "while you were away",
     "earlier dialogue",
     "story events",
@@ -29,8 +50,12 @@ TRIM_ORDER = (
     "active scene",
     "group",
     "edge to other bot",
+    "author's note",
     "pinned memories",
 )
+# What the changing part of a prompt is expected to take: the history is sized to the rest
+# of the soft budget, so its length does not follow this turn's retrieved memories.
+NOTE_SHARE = 4  # a quarter of the soft budget
 
 
 @dataclass
@@ -56,18 +81,45 @@ class Prompt:
         }
 
 
+@dataclass
+class Layout:
+    system: list[Section]
+    history: list[Section]  # earlier dialogue, recent dialogue
+    inserts: list[Insert]
+    note: list[Section]
+    closing: Section
+    lore: list[dict[str, Any]]
+
+    @property
+    def sections(self) -> list[Section]:
+        """Every section, in the order they reach the model."""
+        return [*self.system, *self.history, *self.note, self.closing]
+
+
 def build_prompt(
     chat: Chat, speaker: str, *, query: str = "", extra_note: str = "", query_vector=None
 ) -> Prompt:
     ctx = read_context(chat, speaker, query=query, extra_note=extra_note, query_vector=query_vector)
     characters = {role: e.character_id for role, e in ctx.entities.items()}
     with memory_selectors.known_characters(chat.pk, characters):
-        return assemble(ctx, build_sections(ctx))
+        return assemble(ctx, build_layout(ctx))
 
 
-def build_sections(ctx: PromptContext) -> list[Section]:
-    """Every section the speaker's prompt may hold, in prompt order."""
-    earlier_dialogue, recent_dialogue = s.dialogue(ctx)
+def build_layout(ctx: PromptContext) -> Layout:
+    lore, inserts, lore_listed = s.lore(ctx)
+    note_section, note_insert = s.authors_note(ctx)
+    inserts += [note_insert] if note_insert else []
+    system = _present(
+        lore.get("before_char"),
+        s.identity(ctx),
+        lore.get("after_char"),
+        lore.get("before_examples"),
+        s.example_messages(ctx),
+        lore.get("after_examples"),
+    )
+    soft = int(ctx.budgets["narrative_soft"])
+    room = soft - sum(_tokens(x) for x in system) - soft // NOTE_SHARE
+    earlier_dialogue, recent_dialogue = s.dialogue(ctx, budget=max(room, 0))
     pinned = s.pinned_memories(ctx)
     digests = s.while_you_were_away(ctx)
     shown = {m["id"] for section in (pinned, digests) if section for m in section.memories}
@@ -75,8 +127,8 @@ def build_sections(ctx: PromptContext) -> list[Section]:
     if earlier:
         shown |= {m["id"] for m in earlier.memories}
     found = s.retrieved_memories(ctx, skip_ids=shown, query=ctx.query or _bot_texts(ctx))
-    ordered = [
-        s.identity(ctx),
+    note = _present(
+        s.state(ctx),
         s.edge_to_you(ctx),
         s.edge_to_other_bot(ctx),
         s.group(ctx),
@@ -84,18 +136,31 @@ def build_sections(ctx: PromptContext) -> list[Section]:
         s.active_scene(ctx),
         s.activity(ctx),
         s.active_threads(ctx),
-        s.example_messages(ctx),
+        s.story_events(ctx),
         pinned,
         digests,
         earlier,
         found,
-        s.lore(ctx),
-        s.story_events(ctx),
-        earlier_dialogue,
-        recent_dialogue,
-        s.closing_instructions(ctx),
-    ]
-    return [section for section in ordered if section is not None]
+        lore.get("an_top"),
+        note_section,
+        lore.get("an_bottom"),
+    )
+    return Layout(
+        system=system,
+        history=[earlier_dialogue, recent_dialogue],
+        inserts=inserts,
+        note=note,
+        closing=s.closing_instructions(ctx),
+        lore=lore_listed,
+    )
+
+
+def _present(*sections: Section | None) -> list[Section]:
+    return [x for x in sections if x is not None]
+
+
+def _tokens(section: Section) -> int:
+    return sum(estimate(line.text) for line in section.lines)
 
 
 def _bot_texts(ctx: PromptContext) -> str:
@@ -103,7 +168,8 @@ def _bot_texts(ctx: PromptContext) -> str:
     return " ".join(ctx.scanned[-s.RECENT_MUST :])
 
 
-def assemble(ctx: PromptContext, sections: list[Section]) -> Prompt:
+def assemble(ctx: PromptContext, layout: Layout) -> Prompt:
+    sections = layout.sections
     for section in sections:  # every line of every section passes the one gate
         section.lines = ctx.gate.lines(section.lines)
         section.text = "\n".join(line.text for line in section.lines)
@@ -112,19 +178,11 @@ def assemble(ctx: PromptContext, sections: list[Section]) -> Prompt:
         soft=int(ctx.budgets["narrative_soft"]),
         hard=int(ctx.budgets["narrative_hard"]),
     )
-    included = [section for section in sections if section.included]
-    closing = next(x.text for x in included if x.name == "closing instructions")
-    context = [
-        f"## {x.name}\n{x.text}" for x in included if x.text and x.name != "closing instructions"
-    ]
-    messages: list[Message] = [{"role": "system", "content": "\n\n".join(context)}]
-    for x in included:
-        messages.extend(x.dialogue)
-    messages = alternate(messages)
-    if messages[-1]["role"] == "user":
-        messages[-1] = {"role": "user", "content": messages[-1]["content"] + f"\n\n[{closing}]"}
-    else:
-        messages.append({"role": "user", "content": f"[{closing}]"})
+    included = [x for x in sections if x.included]
+    placed = {
+        p: x.included for p, name in s.LORE_PLACES.items() for x in sections if x.name == name
+    }
+    messages = render(layout, ctx)
     names = ctx.names
     reply = s.reply_tokens(ctx)
     return Prompt(
@@ -145,11 +203,37 @@ def assemble(ctx: PromptContext, sections: list[Section]) -> Prompt:
             for x in sections
         ],
         memories=[m for x in included for m in x.memories],
-        lore=[entry for x in included for entry in x.lore],
+        lore=[
+            {**entry, "included": entry["position"] == "at_depth" or placed.get(entry["position"])}
+            for entry in layout.lore
+        ],
         max_tokens=int(reply * 1.6),
         stop=[f"\n{names[r]}:" for r in ctx.present if r != ctx.speaker and r in names],
         total_tokens=sum(x.tokens for x in included),
     )
+
+
+def render(layout: Layout, ctx: PromptContext) -> list[Message]:
+    """System part first, then the history (with its inserts), then the changing note and the
+    closing instructions after the newest line."""
+    system = [f"## {x.name}\n{x.text}" for x in layout.system if x.included and x.text]
+    messages: list[Message] = [{"role": "system", "content": "\n\n".join(system)}]
+    history = [m for x in layout.history if x.included for m in x.dialogue]
+    for insert in sorted(layout.inserts, key=lambda i: -i.depth):
+        text = ctx.gate.admit(Line(insert.text))
+        if text:
+            at = max(0, len(history) - insert.depth)
+            history.insert(at, {"role": insert.role, "content": text})
+    messages += history
+    note = "\n\n".join(f"## {x.name}\n{x.text}" for x in layout.note if x.included and x.text)
+    closing = layout.closing.text
+    tail = (f"[{note}]\n\n" if note else "") + f"[{closing}]"
+    messages = alternate(messages)
+    if len(messages) > 1 and messages[-1]["role"] == "user":
+        messages[-1] = {"role": "user", "content": messages[-1]["content"] + "\n\n" + tail}
+    else:
+        messages.append({"role": "user", "content": tail})
+    return messages
 
 
 def alternate(messages: list[Message]) -> list[Message]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from eventstore.projection import read_rows
 from play.engine.gate import Gate
+from play.engine.lore import macro_context
 from play.models import Chat
 from rpsite.config import load_config
 from worlds import provenance as pv
@@ -30,6 +31,7 @@ class PromptContext:
     extra_note: str = ""
     query_vector: Any = None
     gate: Gate | None = None  # set by read_context: the speaker is its one reader
+    macros: Any = None  # card macros' values from the speaker's seat (play.engine.lore)
     # filled by the dialogue builder, read by the retrieval and lore builders after it
     window_ids: set[int] = field(default_factory=set)
     scanned: list[str] = field(default_factory=list)
@@ -89,4 +91,5 @@ def read_context(
         query_vector=query_vector,
     )
     ctx.gate = Gate.for_readers(chat.pk, [pv.key_of(me)])
+    ctx.macros = macro_context(chat.pk, speaker=speaker)
     return ctx

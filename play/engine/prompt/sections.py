@@ -19,12 +19,13 @@ from memory.models import Memory
 from memory.retrieval import retrieve
 from play.engine.gate import Line
 from play.engine.inference.base import Message
+from play.engine.lore import authors_note_for, lore_scan
 from play.engine.prompt.context import PromptContext
 from play.models import Turn
 from worlds import cast
 from worlds import provenance as pv
-from worlds.lore import lore_for_prompt
-from worlds.models import Activity, Character, Container, Edge, Scene, StoryEvent, Thread
+from worlds.macros import expand_macros
+from worlds.models import Activity, Container, Edge, Scene, StoryEvent, Thread
 from worlds.prompts import current as current_template
 from worlds.roles import GUEST, HOST, YOU
 from worlds.tokens import estimate
@@ -109,8 +110,19 @@ def identity(ctx: PromptContext) -> Section:
             character.personality and f"Personality: {ctx.expand(character.personality)}",
             character.scenario and f"Scenario: {ctx.expand(character.scenario)}",
         )
+    persona = ctx.chat.persona
+    if persona is not None and YOU in ctx.present:
+        lines += _authored(
+            f"{ctx.user_name} (the user's character): {ctx.expand(persona.description)}"
+        )
+    return Section("identity", "must", lines)
+
+
+def state(ctx: PromptContext) -> Section | None:
+    """How the speaker is right now: it changes turn by turn, so it comes late."""
+    me = ctx.me
     origin: list = []
-    state = [
+    parts = [
         f"{name}: {value}"
         for name in ("mood", "goals", "status")
         if getattr(me, name) and (value := _known(ctx, me, name, into=origin))
@@ -121,15 +133,11 @@ def identity(ctx: PromptContext) -> Section:
         if (seen := _known(ctx, me, f"inventory:{item}", item, origin)) is not None
     ]
     if carried:
-        state.append(f"carrying: {', '.join(carried)}")
-    if state:
-        lines.append(Line(f"{me.name} right now — " + "; ".join(state), pv.merged(*origin)))
-    persona = ctx.chat.persona
-    if persona is not None and YOU in ctx.present:
-        lines += _authored(
-            f"{ctx.user_name} (the user's character): {ctx.expand(persona.description)}"
-        )
-    return Section("identity", "must", lines)
+        parts.append(f"carrying: {', '.join(carried)}")
+    if not parts:
+        return None
+    line = Line(f"{me.name} right now — " + "; ".join(parts), pv.merged(*origin))
+    return Section("state", "must", [line])
 
 
 def example_messages(ctx: PromptContext) -> Section | None:
@@ -335,31 +343,69 @@ def story_events(ctx: PromptContext) -> Section | None:
     return Section("story events", "should", lines) if lines else None
 
 
-def lore(ctx: PromptContext) -> Section | None:
-    """World info: entries of the present bots' lorebooks whose keys appear in recent text."""
-    present_characters = [
-        e.character_id for r, e in ctx.entities.items() if r in ctx.present and e.character_id
-    ]
-    books = [
-        c.lorebook
-        for c in Character.objects.filter(pk__in=present_characters).select_related("lorebook")
-        if c.lorebook_id
-    ]
-    if not books:
-        return None
-    scanned = ctx.scanned + ([ctx.query] if ctx.query else [])
-    fired = lore_for_prompt(books, scanned, char=ctx.me.name, user=ctx.user_name)
-    if not fired:
-        return None
-    return Section(
-        "lore",
-        "should",
-        _authored(*(f.content for f in fired)),
-        lore=[
-            {"entry": f.entry_id, "comment": f.comment, "reason": f.reason, "tokens": f.tokens}
-            for f in fired
-        ],
-    )
+LORE_PLACES = {
+    "before_char": "lore before the character",
+    "after_char": "lore after the character",
+    "before_examples": "lore before the examples",
+    "after_examples": "lore after the examples",
+    "an_top": "lore before the note",
+    "an_bottom": "lore after the note",
+}
+
+
+@dataclass
+class Insert:
+    """A message placed ``depth`` messages from the end of the history (World Info or the
+    Author's Note at a depth): volatile, it moves with the dialogue."""
+
+    depth: int
+    role: str
+    text: str
+    section: str
+
+
+def lore(ctx: PromptContext) -> tuple[dict[str, Section], list[Insert], list[dict[str, Any]]]:
+    """World Info that fired for the speaker (from lines the speaker witnessed), placed where
+    each entry says: sections by position, messages at a depth, and what the inspector lists."""
+    activation = lore_scan(ctx.chat_id, speaker=ctx.speaker, context=ctx.macros)
+    placed: dict[str, list[Line]] = {}
+    inserts: list[Insert] = []
+    listed = []
+    for f in activation.fired:
+        listed.append(
+            {
+                "uid": f.uid,
+                "lorebook": f.lorebook,
+                "entry": f.entry_id,
+                "comment": f.comment,
+                "reason": f.reason,
+                "why": f.why,
+                "position": f.position,
+                "depth": f.depth,
+                "tokens": f.tokens,
+            }
+        )
+        if f.position == "at_depth":
+            inserts.append(Insert(f.depth or 0, f.role or "system", f.content, "lore at a depth"))
+        elif f.position in LORE_PLACES:
+            placed.setdefault(f.position, []).append(Line(f.content, None, f.triggers))
+    sections = {
+        position: Section(LORE_PLACES[position], "should", lines)
+        for position, lines in placed.items()
+    }
+    return sections, inserts, listed
+
+
+def authors_note(ctx: PromptContext) -> tuple[Section | None, Insert | None]:
+    """The Author's Note: every N of your messages, after or before the scenario (at the end
+    of the prompt's volatile part) or at a depth in the history."""
+    note = authors_note_for(ctx.chat_id, speaker=ctx.speaker)
+    if note is None or not note.text.strip():
+        return None, None
+    text = expand_macros(note.text, char=ctx.me.name, user=ctx.user_name, context=ctx.macros)
+    if note.position == "at_depth":
+        return None, Insert(note.depth or 0, note.role or "system", text, "author's note")
+    return Section("author's note", "should", _authored(text)), None
 
 
 # -- what the speaker remembers ------------------------------------------------------------
@@ -435,23 +481,59 @@ def retrieved_memories(ctx: PromptContext, *, skip_ids: set[int], query: str) ->
 # -- the dialogue --------------------------------------------------------------------------
 
 
-def dialogue_window(chat_id: int, speaker: str, scene: int, size: int) -> list[Turn]:
-    """The speaker's raw window: recent turns of the current scene that the speaker's own
-    memory holds (through the witness-filtered selector, so a bit unset in the drawer hides
-    the turn here too)."""
+HISTORY_CAP = 600  # the newest turns a history is chosen from
+
+
+def witnessed_turns(chat_id: int, speaker: str, *, facing_you: bool) -> tuple[list[Turn], int]:
+    """The turns the speaker witnessed and still holds (through the witness-filtered
+    selector: a bit unset in the drawer hides the turn here too), oldest first, and how many
+    older ones there are beyond the cap. Facing you, dialogue you did not witness stays out
+    (a meanwhile scene reaches you only through the bots' digest of it)."""
     held = memory_selectors.visible_to(chat_id, speaker).filter(turn_id=OuterRef("id"))
-    turns = Turn.objects.filter(Exists(held), chat_id=chat_id, scene=scene).order_by("-id")
-    return list(reversed(turns[:size]))
+    if facing_you:
+        held = held.filter(w_you=True)
+    turns = Turn.objects.filter(Exists(held), chat_id=chat_id)
+    newest = list(turns.order_by("-id")[:HISTORY_CAP])[::-1]
+    older = turns.count() - len(newest) if len(newest) == HISTORY_CAP else 0
+    return newest, older
+
+
+def history_window(turns: list[Turn], older: int, *, budget: int, block: int) -> list[Turn]:
+    """As much of the history as ``budget`` holds, starting on a block boundary: the start
+    moves only a whole block at a time, so consecutive prompts share their beginning."""
+    cost = [estimate(t.bot_text or "") + 6 for t in turns]
+    keep_from = max(0, len(turns) - RECENT_MUST)
+    total = sum(cost)
+    start = 0
+    for i in range(len(turns)):
+        if (older + i) % block == 0 and total <= budget:
+            start = i
+            break
+        total -= cost[i]
+    else:
+        start = keep_from
+    return turns[min(start, keep_from) :]
+
+
+def dialogue_window(
+    chat_id: int, speaker: str, *, budget: int, block: int, facing_you: bool
+) -> list[Turn]:
+    turns, older = witnessed_turns(chat_id, speaker, facing_you=facing_you)
+    return history_window(turns, older, budget=budget, block=block)
 
 
 def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext) -> Section:
     """Turns as chat messages: the speaker's own as the assistant, the rest as the user."""
     messages: list[Message] = []
     lines: list[Line] = []
+    scene = turns[0].scene if turns else None
     for turn in turns:
         text = ctx.gate.admit(Line((turn.bot_text or "").strip(), None, (turn.id,)))
         if text is None:
             continue
+        if turn.scene != scene:
+            scene = turn.scene
+            messages.append({"role": "user", "content": "[Later: a new scene.]"})
         who = turn.name or ctx.names.get(turn.speaker, turn.speaker)
         role = "assistant" if turn.speaker == ctx.speaker else "user"
         messages.append({"role": role, "content": f"{who}: {text}"})
@@ -459,10 +541,12 @@ def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext
     return Section(name, tier, dialogue=messages, dialogue_lines=lines)
 
 
-def dialogue(ctx: PromptContext) -> tuple[Section, Section]:
-    """Earlier (trimmable) and recent (never trimmed) dialogue the speaker witnessed."""
+def dialogue(ctx: PromptContext, *, budget: int) -> tuple[Section, Section]:
+    """Earlier (trimmable) and recent (never trimmed) dialogue the speaker witnessed, as
+    much as ``budget`` holds, moving in blocks of ``dialogue_window`` turns."""
+    block = max(2, int(ctx.play["dialogue_window"]))
     window = dialogue_window(
-        ctx.chat_id, ctx.speaker, ctx.world.scene, int(ctx.play["dialogue_window"])
+        ctx.chat_id, ctx.speaker, budget=budget, block=block, facing_you=YOU in ctx.present
     )
     ctx.window_ids = {t.id for t in window}
     ctx.scanned = [t.bot_text for t in window]

@@ -1,0 +1,57 @@
+"""The development set generator: deterministic, the committed files are its output, and the
+questions point at turns that say what they ask about."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import date
+from pathlib import Path
+
+from memory.dates import resolve
+from memory.devset.generate import generate, main, relative_day
+from memory.evaluation import load
+
+FIXTURES = Path(__file__).resolve().parents[2] / "memory/fixtures"
+
+
+def test_the_committed_files_are_the_generators_output(tmp_path):
+    main(["--out-dir", str(tmp_path)])
+    for name in ("devset_a.json.gz", "devset_b.json.gz"):
+        assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes()
+
+
+def test_over_a_thousand_questions_in_four_categories_over_long_conversations():
+    counts: dict[str, int] = {}
+    for name in ("devset_a.json.gz", "devset_b.json.gz"):
+        for conv in load(FIXTURES / name):  # load checks every evidence id is a turn
+            assert 20 <= len(conv["sessions"]) <= 30
+            assert sum(len(s["turns"]) for s in conv["sessions"]) >= 400
+            for q in conv["questions"]:
+                counts[q["category"]] = counts.get(q["category"], 0) + 1
+    assert set(counts) == {"single-hop", "multi-hop", "temporal", "open-domain"}
+    assert sum(counts.values()) >= 1000
+
+
+def test_the_two_families_share_no_speaker_and_no_question():
+    a, b = (generate(f, seed=16, conversations=6)["conversations"] for f in ("A", "B"))
+    assert not {s for c in a for s in c["speakers"]} & {s for c in b for s in c["speakers"]}
+    assert not {q["question"] for c in a for q in c["questions"]} & {
+        q["question"] for c in b for q in c["questions"]
+    }
+
+
+def test_multi_hop_evidence_comes_from_two_sessions():
+    data = json.loads(gzip.decompress((FIXTURES / "devset_a.json.gz").read_bytes()))
+    for conv in data["conversations"]:
+        for q in conv["questions"]:
+            if q["category"] == "multi-hop":
+                sessions = {e.split("-")[1] for e in q["evidence"]}
+                assert len(q["evidence"]) == 2 and len(sessions) == 2
+
+
+def test_relative_days_match_the_resolver_at_ingest():
+    said = date(2023, 5, 17)  # a Wednesday
+    assert resolve("on Saturday", said)[0][1] == relative_day(said, "sat")
+    assert resolve("last Sunday", said)[0][1] == relative_day(said, "sun")
+    assert resolve("two days ago", said)[0][1] == relative_day(said, 2)
