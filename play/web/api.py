@@ -320,7 +320,7 @@ async def _sse(chat_id: int, work):
     """Relay the chat's broadcast messages for this run as server-sent events."""
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    await layer.group_add(broadcast.group_node(chat_id), channel)
+    await layer.group_add(broadcast.group(chat_id), channel)
     task = asyncio.ensure_future(work())
     try:
         while True:
@@ -352,7 +352,7 @@ async def _sse(chat_id: int, work):
                     yield f"event: done\ndata: {json.dumps({'turns': turns})}\n\n"
                 return
     finally:
-        await layer.group_discard(broadcast.group_node(chat_id), channel)
+        await layer.group_discard(broadcast.group(chat_id), channel)
 
 
 @router.post("/chats/{chat_id}/turns")

@@ -30,7 +30,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not await database_sync_to_async(_chat_exists)(self.chat_id):
             await self.close(code=4404)
             return
-        self.group = broadcast.group_node(self.chat_id)
+        self.group = broadcast.group(self.chat_id)
         self._drawer_pending = False
         await self.channel_layer.group_add(self.group, self.channel_name)
         _tabs[self.chat_id] += 1

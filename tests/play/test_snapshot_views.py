@@ -25,7 +25,7 @@ def test_take_list_and_restore_a_snapshot_with_preview_and_hard_confirm(client):
     )
     preview = client.get(f"/chats/{chat.pk}/snapshots/{info.name}/restore/").content.decode()
     assert "2</b> event(s) after this snapshot" in preview
-    assert "host → you: affinity 6 → 0" in preview
+    assert "Mara → Sam: affinity 6 → 0" in preview  # the characters, by name
     refused = client.post(
         f"/chats/{chat.pk}/snapshots/{info.name}/restore/", {"confirm": "yes"}, follow=True
     )
