@@ -126,8 +126,11 @@
       var s = seats[n.role] || [0.5, 0.5];
       pos[n.id] = at[n.role] = [s[0] * width, s[1] * top];
     });
+    // off the middle, where the arrows from the top seat would cross the trio's label
+    var span = others.length >= 3 ? [0.1, 0.9] : [0.25, 0.75];
     others.forEach(function (n, i) {
-      pos[n.id] = [((i + 1) / (others.length + 1)) * width, height - r - 26];
+      var x = others.length === 1 ? span[0] : span[0] + (span[1] - span[0]) * i / (others.length - 1);
+      pos[n.id] = [x * width, height - r - 26];
     });
     var colour = d3.scaleLinear().domain([-35, 0, 35])
       .range([css("--cold"), css("--neutral"), css("--warm")]).interpolate(d3.interpolateRgb).clamp(true);
@@ -175,8 +178,9 @@
       var group = edges.append("g")
         .attr("class", "edge" + (e.present ? "" : " away"))
         .attr("data-edge", e.id)
-        .attr("data-source", e.source).attr("data-target", e.target)
-        .attr("data-source-role", e.source_role).attr("data-target-role", e.target_role)
+        // ends by seat while they hold one (host, guest), else by character key (c12)
+        .attr("data-source", e.source_role || e.source).attr("data-target", e.target_role || e.target)
+        .attr("data-source-key", e.source).attr("data-target-key", e.target)
         .attr("data-source-name", e.source_name).attr("data-target-name", e.target_name)
         .attr("data-affinity", e.affinity).attr("data-trust", e.trust)
         .attr("tabindex", 0).attr("role", "button");

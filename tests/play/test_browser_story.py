@@ -86,8 +86,8 @@ def test_the_graph_holds_six_directed_edges_with_avatars_and_this_turns_changes(
     # the two directions are their own arrows with their own values
     assert by_pair[("host", "you")]["affinity"] != by_pair[("you", "host")]["affinity"]
     live = api(story["url"], f"/api/chats/{story['chat']['id']}/state")["edges"]
-    for e in live:
-        assert by_pair[(e["source"], e["target"])]["affinity"] == e["affinity"]
+    for e in live:  # the state names characters, with the seat each holds
+        assert by_pair[(e["source_role"], e["target_role"])]["affinity"] == e["affinity"]
     # the last reply (the regenerated swipe) moved host→you by +4: marked on that arrow
     assert "▲4" in by_pair[("host", "you")]["text"]
     assert "▲" not in by_pair[("guest", "you")]["text"]
