@@ -431,7 +431,13 @@ class WorldStateAdmin(ChatStateAdmin):
 class GroupNodeAdmin(ChatStateAdmin):
     edit_target = "group"
     editable = ("summary", "dynamic", "shared_threads")
-    list_display = ("chat", "members", "summary")
+    list_display = ("chat", "who", "summary")
+    extra_readonly = ("who",)
+
+    @admin.display(description="the three")
+    def who(self, obj: GroupNode) -> str:
+        names = _names(obj.chat_id)
+        return ", ".join(names.get(key, key) for key in obj.members)
 
 
 @admin.register(StoryEvent)

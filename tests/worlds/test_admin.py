@@ -82,6 +82,8 @@ def test_the_admin_lists_the_whole_cast_and_edits_an_away_guests_edge_by_name(st
     assert "→ Theo 5/0" in cast and "→ Iris 5/0" in cast  # Mara's edges to both
     listing = staff.get(reverse("admin:worlds_edge_changelist")).content.decode()
     assert "Mara → Theo" in listing and "Mara → Iris" in listing
+    trios = staff.get(reverse("admin:worlds_groupnode_changelist")).content.decode()
+    assert "Theo" in trios and "Iris" in trios  # each trio its own node, by name
     edge = edge_of(chat, mara, f"c{theo.pk}")
     response = staff.post(
         reverse("admin:worlds_edge_change", args=[edge.pk]),
