@@ -10,17 +10,14 @@ from typing import Any
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
-from eventstore.projection import DBStore, MemoryStore
+from eventstore.projection import MemoryStore
 from eventstore.records import EventRecord
-from memory.models import Memory
 from play.engine.gate import Gate
-from play.models import Chat, ClassifierFailure, Turn
+from play.models import Chat, Turn
 from worlds import cast
 from worlds import provenance as pv
 from worlds.cast import Seats
 from worlds.models import (
-    Activity,
-    Container,
     Edge,
     EntityState,
     Scene,
@@ -105,170 +102,6 @@ def branches(chat: Chat) -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def memory_row(m: Memory) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "owner": m.owner,
-        "kind": m.kind,
-        "text": m.text,
-        "witnesses": m.witnesses,
-        "significance": m.significance,
-        "pinned": m.pinned,
-        "pin_kind": m.pin_kind,
-        "scene": m.scene,
-        "turn_id": m.turn_id,
-    }
-
-
-def cast_rows(chat_id: int) -> list[dict[str, Any]]:
-    """Everyone who has appeared in the chat, by character key: the seat each holds now
-    (``None`` once another took it) and whether they are in the scene."""
-    seats = Seats.live(chat_id)
-    names = cast.names(DBStore(), chat_id)
-    out = []
-    for m in cast.members(DBStore(), chat_id):
-        role = seats.role(m.key)
-        out.append(
-            {
-                "key": m.key,
-                "name": names.get(m.key, m.name),
-                "character_id": m.character_id,
-                "role": role,
-                "present": role in seats.present,
-            }
-        )
-    return out
-
-
-def edge_rows(chat_id: int) -> list[dict[str, Any]]:
-    """Every edge of the cast, each end by character key with its name and the seat it holds
-    now; ``present`` when both are in the scene."""
-    seats = Seats.live(chat_id)
-    names = cast.names(DBStore(), chat_id)
-    out = []
-    for e in cast.edges(chat_id):
-        source_role, target_role = seats.role(e.source), seats.role(e.target)
-        out.append(
-            {
-                "source": e.source,
-                "target": e.target,
-                "source_name": names.get(e.source, e.source),
-                "target_name": names.get(e.target, e.target),
-                "source_role": source_role,
-                "target_role": target_role,
-                "present": {source_role, target_role} <= seats.present,
-                "affinity": e.affinity,
-                "trust": e.trust,
-                "summary": e.summary,
-                "knowledge": list(e.knowledge),
-                "last_interaction": e.last_interaction,
-                "last_change": dict(e.last_change or {}),
-            }
-        )
-    return out
-
-
-def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
-    cid = chat.pk
-    world = WorldState.objects.filter(chat_id=cid).first()
-    group = cast.group_node(DBStore(), Seats.live(cid))
-    return {
-        "world": {
-            "story_time": world.story_time if world else "",
-            "weather": world.weather if world else "",
-            "location": world.location if world else "",
-            "scene": world.scene if world else 1,
-        },
-        "entities": [
-            {
-                "role": e.role,
-                "name": e.name,
-                "present": e.present,
-                "mood": e.mood,
-                "goals": e.goals,
-                "status": e.status,
-                "inventory": e.inventory,
-            }
-            for e in EntityState.objects.filter(chat_id=cid).order_by("role")
-        ],
-        "activity": [
-            {
-                "role": a.role,
-                "container": a.container,
-                "slot": a.slot,
-                "posture": a.posture,
-                "verb": a.verb,
-                "interruptible": a.interruptible,
-                "required_attention": a.required_attention,
-                "expected_duration": a.expected_duration,
-                "holding": a.holding,
-                "attention": a.attention,
-                "status": a.status,
-            }
-            for a in Activity.objects.filter(chat_id=cid).order_by("role")
-        ],
-        "containers": [
-            {
-                "key": c.key,
-                "name": c.name,
-                "kind": c.kind,
-                "slots": c.slots,
-                "moving": c.moving,
-                "public": c.public,
-                "audible_range": c.audible_range,
-                "active": c.active,
-            }
-            for c in Container.objects.filter(chat_id=cid).order_by("id")
-        ],
-        "cast": cast_rows(cid),
-        "edges": edge_rows(cid),
-        "group": {"members": group.members, "summary": group.summary, "dynamic": group.dynamic}
-        if group is not None
-        else None,
-        "memories": [
-            memory_row(m) for m in Memory.objects.filter(chat_id=cid).order_by("-id")[:memory_limit]
-        ],
-        "scenes": [
-            {
-                "number": s.number,
-                "container": s.container,
-                "configuration": s.configuration,
-                "present": s.present,
-                "closed": s.closed_event is not None,
-                "close_reason": s.close_reason,
-                "meanwhile": s.meanwhile,
-            }
-            for s in Scene.objects.filter(chat_id=cid).order_by("number")
-        ],
-        "story_events": [
-            {
-                "key": e.key,
-                "title": e.title,
-                "status": e.status,
-                "props": e.props,
-                "significance": e.significance,
-                "planned_for": e.planned_for,
-            }
-            for e in StoryEvent.objects.filter(chat_id=cid).order_by("id")
-        ],
-        "threads": [
-            {"key": t.key, "title": t.title, "status": t.status, "notes": t.notes}
-            for t in Thread.objects.filter(chat_id=cid).order_by("id")
-        ],
-        "classifier_failures": [
-            {
-                "id": f.id,
-                "model": f.model,
-                "prompt_kind": f.prompt_kind,
-                "error": f.error,
-                "fallback": f.fallback,
-                "turn_id": f.turn_id,
-            }
-            for f in ClassifierFailure.objects.filter(chat_id=cid).order_by("-id")[:50]
-        ],
-    }
 
 
 # -- the story over time: relationship timeline and story strip (read-only folds) -------------

@@ -42,10 +42,10 @@ from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
+from play.web import presenters
 from play.web.errors import message_of, status_of
-from worlds.models import Character, EntityState, Lorebook, Persona, Scenario
+from worlds.models import Character, Lorebook, Persona, Scenario
 from worlds.roles import GUEST, HOST
-from worlds.selectors import present_roles
 from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 router = Router(tags=["play"])
@@ -122,37 +122,6 @@ class MeanwhileIn(Schema):
     exchanges: int = 2
 
 
-def chat_out(chat: Chat) -> dict[str, Any]:
-
-    names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
-    present = present_roles(chat.pk)
-    return {
-        "id": chat.pk,
-        "title": chat.title,
-        "host": names.get(HOST),
-        "guest": names.get(GUEST) if GUEST in present else None,
-        "active_branch": chat.active_branch_id,
-        "archived": chat.archived,
-        "busy": turnlock.is_busy(chat.pk),
-        "created_at": chat.created_at.isoformat(),
-    }
-
-
-def turn_out(turn: Turn, branch: int) -> dict[str, Any]:
-    return {
-        "id": turn.id,
-        "speaker": turn.speaker,
-        "name": turn.name,
-        "text": turn.text,
-        "truncated": turn.truncated,
-        "branch": branch,
-        "hidden": turn.hidden,
-        "significance": turn.significance,
-        "scene": turn.scene,
-        "reply_to": turn.reply_to,
-    }
-
-
 def _chat_or_404(chat_id: int) -> Chat:
     return get_object_or_404(Chat, pk=chat_id)
 
@@ -164,7 +133,7 @@ def health(request):
 
 @router.get("/chats")
 def list_chats(request, archived: bool = False):
-    return {"chats": [chat_out(c) for c in Chat.objects.filter(archived=archived)]}
+    return {"chats": [presenters.chat_out(c) for c in Chat.objects.filter(archived=archived)]}
 
 
 @router.post("/chats/import", response={201: dict})
@@ -191,7 +160,8 @@ def import_chat(
     if bookkeep:
         bookkeep_in_background(result.chat.pk)
     return Status(
-        201, {**chat_out(result.chat), "messages": result.messages, "swipes": result.swipes}
+        201,
+        {**presenters.chat_out(result.chat), "messages": result.messages, "swipes": result.swipes},
     )
 
 
@@ -228,7 +198,7 @@ async def create_chat(request, body: ChatIn):
             greeting_index=body.greeting,
         )
         failures_record(chat=chat, failures=failures, turn_id=None)
-        return chat_out(Chat.objects.get(pk=chat.pk))
+        return presenters.chat_out(Chat.objects.get(pk=chat.pk))
 
     return Status(201, await sync_to_async(create)())
 
@@ -313,7 +283,7 @@ def archive_chat(request, chat_id: int, archived: bool = True):
     chat = _chat_or_404(chat_id)
     chat_archive(chat=chat, archived=archived)
     chat.refresh_from_db()
-    return chat_out(chat)
+    return presenters.chat_out(chat)
 
 
 async def _sse(chat_id: int, work):
@@ -388,18 +358,18 @@ def transcript(request, chat_id: int):
     failed = analysis_failures(chat, {t.id for t in rows if t.speaker in (HOST, GUEST)})
     turns = []
     for t in rows:
-        row = turn_out(t, chat.active_branch_id)
+        row = presenters.turn_out(t, chat.active_branch_id)
         if t.id in swipes:
             row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
         if t.id in failed:
             row["analysis_error"] = failed[t.id]
         turns.append(row)
-    return {"chat": chat_out(chat), "turns": turns}
+    return {"chat": presenters.chat_out(chat), "turns": turns}
 
 
 @router.get("/chats/{chat_id}/state")
 def state(request, chat_id: int):
-    return selectors.chat_state(_chat_or_404(chat_id))
+    return presenters.chat_state(_chat_or_404(chat_id))
 
 
 @router.get("/chats/{chat_id}/turns/{turn_id}/prompt")
@@ -441,14 +411,14 @@ async def analysis_retry(request, chat_id: int, turn_id: int):
 def rewind(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
     branch = branch_services.turn_fork(chat=chat, turn_id=turn_id, kind="rewind")
-    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+    return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/branch")
 def branch_from(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
     branch = branch_services.turn_fork(chat=chat, turn_id=turn_id, kind="branch")
-    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+    return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/swipe")
@@ -469,7 +439,7 @@ def list_branches(request, chat_id: int):
 def activate_branch(request, chat_id: int, branch_id: int):
     chat = _chat_or_404(chat_id)
     branch = branch_services.branch_switch(chat=chat, branch_id=branch_id)
-    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+    return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/guest")
@@ -478,7 +448,7 @@ async def add_guest(request, chat_id: int, body: GuestIn):
     await sync_to_async(_chat_or_404)(chat_id)
     result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
     chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
-    return {**result, "chat": await sync_to_async(chat_out)(chat)}
+    return {**result, "chat": await sync_to_async(presenters.chat_out)(chat)}
 
 
 @router.delete("/chats/{chat_id}/guest")
@@ -486,7 +456,7 @@ def remove_guest(request, chat_id: int):
 
     _chat_or_404(chat_id)
     guest_remove(chat_id)
-    return {"chat": chat_out(Chat.objects.get(pk=chat_id))}
+    return {"chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/meanwhile")
@@ -507,7 +477,9 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
 
     def rows():
         branch = Chat.objects.get(pk=chat_id).active_branch_id
-        return [turn_out(t, branch) for t in Turn.objects.filter(pk__in=ids).order_by("id")]
+        return [
+            presenters.turn_out(t, branch) for t in Turn.objects.filter(pk__in=ids).order_by("id")
+        ]
 
     return {"turns": await sync_to_async(rows)()}
 
@@ -537,7 +509,7 @@ def _story_change(chat_id: int, apply, change):
         raise HttpError(
             400, "that change does not apply (unknown key, or not in a state that allows it)"
         )
-    return {"event": record.id, "kind": record.kind, "state": selectors.chat_state(chat)}
+    return {"event": record.id, "kind": record.kind, "state": presenters.chat_state(chat)}
 
 
 @router.post("/chats/{chat_id}/story_events")
@@ -575,7 +547,7 @@ def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
         kind="memory_significance_set",
         payload={"turn_id": turn_id, "significance": body.significance, "by": "user"},
     )
-    return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+    return {"turn": presenters.turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
 
 
 class HideIn(Schema):
@@ -596,7 +568,7 @@ def turn_delete(request, chat_id: int, turn_id: int):
 
     chat = _chat_or_404(chat_id)
     branch = delete(chat=chat, turn_id=turn_id)
-    return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
+    return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/hide")
@@ -604,7 +576,7 @@ def turn_hide(request, chat_id: int, turn_id: int, body: HideIn):
 
     chat = _chat_or_404(chat_id)
     hide(chat=chat, turn_id=turn_id, hidden=body.hidden)
-    return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+    return {"turn": presenters.turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
 
 
 @router.get("/chats/{chat_id}/export")

@@ -16,8 +16,9 @@ from eventstore.projection import DBStore
 from memory.models import Memory
 from play.engine import bookkeeping, selectors, turnlock
 from play.engine.lore import authors_note_state, lorebooks_for
-from play.models import Chat, Turn
+from play.models import Chat, ClassifierFailure, Turn
 from play.web.rendering import render_text
+from worlds import cast as cast_book
 from worlds import clock
 from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
 from worlds.cast import Seats, group_node
@@ -29,9 +30,12 @@ from worlds.models import (
     EntityState,
     Lorebook,
     Scene,
+    StoryEvent,
+    Thread,
     WorldState,
 )
-from worlds.roles import ROLES
+from worlds.roles import GUEST, HOST, ROLES
+from worlds.selectors import present_roles
 
 BOT_SPEAKERS = ("host", "guest")
 
@@ -180,8 +184,8 @@ def turn_row(chat: Chat, turn: Turn) -> dict[str, Any]:
 
 def _edges(chat_id: int) -> list[dict[str, Any]]:
     """The directed edges of the chat's whole cast, each end a character (by key) with the
-    seat it holds now. The one place the drawer reads edges (``selectors.edge_rows``)."""
-    return selectors.edge_rows(chat_id)
+    seat it holds now. The one place the drawer reads edges (``edge_rows``)."""
+    return edge_rows(chat_id)
 
 
 def _newest_bot_turn(chat_id: int) -> int | None:
@@ -207,7 +211,7 @@ def _handle(key: str, role: str | None) -> str:
 
 def _people(chat_id: int) -> list[dict[str, Any]]:
     """The cast with what the page shows of each: avatar, initials, mood, the seat held."""
-    rows = selectors.cast_rows(chat_id)
+    rows = cast_rows(chat_id)
     entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
     members = {m.key: m for m in CastMember.objects.filter(chat_id=chat_id)}
     avatars = {
@@ -390,7 +394,7 @@ def world_line(chat_id: int) -> dict[str, str]:
 
 def drawer(chat_id: int) -> dict[str, Any]:
     chat = Chat.objects.get(pk=chat_id)
-    state = selectors.chat_state(chat, memory_limit=0)
+    state = chat_state(chat, memory_limit=0)
     names = {e["role"]: e["name"] for e in state["entities"]}
     present = {e["role"] for e in state["entities"] if e["present"]}
     guest = next((e for e in state["entities"] if e["role"] == "guest"), None)
@@ -419,4 +423,202 @@ def drawer(chat_id: int) -> dict[str, Any]:
         "last_event": last_event or 0,
         "analysis": recent_analysis(chat_id),
         **lore(chat_id),
+    }
+
+
+# -- the JSON API's views of a chat -----------------------------------------------------------
+
+
+def chat_out(chat: Chat) -> dict[str, Any]:
+
+    names = dict(EntityState.objects.filter(chat=chat).values_list("role", "name"))
+    present = present_roles(chat.pk)
+    return {
+        "id": chat.pk,
+        "title": chat.title,
+        "host": names.get(HOST),
+        "guest": names.get(GUEST) if GUEST in present else None,
+        "active_branch": chat.active_branch_id,
+        "archived": chat.archived,
+        "busy": turnlock.is_busy(chat.pk),
+        "created_at": chat.created_at.isoformat(),
+    }
+
+
+def turn_out(turn: Turn, branch: int) -> dict[str, Any]:
+    return {
+        "id": turn.id,
+        "speaker": turn.speaker,
+        "name": turn.name,
+        "text": turn.text,
+        "truncated": turn.truncated,
+        "branch": branch,
+        "hidden": turn.hidden,
+        "significance": turn.significance,
+        "scene": turn.scene,
+        "reply_to": turn.reply_to,
+    }
+
+
+def memory_row(m: Memory) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "owner": m.owner,
+        "kind": m.kind,
+        "text": m.text,
+        "witnesses": m.witnesses,
+        "significance": m.significance,
+        "pinned": m.pinned,
+        "pin_kind": m.pin_kind,
+        "scene": m.scene,
+        "turn_id": m.turn_id,
+    }
+
+
+def cast_rows(chat_id: int) -> list[dict[str, Any]]:
+    """Everyone who has appeared in the chat, by character key: the seat each holds now
+    (``None`` once another took it) and whether they are in the scene."""
+    seats = Seats.live(chat_id)
+    names = cast_book.names(DBStore(), chat_id)
+    out = []
+    for m in cast_book.members(DBStore(), chat_id):
+        role = seats.role(m.key)
+        out.append(
+            {
+                "key": m.key,
+                "name": names.get(m.key, m.name),
+                "character_id": m.character_id,
+                "role": role,
+                "present": role in seats.present,
+            }
+        )
+    return out
+
+
+def edge_rows(chat_id: int) -> list[dict[str, Any]]:
+    """Every edge of the cast, each end by character key with its name and the seat it holds
+    now; ``present`` when both are in the scene."""
+    seats = Seats.live(chat_id)
+    names = cast_book.names(DBStore(), chat_id)
+    out = []
+    for e in cast_book.edges(chat_id):
+        source_role, target_role = seats.role(e.source), seats.role(e.target)
+        out.append(
+            {
+                "source": e.source,
+                "target": e.target,
+                "source_name": names.get(e.source, e.source),
+                "target_name": names.get(e.target, e.target),
+                "source_role": source_role,
+                "target_role": target_role,
+                "present": {source_role, target_role} <= seats.present,
+                "affinity": e.affinity,
+                "trust": e.trust,
+                "summary": e.summary,
+                "knowledge": list(e.knowledge),
+                "last_interaction": e.last_interaction,
+                "last_change": dict(e.last_change or {}),
+            }
+        )
+    return out
+
+
+def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
+    cid = chat.pk
+    world = WorldState.objects.filter(chat_id=cid).first()
+    group = group_node(DBStore(), Seats.live(cid))
+    return {
+        "world": {
+            "story_time": world.story_time if world else "",
+            "weather": world.weather if world else "",
+            "location": world.location if world else "",
+            "scene": world.scene if world else 1,
+        },
+        "entities": [
+            {
+                "role": e.role,
+                "name": e.name,
+                "present": e.present,
+                "mood": e.mood,
+                "goals": e.goals,
+                "status": e.status,
+                "inventory": e.inventory,
+            }
+            for e in EntityState.objects.filter(chat_id=cid).order_by("role")
+        ],
+        "activity": [
+            {
+                "role": a.role,
+                "container": a.container,
+                "slot": a.slot,
+                "posture": a.posture,
+                "verb": a.verb,
+                "interruptible": a.interruptible,
+                "required_attention": a.required_attention,
+                "expected_duration": a.expected_duration,
+                "holding": a.holding,
+                "attention": a.attention,
+                "status": a.status,
+            }
+            for a in Activity.objects.filter(chat_id=cid).order_by("role")
+        ],
+        "containers": [
+            {
+                "key": c.key,
+                "name": c.name,
+                "kind": c.kind,
+                "slots": c.slots,
+                "moving": c.moving,
+                "public": c.public,
+                "audible_range": c.audible_range,
+                "active": c.active,
+            }
+            for c in Container.objects.filter(chat_id=cid).order_by("id")
+        ],
+        "cast": cast_rows(cid),
+        "edges": edge_rows(cid),
+        "group": {"members": group.members, "summary": group.summary, "dynamic": group.dynamic}
+        if group is not None
+        else None,
+        "memories": [
+            memory_row(m) for m in Memory.objects.filter(chat_id=cid).order_by("-id")[:memory_limit]
+        ],
+        "scenes": [
+            {
+                "number": s.number,
+                "container": s.container,
+                "configuration": s.configuration,
+                "present": s.present,
+                "closed": s.closed_event is not None,
+                "close_reason": s.close_reason,
+                "meanwhile": s.meanwhile,
+            }
+            for s in Scene.objects.filter(chat_id=cid).order_by("number")
+        ],
+        "story_events": [
+            {
+                "key": e.key,
+                "title": e.title,
+                "status": e.status,
+                "props": e.props,
+                "significance": e.significance,
+                "planned_for": e.planned_for,
+            }
+            for e in StoryEvent.objects.filter(chat_id=cid).order_by("id")
+        ],
+        "threads": [
+            {"key": t.key, "title": t.title, "status": t.status, "notes": t.notes}
+            for t in Thread.objects.filter(chat_id=cid).order_by("id")
+        ],
+        "classifier_failures": [
+            {
+                "id": f.id,
+                "model": f.model,
+                "prompt_kind": f.prompt_kind,
+                "error": f.error,
+                "fallback": f.fallback,
+                "turn_id": f.turn_id,
+            }
+            for f in ClassifierFailure.objects.filter(chat_id=cid).order_by("-id")[:50]
+        ],
     }
