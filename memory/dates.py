@@ -12,37 +12,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_MONTH_ABBR = {m[:3]: n + 1 for n, m in enumerate(MONTHS)}
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_NUMBERS = {
-    "a": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "a couple of": 2,
-    "a few": 3,
-}
+from worlds.clock import MONTH_NUMBERS, MONTHS, NUMBER_WORDS, WEEKDAYS
+
 _COUNT = r"(\d{1,2}|a couple of|a few|a|one|two|three|four|five|six|seven|eight|nine|ten)"
 _WEEKDAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 
@@ -75,7 +46,7 @@ def parse_day(value: str) -> date | None:
 
 
 def _count(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBERS.get(word, 1)
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word, 1)
 
 
 def _before(said: date, weekday: int) -> date:
@@ -117,11 +88,11 @@ def spelled(day: date) -> str:
 
 _DAY_MONTH = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th)?(?: of)? ("
-    + "|".join(_MONTH_ABBR)
+    + "|".join(MONTH_NUMBERS)
     + r")[a-z]*\.?(?:,? (\d{4}))?\b"
 )
 _MONTH_DAY = re.compile(
-    r"\b(" + "|".join(_MONTH_ABBR) + r")[a-z]*\.? (\d{1,2})(?:st|nd|rd|th)?\b(?:,? (\d{4}))?"
+    r"\b(" + "|".join(MONTH_NUMBERS) + r")[a-z]*\.? (\d{1,2})(?:st|nd|rd|th)?\b(?:,? (\d{4}))?"
 )
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _PERIOD = re.compile(r"\b(early|mid|middle of|late|end of|start of|beginning of)[ -](\w+)")
@@ -132,9 +103,9 @@ def query_days(text: str) -> list[tuple[int | None, int, int]]:
     lowered = text.lower()
     days: list[tuple[int | None, int, int]] = []
     for d, m, y in _DAY_MONTH.findall(lowered):
-        days.append((int(y) if y else None, _MONTH_ABBR[m], int(d)))
+        days.append((int(y) if y else None, MONTH_NUMBERS[m], int(d)))
     for m, d, y in _MONTH_DAY.findall(lowered):
-        days.append((int(y) if y else None, _MONTH_ABBR[m], int(d)))
+        days.append((int(y) if y else None, MONTH_NUMBERS[m], int(d)))
     for y, m, d in _ISO.findall(lowered):
         days.append((int(y), int(m), int(d)))
     return [(y, m, d) for y, m, d in days if 1 <= m <= 12 and 1 <= d <= 31]
@@ -144,7 +115,7 @@ def query_periods(text: str) -> list[tuple[int, range]]:
     """(month, days) for "early/mid/late <month>" in a question."""
     periods = []
     for which, month in _PERIOD.findall(text.lower()):
-        number = _MONTH_ABBR.get(month[:3])
+        number = MONTH_NUMBERS.get(month[:3])
         if number is None:
             continue
         if which in ("early", "start of", "beginning of"):

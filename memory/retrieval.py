@@ -44,6 +44,7 @@ from memory import dates, fts
 from memory.models import IDS_PER_EVENT, Memory
 from memory.selectors import known_characters, speaker_character, visible_sql, visible_to
 from memory.vectors import knn
+from worlds.clock import MONTH_NUMBERS
 from worlds.models import EntityState
 from worlds.roles import GUEST, HOST
 
@@ -216,26 +217,6 @@ _INTERJECTIONS = frozenset(
         "night",
     ]
 )
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
-_MONTHS.update({m[:3]: n for m, n in list(_MONTHS.items())})
 
 
 @dataclass
@@ -370,7 +351,7 @@ def vector_candidates(
 
 def query_months(text: str) -> set[int]:
     lowered = text.lower()
-    months = {n for word, n in _MONTHS.items() if re.search(rf"\b{word}\b", lowered)}
+    months = {n for word, n in MONTH_NUMBERS.items() if re.search(rf"\b{word}\b", lowered)}
     months |= {int(m) for m in re.findall(r"\b\d{4}-(\d{2})(?:-\d{2})?\b", lowered)}
     return months
 

@@ -41,7 +41,27 @@ def describe(value: str) -> str:
     return f"{moment:%A %d %B %Y}, {moment:%H:%M} ({part})"
 
 
-_NUMBERS = {
+# English words for dates and spans of time, shared by the clock and memory's date reading.
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+MONTH_NUMBERS = {
+    **{m: n + 1 for n, m in enumerate(MONTHS)},
+    **{m[:3]: n + 1 for n, m in enumerate(MONTHS)},
+}
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+NUMBER_WORDS = {
     "a": 1,
     "an": 1,
     "one": 1,
@@ -97,7 +117,7 @@ def resolve_phrase(phrase: str, now: str) -> str | None:
         return None
     text = phrase.lower().strip()
     if m := _SPAN.search(text):
-        n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"]]
+        n = int(m["n"]) if m["n"].isdigit() else NUMBER_WORDS[m["n"]]
         return (moment + timedelta(minutes=n * _UNITS[m["unit"]])).strftime(FORMAT)
     if "next week" in text:
         return (moment + timedelta(days=7)).strftime(FORMAT)
@@ -117,7 +137,7 @@ def minutes_in(text: str) -> int | None:
     if "half an hour" in lowered or "half hour" in lowered:
         return 30
     if m := _SPAN.search(lowered):
-        n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"]]
+        n = int(m["n"]) if m["n"].isdigit() else NUMBER_WORDS[m["n"]]
         return n * _UNITS[m["unit"]]
     for word, n in words.items():
         if re.search(rf"\b{word}\b", lowered) and "minute" in lowered:

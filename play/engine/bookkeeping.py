@@ -18,7 +18,7 @@ from eventstore.models import Branch, Event
 from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
-from play.engine.classify import classify
+from play.engine.classify import classify, failures_record
 from play.engine.gate import Gate, Line
 from play.engine.inference import GenParams, InferenceError, get_backend
 from play.engine.prompt.sections import activity_line
@@ -76,13 +76,7 @@ async def close_scene(
 
     def write():
         with transaction.atomic():
-            for failure in failures:
-                append(
-                    stream=chat,
-                    kind="classifier_failed",
-                    caused_by=caused_by,
-                    payload={**failure, "turn_id": caused_by},
-                )
+            failures_record(chat=chat, failures=failures, turn_id=caused_by)
             if present_after:
                 append(
                     stream=chat,
@@ -497,13 +491,7 @@ def apply_analysis(
     with transaction.atomic():
         if not retry and Turn.objects.filter(pk=turn_id, bookkept=True).exists():
             return  # already done (a recovery raced a live run)
-        for failure in failures:
-            append(
-                stream=chat,
-                kind="classifier_failed",
-                caused_by=turn_id,
-                payload={**failure, "turn_id": turn_id},
-            )
+        failures_record(chat=chat, failures=failures, turn_id=turn_id)
         seen: set[tuple[str, str]] = set()
         edges = []
         for delta in analysis.edges:

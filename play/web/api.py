@@ -35,10 +35,10 @@ from play.engine.services import cast
 from play.engine.services.analysis import analysis_retry as analysis_retry_run
 from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
-from play.engine.services.delete import delete_turn as delete
-from play.engine.services.delete import hide_turn as hide
-from play.engine.services.delete import preview
-from play.engine.services.skip import skip
+from play.engine.services.delete import turn_delete as delete
+from play.engine.services.delete import turn_delete_preview
+from play.engine.services.delete import turn_hide as hide
+from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
@@ -441,14 +441,14 @@ async def analysis_retry(request, chat_id: int, turn_id: int):
 @router.post("/chats/{chat_id}/turns/{turn_id}/rewind")
 def rewind(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
-    branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="rewind")
+    branch = branch_services.turn_fork(chat=chat, turn_id=turn_id, kind="rewind")
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/branch")
 def branch_from(request, chat_id: int, turn_id: int):
     chat = _chat_or_404(chat_id)
-    branch = branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind="branch")
+    branch = branch_services.turn_fork(chat=chat, turn_id=turn_id, kind="branch")
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -457,7 +457,7 @@ def swipe(request, chat_id: int, turn_id: int, direction: int = 1):
     chat = _chat_or_404(chat_id)
     if direction not in (-1, 1):
         raise HttpError(400, "direction is -1 or 1")
-    branch = branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=direction)
+    branch = branch_services.swipe_switch(chat=chat, turn_id=turn_id, direction=direction)
     return {"branch": branch.pk}
 
 
@@ -469,7 +469,7 @@ def list_branches(request, chat_id: int):
 @router.post("/chats/{chat_id}/branches/{branch_id}/activate")
 def activate_branch(request, chat_id: int, branch_id: int):
     chat = _chat_or_404(chat_id)
-    branch = branch_services.switch_branch(chat=chat, branch_id=branch_id)
+    branch = branch_services.branch_switch(chat=chat, branch_id=branch_id)
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -514,13 +514,13 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
 
 
 @router.post("/chats/{chat_id}/skip")
-async def time_skip(request, chat_id: int, body: SkipIn):
+async def skip_post(request, chat_id: int, body: SkipIn):
     """Skip time: ``elision`` (the rest of what is going on) or ``jump`` (to a later time)."""
 
     await sync_to_async(_chat_or_404)(chat_id)
     return await asyncio.shield(
-        skip(
-            chat_id,
+        time_skip(
+            chat_id=chat_id,
             mode=body.mode,
             to=body.to,
             minutes=body.minutes,
@@ -588,23 +588,23 @@ def delete_preview(request, chat_id: int, turn_id: int):
     """What deleting this turn (and everything it caused) would change. Changes nothing."""
 
     chat = _chat_or_404(chat_id)
-    return preview(chat, turn_id)
+    return turn_delete_preview(chat=chat, turn_id=turn_id)
 
 
 @router.delete("/chats/{chat_id}/turns/{turn_id}")
-def delete_turn(request, chat_id: int, turn_id: int):
+def turn_delete(request, chat_id: int, turn_id: int):
     """Surgical delete: a new active branch without the turn; the old line stays reachable."""
 
     chat = _chat_or_404(chat_id)
-    branch = delete(chat, turn_id)
+    branch = delete(chat=chat, turn_id=turn_id)
     return {"branch": branch.pk, "chat": chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/hide")
-def hide_turn(request, chat_id: int, turn_id: int, body: HideIn):
+def turn_hide(request, chat_id: int, turn_id: int, body: HideIn):
 
     chat = _chat_or_404(chat_id)
-    hide(chat, turn_id, hidden=body.hidden)
+    hide(chat=chat, turn_id=turn_id, hidden=body.hidden)
     return {"turn": turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
 
 

@@ -13,7 +13,7 @@ from django.utils.html import escape
 
 from play.engine import broadcast, pipeline, turnlock
 from play.engine.background import spawn
-from play.engine.services.skip import detect, skip
+from play.engine.services.skip import detect, time_skip
 from play.models import Chat
 from play.web.errors import int_field
 from play.web.views import drawer_context, transcript_context, turn_context
@@ -75,7 +75,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(
                 self.chat_id,
-                skip(self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")),
+                time_skip(
+                    chat_id=self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")
+                ),
             )
         elif action == "stop":
             turnlock.request_stop(self.chat_id)

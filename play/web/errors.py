@@ -47,6 +47,13 @@ def error_fragment(message: str, status: int = 400) -> HttpResponse:
 
 def page_errors(view: Callable) -> Callable:
     """Turn the engine's errors into an error fragment with the table's status."""
+
+    def answer(exc: Exception) -> HttpResponse:
+        status = status_of(exc)
+        if status is None:
+            raise exc
+        return error_fragment(message_of(exc), status)
+
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
@@ -54,10 +61,7 @@ def page_errors(view: Callable) -> Callable:
             try:
                 return await view(request, *args, **kwargs)
             except Exception as exc:
-                status = status_of(exc)
-                if status is None:
-                    raise
-                return error_fragment(message_of(exc), status)
+                return answer(exc)
 
         return async_wrapped
 
@@ -66,10 +70,7 @@ def page_errors(view: Callable) -> Callable:
         try:
             return view(request, *args, **kwargs)
         except Exception as exc:
-            status = status_of(exc)
-            if status is None:
-                raise
-            return error_fragment(message_of(exc), status)
+            return answer(exc)
 
     return wrapped
 

@@ -26,8 +26,8 @@ from play.engine.services import cast
 from play.engine.services.analysis import analysis_retry
 from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
-from play.engine.services.delete import delete_turn, hide_turn, preview
-from play.engine.services.skip import skip
+from play.engine.services.delete import turn_delete, turn_delete_preview, turn_hide
+from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
@@ -300,7 +300,7 @@ async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) 
 @page_errors
 def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    branch_services.switch_swipe(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
+    branch_services.swipe_switch(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
     return _done(request)
 
 
@@ -308,7 +308,7 @@ def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int)
 @page_errors
 def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    branch_services.fork_at_turn(chat=chat, turn_id=turn_id, kind=kind)
+    branch_services.turn_fork(chat=chat, turn_id=turn_id, kind=kind)
     return _done(request)
 
 
@@ -316,7 +316,7 @@ def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> Ht
 @page_errors
 def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    branch_services.switch_branch(chat=chat, branch_id=branch_id)
+    branch_services.branch_switch(chat=chat, branch_id=branch_id)
     return _done(request)
 
 
@@ -431,8 +431,8 @@ async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
         return error_fragment("A bot is still writing.", 409)
     spawn(
         chat_id,
-        skip(
-            chat_id,
+        time_skip(
+            chat_id=chat_id,
             mode=request.POST.get("mode", "jump"),
             to=request.POST.get("to", ""),
             then_meanwhile=request.POST.get("then_meanwhile") == "on",
@@ -551,7 +551,7 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    impact = preview(chat, turn_id)
+    impact = turn_delete_preview(chat=chat, turn_id=turn_id)
     return render(
         request, "play/_delete_preview.html", {"chat": chat, "turn_id": turn_id, "impact": impact}
     )
@@ -562,7 +562,7 @@ def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> Htt
 def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    delete_turn(chat, turn_id)
+    turn_delete(chat=chat, turn_id=turn_id)
     return HttpResponse('<div id="delete-preview"></div>')
 
 
@@ -572,7 +572,7 @@ def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
     turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
-    hide_turn(chat, turn_id, hidden=not turn.hidden)
+    turn_hide(chat=chat, turn_id=turn_id, hidden=not turn.hidden)
     return _done(request)
 
 

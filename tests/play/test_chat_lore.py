@@ -12,7 +12,7 @@ from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.replay import verify
 from play.engine.lore import authors_note_for, lore_scan
-from play.engine.services.branches import fork_at_turn
+from play.engine.services.branches import turn_fork
 from play.engine.services.chats import chat_start
 from tests.factories import make_character, make_chat, make_persona
 from tests.worlds.lore_helpers import import_book, st_entry
@@ -231,7 +231,7 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     say(client, chat, "A storm!")
     second = say(client, chat, "Calm.")
     assert sticky_keys(chat)
-    fork_at_turn(chat=chat, turn_id=second[0]["id"], kind="branch")
+    turn_fork(chat=chat, turn_id=second[0]["id"], kind="branch")
     chat.refresh_from_db()
     assert sticky_keys(chat)
     [fired] = lore_scan(chat.pk, speaker="host").fired
@@ -240,10 +240,10 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     cooled = storm_chat(client, cooldown=10)
     storm = say(client, cooled, "A storm!")
     again = say(client, cooled, "The storm again!")
-    fork_at_turn(chat=cooled, turn_id=again[0]["id"], kind="branch")
+    turn_fork(chat=cooled, turn_id=again[0]["id"], kind="branch")
     assert lore_scan(cooled.pk, speaker="host").fired == []
     # forked before the first reply's state was recorded: the entry fires by key there
-    fork_at_turn(chat=cooled, turn_id=storm[0]["id"], kind="branch")
+    turn_fork(chat=cooled, turn_id=storm[0]["id"], kind="branch")
     assert [f.reason for f in lore_scan(cooled.pk, speaker="host").fired] == ["key"]
 
 
@@ -303,3 +303,39 @@ def test_without_a_story_clock_time_macros_read_when_the_newest_turn_was_written
     greeting = Event.objects.filter(stream=chat, kind="assistant_turn").get()
     [fired] = lore_scan(chat.pk, speaker="host").fired
     assert fired.content == timezone.localtime(greeting.created_at).strftime("%Y-%m-%d")
+
+
+# -- where World Info lands in the prompt -----------------------------------------------------
+
+
+def test_world_info_at_depth_4_as_a_system_message_lands_4_messages_from_the_end(client, scripted):
+    book = import_book(
+        st_entry(
+            7,
+            key=["lighthouse"],
+            position=4,
+            depth=4,
+            role=0,
+            content="The lighthouse keeper vanished in 1994.",
+        ),
+        st_entry(8, key=["harbour"], position=0, content="The harbour froze last winter."),
+    )
+    chat = make_chat()
+    assert post(client, f"/api/chats/{chat.pk}/lorebooks", {"lorebook": book.pk}).status_code < 300
+    for text in ("Morning.", "The harbour looks grey.", "Still cold.", "Any news?"):
+        say(client, chat, text)
+    reply = say(client, chat, "Tell me about the lighthouse by the harbour.")[-1]
+    prompt = client.get(f"/api/chats/{chat.pk}/turns/{reply['id']}/prompt").json()
+    messages = prompt["messages"]
+    at = next(i for i, m in enumerate(messages) if "keeper vanished in 1994" in m["content"])
+    assert messages[at]["role"] == "system" and at > 0
+    assert len(messages) - 1 - at == 4  # four messages after it: it sits at depth 4
+    assert "The harbour froze last winter." in messages[0]["content"]  # before the character
+    lore = {entry["uid"]: entry for entry in prompt["lore"]}
+    assert {k: lore[7][k] for k in ("lorebook", "reason", "position", "depth")} == {
+        "lorebook": book.pk,
+        "reason": "key",
+        "position": "at_depth",
+        "depth": 4,
+    }
+    assert lore[8]["position"] == "before_char" and lore[7]["tokens"] > 0

@@ -37,8 +37,8 @@ from play.engine.inference.scripted import ScriptedBackend
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services.cast import guest_add, guest_remove
 from play.engine.services.chats import chat_start as start
-from play.engine.services.delete import delete_turn
-from play.engine.services.skip import skip
+from play.engine.services.delete import turn_delete
+from play.engine.services.skip import time_skip
 from play.engine.story import story_event_apply, thread_apply
 from play.models import Chat, Turn
 from tests.factories import make_character, make_persona, make_scenario
@@ -356,7 +356,7 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
         async_to_sync(pipeline.run_turn)(chat.pk, f"Let us go elsewhere. {story.fresh()}")
         story.move_next = False
     elif kind == "skip":
-        async_to_sync(skip)(chat.pk, mode="jump", to="the next morning")
+        async_to_sync(time_skip)(chat_id=chat.pk, mode="jump", to="the next morning")
     elif kind == "regenerate":
         last = Turn.objects.filter(chat=chat, speaker__in=["host", "guest"]).order_by("-id")
         last = last.first()
@@ -365,7 +365,7 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
     elif kind == "delete":
         users = list(Turn.objects.filter(chat=chat, speaker="you").order_by("id"))
         if users:
-            delete_turn(chat, users[op[1] % len(users)].pk)
+            turn_delete(chat=chat, turn_id=users[op[1] % len(users)].pk)
             async_to_sync(summaries_rewrite)(chat)
     story.note_lines()
     for key, props in StoryEvent.objects.filter(chat=chat).values_list("key", "props"):

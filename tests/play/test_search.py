@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from eventstore.services import append
 from play.engine import search as turn_search
-from play.engine.services.branches import fork_at_turn
+from play.engine.services.branches import turn_fork
 from play.models import Chat, Turn
 from tests.factories import make_chat
 
@@ -131,7 +131,7 @@ def test_rewind_reflects_the_active_branch():
     second = say(chat, "A xylophrase echoes across the water.")
     assert [h["turn_id"] for h in turn_search.search("xylophrase")] == [second.pk]
 
-    fork_at_turn(chat=chat, turn_id=first.pk, kind="rewind")
+    turn_fork(chat=chat, turn_id=first.pk, kind="rewind")
 
     assert not Turn.objects.filter(pk=second.pk).exists()
     assert turn_search.search("xylophrase") == []

@@ -17,7 +17,7 @@ def _turn_event(chat: Chat, turn_id: int) -> Event:
     return Event.objects.get(pk=turn_id)
 
 
-def fork_at_turn(*, chat: Chat, turn_id: int, kind: str = Branch.Kind.REWIND) -> Branch:
+def turn_fork(*, chat: Chat, turn_id: int, kind: str = Branch.Kind.REWIND) -> Branch:
     """A branch whose log ends with this turn becomes active; the old tail stays reachable.
 
     Always preceded by a pre-rewind snapshot of the current state.
@@ -33,7 +33,7 @@ def fork_at_turn(*, chat: Chat, turn_id: int, kind: str = Branch.Kind.REWIND) ->
         turnlock.end(run)
 
 
-def switch_branch(*, chat: Chat, branch_id: int) -> Branch:
+def branch_switch(*, chat: Chat, branch_id: int) -> Branch:
     branch = Branch.objects.filter(stream=chat, pk=branch_id).first()
     if branch is None:
         raise NotFound(f"no branch {branch_id} in chat {chat.pk}")
@@ -48,7 +48,7 @@ def switch_branch(*, chat: Chat, branch_id: int) -> Branch:
         turnlock.end(run)
 
 
-def switch_swipe(*, chat: Chat, turn_id: int, direction: int) -> Branch:
+def swipe_switch(*, chat: Chat, turn_id: int, direction: int) -> Branch:
     """Show the previous (-1) or next (+1) sibling reply of this turn, with all its state."""
 
     group = swipe_groups(chat).get(turn_id)
@@ -58,4 +58,4 @@ def switch_swipe(*, chat: Chat, turn_id: int, direction: int) -> Branch:
     if not 0 <= target < group.total:
         raise ValueError("no swipe in that direction")
     _, branch_id = group.siblings[target]
-    return switch_branch(chat=chat, branch_id=branch_id)
+    return branch_switch(chat=chat, branch_id=branch_id)

@@ -152,7 +152,7 @@ def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
     return value
 
 
-def preview(chat: Chat, turn_id: int) -> dict[str, Any]:
+def turn_delete_preview(*, chat: Chat, turn_id: int) -> dict[str, Any]:
     """The impact of deleting a turn, from a candidate state folded in memory."""
     p = plan(chat, turn_id)
     gone, words = {r.id for r in p.removed}, said_only_there(p)
@@ -202,7 +202,7 @@ def _summary_changes(live: dict, candidate: dict) -> list[dict[str, Any]]:
     ]
 
 
-def delete_turn(chat: Chat, turn_id: int) -> Branch:
+def turn_delete(*, chat: Chat, turn_id: int) -> Branch:
     """Make the branch without the turn (and its consequences) the chat's active line."""
     run = turnlock.begin_blocking(chat.pk, "api")
     try:
@@ -240,7 +240,7 @@ def delete_turn(chat: Chat, turn_id: int) -> Branch:
     return branch
 
 
-def hide_turn(chat: Chat, turn_id: int, *, hidden: bool = True) -> EventRecord:
+def turn_hide(*, chat: Chat, turn_id: int, hidden: bool = True) -> EventRecord:
     """Out of sight on the page, still in the story (bots remember it)."""
     if not Turn.objects.filter(chat=chat, pk=turn_id).exists():
         raise LookupError(f"no turn {turn_id} on chat {chat.pk}'s active line")

@@ -143,9 +143,9 @@ def _due(ctx: dict[str, Any], mode: str, to_time: str) -> tuple[list, list]:
     return overdue, active
 
 
-async def skip(
-    chat_id: int,
+async def time_skip(
     *,
+    chat_id: int,
     mode: str,
     to: str = "",
     minutes: int | None = None,
