@@ -6,7 +6,7 @@ kills this process only, and the server restarts it.
 Requests (one at a time)::
 
     {"op": "complete", "id": 1, "prompt": "...", "max_tokens": 200, "temperature": 0.8,
-     "stop": [...], "schema": {...} | null}
+     "stop": [...], "schema": {...} | null, "keep": true}
     {"op": "cancel", "id": 1}       # stop generating: answered by the request's "done"
     {"op": "load", "id": 2}         # load the model now (answered by "done", finish "loaded")
 
@@ -22,7 +22,8 @@ everything again. So the state after each call (its tokens and llama.cpp's KV ca
 (``PromptStates``, in this process's memory, least recently used first out), and a call whose
 prompt shares a longer beginning with a kept state than with the context restores that state
 first: a chat's narrative prompt finds the last one of the same speaker, the analysis the last
-analysis, whatever ran in between.
+analysis, whatever ran in between. (``"keep": false`` leaves the kept states alone, neither
+restored nor saved: what a worker without them did, for bench/ttft_embedded.py.)
 
 The worker exits as soon as its stdin closes (the server went away, even by ``kill -9``), so a
 server never leaves a worker behind.
@@ -48,6 +49,10 @@ CACHE_MB = int(os.environ.get("RP_LLAMA_CACHE_MB", "640"))
 # context already does (a restore copies the state: ~15 ms for 2,000 tokens).
 MIN_RESTORE_GAIN = 32
 MIN_SAVED_TOKENS = 64  # shorter prompts are cheap to read again
+# The prompt is read this many tokens at a time, and a cancel is seen between two reads (~1 s
+# on this machine): a call given up on while its prompt is read stops without the worker
+# being killed, so its kept states survive, and what it read is kept for the next call.
+READ_CHUNK = 128
 
 _out_lock = threading.Lock()
 _requests: queue.Queue = queue.Queue()
@@ -213,6 +218,21 @@ class PromptStates:
 _states = PromptStates(CACHE_MB << 20)
 
 
+def read_prompt(llm: Any, tokens: list[int], start: int, request_id: int) -> bool:
+    """Read the prompt from ``start`` up to its last token (the completion reads that one and
+    samples), a chunk at a time. False when the call was cancelled meanwhile."""
+    if start < llm.n_tokens:
+        if llm._ctx.kv_cache_seq_rm(-1, start, -1):
+            llm.n_tokens = start
+        else:  # this context cannot drop a tail: the completion reads it all
+            return not is_cancelled(request_id)
+    for i in range(start, len(tokens) - 1, READ_CHUNK):
+        if is_cancelled(request_id):
+            return False
+        llm.eval(tokens[i : min(i + READ_CHUNK, len(tokens) - 1)])
+    return True
+
+
 def reuse(llm: Any, tokens: list[int]) -> int:
     """Prepare the context for ``tokens``: restore the kept state that spares the most reading.
     Returns how many of the prompt's tokens need not be read again."""
@@ -233,7 +253,17 @@ def complete(llm: Any, out, request: dict[str, Any]) -> None:
     if is_cancelled(request_id):  # given up on while the model loaded: nothing to generate
         send(out, {"id": request_id, "type": "done", "finish": "cancelled"})
         return
-    cached = reuse(llm, tokens)
+    keep = request.get("keep", True) is not False
+    if keep:
+        cached = reuse(llm, tokens)
+    else:
+        cached = min(common_prefix(llm.input_ids[: llm.n_tokens], tokens), len(tokens) - 1)
+    counts = {"prompt_tokens": len(tokens), "cached_tokens": cached}
+    if not read_prompt(llm, tokens, cached, request_id):
+        send(out, {"id": request_id, "type": "done", "finish": "cancelled", **counts})
+        if keep:
+            _states.save(llm)  # what was read is kept: the next call may start there
+        return
     chunks = llm.create_completion(
         tokens,
         max_tokens=max_tokens,
@@ -260,11 +290,11 @@ def complete(llm: Any, out, request: dict[str, Any]) -> None:
             "type": "done",
             "finish": finish,
             "grammar": "none" if not schema else ("ok" if grammar is not None else "failed"),
-            "prompt_tokens": len(tokens),
-            "cached_tokens": cached,
+            **counts,
         },
     )
-    _states.save(llm)  # after the answer: the caller does not wait for the copy
+    if keep:
+        _states.save(llm)  # after the answer: the caller does not wait for the copy
 
 
 def main() -> None:

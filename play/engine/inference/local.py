@@ -49,8 +49,9 @@ log = logging.getLogger("rp.embedded")
 MODEL_LABEL = "gemma-3-270m (embedded)"
 WORKER_SCRIPT = Path(__file__).with_name("llama_worker.py")
 # How long a cancelled generation may take to stop before the worker is killed: it stops at
-# its next token, but a long prompt being read cannot stop, and a token took over a second on
-# a busy 2-core machine; a restart costs a model load (1–10 s on the same machine).
+# its next token, or between two chunks of a prompt being read (~1 s each), and a token took
+# over a second on a busy 2-core machine; a restart costs a model load (1–10 s on the same
+# machine) and every prompt state the worker kept.
 CANCEL_GRACE_S = 3.0
 # A worker still loading its model cannot stop either; it skips a call cancelled meanwhile as
 # soon as it is loaded, which is cheaper than killing it and loading again.
