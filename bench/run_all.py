@@ -1,4 +1,5 @@
-"""`make bench`: every benchmark, each printing its table and writing bench/results/*.json."""
+"""`make bench`: every benchmark, each printing its table and writing bench/results/*.json.
+``RP_BENCH_NO_EMBEDDED=1 make bench`` leaves out the embedded model's time-to-first-token run."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ SCRIPTS = [
     "send_to_request.py",
     "retrieval.py",
     "rss.py",
+    "prefix.py",
+    "ttft_embedded.py",  # tens of minutes with the embedded model: RP_BENCH_NO_EMBEDDED=1 skips
 ]
 
 if __name__ == "__main__":

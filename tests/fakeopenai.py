@@ -9,6 +9,14 @@ not use up its behaviour. A request with ``tools`` is answered with a tool call.
     ("text", "reply")            ("json", {...})             ("status", 500)
     ("rate_limit", 2)            ("delay", seconds, inner)   ("invalid_json",)
     ("refusal",)                 ("empty",)                  ("drop", n_chunks, "reply")
+
+``responder(body)`` (optional) gives the behaviour of a request the script has none for (a
+varied reply per turn, an analysis that changes something). With ``report_cached`` the answers
+carry ``usage`` as a server with automatic prefix caching reports it: the prompt's tokens
+(characters / 4) and ``prompt_tokens_details.cached_tokens``, the longest beginning it shares
+with an earlier request; a stream reports it in a last chunk when asked with
+``stream_options: {"include_usage": true}`` (``reject_stream_options`` answers that HTTP 400,
+as a strict server would).
 """
 
 from __future__ import annotations
@@ -18,8 +26,26 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def rendered(messages: list[dict[str, Any]]) -> str:
+    """A request's messages as one text, in order (what a server's prefix cache compares)."""
+    return "".join(f"<{m.get('role')}>\n{m.get('content') or ''}\n" for m in messages)
+
+
+def common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n  # binary search on equal prefixes: fast on long texts
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -43,6 +69,10 @@ class FakeOpenAI:
         self.lock = threading.Lock()
         self.json_schema_supported = True
         self.rejects: set[str] = set()
+        self.responder: Callable[[dict], tuple | None] | None = None
+        self.report_cached = False
+        self.reject_stream_options = False
+        self._seen_prompts: list[str] = []
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -74,6 +104,27 @@ class FakeOpenAI:
     def _next(self) -> tuple | None:
         with self.lock:
             return self.script.popleft() if self.script else None
+
+    def _usage(self, body: dict, text: str) -> dict:
+        """The usage an answer reports (with the cached part when ``report_cached``)."""
+        completion = len(text.split())
+        if not self.report_cached:
+            return {
+                "prompt_tokens": 10,
+                "completion_tokens": completion,
+                "total_tokens": 10 + completion,
+            }
+        prompt = rendered(body.get("messages") or [])
+        with self.lock:
+            shared = max((common_prefix(prompt, p) for p in self._seen_prompts), default=0)
+            self._seen_prompts.append(prompt)
+        tokens = len(prompt) // 4
+        return {
+            "prompt_tokens": tokens,
+            "completion_tokens": completion,
+            "total_tokens": tokens + completion,
+            "prompt_tokens_details": {"cached_tokens": shared // 4},
+        }
 
     def _handler(self):
         fake = self
@@ -113,7 +164,8 @@ class FakeOpenAI:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                fake.requests.append({"path": self.path, "body": body})
+                record = {"path": self.path, "body": body}
+                fake.requests.append(record)
                 if self.path.endswith("/embeddings"):
                     texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
                     data = [
@@ -125,9 +177,19 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions"):
                     self._json(404, {"error": {"message": "not found"}})
                     return
-                self._complete(body, fake._next())
+                if body.get("stream_options") and fake.reject_stream_options:
+                    self._json(
+                        400,
+                        {
+                            "error": {
+                                "message": "Unrecognized request argument supplied: stream_options"
+                            }
+                        },
+                    )
+                    return
+                self._complete(body, fake._next(), record)
 
-            def _complete(self, body: dict, behaviour: tuple | None) -> None:
+            def _complete(self, body: dict, behaviour: tuple | None, record: dict) -> None:
                 fmt = (body.get("response_format") or {}).get("type")
                 if body.get("tools"):
                     fmt = "tools"
@@ -138,6 +200,8 @@ class FakeOpenAI:
                     self._json(refusal[0], {"error": {"message": refusal[1]}})
                     fake.script.appendleft(behaviour) if behaviour else None
                     return
+                if behaviour is None and fake.responder is not None:
+                    behaviour = fake.responder(body)
                 if behaviour is None:
                     behaviour = ("json", {}) if fmt else ("text", fake.default_text)
                 kind = behaviour[0]
@@ -167,14 +231,20 @@ class FakeOpenAI:
                     text = ""
                 else:
                     text = behaviour[-1]
+                usage = record["usage"] = fake._usage(body, text)
                 if body.get("stream"):
-                    self._stream(text, drop_after=behaviour[1] if kind == "drop" else None)
+                    wants = (body.get("stream_options") or {}).get("include_usage")
+                    self._stream(
+                        text,
+                        drop_after=behaviour[1] if kind == "drop" else None,
+                        usage=usage if wants else None,
+                    )
                 elif fmt == "tools":
-                    self._json(200, _tool_call(text, body.get("model", "")))
+                    self._json(200, _tool_call(text, body.get("model", ""), usage))
                 else:
-                    self._json(200, _completion(text, body.get("model", "")))
+                    self._json(200, _completion(text, body.get("model", ""), usage))
 
-            def _stream(self, text: str, drop_after: int | None) -> None:
+            def _stream(self, text: str, drop_after: int | None, usage: dict | None) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Connection", "close")
@@ -193,6 +263,9 @@ class FakeOpenAI:
                     if fake.token_delay:
                         time.sleep(fake.token_delay)
                 self.wfile.write(f"data: {json.dumps(_chunk('', 'stop'))}\n\n".encode())
+                if usage is not None:  # include_usage: a last chunk with no choices
+                    last = {**_chunk(""), "choices": [], "usage": usage}
+                    self.wfile.write(f"data: {json.dumps(last)}\n\n".encode())
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
                 self.close_connection = True
@@ -200,7 +273,7 @@ class FakeOpenAI:
         return Handler
 
 
-def _completion(text: str, model: str) -> dict:
+def _completion(text: str, model: str, usage: dict | None = None) -> dict:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -209,7 +282,8 @@ def _completion(text: str, model: str) -> dict:
         "choices": [
             {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
         ],
-        "usage": {
+        "usage": usage
+        or {
             "prompt_tokens": 10,
             "completion_tokens": len(text.split()),
             "total_tokens": 10 + len(text.split()),
@@ -229,8 +303,8 @@ _REFUSALS = {
 }
 
 
-def _tool_call(arguments: str, model: str) -> dict:
-    reply = _completion("", model)
+def _tool_call(arguments: str, model: str, usage: dict | None = None) -> dict:
+    reply = _completion("", model, usage)
     reply["choices"][0]["finish_reason"] = "tool_calls"
     reply["choices"][0]["message"] = {
         "role": "assistant",

@@ -241,7 +241,15 @@ async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
             group_summary,
             failed=failed,
             retry=retry,
+            usage=result.usage,
         )
+        if result.usage.get("cached_tokens") is not None:
+            log.info(
+                "turn %s analysis: %s of %s prompt tokens cached",
+                turn_id,
+                result.usage["cached_tokens"],
+                result.usage.get("prompt_tokens", "?"),
+            )
     except Exception:
         log.exception("bookkeeping failed for turn %s", turn_id)
         await sync_to_async(_mark_bookkept_after_error)(chat, turn_id)
@@ -283,11 +291,15 @@ def _mark_bookkept_after_error(chat: Chat, turn_id: int) -> None:
         )
 
 
-def _bookkept(turn_id: int, failed: str) -> dict[str, Any]:
-    """The ``turn_bookkept`` payload: whether the analysis landed, and if not, why."""
-    if not failed:
-        return {"turn_id": turn_id, "analysis": "ok"}
-    return {"turn_id": turn_id, "analysis": "failed", "reason": failed}
+def _bookkept(turn_id: int, failed: str, usage: dict[str, int] | None = None) -> dict[str, Any]:
+    """The ``turn_bookkept`` payload: whether the analysis landed, and if not, why; and the
+    analysis call's prompt and cached token counts, when the model reported them."""
+    payload: dict[str, Any] = {"turn_id": turn_id, "analysis": "ok"}
+    if failed:
+        payload = {"turn_id": turn_id, "analysis": "failed", "reason": failed}
+    if usage:
+        payload["usage"] = usage
+    return payload
 
 
 def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
@@ -474,6 +486,7 @@ def apply_analysis(
     *,
     failed: str = "",
     retry: bool = False,
+    usage: dict[str, int] | None = None,
 ) -> None:
     turn_id = ctx["turn_id"]
     present = set(ctx["present"])
@@ -588,5 +601,8 @@ def apply_analysis(
                 },
             )
         append(
-            stream=chat, kind="turn_bookkept", caused_by=turn_id, payload=_bookkept(turn_id, failed)
+            stream=chat,
+            kind="turn_bookkept",
+            caused_by=turn_id,
+            payload=_bookkept(turn_id, failed, usage),
         )

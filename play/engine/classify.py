@@ -39,6 +39,7 @@ class Classified:
     failures: list[dict[str, Any]] = field(default_factory=list)
     model: str = ""
     fell_back: bool = False
+    usage: dict[str, int] = field(default_factory=dict)  # the answering call's, if reported
 
 
 def fit_budget(messages: list[Message], hard: int) -> list[Message]:
@@ -95,7 +96,7 @@ async def classify(
                         fallback="dropped; the rest applied",
                     )
                 )
-            return Classified(value, failures, label, fell_back=False)
+            return Classified(value, failures, label, fell_back=False, usage=params.usage)
         except TimeoutError:
             failures.append(_failure(kind, label, "", f"timed out after {timeout:g} s"))
             break

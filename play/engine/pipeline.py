@@ -107,6 +107,7 @@ def append_bot_turn(
     interjection: bool = False,
     guard: dict | None = None,
     branch: Branch | None = None,
+    usage: dict[str, int] | None = None,
 ) -> EventRecord:
     world = WorldState.objects.get(chat_id=chat.pk)
     payload: dict[str, Any] = {
@@ -126,6 +127,8 @@ def append_bot_turn(
     }
     if guard:
         payload["repetition_guard"] = guard
+    if usage:  # what the model reported: its own prompt token count, and the cached part
+        payload["usage"] = usage
     return append(
         stream=chat, kind="assistant_turn", payload=payload, caused_by=reply_to, branch=branch
     )
@@ -183,8 +186,9 @@ REPETITION_THRESHOLD = 0.35
 
 async def _stream(
     run: turnlock.Run, chat_id: int, key: str, prompt: Prompt
-) -> tuple[str, bool, str]:
-    """Stream one reply to every tab. Returns (text, truncated, model label)."""
+) -> tuple[str, bool, str, dict[str, int]]:
+    """Stream one reply to every tab. Returns (text, truncated, model label, usage: the
+    prompt and cached token counts the model reported, if any)."""
     backend = get_backend()
     params = GenParams(
         purpose="narrative",
@@ -217,10 +221,10 @@ async def _stream(
                 # keep what arrived: the turn is committed truncated, the user is told
                 log.warning("stream broke off: %s", exc.message)
                 await broadcast.send(chat_id, "chat.notice", message=exc.message)
-                return "".join(pieces).strip(), True, model
+                return "".join(pieces).strip(), True, model, params.usage
             raise
     text = "".join(pieces).strip()
-    return text, run.stop.is_set(), model
+    return text, run.stop.is_set(), model, params.usage
 
 
 async def query_vector_for(chat_id: int, query: str):
@@ -258,7 +262,7 @@ async def speak(
     )
     guard: dict[str, Any] | None = None
     try:
-        text, truncated, model = await _stream(run, chat.pk, key, prompt)
+        text, truncated, model, usage = await _stream(run, chat.pk, key, prompt)
         if text and not truncated:
             earlier = await sync_to_async(recent_bot_texts)(chat.pk, speaker)
             overlap = repetition(text, earlier)
@@ -273,7 +277,7 @@ async def speak(
                     " in fresh words.",
                 )
                 await broadcast.send(chat.pk, "chat.stream_reset", key=key)
-                text, truncated, model = await _stream(run, chat.pk, key, prompt)
+                text, truncated, model, usage = await _stream(run, chat.pk, key, prompt)
                 guard = {"fired": True, "overlap": round(overlap, 3), "first_draft": first}
     except InferenceError as exc:
         await broadcast.send(chat.pk, "chat.stream_failed", key=key, message=exc.message)
@@ -293,6 +297,7 @@ async def speak(
         reply_to=reply_to,
         interjection=interjection,
         guard=guard,
+        usage=usage,
     )
     await sync_to_async(lore_timed_record)(chat, speaker=speaker, caused_by=record.id)
     await broadcast.send(chat.pk, "chat.stream_end", key=key, turn_id=record.id)

@@ -389,6 +389,7 @@ def turn_prompt(request, chat_id: int, turn_id: int):
         "total_tokens": prompt.get("total_tokens"),
         "repetition_guard": event.payload.get("repetition_guard"),
         "model": event.payload.get("model", ""),
+        "usage": event.payload.get("usage"),  # prompt and cached tokens, as the model reported
     }
 
 

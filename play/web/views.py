@@ -234,6 +234,13 @@ def prompt_inspector(request: HttpRequest, chat_id: int, turn_id: int) -> HttpRe
     if event is None:
         raise Http404("no such bot turn")
     prompt = event.payload.get("prompt") or {}
+    # the latest analysis of this turn (a retried one supersedes a failed one)
+    bookkept = (
+        Event.objects.filter(stream_id=chat_id, kind="turn_bookkept", caused_by_id=event.pk)
+        .order_by("-id")
+        .values_list("payload", flat=True)
+        .first()
+    )
     return render(
         request,
         "play/prompt.html",
@@ -242,8 +249,17 @@ def prompt_inspector(request: HttpRequest, chat_id: int, turn_id: int) -> HttpRe
             "event": event,
             "prompt": prompt,
             "guard": event.payload.get("repetition_guard"),
+            "usage": _cache_usage(event.payload.get("usage")),
+            "analysis_usage": _cache_usage((bookkept or {}).get("usage")),
         },
     )
+
+
+def _cache_usage(usage: dict | None) -> dict | None:
+    """A call's reported prompt and cached tokens, when the model reported the cached ones."""
+    if not usage or usage.get("cached_tokens") is None:
+        return None
+    return {"cached": usage["cached_tokens"], "prompt": usage.get("prompt_tokens")}
 
 
 # -- actions (HTMX posts; every tab is updated over the websocket) ---------------------------

@@ -24,6 +24,9 @@ class GenParams:
     model: str | None = None  # overrides the configured model (classifier fallbacks)
     timeout: float | None = None
     speaker: str = ""  # the name the reply is written as (base models continue after it)
+    # Filled by the backend with what the model reported about the call: "prompt_tokens" and
+    # "cached_tokens" (the prompt's beginning the server did not read again), when it says.
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 class InferenceError(Exception):
@@ -117,6 +120,33 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
         return node
 
     return simplify(json_schema(schema))
+
+
+def usage_of(usage: Any) -> dict[str, int]:
+    """Prompt and cached token counts from an OpenAI-style ``usage`` (an object or a dict):
+    ``prompt_tokens_details.cached_tokens`` (OpenAI, vLLM, llama.cpp's server, OpenRouter), or
+    DeepSeek's ``prompt_cache_hit_tokens``."""
+
+    def get(obj: Any, name: str) -> Any:
+        if obj is None:
+            return None
+        if isinstance(obj, dict):
+            return obj.get(name)
+        value = getattr(obj, name, None)
+        if value is None:
+            value = (getattr(obj, "model_extra", None) or {}).get(name)
+        return value
+
+    out: dict[str, int] = {}
+    prompt = get(usage, "prompt_tokens")
+    cached = get(get(usage, "prompt_tokens_details"), "cached_tokens")
+    if cached is None:
+        cached = get(usage, "prompt_cache_hit_tokens")
+    if isinstance(prompt, int):
+        out["prompt_tokens"] = prompt
+    if isinstance(cached, int):
+        out["cached_tokens"] = cached
+    return out
 
 
 def looks_like_refusal(text: str) -> bool:

@@ -49,8 +49,9 @@ log = logging.getLogger("rp.embedded")
 MODEL_LABEL = "gemma-3-270m (embedded)"
 WORKER_SCRIPT = Path(__file__).with_name("llama_worker.py")
 # How long a cancelled generation may take to stop before the worker is killed: it stops at
-# its next token, but a long prompt being read cannot stop, and a token took over a second on
-# a busy 2-core machine; a restart costs a model load (1–10 s on the same machine).
+# its next token, or between two chunks of a prompt being read (~1 s each), and a token took
+# over a second on a busy 2-core machine; a restart costs a model load (1–10 s on the same
+# machine) and every prompt state the worker kept.
 CANCEL_GRACE_S = 3.0
 # A worker still loading its model cannot stop either; it skips a call cancelled meanwhile as
 # soon as it is loaded, which is cheaper than killing it and loading again.
@@ -325,11 +326,23 @@ class LocalLlama:
         finally:
             cancel.set()
 
+    @staticmethod
+    def _usage(done: Any, params: GenParams) -> None:
+        """The worker's count of the prompt's tokens, and of those its kept states spared."""
+        if isinstance(done, dict):
+            params.usage.update(
+                {
+                    k: done[k]
+                    for k in ("prompt_tokens", "cached_tokens")
+                    if isinstance(done.get(k), int)
+                }
+            )
+
     async def generate(self, messages: list[Message], params: GenParams) -> str:
         request = self._request(render_story(messages, params.speaker), params)
-        text = "".join(
-            [p async for p in self._pieces(request, params, "generate") if isinstance(p, str)]
-        ).strip()
+        pieces = [p async for p in self._pieces(request, params, "generate")]
+        self._usage(pieces[-1] if pieces else None, params)
+        text = "".join(p for p in pieces if isinstance(p, str)).strip()
         if not text:
             raise EmptyCompletion("the embedded model returned nothing", model=MODEL_LABEL)
         return text
@@ -339,6 +352,7 @@ class LocalLlama:
         got_any = False
         async for piece in self._pieces(request, params, "stream"):
             if not isinstance(piece, str):
+                self._usage(piece, params)
                 break
             if not got_any:
                 piece = piece.lstrip()
@@ -354,5 +368,6 @@ class LocalLlama:
         either way repaired if cut off, and validated (ranges, names) by pydantic."""
         request = self._request(render_story(messages) + "\n\nJSON:\n", params, wire_schema(schema))
         pieces = [p async for p in self._pieces(request, params, "structured")]
+        self._usage(pieces[-1] if pieces else None, params)
         text = "".join(p for p in pieces if isinstance(p, str))
         return validate_output(text, schema, model=MODEL_LABEL)

@@ -24,6 +24,7 @@ from play.engine.inference.base import (
     ServerError,
     T,
     looks_like_refusal,
+    usage_of,
     validate_output,
     wire_schema,
 )
@@ -60,6 +61,22 @@ def _translate(exc: Exception, model: str) -> InferenceError:
             model=model,
         )
     return InferenceError(f"model call failed: {type(exc).__name__}: {exc}", model=model)
+
+
+# Endpoints that refused ``stream_options`` (an older server with strict request checks):
+# their streams are asked without it from then on, in this process.
+_NO_STREAM_OPTIONS: set[str] = set()
+
+
+def _names_stream_options(exc: Exception) -> bool:
+    """A refusal of the request because of ``stream_options`` (HTTP 400 or 422 naming it)."""
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422):
+        return False
+    try:
+        detail = json.dumps(exc.body) if exc.body else exc.response.text
+    except Exception:  # only to read the message
+        detail = ""
+    return "stream_options" in f"{detail} {exc.message}"
 
 
 class OpenAICompatible:
@@ -133,6 +150,7 @@ class OpenAICompatible:
             response = await self.client.chat.completions.create(**self._kwargs(messages, params))
         except Exception as exc:
             raise _translate(exc, model) from exc
+        params.usage.update(usage_of(getattr(response, "usage", None)))
         return self._text(response, model)
 
     def _text(self, response: Any, model: str) -> str:
@@ -154,10 +172,10 @@ class OpenAICompatible:
         model = self._model(params)
         got_any = finished = False
         try:
-            stream = await self.client.chat.completions.create(
-                **self._kwargs(messages, params), stream=True
-            )
+            stream = await self._open_stream(messages, params)
             async for chunk in stream:
+                if getattr(chunk, "usage", None):  # the last chunk, with include_usage
+                    params.usage.update(usage_of(chunk.usage))
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
@@ -181,6 +199,22 @@ class OpenAICompatible:
             # the connection closed without a finish reason: the stream broke off
             raise ServerError("the model's stream broke off before it finished", model=model)
 
+    async def _open_stream(self, messages: list[Message], params: GenParams) -> Any:
+        """A streamed completion that reports its usage at the end (``stream_options``), where
+        the endpoint takes that: the prompt tokens its prefix cache spared are recorded with the
+        turn."""
+        kwargs = self._kwargs(messages, params)
+        if self.base_url not in _NO_STREAM_OPTIONS:
+            try:
+                return await self.client.chat.completions.create(
+                    **kwargs, stream=True, stream_options={"include_usage": True}
+                )
+            except openai.APIStatusError as exc:
+                if not _names_stream_options(exc):
+                    raise
+                _NO_STREAM_OPTIONS.add(self.base_url)
+        return await self.client.chat.completions.create(**kwargs, stream=True)
+
     async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
         """Structured output in the best mode the endpoint takes (see ``formats``)."""
         model = self._model(params)
@@ -201,6 +235,7 @@ class OpenAICompatible:
                 raise _translate(exc, model) from exc
             formats.remember(self.base_url, model, mode)
             self.structured_mode = mode
+            params.usage.update(usage_of(getattr(response, "usage", None)))
             text = self._answer(response, model, mode)
             if looks_like_refusal(text) and "{" not in text:
                 raise Refusal("the model refused", raw=text, model=model)
