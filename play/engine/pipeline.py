@@ -179,6 +179,7 @@ def repetition(reply: str, earlier: list[str], n: int = 4) -> float:
 
 
 REPETITION_THRESHOLD = 0.35
+EMPTY_REPLY_RETRIES = 2  # draws after an empty one, before the turn fails as "stopped"
 
 
 # -- the stream ------------------------------------------------------------------------------
@@ -263,6 +264,13 @@ async def speak(
     guard: dict[str, Any] | None = None
     try:
         text, truncated, model, usage = await _stream(run, chat.pk, key, prompt)
+        for _ in range(EMPTY_REPLY_RETRIES):
+            # a small model sometimes samples its end at once: draw again before giving up
+            if text or run.stop.is_set():
+                break
+            log.info("the model wrote nothing; drawing the reply again")
+            await broadcast.send(chat.pk, "chat.stream_reset", key=key)
+            text, truncated, model, usage = await _stream(run, chat.pk, key, prompt)
         if text and not truncated:
             earlier = await sync_to_async(recent_bot_texts)(chat.pk, speaker)
             overlap = repetition(text, earlier)

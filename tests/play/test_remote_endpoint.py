@@ -135,6 +135,29 @@ def test_an_empty_completion_is_a_clear_failure(client, fake):
     assert response.status_code == 502 and "empty" in response.json()["detail"]
 
 
+def test_a_reply_of_nothing_is_drawn_again_before_the_turn_fails(client, fake):
+    # a small model sometimes samples its end at once: a blank reply is drawn again
+    chat = make_chat()
+    fake.push(("text", " "), ("text", "\n"), ("text", "There you are."))
+    response = send(client, chat)
+    assert response.status_code == 200, response.content
+    assert response.json()["turns"][1]["text"] == "There you are."
+    narrative = [c for c in fake.completions() if not c["body"].get("response_format")]
+    assert len(narrative) == 3
+
+
+def test_three_blank_replies_fail_the_turn_and_keep_the_user_turn(client, fake):
+    chat = make_chat()
+    fake.push(("text", " "), ("text", " "), ("text", " "))
+    response = send(client, chat, "Still there?")
+    assert response.status_code == 502
+    assert "stopped before the bot wrote anything" in response.json()["detail"]
+    assert list(Turn.objects.filter(chat=chat).values_list("speaker", "text"))[-1] == (
+        "you",
+        "Still there?",
+    )
+
+
 def test_a_server_without_json_schema_gets_json_mode(client, fake):
     chat = make_chat()
     fake.json_schema_supported = False

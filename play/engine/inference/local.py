@@ -250,24 +250,43 @@ def worker() -> Worker:
     return _worker
 
 
+_TAIL = re.compile(r"(?:^|\n\n)\[([^\[\]]*)\]\s*$")  # a block on its own, at the end
+
+
+def split_tail(content: str) -> tuple[str, list[str]]:
+    """A message without the bracketed blocks at its end (the changing note, the closing
+    instructions), and those blocks' texts in order."""
+    blocks: list[str] = []
+    while (m := _TAIL.search(content)) is not None:
+        blocks.insert(0, m.group(1).strip())
+        content = content[: m.start()]
+    return content.strip(), blocks
+
+
 def render_story(messages: list[Message], speaker: str = "") -> str:
     """Turn chat messages into a story for a base model to continue.
 
-    The context (system) comes first, then the dialogue lines ("Name: text"), then the
-    speaker's name for the model to continue after. Bracketed instructions meant for chat
-    models are left out: a base model would only copy them.
+    The context (system) comes first, then the dialogue lines ("Name: text"), then what changes
+    every turn (the note's sections, as the prompt's order puts them: after the story, so the
+    context and the story stay a reused prefix), then the speaker's name for the model to
+    continue after. Bracketed instructions meant for chat models are left out: a base model
+    would only copy them.
     """
     context = [m["content"].strip() for m in messages if m["role"] == "system"]
-    lines = []
+    lines: list[str] = []
+    notes: list[str] = []
     for m in messages:
         if m["role"] == "system":
             continue
-        content = re.sub(r"\n*\[[^\[\]]*\]\s*$", "", m["content"]).strip()
-        if content and not (content.startswith("[") and content.endswith("]")):
+        content, blocks = split_tail(m["content"])
+        notes = [b for b in blocks if b.startswith("## ")] or notes
+        if content:
             lines.append(content)
     prompt = "\n\n".join(c for c in context if c)
     if lines:
         prompt += "\n\nThe story so far:\n" + "\n".join(lines)
+    if notes:
+        prompt += "\n\n" + "\n\n".join(notes) + "\n\nThe story continues:"
     if speaker:
         prompt += f"\n{speaker}:"
     return prompt

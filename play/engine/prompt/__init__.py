@@ -226,7 +226,9 @@ def render(layout: Layout, ctx: PromptContext) -> list[Message]:
             history.insert(at, {"role": insert.role, "content": text})
     messages += history
     note = "\n\n".join(f"## {x.name}\n{x.text}" for x in layout.note if x.included and x.text)
-    closing = layout.closing.text
+    # the note and the closing are bracketed blocks after the newest line; brackets of their
+    # own would end them early (and a base model's rendering strips them by those brackets)
+    note, closing = (unbracket(t) for t in (note, layout.closing.text))
     tail = (f"[{note}]\n\n" if note else "") + f"[{closing}]"
     messages = alternate(messages)
     if len(messages) > 1 and messages[-1]["role"] == "user":
@@ -234,6 +236,10 @@ def render(layout: Layout, ctx: PromptContext) -> list[Message]:
     else:
         messages.append({"role": "user", "content": tail})
     return messages
+
+
+def unbracket(text: str) -> str:
+    return text.replace("[", "(").replace("]", ")")
 
 
 def alternate(messages: list[Message]) -> list[Message]:
