@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +28,7 @@ def app(tmp_path_factory):
         '[inference]\nbase_url = ""\ntimeout_s = 60\nclassifier_timeout_s = 10\n'
         "[play]\nreply_tokens = 24\n"
     )
+    SERVER_LOG[:] = [data / "server.log"]
     with served(data, prepare=False) as (url, proc):
         yield url, proc
 
@@ -61,12 +63,23 @@ def idle(page) -> None:
 def wait_for_more(page, selector: str, before: int) -> None:
     """More of ``selector`` than before, or a notice saying why not (a visible end either way)."""
     notices = count(page, "#notices .notice")
-    page.wait_for_function(
-        "([sel, n, m]) => document.querySelectorAll(sel).length > n"
-        " || document.querySelectorAll('#notices .notice').length > m",
-        arg=[selector, before, notices],
-        timeout=SLOW,
-    )
+    try:
+        page.wait_for_function(
+            "([sel, n, m]) => document.querySelectorAll(sel).length > n"
+            " || document.querySelectorAll('#notices .notice').length > m",
+            arg=[selector, before, notices],
+            timeout=SLOW,
+        )
+    except Exception as exc:
+        # what the server did meanwhile: the failure says why nothing showed
+        raise AssertionError(f"nothing new on the page: {exc}\n{_server_log()}") from exc
+
+
+SERVER_LOG: list[Path] = []
+
+
+def _server_log() -> str:
+    return "".join(p.read_text()[-8000:] for p in SERVER_LOG if p.exists())
 
 
 def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
