@@ -40,7 +40,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "play": {
         "ooc_marker": "((",
-        "dialogue_window": 16,
+        "dialogue_window": 24,
         "retrieval_k": 6,
         "reply_tokens": 220,
         "max_message_chars": 8000,
@@ -62,7 +62,7 @@ COMMENTS: dict[str, str] = {
     "budgets.narrative_soft": "tokens: nice-to-have sections are trimmed above this",
     "budgets.classifier_hard": "tokens for a bookkeeping prompt",
     "play.ooc_marker": "opening marker of out-of-character text; the closing one is its mirror",
-    "play.dialogue_window": "raw turns of recent dialogue in a prompt; older scenes come as summaries",
+    "play.dialogue_window": "turns the start of a prompt's dialogue history moves by at a time (it fills the budget)",
     "play.retrieval_k": "memories retrieved per prompt",
     "play.reply_tokens": "default reply length target (a character can override it)",
     "play.max_message_chars": "longest message a user may send",

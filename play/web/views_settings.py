@@ -83,7 +83,8 @@ HELP = {
     "budgets.classifier_hard": "Tokens for one bookkeeping prompt.",
     "play.ooc_marker": "Text between this and its mirror, e.g. ((like this)), is shown dimmed "
     "and never sent to a bot.",
-    "play.dialogue_window": "Recent lines sent word for word; older scenes come as summaries.",
+    "play.dialogue_window": "The history fills the budget; when full, its oldest turns go this many at a time (fewer,"
+    " larger moves keep a model server's prompt cache warm).",
     "play.retrieval_k": "Memories retrieved into each prompt beside the pinned ones.",
     "play.reply_tokens": "Default reply length target (a character can set its own).",
     "play.max_message_chars": "The longest message you may send.",

@@ -22,6 +22,8 @@ SPEC_ORDER = [
     "lore before the examples",
     "example messages",
     "lore after the examples",
+    "pinned memories",
+    "earlier scenes",
     "earlier dialogue",
     "recent dialogue",
     "state",
@@ -33,9 +35,7 @@ SPEC_ORDER = [
     "activity",
     "active threads",
     "story events",
-    "pinned memories",
     "while you were away",
-    "earlier scenes",
     "retrieved memories",
     "lore before the note",
     "author's note",
@@ -123,6 +123,10 @@ def test_the_history_fills_the_budget_across_scenes_and_keeps_their_summaries():
     assert "[Later: a new scene.]" in text
     assert "We drove to the diner in the rain." in text
     assert "a new scene begins" in text
+    # a closed scene's summary changes no more until another closes: it is part of the
+    # reused beginning (the system message), not of the note after the newest line
+    assert "We drove to the diner in the rain." in prompt.messages[0]["content"]
+    assert "We drove to the diner" not in prompt.messages[-1]["content"]
 
 
 def test_a_small_budget_drops_old_history_in_whole_blocks_and_keeps_the_newest():

@@ -5,12 +5,13 @@ passes the gate. They are laid out by volatility so that consecutive prompts sha
 prefix (and a model server's prompt cache hits):
 
 1. **system** — what rarely changes: instructions, the speaker's card, the persona, World Info
-   placed around the character and the examples, the examples;
+   placed around the character and the examples, the examples, pinned memories and the
+   summaries of earlier scenes (they change when you pin or a scene closes);
 2. **history** — the dialogue the speaker witnessed, as much as the budget leaves, whose start
    moves a whole block of turns at a time (World Info and the Author's Note at a depth sit in
    it);
 3. **note** — what changes every turn (state, relationships, the world and scene, activity,
-   threads, story events, memories, the Author's Note), after the newest line;
+   threads, story events, retrieved memories, the Author's Note), after the newest line;
 4. **closing** — the reply instructions, last.
 
 Budgets: ``must`` sections are never trimmed, ``should`` ones go when the hard budget is
@@ -109,6 +110,12 @@ def build_layout(ctx: PromptContext) -> Layout:
     lore, inserts, lore_listed = s.lore(ctx)
     note_section, note_insert = s.authors_note(ctx)
     inserts += [note_insert] if note_insert else []
+    pinned = s.pinned_memories(ctx)
+    digests = s.while_you_were_away(ctx)
+    shown = {m["id"] for section in (pinned, digests) if section for m in section.memories}
+    earlier = s.earlier_scenes(ctx, skip_ids=shown)
+    if earlier:
+        shown |= {m["id"] for m in earlier.memories}
     system = _present(
         lore.get("before_char"),
         s.identity(ctx),
@@ -116,16 +123,13 @@ def build_layout(ctx: PromptContext) -> Layout:
         lore.get("before_examples"),
         s.example_messages(ctx),
         lore.get("after_examples"),
+        # what changes only when you pin or a scene closes: part of the reused beginning
+        pinned,
+        earlier,
     )
     soft = int(ctx.budgets["narrative_soft"])
     room = soft - sum(_tokens(x) for x in system) - soft // NOTE_SHARE
     earlier_dialogue, recent_dialogue = s.dialogue(ctx, budget=max(room, 0))
-    pinned = s.pinned_memories(ctx)
-    digests = s.while_you_were_away(ctx)
-    shown = {m["id"] for section in (pinned, digests) if section for m in section.memories}
-    earlier = s.earlier_scenes(ctx, skip_ids=shown)
-    if earlier:
-        shown |= {m["id"] for m in earlier.memories}
     found = s.retrieved_memories(ctx, skip_ids=shown, query=ctx.query or _bot_texts(ctx))
     note = _present(
         s.state(ctx),
@@ -137,9 +141,7 @@ def build_layout(ctx: PromptContext) -> Layout:
         s.activity(ctx),
         s.active_threads(ctx),
         s.story_events(ctx),
-        pinned,
         digests,
-        earlier,
         found,
         lore.get("an_top"),
         note_section,
