@@ -30,6 +30,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from rpsite.config import load_config, save_config
+
 
 def rendered(messages: list[dict[str, Any]]) -> str:
     """A request's messages as one text, in order (what a server's prefix cache compares)."""
@@ -271,6 +273,18 @@ class FakeOpenAI:
                 self.close_connection = True
 
         return Handler
+
+
+def point_config_at(server: FakeOpenAI, **inference: Any) -> None:
+    """Point the app's config at ``server`` (the two fake models), with ``inference`` over it."""
+    config = load_config()
+    config["inference"].update(
+        base_url=server.url,
+        narrative_model="fake-narrative",
+        classifier_model="fake-classifier",
+        **inference,
+    )
+    save_config(config)
 
 
 def _completion(text: str, model: str, usage: dict | None = None) -> dict:

@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from worlds import clock
+
 MAX_DICE = 100
 MAX_SIDES = 1_000_000
 
@@ -40,21 +42,8 @@ _RANDOM = re.compile(r"^(random|pick)\s?::?(.+)$", re.IGNORECASE | re.DOTALL)
 _ROLL = re.compile(r"^roll[ :](.+)$", re.IGNORECASE | re.DOTALL)
 _DICE = re.compile(r"^(\d*)d(\d+)(?:([+-])(\d+))?$", re.IGNORECASE)
 _ESCAPED_COMMA = "\x00comma\x00"
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_WEEKDAYS = tuple(d.capitalize() for d in clock.WEEKDAYS)
+_MONTHS = tuple(m.capitalize() for m in clock.MONTHS)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ from them; the names are split so the two families never share a speaker."""
 
 from __future__ import annotations
 
+from worlds import clock
+
 NAMES_A = [
     "Priyanka",
     "Daniel",
@@ -407,17 +409,4 @@ FOODS = [
     "tacos",
     "a stir fry",
 ]
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = [m.capitalize() for m in clock.MONTHS]

@@ -14,23 +14,14 @@ from eventstore.models import Event
 from play.engine.inference import GenParams
 from play.engine.inference.base import usage_of
 from play.engine.inference.local import LocalLlama, worker
-from rpsite.config import load_config, save_config
 from tests.factories import make_chat
-from tests.fakeopenai import FakeOpenAI, common_prefix, rendered
+from tests.fakeopenai import FakeOpenAI, common_prefix, point_config_at, rendered
 
 
 @pytest.fixture
 def fake():
     with FakeOpenAI() as server:
-        config = load_config()
-        config["inference"].update(
-            base_url=server.url,
-            narrative_model="fake-narrative",
-            classifier_model="fake-classifier",
-            timeout_s=5.0,
-            classifier_timeout_s=5.0,
-        )
-        save_config(config)
+        point_config_at(server, timeout_s=5.0, classifier_timeout_s=5.0)
         server.report_cached = True
         server.responder = lambda body: (
             None if body.get("response_format") else ("text", f"Reply {len(server.requests)}.")

@@ -8,7 +8,7 @@ from eventstore.models import Event
 from play.models import ClassifierFailure, Turn
 from rpsite.config import load_config, save_config
 from tests.factories import edge_of, make_chat
-from tests.fakeopenai import FakeOpenAI
+from tests.fakeopenai import FakeOpenAI, point_config_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,16 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def fake():
     with FakeOpenAI() as server:
-        config = load_config()
-        config["inference"].update(
-            base_url=server.url,
-            narrative_model="fake-narrative",
-            classifier_model="fake-classifier",
-            classifier_fallbacks=["fake-fallback"],
-            timeout_s=2.0,
-            classifier_timeout_s=2.0,
+        point_config_at(
+            server, classifier_fallbacks=["fake-fallback"], timeout_s=2.0, classifier_timeout_s=2.0
         )
-        save_config(config)
         yield server
 
 

@@ -7,9 +7,8 @@ import pytest
 
 from play.engine.inference import formats
 from play.models import ClassifierFailure, Turn
-from rpsite.config import load_config, save_config
 from tests.factories import edge_of, make_chat
-from tests.fakeopenai import FakeOpenAI
+from tests.fakeopenai import FakeOpenAI, point_config_at
 from tests.play.test_views import _settings_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,15 +22,7 @@ ANALYSIS = {
 @pytest.fixture
 def fake():
     with FakeOpenAI() as server:
-        config = load_config()
-        config["inference"].update(
-            base_url=server.url,
-            narrative_model="fake-narrative",
-            classifier_model="fake-classifier",
-            timeout_s=5.0,
-            classifier_timeout_s=5.0,
-        )
-        save_config(config)
+        point_config_at(server, timeout_s=5.0, classifier_timeout_s=5.0)
         yield server
 
 
