@@ -546,9 +546,9 @@ def apply_analysis(
             )
 
         for change in analysis.story_events:
-            story_event_apply(chat, change, caused_by=turn_id, sources=sources)
+            story_event_apply(chat=chat, change=change, caused_by=turn_id, sources=sources)
         for thread in analysis.threads:
-            thread_apply(chat, thread, caused_by=turn_id, sources=sources)
+            thread_apply(chat=chat, change=thread, caused_by=turn_id, sources=sources)
         group = analysis.group
         if group and {"you", HOST, GUEST} <= present and (group.summary or group.dynamic):
             append(

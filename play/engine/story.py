@@ -47,9 +47,9 @@ def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
 
 
 def story_event_apply(
+    *,
     chat: Chat,
     change: StoryEventChange,
-    *,
     caused_by: int | None = None,
     on_start: dict | None = None,
     on_complete: dict | None = None,
@@ -86,8 +86,8 @@ def story_event_apply(
                 return None
             # started without being planned first: plan and start in one go
             planned = story_event_apply(
-                chat,
-                change.model_copy(update={"action": "plan"}),
+                chat=chat,
+                change=change.model_copy(update={"action": "plan"}),
                 caused_by=caused_by,
                 on_start=on_start,
                 on_complete=on_complete,
@@ -107,8 +107,8 @@ def story_event_apply(
     if existing is None or existing.status not in ("planned", "active"):
         return None
     return story_event_close(
-        chat,
-        existing,
+        chat=chat,
+        event=existing,
         action=change.action,
         gist=change.gist,
         promote={
@@ -122,9 +122,9 @@ def story_event_apply(
 
 
 def story_event_close(
+    *,
     chat: Chat,
     event: StoryEvent,
-    *,
     action: str,
     gist: str = "",
     promote: dict[str, Any] | None = None,
@@ -151,9 +151,9 @@ def story_event_close(
 
 
 def thread_apply(
+    *,
     chat: Chat,
     change: ThreadChange,
-    *,
     caused_by: int | None = None,
     sources: list[int] | None = None,
 ) -> EventRecord | None:

@@ -447,7 +447,7 @@ def activate_branch(request, chat_id: int, branch_id: int):
 async def add_guest(request, chat_id: int, body: GuestIn):
 
     await sync_to_async(_chat_or_404)(chat_id)
-    result = await guest_add(chat_id, character_id=body.character, met_text=body.met)
+    result = await guest_add(chat_id=chat_id, character_id=body.character, met_text=body.met)
     chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
     return {**result, "chat": await sync_to_async(presenters.chat_out)(chat)}
 
@@ -456,7 +456,7 @@ async def add_guest(request, chat_id: int, body: GuestIn):
 def remove_guest(request, chat_id: int):
 
     _chat_or_404(chat_id)
-    guest_remove(chat_id)
+    guest_remove(chat_id=chat_id)
     return {"chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -466,12 +466,14 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
 
     await sync_to_async(_chat_or_404)(chat_id)
     if body.action == "start":
-        await cast.meanwhile_start(chat_id, setting=body.setting)
+        await cast.meanwhile_start(chat_id=chat_id, setting=body.setting)
         ids: list[int] = []
     elif body.action == "continue":
-        ids = await asyncio.shield(cast.meanwhile_continue(chat_id, exchanges=body.exchanges))
+        ids = await asyncio.shield(
+            cast.meanwhile_continue(chat_id=chat_id, exchanges=body.exchanges)
+        )
     elif body.action == "end":
-        await cast.meanwhile_end(chat_id)
+        await cast.meanwhile_end(chat_id=chat_id)
         ids = []
     else:
         raise ValueError("action is start, continue or end")
@@ -522,7 +524,9 @@ def story_event(request, chat_id: int, body: StoryEventIn):
         change = StoryEventChange.model_validate(data)
     except ValidationError as exc:
         raise HttpError(400, f"invalid story event change: {exc.errors()[0]['msg']}") from exc
-    return _story_change(chat_id, lambda c, ch: story_event_apply(c, ch, **effects), change)
+    return _story_change(
+        chat_id, lambda c, ch: story_event_apply(chat=c, change=ch, **effects), change
+    )
 
 
 @router.post("/chats/{chat_id}/threads")
@@ -532,7 +536,7 @@ def thread(request, chat_id: int, body: ThreadIn):
         change = ThreadChange.model_validate(body.dict())
     except ValidationError as exc:
         raise HttpError(400, f"invalid thread change: {exc.errors()[0]['msg']}") from exc
-    return _story_change(chat_id, thread_apply, change)
+    return _story_change(chat_id, lambda c, ch: thread_apply(chat=c, change=ch), change)
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/significance")

@@ -387,7 +387,8 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
         return error_fragment("choose a character")
     character_id = int_field(request.POST, "character")
     spawn(
-        chat_id, guest_add(chat_id, character_id=character_id, met_text=request.POST.get("met", ""))
+        chat_id,
+        guest_add(chat_id=chat_id, character_id=character_id, met_text=request.POST.get("met", "")),
     )
     await asyncio.sleep(0)
     return HttpResponse(status=202)
@@ -398,7 +399,7 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     get_object_or_404(Chat, pk=chat_id)
-    guest_remove(chat_id)
+    guest_remove(chat_id=chat_id)
     return _done(request)
 
 
@@ -409,12 +410,12 @@ async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     action = request.POST.get("action")
     if action == "start":
-        work = cast.meanwhile_start(chat_id, setting=request.POST.get("setting", ""))
+        work = cast.meanwhile_start(chat_id=chat_id, setting=request.POST.get("setting", ""))
     elif action == "continue":
         exchanges = int_field(request.POST, "exchanges") if request.POST.get("exchanges") else 1
-        work = cast.meanwhile_continue(chat_id, exchanges=exchanges)
+        work = cast.meanwhile_continue(chat_id=chat_id, exchanges=exchanges)
     elif action == "end":
-        work = cast.meanwhile_end(chat_id)
+        work = cast.meanwhile_end(chat_id=chat_id)
     else:
         return error_fragment("unknown meanwhile action")
     spawn(chat_id, work)
@@ -498,7 +499,7 @@ def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
     change = StoryEventChange.model_validate(_story_form(request.POST))
-    if story_event_apply(chat, change) is None:
+    if story_event_apply(chat=chat, change=change) is None:
         return error_fragment("that change does not apply now")
     return _done(request)
 
@@ -509,7 +510,7 @@ def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
     change = ThreadChange.model_validate(_story_form(request.POST))
-    if thread_apply(chat, change) is None:
+    if thread_apply(chat=chat, change=change) is None:
         return error_fragment("that change does not apply now")
     return _done(request)
 

@@ -170,9 +170,11 @@ def test_a_sealed_memory_leaves_vector_search():
     index_now(chat.pk)
 
     story_event_apply(
-        chat, StoryEventChange(action="plan", title="Picnic", props=["wicker basket"])
+        chat=chat, change=StoryEventChange(action="plan", title="Picnic", props=["wicker basket"])
     )
-    story_event_apply(chat, StoryEventChange(action="cancel", key="picnic", gist="Rain."))
+    story_event_apply(
+        chat=chat, change=StoryEventChange(action="cancel", key="picnic", gist="Rain.")
+    )
     found = retrieve(
         chat.pk, "host", "wicker basket", k=5, mode="vector", query_vector=vec("wicker basket")
     )

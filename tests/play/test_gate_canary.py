@@ -326,16 +326,18 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
         if op[2]:
             canary = story.fresh()
             met = f"They met at the harbour. {canary}"
-        async_to_sync(guest_add)(chat.pk, character_id=guest.pk, met_text=met)
+        async_to_sync(guest_add)(chat_id=chat.pk, character_id=guest.pk, met_text=met)
         if canary:
             story.made_by(Event.objects.filter(stream=chat, kind="guest_added").last(), canary)
     elif kind == "leave" and guest_here:
-        guest_remove(chat.pk)
+        guest_remove(chat_id=chat.pk)
     elif kind == "thread":
         title, notes = story.fresh(), story.fresh()
         record = thread_apply(
-            chat,
-            ThreadChange(action="open", title=f"secret {title}", notes=f"the code is {notes}"),
+            chat=chat,
+            change=ThreadChange(
+                action="open", title=f"secret {title}", notes=f"the code is {notes}"
+            ),
         )
         story.made_by(record, title, notes)
     elif kind == "event":
@@ -349,7 +351,7 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
             props=[f"prop{i}zz"],
             gist=f"it went well {gist}",
         )
-        record = story_event_apply(chat, change)
+        record = story_event_apply(chat=chat, change=change)
         story.made_by(record, plans, gist)
     elif kind == "move":
         story.move_next = True

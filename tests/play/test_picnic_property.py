@@ -72,13 +72,13 @@ def test_closed_events_props_never_reach_a_later_prompt_or_memory(sequence):
         event = StoryEvent.objects.filter(chat=chat, key=f"ev{i}").first()
         if kind == "plan" and event is None:
             story_event_apply(
-                chat,
-                StoryEventChange(
+                chat=chat,
+                change=StoryEventChange(
                     action="plan", key=f"ev{i}", title=f"Outing {i}", props=props_of(i)
                 ),
             )
         elif kind == "start" and event is not None:
-            story_event_apply(chat, StoryEventChange(action="start", key=f"ev{i}"))
+            story_event_apply(chat=chat, change=StoryEventChange(action="start", key=f"ev{i}"))
         elif kind == "talk" and i not in closed:
             # everyone talks about the props of events that are not over yet
             say(chat, op[2], f"look at the {props_of(i)[0]} and the {props_of(i)[1]}")
@@ -93,7 +93,7 @@ def test_closed_events_props_never_reach_a_later_prompt_or_memory(sequence):
             gist = f"gist{marker} happened."
             if leaky_gist:  # a model that names the props in its gist
                 gist += f" The {props_of(i)[0]} was heavy."
-            story_event_close(chat, event, action=action, gist=gist, promote=promote)
+            story_event_close(chat=chat, event=event, action=action, gist=gist, promote=promote)
             closed.add(i)
             promoted = {
                 "item": f"item{marker}",

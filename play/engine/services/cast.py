@@ -75,7 +75,7 @@ def _seed(source: str, target: str, seed, met: bool) -> dict[str, Any]:
     }
 
 
-async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> dict[str, Any]:
+async def guest_add(*, chat_id: int, character_id: int, met_text: str = "") -> dict[str, Any]:
     """Bring a second bot into the scene; ``met_text`` says how the two bots know each other.
 
     It is read into two independent edges (host → guest and guest → host) when the two meet
@@ -144,7 +144,7 @@ async def guest_add(chat_id: int, *, character_id: int, met_text: str = "") -> d
         turnlock.end(run)
 
 
-def guest_remove(chat_id: int) -> None:
+def guest_remove(*, chat_id: int) -> None:
     chat = Chat.objects.get(pk=chat_id)
     guest = EntityState.objects.filter(chat_id=chat_id, role=GUEST, present=True).first()
     if guest is None:
@@ -156,7 +156,7 @@ def guest_remove(chat_id: int) -> None:
         turnlock.end(run)
 
 
-async def meanwhile_start(chat_id: int, *, setting: str = "") -> None:
+async def meanwhile_start(*, chat_id: int, setting: str = "") -> None:
     """Close the scene; the two bots carry on without you ("meanwhile…")."""
     present = await sync_to_async(present_roles)(chat_id)
     if not {HOST, GUEST} <= present:
@@ -192,7 +192,7 @@ def _narrate(chat: Chat, text: str) -> None:
     )
 
 
-async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
+async def meanwhile_continue(*, chat_id: int, exchanges: int = 2) -> list[int]:
     """The bots talk to each other, turn about, ``exchanges`` times each way."""
 
     if not 1 <= exchanges <= 6:
@@ -223,7 +223,7 @@ async def meanwhile_continue(chat_id: int, *, exchanges: int = 2) -> list[int]:
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 
-async def meanwhile_end(chat_id: int) -> None:
+async def meanwhile_end(*, chat_id: int) -> None:
     """Close the meanwhile scene (per-POV summaries become the bots' digest); you return."""
     present = await sync_to_async(present_roles)(chat_id)
     if YOU in present:

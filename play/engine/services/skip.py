@@ -174,7 +174,7 @@ async def time_skip(
 
     schedule(chat_id)
     if then_meanwhile:
-        await meanwhile_start(chat_id)
+        await meanwhile_start(chat_id=chat_id)
     return result
 
 
@@ -231,7 +231,9 @@ def _close_events(chat: Chat, overdue, active, outcome: SkipOutcome) -> list[dic
             if verdict.startswith("still"):
                 continue
             action = {"completed": "complete", "expired": "expire", "cancelled": "cancel"}[verdict]
-            story_event_close(chat, event, action=action, gist=choice.gist if choice else "")
+            story_event_close(
+                chat=chat, event=event, action=action, gist=choice.gist if choice else ""
+            )
             closed.append({"key": event.key, "outcome": verdict})
     return closed
 
