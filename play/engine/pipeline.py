@@ -189,7 +189,22 @@ async def _stream(
     run: turnlock.Run, chat_id: int, key: str, prompt: Prompt
 ) -> tuple[str, bool, str, dict[str, int]]:
     """Stream one reply to every tab. Returns (text, truncated, model label, usage: the
-    prompt and cached token counts the model reported, if any)."""
+    prompt and cached token counts the model reported, if any). A reply of nothing (a small
+    model sometimes samples its end at once) is drawn again, ``EMPTY_REPLY_RETRIES`` times."""
+    drawn = await _draw(run, chat_id, key, prompt)
+    for _ in range(EMPTY_REPLY_RETRIES):
+        if drawn[0] or run.stop.is_set():
+            break
+        log.info("the model wrote nothing; drawing the reply again")
+        await broadcast.send(chat_id, "chat.stream_reset", key=key)
+        drawn = await _draw(run, chat_id, key, prompt)
+    return drawn
+
+
+async def _draw(
+    run: turnlock.Run, chat_id: int, key: str, prompt: Prompt
+) -> tuple[str, bool, str, dict[str, int]]:
+    """One reply streamed to every tab (a rate limit with a short wait is waited out once)."""
     backend = get_backend()
     params = GenParams(
         purpose="narrative",
@@ -264,13 +279,6 @@ async def speak(
     guard: dict[str, Any] | None = None
     try:
         text, truncated, model, usage = await _stream(run, chat.pk, key, prompt)
-        for _ in range(EMPTY_REPLY_RETRIES):
-            # a small model sometimes samples its end at once: draw again before giving up
-            if text or run.stop.is_set():
-                break
-            log.info("the model wrote nothing; drawing the reply again")
-            await broadcast.send(chat.pk, "chat.stream_reset", key=key)
-            text, truncated, model, usage = await _stream(run, chat.pk, key, prompt)
         if text and not truncated:
             earlier = await sync_to_async(recent_bot_texts)(chat.pk, speaker)
             overlap = repetition(text, earlier)
