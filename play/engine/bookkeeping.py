@@ -85,18 +85,13 @@ async def close_scene(
                     caused_by=caused_by,
                     payload={"present": present_after},
                 )
-            append(
-                stream=chat,
-                kind="scene_closed",
+            scene_closed_append(
+                chat,
+                ctx,
+                reason=reason,
+                summaries=summaries,
+                group_summary=group_summary,
                 caused_by=caused_by,
-                payload={
-                    "scene": ctx["scene"],
-                    "reason": reason,
-                    "summaries": summaries,
-                    "group_summary": group_summary,
-                    "story_time": ctx["story_time"],
-                    **({"sources": summary_sources(summaries)} if summaries else {}),
-                },
             )
 
     await sync_to_async(write)()
@@ -475,6 +470,35 @@ def summary_sources(summaries: list[dict[str, Any]]) -> list[int]:
     return sorted({s for summary in summaries for s in summary.get("sources", [])})
 
 
+def scene_closed_append(
+    chat: Chat,
+    ctx: dict[str, Any],
+    *,
+    reason: str,
+    summaries: list[dict[str, Any]],
+    group_summary: str | None,
+    caused_by: int | None,
+    sources: list[int] | None = None,
+) -> None:
+    """Close the scene of ``ctx`` with its summaries. Their sources are the lines they were
+    written from (else ``sources``: what the analysis that closed it was shown; with none,
+    the event is its own source)."""
+    cited = summary_sources(summaries) or sources
+    append(
+        stream=chat,
+        kind="scene_closed",
+        caused_by=caused_by,
+        payload={
+            "scene": ctx["scene"],
+            "reason": reason,
+            "summaries": summaries,
+            "group_summary": group_summary,
+            "story_time": ctx["story_time"],
+            **({"sources": cited} if cited else {}),
+        },
+    )
+
+
 def apply_analysis(
     chat: Chat,
     ctx: dict[str, Any],
@@ -587,18 +611,14 @@ def apply_analysis(
                         "sources": sources,
                     },
                 )
-            append(
-                stream=chat,
-                kind="scene_closed",
+            scene_closed_append(
+                chat,
+                ctx,
+                reason=close,
+                summaries=summaries,
+                group_summary=group_summary,
                 caused_by=turn_id,
-                payload={
-                    "scene": ctx["scene"],
-                    "reason": close,
-                    "summaries": summaries,
-                    "group_summary": group_summary,
-                    "story_time": ctx["story_time"],
-                    "sources": summary_sources(summaries) or sources,
-                },
+                sources=sources,
             )
         append(
             stream=chat,
