@@ -182,12 +182,6 @@ def turn_row(chat: Chat, turn: Turn) -> dict[str, Any]:
 # -- relationships -------------------------------------------------------------------------
 
 
-def _edges(chat_id: int) -> list[dict[str, Any]]:
-    """The directed edges of the chat's whole cast, each end a character (by key) with the
-    seat it holds now. The one place the drawer reads edges (``edge_rows``)."""
-    return edge_rows(chat_id)
-
-
 def _newest_bot_turn(chat_id: int) -> int | None:
     return (
         Turn.objects.filter(chat_id=chat_id, speaker__in=BOT_SPEAKERS)
@@ -250,7 +244,7 @@ def relationship_graph(chat_id: int) -> dict[str, Any]:
     ]
     turn = _newest_bot_turn(chat_id)
     edges = []
-    for e in _edges(chat_id):
+    for e in edge_rows(chat_id):
         last = e["last_change"]
         change = {
             "affinity": last.get("affinity", 0) if turn and last.get("turn") == turn else 0,
