@@ -1,17 +1,32 @@
-"""Turns that run after the request that started them: failures reach every tab as a notice."""
+"""Turns that run after the request that started them: failures reach every tab as a notice.
+
+A run that is still going after ``STALL_S`` is logged with where it waits (its own stack and
+every thread's), once, so a turn that never ends says why in the server log."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import io
 import logging
+import sys
+import threading
+import time
+import traceback
 
 from play.engine import broadcast
 from play.engine.errors import Conflict, ModelFailed
 
 log = logging.getLogger("rp.background")
 
-_tasks: set[asyncio.Task] = set()
+# Every model call a run makes is bounded (a reply by ``timeout_s``, each analysis call by
+# ``classifier_timeout_s``); a run past this is waiting on something else.
+STALL_S = 150.0
+WATCH_EVERY_S = 15.0
+
+_tasks: dict[asyncio.Task, tuple[int, float]] = {}  # task -> (chat id, started)
+_reported: set[asyncio.Task] = set()
+_watchers: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
 
 
 def spawn(chat_id: int, coro) -> asyncio.Task:
@@ -35,7 +50,72 @@ def spawn(chat_id: int, coro) -> asyncio.Task:
 
     # A fresh context: a task started by a request must not inherit that request's
     # asgiref executor, which closes when the response is sent.
-    task = asyncio.get_running_loop().create_task(guarded(), context=contextvars.Context())
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(guarded(), context=contextvars.Context())
+    _tasks[task] = (chat_id, time.monotonic())
+    task.add_done_callback(_forget)
+    _watch(loop)
     return task
+
+
+def _forget(task: asyncio.Task) -> None:
+    _tasks.pop(task, None)
+    _reported.discard(task)
+
+
+def _watch(loop: asyncio.AbstractEventLoop) -> None:
+    watcher = _watchers.get(loop)
+    if watcher is None or watcher.done():
+        _watchers[loop] = loop.create_task(_watchdog(), context=contextvars.Context())
+
+
+async def _watchdog() -> None:
+    while _tasks:
+        await asyncio.sleep(WATCH_EVERY_S)
+        for task in stalled():
+            _reported.add(task)
+            log.warning("%s", describe_stall(task))
+
+
+def stalled(now: float | None = None) -> list[asyncio.Task]:
+    """Runs going for longer than ``STALL_S`` that were not reported yet."""
+    now = time.monotonic() if now is None else now
+    return [
+        task
+        for task, (_chat, started) in list(_tasks.items())
+        if now - started > STALL_S and task not in _reported and not task.done()
+    ]
+
+
+def await_chain(coro) -> list[str]:
+    """Where a suspended coroutine waits: each frame down its chain of awaits (a task's own
+    stack shows only the outermost)."""
+    lines = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        frame = frame or getattr(coro, "gi_frame", None)
+        if frame is not None:
+            lines.append(
+                f"  {frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}\n"
+            )
+        coro = (
+            getattr(coro, "cr_await", None)
+            or getattr(coro, "ag_await", None)
+            or getattr(coro, "gi_yieldfrom", None)
+        )
+    return lines
+
+
+def describe_stall(task: asyncio.Task) -> str:
+    chat_id, started = _tasks.get(task, (0, time.monotonic()))
+    out = io.StringIO()
+    out.write(
+        f"a run of chat {chat_id} is still going after {time.monotonic() - started:.0f} s; "
+        "where it waits:\n"
+    )
+    out.write("".join(await_chain(task.get_coro())))
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        out.write(f"thread {names.get(ident, ident)}:\n")
+        out.write("".join(traceback.format_stack(frame)[-8:]))
+    return out.getvalue()

@@ -79,7 +79,7 @@ SERVER_LOG: list[Path] = []
 
 
 def _server_log() -> str:
-    return "".join(p.read_text()[-8000:] for p in SERVER_LOG if p.exists())
+    return "".join(p.read_text()[-20000:] for p in SERVER_LOG if p.exists())
 
 
 def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
