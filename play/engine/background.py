@@ -14,6 +14,9 @@ import threading
 import time
 import traceback
 
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import connections
+
 from play.engine import broadcast
 from play.engine.errors import Conflict, ModelFailed
 
@@ -34,7 +37,11 @@ def spawn(chat_id: int, coro) -> asyncio.Task:
 
     async def guarded():
         try:
-            await coro
+            async with ThreadSensitiveContext():
+                try:
+                    await coro
+                finally:
+                    await sync_to_async(connections.close_all)()
         except ModelFailed as exc:
             await broadcast.send(chat_id, "chat.notice", message=f"The model failed: {exc.message}")
         except (Conflict, ValueError, LookupError) as exc:
@@ -49,7 +56,9 @@ def spawn(chat_id: int, coro) -> asyncio.Task:
             )
 
     # A fresh context: a task started by a request must not inherit that request's
-    # asgiref executor, which closes when the response is sent.
+    # asgiref executor, which closes when the response is sent. Each run then gets a database
+    # thread of its own (ThreadSensitiveContext), as a request does: a run never waits for the
+    # thread another run or a tab's rendering holds, and closes its connection when it ends.
     loop = asyncio.get_running_loop()
     task = loop.create_task(guarded(), context=contextvars.Context())
     _tasks[task] = (chat_id, time.monotonic())

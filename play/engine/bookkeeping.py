@@ -7,6 +7,7 @@ without it is picked up again at start-up (play.engine.recovery).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -44,6 +45,8 @@ from worlds.models import (
 from worlds.prompts import current as current_template
 from worlds.roles import BOTS, GUEST, HOST, YOU, witness_mask
 from worlds.selectors import present_roles
+
+SUMMARY_SLACK_S = 15.0
 
 log = logging.getLogger("rp.bookkeeping")
 
@@ -395,24 +398,24 @@ async def write_summary(data: dict[str, Any]) -> tuple[str, dict[str, Any] | Non
         },
     ]
     failure = None
+    # bounded like a reply: a summary past it is cancelled and falls back to the scene's first
+    # and last lines. The backend enforces the bound; the wait here is the same bound with
+    # room for its answer, so that nothing a call waits on can hold a scene open for longer.
+    timeout = float(load_config()["inference"]["timeout_s"])
     try:
-        text = await get_backend().generate(
-            prompt,
-            GenParams(
-                purpose="classifier",
-                max_tokens=260,
-                temperature=0.5,
-                # bounded like a reply (the embedded model had no bound here): a summary past
-                # it is cancelled and falls back to the scene's first and last lines
-                timeout=float(load_config()["inference"]["timeout_s"]),
+        text = await asyncio.wait_for(
+            get_backend().generate(
+                prompt,
+                GenParams(purpose="classifier", max_tokens=260, temperature=0.5, timeout=timeout),
             ),
+            timeout + SUMMARY_SLACK_S,
         )
-    except InferenceError as exc:
+    except (InferenceError, TimeoutError) as exc:
         failure = {
-            "model": exc.model,
+            "model": getattr(exc, "model", ""),
             "prompt_kind": "scene_summary",
-            "raw_output": exc.raw,
-            "error": exc.message,
+            "raw_output": getattr(exc, "raw", ""),
+            "error": getattr(exc, "message", "") or f"timed out after {timeout:g} s",
             "fallback": "first and last lines",
         }
         text = " … ".join(data["lines"][:1] + data["lines"][-2:])

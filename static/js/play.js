@@ -170,6 +170,7 @@
       q.value = memoryQuery;
       if (window.htmx) window.htmx.trigger(q, "search");
     }
+    restoreEdits(drawer);
     placeAnalysisNotices();
     document.dispatchEvent(new CustomEvent("rp:drawer"));
   }
@@ -245,6 +246,59 @@
     slot.hidden = true;
     var notices = byId("notices");
     if (notices) notices.after(slot);
+  }
+
+  // Send is updated in place, never swapped: a redraw that lands while it is being clicked
+  // would otherwise swallow the click (the press and the release on two different buttons).
+  document.addEventListener("htmx:oobBeforeSwap", function (e) {
+    var d = e.detail || {};
+    if (d.target && d.target.id === "drawer") {
+      // the field being typed in, to give its focus back after the redraw
+      var active = document.activeElement;
+      focused = active && d.target.contains(active) ? fieldKey(active) : null;
+      return;
+    }
+    if (!d.target || d.target.id !== "send-btn" || !d.fragment) return;
+    var fresh = d.fragment.querySelector("#send-btn");
+    if (!fresh) return;
+    var send = d.target;
+    delete send.dataset.held;
+    send.disabled = fresh.disabled;
+    send.textContent = fresh.textContent;
+    var described = fresh.getAttribute("aria-describedby");
+    if (described) send.setAttribute("aria-describedby", described);
+    else send.removeAttribute("aria-describedby");
+    d.shouldSwap = false;
+  });
+
+  // -- what you are typing in the drawer survives its live redraws ----------------------------
+  // (the drawer is redrawn after every turn's bookkeeping: a half-typed skip target, guest
+  // introduction or author's note would otherwise be wiped, or sent empty)
+  var edits = {}; // field key -> value typed and not yet submitted
+  var focused = null; // the key of the drawer field that has focus
+
+  function fieldKey(el) {
+    var form = el.form || el.closest("form");
+    if (!el.name || !form) return null;
+    var where = form.getAttribute("hx-post") || form.getAttribute("action") || form.className;
+    return where + "|" + el.name;
+  }
+
+  function restoreEdits(drawer) {
+    drawer.querySelectorAll("input, textarea, select").forEach(function (el) {
+      var key = fieldKey(el);
+      if (!key || !(key in edits)) return;
+      if (el.type === "checkbox" || el.type === "radio") el.checked = edits[key];
+      else el.value = edits[key];
+    });
+    if (focused && (!document.activeElement || !document.body.contains(document.activeElement) ||
+        document.activeElement === document.body)) {
+      var again = Array.prototype.find.call(
+        drawer.querySelectorAll("input, textarea, select"),
+        function (el) { return fieldKey(el) === focused; });
+      if (again) again.focus();
+    }
+    focused = null;
   }
 
   document.addEventListener("htmx:wsBeforeMessage", function () {
@@ -336,8 +390,22 @@
       drawer.addEventListener("input", function (e) {
         if (e.target.id === "memory-q") memoryQuery = e.target.value;
       });
+      var remember = function (e) {
+        var key = e.target.id === "memory-q" ? null : fieldKey(e.target);
+        if (!key) return;
+        var box = e.target.type === "checkbox" || e.target.type === "radio";
+        edits[key] = box ? e.target.checked : e.target.value;
+      };
+      drawer.addEventListener("input", remember);
+      drawer.addEventListener("change", remember);
       drawer.addEventListener("submit", function (e) {
         if (e.target.closest(".memory-search")) e.preventDefault();
+        // what was sent is done with: the redraw after it shows the form fresh
+        Object.keys(edits).forEach(function (key) {
+          var where = e.target.getAttribute("hx-post") || e.target.getAttribute("action") ||
+            e.target.className;
+          if (key.indexOf(where + "|") === 0) delete edits[key];
+        });
       });
     }
 

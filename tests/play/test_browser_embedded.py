@@ -60,9 +60,10 @@ def idle(page) -> None:
     page.wait_for_selector("#send-btn:not([disabled])", timeout=SLOW)
 
 
-def wait_for_more(page, selector: str, before: int) -> None:
-    """More of ``selector`` than before, or a notice saying why not (a visible end either way)."""
-    notices = count(page, "#notices .notice")
+def wait_for_more(page, selector: str, before: int, notices: int) -> None:
+    """More of ``selector`` than ``before``, or more notices than ``notices`` saying why not (a
+    visible end either way). Both counts are taken before the action: a notice that comes back
+    at once must not be missed."""
     try:
         page.wait_for_function(
             "([sel, n, m]) => document.querySelectorAll(sel).length > n"
@@ -72,7 +73,10 @@ def wait_for_more(page, selector: str, before: int) -> None:
         )
     except Exception as exc:
         # what the server did meanwhile: the failure says why nothing showed
-        raise AssertionError(f"nothing new on the page: {exc}\n{_server_log()}") from exc
+        shown = page.inner_text("#notices")
+        raise AssertionError(
+            f"nothing new on the page: {exc}\nnotices: {shown!r}\n{_server_log()}"
+        ) from exc
 
 
 SERVER_LOG: list[Path] = []
@@ -110,10 +114,10 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
     # three turns
     for text in ("Is the causeway open, Mara?", "What is at Harrow Point?", "Tell me a story."):
         idle(page)
-        before = count(page, "article.turn-host")
+        before, notices = count(page, "article.turn-host"), count(page, "#notices .notice")
         page.fill("#composer-text", text)
         page.click("#send-btn")
-        wait_for_more(page, "article.turn-host", before)
+        wait_for_more(page, "article.turn-host", before, notices)
         settle(url, chat_id)
     idle(page)
     assert count(page, "article.turn-you") == 3
@@ -122,18 +126,20 @@ def test_the_offline_default_end_to_end(app, browser):  # noqa: F811
     page.fill("#composer-text", "Skip to the next morning.")
     page.click("#send-btn")
     page.wait_for_selector(".skip-confirm", timeout=SLOW)
+    notices = count(page, "#notices .notice")
     page.click(".skip-confirm .skip-yes")
-    wait_for_more(page, "article.turn-narrator", 0)
+    wait_for_more(page, "article.turn-narrator", 0, notices)
     settle(url, chat_id)
     idle(page)
 
     # a time skip from the drawer's Time form
-    narrated = count(page, "article.turn-narrator")
+    narrated, notices = count(page, "article.turn-narrator"), count(page, "#notices .notice")
     page.fill(".skip-form input[name=to]", "the next evening")
     with page.expect_response(lambda r: r.url.endswith("/skip/")) as answered:
         page.click(".skip-form button")
     assert answered.value.status == 202
-    wait_for_more(page, "article.turn-narrator", narrated)
+    wait_for_more(page, "article.turn-narrator", narrated, notices)
+    assert count(page, "article.turn-narrator") == narrated + 1, page.inner_text("#notices")
     settle(url, chat_id)
     idle(page)
     narrator = page.locator("article.turn-narrator").last

@@ -345,3 +345,44 @@ def test_accessible_names_a_skip_link_and_few_tab_stops_per_turn(story, browser)
     assert page.evaluate("document.querySelectorAll('[aria-live]').length") <= 4
     wait_idle(page)
     page.close()
+
+
+def test_a_live_redraw_keeps_what_you_type_and_never_swaps_send_under_a_click(story):
+    """The drawer is redrawn after every event and Send after every run: a half-typed skip
+    target survives the redraw with its focus, and Send stays the same element (a redraw
+    landing between the press and the release used to swallow the click)."""
+    page, url, chat_id = story["page"], story["url"], story["chat"]["id"]
+    page.set_viewport_size(DESKTOP)
+    wait_idle(page)
+    page.evaluate(
+        "() => { document.getElementById('send-btn').__kept = true;"
+        " window.__inner = document.querySelector('#drawer .drawer-inner'); }"
+    )
+    field = ".skip-form input[name=to]"
+    page.locator(field).scroll_into_view_if_needed()
+    page.fill(field, "the day after tomorrow")
+    api(url, f"/api/chats/{chat_id}/threads", {"action": "open", "title": "Who rang the bell?"})
+    page.wait_for_function(  # redrawn with the new thread
+        "() => document.querySelector('#drawer .drawer-inner') !== window.__inner"
+        " && document.querySelector('#drawer').textContent.includes('Who rang the bell?')",
+        timeout=30_000,
+    )
+    assert page.input_value(field) == "the day after tomorrow"
+    assert page.evaluate("() => document.activeElement && document.activeElement.name") == "to"
+
+    turns = page.locator("article.turn-you").count()
+    send(page, "Did you hear the bell?")
+    page.wait_for_function(f"() => document.querySelectorAll('article.turn-you').length > {turns}")
+    wait_idle(page)
+    assert page.evaluate("() => document.getElementById('send-btn').__kept === true")
+    assert page.inner_text("#send-btn") == "Send"
+    # a submitted form starts fresh: what it sent is not typed back in after the redraw
+    page.click("#d-thread > summary")
+    page.fill(".open-thread input[name=title]", "Where is the logbook?")
+    page.click(".open-thread button")
+    page.wait_for_function(
+        "() => document.querySelector('#drawer').textContent.includes('Where is the logbook?')"
+        " && !document.querySelector('.open-thread input[name=title]').value",
+        timeout=30_000,
+    )
+    assert page.input_value(field) == "the day after tomorrow"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from eventstore.models import Event
 from eventstore.replay import verify
+from play.engine.inference.base import InferenceError
 from play.engine.services.chats import chat_start
 from tests.factories import make_character, make_persona
 from worlds.models import WorldState
@@ -60,3 +61,16 @@ def test_a_failed_skip_starts_no_clock(client, scripted):
     assert vague.status_code == 400 and "could not tell" in vague.json()["detail"]
     assert WorldState.objects.get(chat=chat).story_time == ""
     assert not Event.objects.filter(stream=chat, kind="time_skip").exists()
+
+
+def test_a_skip_the_model_could_not_narrate_lands_on_defaults_and_records_the_failure(
+    client, scripted
+):
+    chat = clockless()
+    scripted.structured_replies.append(InferenceError("the endpoint is down", model="m"))
+    response = post(client, f"/api/chats/{chat.pk}/skip", {"mode": "jump", "minutes": 60})
+    assert response.status_code == 200, response.content
+    failed = Event.objects.get(stream=chat, kind="classifier_failed").payload
+    assert failed["prompt_kind"] == "time_skip" and "down" in failed["error"]
+    assert Event.objects.filter(stream=chat, kind="narration").exists()  # it still landed
+    assert verify(chat) == []

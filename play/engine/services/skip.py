@@ -21,7 +21,7 @@ from eventstore.services import append
 from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
-from play.engine.classify import classify
+from play.engine.classify import Classified, classify, failures_record
 from play.engine.gate import Gate, Line
 from play.engine.prompt.sections import activity_line
 from play.engine.schemas import SkipOutcome, SkipTarget
@@ -162,12 +162,15 @@ async def time_skip(
             ctx["now"] = clock_start(chat)
         to_time = await target_time(mode, ctx, to, minutes)
         overdue, active = _due(ctx, mode, to_time)
-        outcome = await _outcome(chat_id, ctx, mode, to_time, overdue, active)
+        answered = await _outcome(chat_id, ctx, mode, to_time, overdue, active)
+        outcome = answered.value
         # the events it runs forward close first: the scene's summaries are written after
         # their seal (never sealed whole afterwards)
         closed = await sync_to_async(_close_events)(chat, overdue, active, outcome)
         await close_scene(chat, reason=f"time skip ({mode}) to {to_time}")
-        result = await sync_to_async(_write)(chat, ctx, mode, to_time, closed, outcome)
+        result = await sync_to_async(_write)(
+            chat, ctx, mode, to_time, closed, outcome, answered.failures
+        )
     finally:
         turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
@@ -196,7 +199,7 @@ def _skip_prompt_parts(chat_id: int, ctx, overdue, active) -> dict[str, str]:
     return parts
 
 
-async def _outcome(chat_id, ctx, mode, to_time, overdue, active) -> SkipOutcome:
+async def _outcome(chat_id, ctx, mode, to_time, overdue, active) -> Classified:
     names = ctx["names"]
     parts = await sync_to_async(_skip_prompt_parts)(chat_id, ctx, overdue, active)
     lines = [
@@ -218,7 +221,7 @@ async def _outcome(chat_id, ctx, mode, to_time, overdue, active) -> SkipOutcome:
             {"role": "user", "content": "\n".join(lines)},
         ],
     )
-    return result.value
+    return result
 
 
 def _close_events(chat: Chat, overdue, active, outcome: SkipOutcome) -> list[dict[str, str]]:
@@ -238,9 +241,11 @@ def _close_events(chat: Chat, overdue, active, outcome: SkipOutcome) -> list[dic
     return closed
 
 
-def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome) -> dict:
+def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome, failures) -> dict:
     names = ctx["names"]
     with transaction.atomic():
+        # a skip the model could not narrate lands on defaults; the failure is shown, not lost
+        failures_record(chat=chat, failures=failures, turn_id=None)
         landing = {a.role: a for a in outcome.activities if a.role in ctx["present"]}
         activities = []
         for role in ctx["present"]:
