@@ -86,9 +86,9 @@ async def _watchdog() -> None:
             log.warning("%s", describe_stall(task))
 
 
-def stalled(now: float | None = None) -> list[asyncio.Task]:
+def stalled() -> list[asyncio.Task]:
     """Runs going for longer than ``STALL_S`` that were not reported yet."""
-    now = time.monotonic() if now is None else now
+    now = time.monotonic()
     return [
         task
         for task, (_chat, started) in list(_tasks.items())

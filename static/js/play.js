@@ -248,12 +248,12 @@
     if (notices) notices.after(slot);
   }
 
-  // Send is updated in place, never swapped: a redraw that lands while it is being clicked
-  // would otherwise swallow the click (the press and the release on two different buttons).
+  // Before a redraw swaps in: the drawer notes the field being typed in (its focus comes
+  // back after), and Send is updated in place, never swapped: a redraw that lands while it is
+  // being clicked would otherwise swallow the click (press and release on two buttons).
   document.addEventListener("htmx:oobBeforeSwap", function (e) {
     var d = e.detail || {};
     if (d.target && d.target.id === "drawer") {
-      // the field being typed in, to give its focus back after the redraw
       var active = document.activeElement;
       focused = active && d.target.contains(active) ? fieldKey(active) : null;
       return;
@@ -274,29 +274,32 @@
   // -- what you are typing in the drawer survives its live redraws ----------------------------
   // (the drawer is redrawn after every turn's bookkeeping: a half-typed skip target, guest
   // introduction or author's note would otherwise be wiped, or sent empty)
-  var edits = {}; // field key -> value typed and not yet submitted
-  var focused = null; // the key of the drawer field that has focus
+  var edits = {}; // field key -> value typed and not yet submitted (a checkbox: checked)
+  var focused = null; // the key of the drawer field that had focus when the redraw came
+
+  function formKey(form) {
+    return form.getAttribute("hx-post") || form.getAttribute("action") || form.className;
+  }
 
   function fieldKey(el) {
     var form = el.form || el.closest("form");
-    if (!el.name || !form) return null;
-    var where = form.getAttribute("hx-post") || form.getAttribute("action") || form.className;
-    return where + "|" + el.name;
+    return el.name && form ? formKey(form) + "|" + el.name : null;
   }
 
   function restoreEdits(drawer) {
+    var again = null;
     drawer.querySelectorAll("input, textarea, select").forEach(function (el) {
       var key = fieldKey(el);
-      if (!key || !(key in edits)) return;
-      if (el.type === "checkbox" || el.type === "radio") el.checked = edits[key];
+      if (!key) return;
+      if (key === focused) again = again || el;
+      if (!(key in edits)) return;
+      if (el.type === "checkbox") el.checked = edits[key];
+      else if (el.type === "radio") el.checked = el.value === edits[key];
       else el.value = edits[key];
     });
-    if (focused && (!document.activeElement || !document.body.contains(document.activeElement) ||
-        document.activeElement === document.body)) {
-      var again = Array.prototype.find.call(
-        drawer.querySelectorAll("input, textarea, select"),
-        function (el) { return fieldKey(el) === focused; });
-      if (again) again.focus();
+    var active = document.activeElement;
+    if (again && (!active || active === document.body || !document.body.contains(active))) {
+      again.focus();
     }
     focused = null;
   }
@@ -391,20 +394,19 @@
         if (e.target.id === "memory-q") memoryQuery = e.target.value;
       });
       var remember = function (e) {
-        var key = e.target.id === "memory-q" ? null : fieldKey(e.target);
-        if (!key) return;
-        var box = e.target.type === "checkbox" || e.target.type === "radio";
-        edits[key] = box ? e.target.checked : e.target.value;
+        var el = e.target;
+        var key = el.id === "memory-q" ? null : fieldKey(el);
+        if (!key || (el.type === "radio" && !el.checked)) return;
+        edits[key] = el.type === "checkbox" ? el.checked : el.value;
       };
       drawer.addEventListener("input", remember);
       drawer.addEventListener("change", remember);
       drawer.addEventListener("submit", function (e) {
         if (e.target.closest(".memory-search")) e.preventDefault();
         // what was sent is done with: the redraw after it shows the form fresh
+        var sent = formKey(e.target) + "|";
         Object.keys(edits).forEach(function (key) {
-          var where = e.target.getAttribute("hx-post") || e.target.getAttribute("action") ||
-            e.target.className;
-          if (key.indexOf(where + "|") === 0) delete edits[key];
+          if (key.indexOf(sent) === 0) delete edits[key];
         });
       });
     }
