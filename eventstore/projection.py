@@ -22,7 +22,8 @@ from eventstore.signals import event_appended
 # Bump when a projector changes meaning: snapshots made under another version are ignored.
 # 2: provenance (who witnessed each source of derived text), sealing sentence by sentence.
 # 3: edges and group nodes belong to characters, not seats; the chat's cast (worlds.cast).
-PROJECTION_VERSION = 3
+# 4: each source's words (worlds.lexicon), for the gate's word check.
+PROJECTION_VERSION = 4
 
 
 def project(store: Any, record: EventRecord) -> None:
@@ -46,6 +47,13 @@ class Projection(models.Model):
     index_fields: ClassVar[tuple[str, ...]] = ()
     # Tables whose primary key is derived from event ids keep it across replays.
     stable_pk: ClassVar[bool] = False
+    # With a stable key: how many rows one event may write (the key is event * this + n).
+    ids_per_event: ClassVar[int] = 1
+    # Fields holding ids of events ("a.*.b": inside JSON, "*" any key, lists item by item):
+    # a branch that copies events renumbers them, and a diff reads them through the copies.
+    event_refs: ClassVar[tuple[str, ...]] = ()
+    # Fields a diff of two states does not compare (a row's place on its branch).
+    diff_ignores: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True

@@ -30,6 +30,8 @@ class Memory(ChatProjection):
 
     natural_key_fields = ("id",)
     stable_pk = True
+    ids_per_event = IDS_PER_EVENT
+    event_refs = ("pinned_at", "source_event", "turn_id", "sources")
     index_fields = ("owner", "turn_id", "pinned")
 
     id = models.BigIntegerField(primary_key=True)

@@ -45,6 +45,8 @@ class Turn(ChatProjection):
 
     natural_key_fields = ("id",)
     stable_pk = True
+    event_refs = ("reply_to",)
+    diff_ignores = ("seq",)  # its place on the branch: a copy is renumbered
 
     id = models.BigIntegerField(primary_key=True)
     seq = models.PositiveIntegerField(default=0)
@@ -76,6 +78,7 @@ class ClassifierFailure(ChatProjection):
 
     natural_key_fields = ("id",)
     stable_pk = True
+    event_refs = ("turn_id",)
 
     id = models.BigIntegerField(primary_key=True)
     model = models.CharField(max_length=200, blank=True)

@@ -10,7 +10,7 @@ from django.conf import settings
 
 import rpsite.sqlite_swap  # noqa: F401
 from rpsite.config import ensure_data_dir
-from worlds import prompts
+from worlds import lexicon, prompts
 
 # pytest-django has read the settings by now but has not created the test database yet:
 # point everything at a private directory so tests never touch the real data/.
@@ -32,4 +32,5 @@ def data_dir(settings, tmp_path) -> Path:
     settings.MEDIA_ROOT = settings.DATA_DIR / "media"
     ensure_data_dir()
     prompts._current.clear()  # each test's database starts without the templates
+    lexicon.forget()  # ids repeat from test to test: no chat's folded words carry over
     return settings.DATA_DIR

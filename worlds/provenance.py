@@ -23,6 +23,7 @@ from typing import Any
 
 from eventstore.projection import mentions
 from eventstore.records import EventRecord
+from worlds import lexicon
 from worlds.models import EntityState, StoryEvent, Witness
 from worlds.roles import YOU
 
@@ -59,8 +60,14 @@ def keys_for_roles(store, chat_id: int, roles: Iterable[str]) -> list[str]:
 
 
 def record_witnesses(
-    store, event: EventRecord, keys: list[str], renames: list[str] | None = None
+    store,
+    event: EventRecord,
+    keys: list[str],
+    renames: list[str] | None = None,
+    *,
+    said: str = "",
 ) -> None:
+    """Who witnessed ``event``, and what it ``said`` in the words the gate compares."""
     if store.get(Witness, chat_id=event.stream_id, event=event.id) is None:
         store.add(
             Witness(
@@ -68,6 +75,8 @@ def record_witnesses(
                 event=event.id,
                 seen_by=sorted(keys),
                 renames=renames or [],
+                words=lexicon.words_of(said),
+                names=lexicon.names_of(said),
             )
         )
 
@@ -87,7 +96,7 @@ def record_line(store, event: EventRecord) -> None:
         }
     )
     keys = keys_for_roles(store, event.stream_id, [r for r, on in marks.items() if on])
-    record_witnesses(store, event, keys, renames)
+    record_witnesses(store, event, keys, renames, said=text)
 
 
 def provenance(store, event: EventRecord) -> Entry | None:
@@ -96,7 +105,8 @@ def provenance(store, event: EventRecord) -> Entry | None:
     hand edit, witnessed by whoever is present). ``None``: a source is not on this line."""
     sources = event.payload.get("sources")
     if not sources:
-        record_witnesses(store, event, present_keys(store, event.stream_id))
+        said = lexicon.said_in(event.payload)
+        record_witnesses(store, event, present_keys(store, event.stream_id), said=said)
         sources = [event.id]
     by: set[str] | None = None
     for source in sources:

@@ -143,7 +143,8 @@ def common_lines(chat_id: int, turns: list[Turn], gate: Gate) -> list[tuple[Turn
     out = []
     for turn in turns:
         by = seen.get(turn.id, [])
-        if gate.admit(Line(turn.bot_text or "", {"src": [turn.id], "by": by})) is not None:
+        said = Line(turn.bot_text or "", {"src": [turn.id], "by": by}, verbatim=True)
+        if gate.admit(said) is not None:
             out.append((turn, by))
     return out
 
@@ -186,7 +187,7 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         "Recent exchange (each line says who heard it; what someone did not hear, they do not "
         "know):",
         *[
-            f"{t.name or t.speaker}: {gate.admit(Line(t.bot_text or '', None, (t.id,)))} "
+            f"{t.name or t.speaker}: {gate.admit(Line(t.bot_text or '', None, (t.id,), True))} "
             f"[heard by {', '.join(who.get(k, k) for k in by)}]"
             for t, by in window
         ],
@@ -355,7 +356,7 @@ def summary_inputs(
     turns = [
         (t, text)
         for t in Turn.objects.filter(chat_id=chat_id, scene=scene).order_by("id")
-        if t.id in held and (text := gate.admit(Line(t.bot_text or "", None, (t.id,))))
+        if t.id in held and (text := gate.admit(Line(t.bot_text or "", None, (t.id,), True)))
     ]
     feeling = gate.admit(Line(edge.summary, pv.prov_of(edge, "summary"))) if edge else ""
     return {

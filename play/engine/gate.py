@@ -6,6 +6,11 @@ speaker; for the analysis, everyone present) it drops what they did not witness,
 from the rest every sentence naming a prop of a closed story event, unless a line said after
 the close named it again. What a deleted turn produced never gets this far: replaying the
 line without the turn leaves nothing whose sources include it (``worlds.provenance``).
+
+It reads the words too: a derived text (anything a model or a rule wrote, not a line as it
+was said) loses every sentence carrying a distinctive word that a reader never heard
+(``worlds.lexicon``): a model can bring words from anywhere, whatever lines it was shown.
+What it withheld is counted in ``withheld`` (for the inspector), never kept as text.
 """
 
 from __future__ import annotations
@@ -15,18 +20,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventstore.projection import read_rows
+from memory.models import Memory
+from play.engine.lore import lorebooks_for
+from play.models import Chat
+from worlds import lexicon
 from worlds import provenance as pv
-from worlds.models import StoryEvent, Witness
+from worlds.models import CastMember, Character, EntityState, LoreEntry, StoryEvent, Witness
+from worlds.roles import YOU
+
+CARD_FIELDS = (
+    "name",
+    "description",
+    "personality",
+    "scenario",
+    "first_mes",
+    "mes_example",
+    "system_prompt",
+    "post_history_instructions",
+)
 
 
 @dataclass(frozen=True)
 class Line:
     """One line of prompt text and where it came from (``entry``: its provenance; ``sources``:
-    the lines it quotes, for a turn or a memory). Neither: authored text, known to all."""
+    the lines it quotes, for a turn or a memory). Neither: authored text, known to all.
+    ``verbatim``: the words of its sources as they were said (a dialogue line, a remembered
+    turn) or authored text placed for a reason (lore that fired): nothing of its words is
+    derived, so the word check does not read it."""
 
     text: str
     entry: dict | None = None
     sources: tuple[int, ...] = ()
+    verbatim: bool = False
+
+    @property
+    def derived(self) -> bool:
+        return not self.verbatim and (self.entry is not None or bool(self.sources))
 
     @property
     def origin(self) -> list[int]:
@@ -42,6 +71,12 @@ class Gate:
     # the sources of everything admitted: what a model writes from this request came from
     # them all (an analysis that copies a thread's notes carries the thread's provenance)
     seen: set[int] = field(default_factory=set)
+    # what the word check took out: {"reader", "sentences", "sources"} per admitted line
+    withheld: list[dict[str, Any]] = field(default_factory=list)
+    _words: Any = None
+    _cards: dict[str, frozenset[str]] | None = None
+    _said_ever: set[str] | None = None
+    _allowed: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def for_readers(
@@ -65,10 +100,63 @@ class Gate:
         if not self.knows(line.entry):
             return None
         text = self.seal(line.text, line.origin)
+        if line.derived and text.strip():
+            text = self.heard(text, line.origin)
         if not text.strip():
             return None
         self.seen.update(line.origin)
         return text
+
+    def heard(self, text: str, origin: list[int] = ()) -> str:
+        """``text`` without the sentences carrying a word one of the readers never heard."""
+        words = self._chat_words()
+        candidates = words.distinctive_in(text)
+        drop: dict[str, set[str]] = {}
+        for reader in self.readers:
+            missing = {w for w in candidates if not words.heard_by(w, reader)}
+            # said where the reader was not, or in a card not theirs, and not theirs otherwise
+            secret = {w for w in missing if w in self._said() or w in self._cards_but(reader)}
+            if secret and (secret := secret - self._allowed_for(reader)):
+                drop[reader] = secret
+        if not drop:
+            return text
+        parts = pv.sentences(text)
+        kept = [p for p in parts if not (lexicon.words_in(p) & set().union(*drop.values()))]
+        for reader in drop:  # counted, never kept: the words are what must not travel
+            self.withheld.append(
+                {"reader": reader, "sentences": len(parts) - len(kept), "sources": list(origin)}
+            )
+        return " ".join(kept)
+
+    def _said(self) -> set[str]:
+        if self._said_ever is None:
+            self._said_ever = lexicon.said_ever(self.chat_id)
+        return self._said_ever
+
+    def _cards_but(self, reader: str) -> set[str]:
+        """The words of the cards of the chat's cast other than the reader's own."""
+        if self._cards is None:
+            self._cards = {}
+            cards = cast_cards(self.chat_id)
+            for key in {*self.readers, *cards}:
+                self._cards[key] = frozenset().union(
+                    *(words for other, words in cards.items() if other != key)
+                )
+        return self._cards[reader]
+
+    def _chat_words(self):
+        if self._words is None:
+            self._words = lexicon.chat_words(self.chat_id)
+        return self._words
+
+    def _allowed_for(self, reader: str) -> frozenset[str]:
+        """What ``reader`` has from elsewhere than lines: its card, lore it was given, hand
+        edits to its memories, the names of those present (asked only when a word of a
+        derived text is otherwise unheard)."""
+        if reader not in self._allowed:
+            heard = {w for w, keys in self._chat_words().heard.items() if reader in keys}
+            self._allowed[reader] = frozenset(known_elsewhere(self.chat_id, reader, heard))
+        return self._allowed[reader]
 
     def lines(self, lines: Iterable[Line]) -> list[Line]:
         """The admitted lines, each with the text the readers may see."""
@@ -76,7 +164,7 @@ class Gate:
         for line in lines:
             text = self.admit(line)
             if text is not None:
-                out.append(Line(text, line.entry, line.sources))
+                out.append(Line(text, line.entry, line.sources, line.verbatim))
         return out
 
     def turns(self, turns: Iterable[Any]) -> list[tuple[Any, str, list[str]]]:
@@ -97,7 +185,9 @@ class Gate:
         out = []
         for turn in turns:
             by = seen.get(turn.id, [])
-            text = self.admit(Line(turn.bot_text or "", {"src": [turn.id], "by": by}))
+            text = self.admit(
+                Line(turn.bot_text or "", {"src": [turn.id], "by": by}, verbatim=True)
+            )
             if text is not None:
                 out.append((turn, text, by))
         return out
@@ -121,3 +211,93 @@ class Gate:
             for s in missing:
                 self._renames.setdefault(s, set())
         return set().union(*(self._renames[s] for s in origin)) if origin else set()
+
+
+def card_words(character_id: int | None) -> frozenset[str]:
+    """The words of a card as its author wrote them (kept per card and edit)."""
+    row = (
+        Character.objects.filter(pk=character_id).values("updated_at", *CARD_FIELDS).first()
+        if character_id
+        else None
+    )
+    if row is None:
+        return frozenset()
+    key = (character_id, row.pop("updated_at"))
+    if key not in _CARD_WORDS:
+        _CARD_WORDS[key] = frozenset().union(*(lexicon.words_in(str(v)) for v in row.values()))
+    return _CARD_WORDS[key]
+
+
+_CARD_WORDS: dict[tuple, frozenset[str]] = {}
+
+
+def persona_words(chat_id: int) -> frozenset[str]:
+    chat = Chat.objects.filter(pk=chat_id).select_related("persona").first()
+    if chat is None or chat.persona is None:
+        return frozenset()
+    return frozenset(lexicon.words_in(f"{chat.persona.name}\n{chat.persona.description}"))
+
+
+def cast_cards(chat_id: int) -> dict[str, frozenset[str]]:
+    """Each of the chat's characters' card words, by key (the persona's is every bot's: the
+    bots are given it, so it is kept apart, under ``you``, and allowed to all)."""
+    members = CastMember.objects.filter(chat_id=chat_id).values_list("key", "character_id")
+    return {key: card_words(character_id) for key, character_id in members if key != YOU}
+
+
+def known_elsewhere(chat_id: int, reader: str, heard: set[str]) -> set[str]:
+    """The words ``reader`` has from elsewhere than the lines it witnessed: its own card, the
+    persona's (the bots are given it), the names of those present, what was written by hand
+    into its memories, and the World Info it was given (constant entries, and those a key of
+    which it heard)."""
+    out = set(persona_words(chat_id))
+    if reader == YOU:
+        memories = Memory.objects.filter(chat_id=chat_id, owner=YOU)
+    else:
+        character_id = int(reader[1:]) if reader[1:].isdigit() else None
+        out |= card_words(character_id)
+        memories = Memory.objects.filter(chat_id=chat_id, character_id=character_id)
+    texts = list(
+        EntityState.objects.filter(chat_id=chat_id, present=True).values_list("name", flat=True)
+    )
+    texts += list(memories.filter(kind=Memory.Kind.MANUAL).values_list("text", flat=True))
+    out |= set().union(*(lexicon.words_in(t) for t in texts if t))
+    books = [b.lorebook.pk for b in lorebooks_for(chat_id)]
+    for entry in LoreEntry.objects.filter(lorebook_id__in=books).only(
+        "keys", "content", "constant"
+    ):
+        keys = [lexicon.words_in(k) for k in entry.keys if isinstance(k, str) and k.strip()]
+        if entry.constant or any(k and k <= (heard | out) for k in keys):
+            out |= lexicon.words_in(entry.content)
+    return out
+
+
+class OwnView:
+    """A character's own fields as that character may hold them (its mood, what it carries
+    and does, its edges' words): what the drawer and the API show as theirs passes the same
+    gate as their prompt, with the owner as the one reader."""
+
+    def __init__(self, chat_id: int) -> None:
+        self.chat_id = chat_id
+        self._gates: dict[str, Gate] = {}
+        self.cut: dict[str, set[str]] = {}  # owner key -> fields something was withheld from
+
+    def gate(self, key: str) -> Gate:
+        if key not in self._gates:
+            self._gates[key] = Gate.for_readers(self.chat_id, [key])
+        return self._gates[key]
+
+    def text(self, key: str, obj: Any, name: str, value: str | None = None) -> str:
+        value = getattr(obj, name) if value is None else value
+        if not value:
+            return value
+        gate = self.gate(key)
+        before = len(gate.withheld)
+        seen = gate.admit(Line(str(value), pv.prov_of(obj, name)))
+        if len(gate.withheld) > before:
+            self.cut.setdefault(key, set()).add(name.split(":")[0])
+        return seen or ""
+
+    def items(self, key: str, obj: Any, name: str, values: list | None = None) -> list[str]:
+        values = list(getattr(obj, name) if values is None else values)
+        return [seen for v in values if (seen := self.text(key, obj, f"{name}:{v}", v))]

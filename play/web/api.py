@@ -386,6 +386,7 @@ def turn_prompt(request, chat_id: int, turn_id: int):
         "sections": prompt["sections"],
         "memories": prompt.get("memories", []),
         "lore": prompt.get("lore", []),
+        "withheld": prompt.get("withheld", []),
         "total_tokens": prompt.get("total_tokens"),
         "repetition_guard": event.payload.get("repetition_guard"),
         "model": event.payload.get("model", ""),

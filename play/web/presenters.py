@@ -7,6 +7,8 @@ memory panel and the drawer as a whole. Views and the websocket consumer only ca
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Q
@@ -15,6 +17,7 @@ from eventstore.models import Event
 from eventstore.projection import DBStore
 from memory.models import Memory
 from play.engine import bookkeeping, selectors, turnlock
+from play.engine.gate import Gate, Line, OwnView
 from play.engine.lore import authors_note_state, lorebooks_for
 from play.models import Chat, ClassifierFailure, Turn
 from play.web.rendering import render_text
@@ -34,6 +37,7 @@ from worlds.models import (
     Thread,
     WorldState,
 )
+from worlds.provenance import key_of, prov_of
 from worlds.roles import GUEST, HOST, ROLES
 from worlds.selectors import present_roles
 
@@ -203,8 +207,10 @@ def _handle(key: str, role: str | None) -> str:
     return role or key
 
 
-def _people(chat_id: int) -> list[dict[str, Any]]:
-    """The cast with what the page shows of each: avatar, initials, mood, the seat held."""
+def _people(chat_id: int, view: OwnView | None = None) -> list[dict[str, Any]]:
+    """The cast with what the page shows of each: avatar, initials, mood, the seat held (each
+    one's own fields as they may hold them: ``OwnView``)."""
+    view = view or OwnView(chat_id)
     rows = cast_rows(chat_id)
     entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
     members = {m.key: m for m in CastMember.objects.filter(chat_id=chat_id)}
@@ -217,11 +223,15 @@ def _people(chat_id: int) -> list[dict[str, Any]]:
     for row in rows:
         seated = entities.get(row["role"]) if row["role"] else None
         away = members[row["key"]].state if row["key"] in members else {}
+        own = seated or SimpleNamespace(
+            prov=away.get("prov", {}), **{f: away.get(f, "") for f in ("mood", "status")}
+        )
         row["avatar"] = avatars.get(row["character_id"], "")
         row["initials"] = initials(row["name"])
-        row["mood"] = seated.mood if seated else away.get("mood", "")
-        row["status"] = seated.status if seated else away.get("status", "")
-        row["inventory"] = list(seated.inventory if seated else away.get("inventory", []))
+        row["mood"] = view.text(row["key"], own, "mood")
+        row["status"] = view.text(row["key"], own, "status")
+        inventory = seated.inventory if seated else away.get("inventory", [])
+        row["inventory"] = view.items(row["key"], own, "inventory", inventory)
     return rows
 
 
@@ -285,17 +295,19 @@ def cast(chat_id: int) -> list[dict[str, Any]]:
     do), then those who left it to another."""
     places = dict(Container.objects.filter(chat_id=chat_id).values_list("key", "name"))
     activity = {a.role: a for a in Activity.objects.filter(chat_id=chat_id)}
+    view = OwnView(chat_id)
     rows = []
-    for p in _people(chat_id):
+    for p in _people(chat_id, view):
         a = activity.get(p["role"]) if p["role"] else None
+        doing = [view.text(p["key"], a, f) for f in ("posture", "verb")] if a else []
         rows.append(
             {
                 **p,
                 "role": p["role"] or "",
                 "place": places.get(a.container, a.container) if a else "",
                 "slot": a.slot if a else "",
-                "doing": " ".join(x for x in (a.posture, a.verb) if x) if a else "",
-                "holding": list(a.holding) if a else [],
+                "doing": " ".join(x for x in doing if x),
+                "holding": view.items(p["key"], a, "holding") if a else [],
             }
         )
     order = {role: n for n, role in enumerate(ROLES)}
@@ -489,9 +501,10 @@ def cast_rows(chat_id: int) -> list[dict[str, Any]]:
     return out
 
 
-def edge_rows(chat_id: int) -> list[dict[str, Any]]:
+def edge_rows(chat_id: int, view: OwnView | None = None) -> list[dict[str, Any]]:
     """Every edge of the cast, each end by character key with its name and the seat it holds
-    now; ``present`` when both are in the scene."""
+    now; ``present`` when both are in the scene. Its words are its source's own."""
+    view = view or OwnView(chat_id)
     seats = Seats.live(chat_id)
     names = cast_book.names(DBStore(), chat_id)
     out = []
@@ -508,9 +521,9 @@ def edge_rows(chat_id: int) -> list[dict[str, Any]]:
                 "present": {source_role, target_role} <= seats.present,
                 "affinity": e.affinity,
                 "trust": e.trust,
-                "summary": e.summary,
-                "knowledge": list(e.knowledge),
-                "last_interaction": e.last_interaction,
+                "summary": view.text(e.source, e, "summary"),
+                "knowledge": view.items(e.source, e, "knowledge"),
+                "last_interaction": view.text(e.source, e, "last_interaction"),
                 "last_change": dict(e.last_change or {}),
             }
         )
@@ -518,9 +531,43 @@ def edge_rows(chat_id: int) -> list[dict[str, Any]]:
 
 
 def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
+    """The chat's state as the API gives it: each character's own fields as that character
+    may hold them (``withheld`` names the fields the word check cut)."""
     cid = chat.pk
     world = WorldState.objects.filter(chat_id=cid).first()
     group = group_node(DBStore(), Seats.live(cid))
+    view = OwnView(cid)
+    entities = {e.role: e for e in EntityState.objects.filter(chat_id=cid).order_by("role")}
+    keys = {role: key_of(e) for role, e in entities.items()}
+    edges = edge_rows(cid, view)
+    shared = Gate.for_readers(cid, group.members) if group is not None else None
+    activity = [
+        {
+            "role": a.role,
+            "container": a.container,
+            "slot": a.slot,
+            **{
+                f: view.text(keys.get(a.role, a.role), a, f)
+                for f in ("posture", "verb", "expected_duration", "attention", "status")
+            },
+            "interruptible": a.interruptible,
+            "required_attention": a.required_attention,
+            "holding": view.items(keys.get(a.role, a.role), a, "holding"),
+        }
+        for a in Activity.objects.filter(chat_id=cid).order_by("role")
+    ]
+    people = [
+        {
+            "role": e.role,
+            "name": e.name,
+            "present": e.present,
+            **{f: view.text(keys[e.role], e, f) for f in ("mood", "goals", "status")},
+            "inventory": view.items(keys[e.role], e, "inventory"),
+        }
+        for e in entities.values()
+    ]
+    for row in people:
+        row["withheld"] = sorted(view.cut.get(keys[row["role"]], ()))
     return {
         "world": {
             "story_time": world.story_time if world else "",
@@ -528,34 +575,8 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             "location": world.location if world else "",
             "scene": world.scene if world else 1,
         },
-        "entities": [
-            {
-                "role": e.role,
-                "name": e.name,
-                "present": e.present,
-                "mood": e.mood,
-                "goals": e.goals,
-                "status": e.status,
-                "inventory": e.inventory,
-            }
-            for e in EntityState.objects.filter(chat_id=cid).order_by("role")
-        ],
-        "activity": [
-            {
-                "role": a.role,
-                "container": a.container,
-                "slot": a.slot,
-                "posture": a.posture,
-                "verb": a.verb,
-                "interruptible": a.interruptible,
-                "required_attention": a.required_attention,
-                "expected_duration": a.expected_duration,
-                "holding": a.holding,
-                "attention": a.attention,
-                "status": a.status,
-            }
-            for a in Activity.objects.filter(chat_id=cid).order_by("role")
-        ],
+        "entities": people,
+        "activity": activity,
         "containers": [
             {
                 "key": c.key,
@@ -570,8 +591,12 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             for c in Container.objects.filter(chat_id=cid).order_by("id")
         ],
         "cast": cast_rows(cid),
-        "edges": edge_rows(cid),
-        "group": {"members": group.members, "summary": group.summary, "dynamic": group.dynamic}
+        "edges": edges,
+        "group": {
+            "members": group.members,
+            "summary": shared.admit(Line(group.summary, prov_of(group, "summary"))) or "",
+            "dynamic": shared.admit(Line(group.dynamic, prov_of(group, "dynamic"))) or "",
+        }
         if group is not None
         else None,
         "memories": [
@@ -616,3 +641,41 @@ def chat_state(chat: Chat, *, memory_limit: int = 200) -> dict[str, Any]:
             for f in ClassifierFailure.objects.filter(chat_id=cid).order_by("-id")[:50]
         ],
     }
+
+
+# -- what a delete or a restore would change --------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    """A field's value as one short line of the preview."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def impact_groups(impact: dict[str, Any]) -> list[dict[str, Any]]:
+    """The preview's changes by kind, each entry as it reads: what, now, after."""
+    out = []
+    for group in impact.get("groups", []):
+        rows = []
+        for e in group["entries"]:
+            if e["field"] is None:
+                what = "removed" if e["after"] is None else "added"
+                rows.append({"label": e["label"], "field": what, "now": "", "after": ""})
+                continue
+            rows.append(
+                {
+                    "label": e["label"],
+                    "field": e["field"].replace("_", " "),
+                    "now": _shown(e["now"]),
+                    "after": _shown(e["after"]),
+                }
+            )
+        out.append({"kind": group["kind"], "rows": rows})
+    return out

@@ -554,7 +554,14 @@ def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> Htt
     chat = get_object_or_404(Chat, pk=chat_id)
     impact = turn_delete_preview(chat=chat, turn_id=turn_id)
     return render(
-        request, "play/_delete_preview.html", {"chat": chat, "turn_id": turn_id, "impact": impact}
+        request,
+        "play/_delete_preview.html",
+        {
+            "chat": chat,
+            "turn_id": turn_id,
+            "impact": impact,
+            "groups": presenters.impact_groups(impact),
+        },
     )
 
 

@@ -68,17 +68,22 @@ class Line:
 
 
 class CanaryModel(ScriptedBackend):
-    """Copies what it sees into everything it writes; each reply says one new canary."""
+    """Copies what it sees into everything it writes; each reply says one new canary. Its
+    analyses also copy what it has seen anywhere, in any earlier request (another reader's
+    prompt, a line said before someone arrived): their sources then say the readers may know
+    them, and only the words say otherwise."""
 
     def __init__(self, story: Story) -> None:
         super().__init__()
         self.story = story
         # (kind, readers, text); readers None: everyone present (an analysis, a skip)
         self.requests: list[tuple[str, tuple[str, ...] | None, str]] = []
+        self.anywhere: list[str] = []  # every canary of every request, newest last
 
     def _seen(self, messages) -> tuple[str, list[str]]:
         text = "\n".join(m["content"] for m in messages)
         seen = list(dict.fromkeys(CANARY.findall(text) + PROP.findall(text)))
+        self.anywhere = [c for c in self.anywhere if c not in seen] + seen
         return text, seen
 
     async def stream(self, messages, params):
@@ -104,7 +109,12 @@ class CanaryModel(ScriptedBackend):
         self.requests.append((name, readers, text))
         long, short = " ".join(seen[-20:]) or "nothing", " ".join(seen[-6:]) or "none"
         if name == "TurnAnalysis":
-            roles = re.findall(r"\b(you|host|guest) = ", text.split("\n", 1)[0])
+            present = re.search(r"^Characters present.*$", text, re.MULTILINE)
+            roles = re.findall(r"\b(you|host|guest) = ", present.group() if present else "")
+            # what it has seen anywhere, in sentences of their own beside what it was shown
+            far = [c for c in self.anywhere if c not in seen][-6:]
+            wide = ". ".join(filter(None, [long, " ".join(far)]))
+            words = [*seen[-4:], *far[-4:]]
             reply = {
                 "significance": 1,
                 "edges": [
@@ -112,19 +122,44 @@ class CanaryModel(ScriptedBackend):
                         "source": a,
                         "target": b,
                         "affinity_delta": 1,
-                        "knowledge_facts": [long],
-                        "last_interaction": long,
+                        "knowledge_facts": [long, *far[-2:]],
+                        "last_interaction": wide[:300],
                     }
                     for a, b in itertools.permutations(roles, 2)
                 ],
-                "entities": [{"role": r, "mood": long[:200], "goals": long} for r in roles],
-                "activities": [
-                    {"role": r, "verb": long[:200], "holding": seen[-8:], "status": short[:64]}
+                "entities": [
+                    {
+                        "role": r,
+                        "mood": wide[:200],
+                        "goals": wide,
+                        "status": wide[:200],
+                        "inventory_add": words[:5],
+                    }
                     for r in roles
                 ],
-                "threads": [{"action": "open", "title": f"tension {short}", "notes": long}],
-                "story_events": [{"action": "plan", "title": f"plan {short}", "description": long}],
-                "group": {"summary": long, "dynamic": short},
+                "activities": [
+                    {
+                        "role": r,
+                        "verb": wide[:200],
+                        "posture": " ".join(far[-2:])[:64],
+                        "holding": words,
+                        "attention": wide[:200],
+                        "expected_duration": " ".join(far[-1:])[:64],
+                        "status": short[:64],
+                    }
+                    for r in roles
+                ],
+                "threads": [{"action": "open", "title": f"tension {short}", "notes": wide}],
+                "story_events": [
+                    {
+                        "action": "plan",
+                        "title": f"plan {short}",
+                        "description": wide,
+                        "preconditions": far[-2:],
+                    }
+                ],
+                "group": {"summary": wide, "dynamic": " ".join(far[-3:]) or short},
+                "memory_keys": far[-2:],
             }
             if self.story.move_next:
                 self.story.move_next = False
@@ -399,7 +434,7 @@ LEAKY = [
 ]
 
 
-def run(sequence) -> None:
+def run(sequence) -> CanaryModel:
     story = Story.begin()
     model = CanaryModel(story)
     with override_backend(model):
@@ -407,10 +442,22 @@ def run(sequence) -> None:
             done = len(model.requests)
             apply(story, model, op)
             story.check(model.requests[done:])
+    return model
 
 
 def test_a_fixed_story_that_would_leak_passes_the_gate():
     run(LEAKY)
+
+
+def test_the_words_a_reader_witnessed_pass_the_gate():
+    """The control: what the analysis wrote from lines the speaker heard reaches the
+    speaker's next prompt (the check withholds only what was said where they were not)."""
+    model = run(LEAKY)
+    host = model.story.names["Mara"]
+    narrative = [t for kind, who, t in model.requests if kind == "narrative" and who == (host,)]
+    moods = re.findall(r"right now — mood: ([^;\n]*)", narrative[-1])
+    assert moods and CANARY.search(moods[0]), narrative[-1][-2000:]
+    assert re.search(r"What Mara knows about Sam: [^\n]*kx\d+q", narrative[-1])
 
 
 @pytest.mark.parametrize(
@@ -418,12 +465,15 @@ def test_a_fixed_story_that_would_leak_passes_the_gate():
     [
         "witness",  # everyone knows everything
         "seal",  # closed events' props are never sealed
+        "words",  # derived text is trusted because of its sources
     ],
 )
 def test_the_canary_check_fails_when_the_gate_is_broken(monkeypatch, broken):
     """Mutation check: with the gate broken, the same story fails the check."""
     if broken == "witness":
         monkeypatch.setattr(Gate, "knows", lambda self, entry: True)
+    elif broken == "words":
+        monkeypatch.setattr(Gate, "heard", lambda self, text, origin=(): text)
     else:
         monkeypatch.setattr(Gate, "seal", lambda self, text, origin: text)
     with pytest.raises(AssertionError):

@@ -13,6 +13,7 @@ class ChatLorebook(ChatProjection):
     """A lorebook attached to one chat (the persona's and the characters' come with them)."""
 
     natural_key_fields = ("chat_id", "lorebook_id")
+    event_refs = ("attached_event",)
 
     lorebook_id = models.BigIntegerField()  # not a foreign key: deleting a book keeps the log
     attached_event = models.BigIntegerField()

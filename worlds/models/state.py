@@ -40,6 +40,7 @@ class WorldState(ChatProjection):
 
 class EntityState(ChatProjection):
     natural_key_fields = ("chat_id", "role")
+    event_refs = ("prov.*.src",)
 
     role = models.CharField(max_length=8, choices=ROLE_CHOICES)
     name = models.CharField(max_length=200)
@@ -67,6 +68,7 @@ class Activity(ChatProjection):
     """Where an entity is and what it is doing: always in the prompt."""
 
     natural_key_fields = ("chat_id", "role")
+    event_refs = ("prov.*.src",)
 
     role = models.CharField(max_length=8, choices=ROLE_CHOICES)
     container = models.CharField(max_length=64, blank=True)
@@ -92,6 +94,7 @@ class Activity(ChatProjection):
 
 class Container(ChatProjection):
     natural_key_fields = ("chat_id", "key")
+    event_refs = ("prov.*.src",)
 
     key = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
@@ -121,6 +124,7 @@ class Edge(ChatProjection):
     belongs to the characters, not the seats they hold: it stays when one of them leaves."""
 
     natural_key_fields = ("chat_id", "source", "target")
+    event_refs = ("prov.*.src", "last_change.turn")
 
     source = models.CharField(max_length=32, help_text="character key")
     target = models.CharField(max_length=32, help_text="character key")
@@ -153,6 +157,7 @@ class GroupNode(ChatProjection):
     again resume it. In a prompt only when all three are present."""
 
     natural_key_fields = ("chat_id", "key")
+    event_refs = ("prov.*.src",)
 
     key = models.CharField(max_length=100, help_text="its members' keys, sorted, joined by +")
     members = models.JSONField(default=list, blank=True, help_text="character keys")
@@ -175,6 +180,7 @@ class CastMember(ChatProjection):
     they hold none, their own state waits here for their return."""
 
     natural_key_fields = ("chat_id", "key")
+    event_refs = ("joined_event", "state.prov.*.src")
 
     key = models.CharField(max_length=32)
     name = models.CharField(max_length=200)
@@ -196,6 +202,7 @@ class CastMember(ChatProjection):
 
 class Scene(ChatProjection):
     natural_key_fields = ("chat_id", "number")
+    event_refs = ("opened_event", "closed_event")
 
     number = models.PositiveIntegerField()
     container = models.CharField(max_length=64, blank=True)
@@ -227,6 +234,7 @@ class StoryEvent(ChatProjection):
         EXPIRED = "expired"
 
     natural_key_fields = ("chat_id", "key")
+    event_refs = ("planned_event", "started_event", "closed_event", "prov.*.src")
     index_fields = ("status",)
 
     key = models.CharField(max_length=64)
@@ -263,6 +271,7 @@ class Thread(ChatProjection):
     """An unresolved plot tension, sticky in every prompt until resolved or dropped."""
 
     natural_key_fields = ("chat_id", "key")
+    event_refs = ("opened_event", "closed_event", "prov.*.src")
 
     key = models.CharField(max_length=64)
     title = models.CharField(max_length=300)
@@ -287,12 +296,17 @@ class Witness(ChatProjection):
     """Who witnessed a source of derived text: a line, or a hand edit (worlds.provenance)."""
 
     natural_key_fields = ("chat_id", "event")
+    event_refs = ("event",)
 
     event = models.BigIntegerField()
     seen_by = models.JSONField(default=list, blank=True, help_text="character keys")
     # props of story events closed before this line that it names again: from here on they
     # may be spoken of (the user brought the picnic basket back)
     renames = models.JSONField(default=list, blank=True)
+    # what the source said, as the word gate compares it (worlds.lexicon): its words that
+    # could be distinctive, and those said as names
+    words = models.JSONField(default=list, blank=True)
+    names = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

@@ -70,6 +70,8 @@ class Prompt:
     stop: list[str]
     total_tokens: int
     lore: list[dict[str, Any]] = field(default_factory=list)
+    # what the gate's word check took out of derived lines (counts and sources, no words)
+    withheld: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
         """What the assistant_turn event stores about its prompt."""
@@ -78,6 +80,7 @@ class Prompt:
             "sections": self.sections,
             "memories": self.memories,
             "lore": self.lore,
+            "withheld": self.withheld,
             "total_tokens": self.total_tokens,
         }
 
@@ -209,6 +212,7 @@ def assemble(ctx: PromptContext, layout: Layout) -> Prompt:
             {**entry, "included": entry["position"] == "at_depth" or placed.get(entry["position"])}
             for entry in layout.lore
         ],
+        withheld=list(ctx.gate.withheld),
         max_tokens=int(reply * 1.6),
         stop=[f"\n{names[r]}:" for r in ctx.present if r != ctx.speaker and r in names],
         total_tokens=sum(x.tokens for x in included),

@@ -85,7 +85,8 @@ def _known(
 def _memory_line(m: Memory, text: str | None = None) -> Line:
     """A memory the speaker's own store holds (witness-filtered there), from its lines."""
     sources = tuple(m.sources) if m.sources else ((m.turn_id,) if m.turn_id else ())
-    return Line(f"- {m.text if text is None else text}", None, sources)
+    said = m.kind == Memory.Kind.TURN and text is None  # the line itself, not words about it
+    return Line(f"- {m.text if text is None else text}", None, sources, verbatim=said)
 
 
 def _memory_meta(m: Memory, ctx: PromptContext, section: str, why: str) -> dict[str, Any]:
@@ -273,8 +274,8 @@ def activity_line(
     place = containers.get(a.container)
     where = place.name if place else (a.container or "somewhere")
     parts = [f"{names.get(a.role, a.role)}: in {where}"]
-    if a.slot:
-        parts[0] += f" ({a.slot})"
+    if slot := known("slot"):
+        parts[0] += f" ({slot})"
     if posture := known("posture"):
         parts.append(posture)
     if verb := known("verb"):
@@ -284,8 +285,8 @@ def activity_line(
             extras.append("not interruptible")
         if a.required_attention and a.required_attention != "low":
             extras.append(f"{a.required_attention} attention")
-        if a.expected_duration:
-            extras.append(f"for {a.expected_duration}")
+        if duration := known("expected_duration"):
+            extras.append(f"for {duration}")
         if extras:
             detail += f" ({', '.join(extras)})"
         parts.append(detail)
@@ -388,7 +389,9 @@ def lore(ctx: PromptContext) -> tuple[dict[str, Section], list[Insert], list[dic
         if f.position == "at_depth":
             inserts.append(Insert(f.depth or 0, f.role or "system", f.content, "lore at a depth"))
         elif f.position in LORE_PLACES:
-            placed.setdefault(f.position, []).append(Line(f.content, None, f.triggers))
+            placed.setdefault(f.position, []).append(
+                Line(f.content, None, f.triggers, verbatim=True)
+            )
     sections = {
         position: Section(LORE_PLACES[position], "should", lines)
         for position, lines in placed.items()
@@ -528,7 +531,7 @@ def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext
     lines: list[Line] = []
     scene = turns[0].scene if turns else None
     for turn in turns:
-        text = ctx.gate.admit(Line((turn.bot_text or "").strip(), None, (turn.id,)))
+        text = ctx.gate.admit(Line((turn.bot_text or "").strip(), None, (turn.id,), True))
         if text is None:
             continue
         if turn.scene != scene:
@@ -537,7 +540,7 @@ def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext
         who = turn.name or ctx.names.get(turn.speaker, turn.speaker)
         role = "assistant" if turn.speaker == ctx.speaker else "user"
         messages.append({"role": role, "content": f"{who}: {text}"})
-        lines.append(Line(f"{who}: {text}", None, (turn.id,)))
+        lines.append(Line(f"{who}: {text}", None, (turn.id,), True))
     return Section(name, tier, dialogue=messages, dialogue_lines=lines)
 
 

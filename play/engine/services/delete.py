@@ -122,6 +122,17 @@ FREE_TEXT = {
     "text",
     "bot_text",
     "group_summary",
+    "content",  # a copied turn's stored prompt: its messages
+    "first_draft",  # the repetition guard's first draft
+    "inventory_add",
+    "inventory_remove",
+    "slot",
+    "expected_duration",
+    "props",
+    "preconditions",
+    "item",  # what a story event's close gives someone
+    "keys",  # index words a turn analysis added to memories
+    "narration",  # a skip's
 }
 _WORD = re.compile(r"[^\W_]{4,}")
 
@@ -176,7 +187,7 @@ def turn_delete_preview(*, chat: Chat, turn_id: int) -> dict[str, Any]:
         )
     candidate = store.dump()
     live = dump_db(chat.pk)
-    impact = describe(live, candidate)
+    impact = describe(live, candidate, ids)
     impact["summaries_rewritten"] = _summary_changes(live, candidate)
     impact["events_removed"] = [{"id": r.id, "kind": r.kind} for r in p.removed]
     impact["events_copied"] = len(p.kept)
