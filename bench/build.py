@@ -70,3 +70,56 @@ def random_vector(rng_seed: int = 1):
 
     v = np.random.default_rng(rng_seed).standard_normal(DIMS).astype(np.float32)
     return v / np.linalg.norm(v)
+
+
+def add_derived(chat, rng: random.Random, n: int = 12) -> None:
+    """What analyses leave behind, written from the latest lines' own words (so the gate's
+    word check reads distinctive words on every derived line): moods, goals, edge knowledge,
+    activities, threads."""
+    from django.db import transaction
+
+    from eventstore.services import append
+    from play.models import Turn
+
+    lines = list(Turn.objects.filter(chat=chat).order_by("-id")[:n])
+    with transaction.atomic():
+        for i, turn in enumerate(lines):
+            words = turn.text.split()
+            said = " ".join(rng.sample(words, min(6, len(words))))
+            sources = [turn.pk]
+            append(
+                stream=chat,
+                kind="entity_state_change",
+                payload={
+                    "changes": [{"role": "host", "mood": said[:200], "goals": f"{said}. {said}"}],
+                    "sources": sources,
+                },
+            )
+            append(
+                stream=chat,
+                kind="edge_update",
+                payload={
+                    "edges": [
+                        {
+                            "source": "host",
+                            "target": "you",
+                            "knowledge_facts": [said],
+                            "last_interaction": said,
+                        }
+                    ],
+                    "sources": sources,
+                },
+            )
+            append(
+                stream=chat,
+                kind="activity_change",
+                payload={
+                    "changes": [{"role": "host", "verb": said[:200], "attention": said[:200]}],
+                    "sources": sources,
+                },
+            )
+            append(
+                stream=chat,
+                kind="thread_opened",
+                payload={"key": f"t{i}", "title": said[:200], "notes": said, "sources": sources},
+            )

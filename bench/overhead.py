@@ -44,7 +44,34 @@ class FirstByte:
         return schema()
 
 
-def measure(chat, turns: int, qvec) -> list[float]:
+class GateClock:
+    """Time spent inside the gate (``Gate.admit``, the word check included) per turn; and
+    whether the word check runs at all (off: the same run's baseline)."""
+
+    def __init__(self):
+        from play.engine.gate import Gate
+
+        self.gate = Gate
+        self.admit, self.heard = Gate.admit, Gate.heard
+        self.spent = 0.0
+        clock = self
+
+        def admit(gate, line):
+            started = time.perf_counter()
+            try:
+                return clock.admit(gate, line)
+            finally:
+                clock.spent += time.perf_counter() - started
+
+        Gate.admit = admit
+
+    def words(self, on: bool) -> None:
+        self.gate.heard = self.heard if on else (lambda gate, text, origin=(): text)
+
+
+def measure(chat, turns: int, qvec, clock: GateClock | None = None) -> dict[str, list[float]]:
+    """Per turn: send → model request, and the gate's share of it; with a ``clock``, turns
+    alternate with and without the word check (the baseline measured in the same run)."""
     from play.engine import pipeline
     from play.engine.inference.registry import override_backend
 
@@ -53,14 +80,22 @@ def measure(chat, turns: int, qvec) -> list[float]:
 
     pipeline.query_vector_for = fixed_vector
 
-    async def turns_in_one_loop() -> list[float]:  # one event loop, as in the server
-        times = []
+    async def turns_in_one_loop() -> dict[str, list[float]]:  # one event loop, as in the server
+        times: dict[str, list[float]] = {"with": [], "without": [], "gate": []}
         for i in range(turns):
+            words = i % 2 == 0 or clock is None
+            if clock is not None:
+                clock.words(words)
+                clock.spent = 0.0
             backend = FirstByte()
             with override_backend(backend):
                 started = time.perf_counter()
                 await pipeline.run_turn(chat.pk, f"what about the harbour {i}?")
-            times.append((backend.sent_at - started) * 1000)
+            times["with" if words else "without"].append((backend.sent_at - started) * 1000)
+            if clock is not None and words:
+                times["gate"].append(clock.spent * 1000)
+        if clock is not None:
+            clock.words(True)
         return times
 
     return asyncio.run(turns_in_one_loop())
@@ -73,26 +108,51 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=40)
     args = parser.parse_args()
     setup_django()
-    from bench.build import add_memories, add_turns, random_vector
+    from bench.build import add_derived, add_memories, add_turns, random_vector
     from memory.retrieval import retrieve
     from tests.factories import make_chat
+    from worlds import lexicon
 
-    rows, results = [], {}
+    rows, results, gate_rows = [], {}, []
     qvec = random_vector()
+    clock = GateClock()
     for n in [int(x) for x in args.memories.split(",")]:
         rng = random.Random(n)
         chat = make_chat()
         ms_fill, _ = timed(add_memories, chat, n, rng)
         add_turns(chat, max(0, args.events - n // 64), rng)
+        add_derived(chat, rng)
+        lexicon.forget()
+        fold_ms, _ = timed(lexicon.chat_words, chat.pk)  # the first prompt after a start
         measure(chat, 3, qvec)  # warm up
-        overhead = summary(measure(chat, args.turns, qvec))
+        paired = measure(chat, args.turns * 2, qvec, clock)
+        overhead = summary(paired["with"])
+        baseline = summary(paired["without"])
+        gate = summary(paired["gate"])
+        gate_rows.append(
+            (
+                n,
+                overhead["p95"],
+                baseline["p95"],
+                f"{overhead['p95'] / baseline['p95']:.2f}x",
+                gate["p50"],
+                gate["p95"],
+                round(fold_ms, 1),
+            )
+        )
         retrieval = summary(
             [
                 timed(retrieve, chat.pk, "host", f"the harbour {i}", k=6, query_vector=qvec)[0]
                 for i in range(args.turns)
             ]
         )
-        results[n] = {"overhead_ms": overhead, "retrieval_ms": retrieval}
+        results[n] = {
+            "overhead_ms": overhead,
+            "overhead_without_word_check_ms": baseline,
+            "gate_ms": gate,
+            "word_fold_ms": fold_ms,
+            "retrieval_ms": retrieval,
+        }
         rows.append(
             (
                 n,
@@ -124,6 +184,21 @@ def main() -> None:
                 "retrieval p50",
                 "retrieval p95",
                 f"p95 / {TTFT_MS:.0f} ms TTFT",
+            ),
+        )
+    )
+    print("\nthe gate's word check, same run (turns alternate with and without it):")
+    print(
+        table(
+            gate_rows,
+            (
+                "memories",
+                "p95 with",
+                "p95 without",
+                "ratio",
+                "gate p50",
+                "gate p95",
+                "first fold ms",
             ),
         )
     )

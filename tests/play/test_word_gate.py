@@ -191,3 +191,22 @@ def test_what_the_reader_heard_and_common_words_pass(client, model):
     model.narrative.append("Theo yawns.")
     turn = reply_of(send(client, chat, "Theo?"), "guest")
     assert "curious about Ondine" in section(prompt_of(client, chat, turn["id"]), "state")
+
+
+def test_a_surviving_turns_stored_prompt_loses_the_deleted_words(client, model):
+    """A turn after a deleted line is copied onto the new branch; the prompt it was written
+    from (the inspector shows it) held the deleted line, and holds it no more."""
+    chat = make_chat()
+    model.narrative += ["Noted.", "Sure.", "Hm."]
+    fact = send(client, chat, "My grandmother buried her diary under the oak at Brannoch Hollow.")
+    later = reply_of(send(client, chat, "Shall we drive on?"), "host")
+    assert "Brannoch" in everything(prompt_of(client, chat, later["id"]))
+    assert client.delete(f"/api/chats/{chat.pk}/turns/{fact[0]['id']}").status_code == 200
+
+    copy = next(t for t in state(client, chat)["memories"] if t["text"].endswith("Sure."))
+    prompt = prompt_of(client, chat, copy["turn_id"])
+    assert "Brannoch" not in everything(prompt)
+    assert "Shall we drive on?" in everything(prompt)
+    page = client.get(f"/chats/{chat.pk}/turns/{copy['turn_id']}/prompt/")
+    assert page.status_code == 200 and "Brannoch" not in page.content.decode()
+    assert verify(chat) == []
