@@ -88,7 +88,8 @@ def _label(label: str, row: dict[str, Any], names: dict[str, str]) -> str:
     if label == "play.Turn":
         return f"{row.get('name') or row.get('speaker')}: “{_short(row.get('text'))}”"
     if label == "memory.Memory":
-        return f"{row.get('owner')}'s memory “{_short(row.get('text'))}”"
+        owner = names.get(row.get("owner", ""), row.get("owner"))
+        return f"{owner}'s memory “{_short(row.get('text'))}”"
     if label == "worlds.Edge":
         return (
             f"{names.get(row['source'], row['source'])} → {names.get(row['target'], row['target'])}"
@@ -136,7 +137,7 @@ def changes(live: Rows, candidate: Rows, ids: dict[int, int] | None = None) -> l
                 "kind": KINDS.get(label, label),
                 "table": label,
                 "key": list(key),
-                "label": _label(label, b or a, names),
+                "label": _label(label, a or b, names),
             }
             if a is None or b is None:
                 row = {k: v for k, v in (a or b).items() if k not in skip}

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import browser  # noqa: F401
 from tests.fakeopenai import FakeOpenAI
@@ -386,3 +387,38 @@ def test_a_live_redraw_keeps_what_you_type_and_never_swaps_send_under_a_click(st
         timeout=30_000,
     )
     assert page.input_value(field) == "the day after tomorrow"
+
+
+def test_the_delete_preview_names_every_change_grouped_by_kind(story, browser):  # noqa: F811
+    """The ⋯ menu's Delete… shows what the delete would change, grouped by kind, each entry
+    with its value now and after; Keep it closes the preview and changes nothing."""
+    url, chat = story["url"], story["chat"]
+    before = api(url, f"/api/chats/{chat['id']}/state")
+    for name, viewport in (("delete-preview", DESKTOP), ("delete-preview-phone", PHONE)):
+        page = browser.new_page(viewport=viewport)
+        errors = watch(page)
+        page.goto(f"{url}/chats/{chat['id']}/")
+        wait_idle(page)
+        page.wait_for_timeout(300)  # the socket is open (a connect redraws the transcript)
+        line = page.locator("article.turn-you").first
+        for _ in range(3):  # a live redraw may close the menu between the two clicks
+            line.locator("summary.icon-button").click()
+            try:
+                line.locator("button.delete").click(timeout=3000)
+                break
+            except PlaywrightTimeout:
+                continue
+        page.wait_for_selector("[data-testid=impact-groups]")
+        kinds = page.eval_on_selector_all(".impact-group", "els => els.map(e => e.dataset.kind)")
+        assert "transcript" in kinds and "memories" in kinds, kinds
+        entries = page.locator(".impact-entry")
+        assert entries.count() >= 3
+        first = page.locator(".impact-group[open] .impact-entry").first.inner_text()
+        assert "—" in first  # "label — field: now → after", or "label — removed"
+        page.locator("[data-testid=impact-groups]").scroll_into_view_if_needed()
+        shoot(page, name)
+        page.click("#delete-preview button.keep")
+        assert page.locator("#delete-preview").count() == 0
+        assert errors == []
+        page.close()
+    assert api(url, f"/api/chats/{chat['id']}/state")["world"] == before["world"]
