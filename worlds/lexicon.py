@@ -46,10 +46,20 @@ def common_words() -> frozenset[str]:
     )
 
 
+_PART = re.compile(r"[^\W_]+")
+
+
 def _tokens(text: str) -> list[tuple[str, int]]:
-    """Every word of ``text``, lowercased, with where it starts (a code such as ``7-3-9`` or
-    ``AZURE-FALCON-77`` is one word; a possessive's ``'s`` is dropped)."""
-    return [(m.group().lower(), m.start()) for m in _TOKEN.finditer(_POSSESSIVE.sub("", text))]
+    """Every word of ``text``, lowercased, with where it starts: a code such as ``7-3-9`` or
+    ``AZURE-FALCON-77`` is one word, and each of its parts is one too; a possessive's ``'s``
+    is dropped."""
+    out = []
+    for m in _TOKEN.finditer(_POSSESSIVE.sub("", text)):
+        word = m.group().lower()
+        out.append((word, m.start()))
+        if not word.isalnum():
+            out += [(part, m.start()) for part in _PART.findall(word)]
+    return out
 
 
 def _candidate(word: str) -> bool:

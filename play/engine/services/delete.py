@@ -3,7 +3,6 @@ caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +19,7 @@ from play.engine import turnlock
 from play.engine.impact import describe
 from play.engine.recovery import rewrite_in_background
 from play.models import Chat, Turn
+from worlds import lexicon
 from worlds.provenance import sentences
 
 DELETABLE = ("user_turn", "assistant_turn", "narration")
@@ -134,18 +134,18 @@ FREE_TEXT = {
     "keys",  # index words a turn analysis added to memories
     "narration",  # a skip's
 }
-_WORD = re.compile(r"[^\W_]{4,}")
 
 
 def said_only_there(p: Plan) -> set[str]:
-    """The words the deleted lines said that no line left on the story says."""
+    """The words the deleted lines said that no line left on the story says (a line a model
+    wrote from others, a skip's narration, says none of its own: it carries ``sources``)."""
 
     def words(records) -> set[str]:
         return {
-            w.lower()
+            w
             for r in records
-            if r.kind in DELETABLE
-            for w in _WORD.findall(r.payload.get("bot_text", r.payload.get("text", "")))
+            if r.kind in DELETABLE and not r.payload.get("sources")
+            for w in lexicon.words_of(r.payload.get("bot_text", r.payload.get("text", "")))
         }
 
     return words(p.removed) - words(p.prefix) - words(p.kept)
@@ -159,7 +159,7 @@ def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
         items = [scrub(v, words, free=free) for v in value]
         return [v for v in items if not (free and isinstance(v, str) and not v.strip())]
     if free and isinstance(value, str) and words:
-        return " ".join(s for s in sentences(value) if not set(_WORD.findall(s.lower())) & words)
+        return " ".join(s for s in sentences(value) if not lexicon.words_in(s) & words)
     return value
 
 

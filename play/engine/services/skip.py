@@ -326,6 +326,9 @@ def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome, failure
                 "witnesses": witnesses,
                 "scene": world.scene,
                 "story_time": to_time,
+                # the model wrote it from these lines: a delete of one scrubs it like any
+                # derived text (it is no line of its own that says their words)
+                **({"sources": ctx["sources"]} if ctx.get("sources") else {}),
             },
         )
     return {
