@@ -15,11 +15,14 @@ from asgiref.sync import async_to_sync
 from eventstore.models import Branch, Event
 from eventstore.projection import dump_db
 from eventstore.replay import verify
+from eventstore.services import append
 from play.engine import pipeline
 from play.engine.impact import changes
+from play.engine.inference.registry import get_backend
 from play.engine.services.edit import spelling_only, turn_edit, turn_edit_preview
 from play.models import Turn
 from tests.factories import make_chat
+from worlds.models import EntityState
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -67,17 +70,9 @@ def model(scripted):
 
 
 def say(chat, text: str, reply: str = "Mm.") -> tuple[int, int]:
-    return_ids = []
-
-    def speak(messages, params):
-        return reply
-
-    from play.engine.inference.registry import get_backend  # noqa: PLC0415
-
-    get_backend().narrative.append(speak)
+    get_backend().narrative.append(reply)
     outs = async_to_sync(pipeline.run_turn)(chat.pk, text)
-    return_ids = [o.id for o in outs]
-    return return_ids[0], return_ids[1]
+    return outs[0].id, outs[1].id
 
 
 def state(chat) -> str:
@@ -85,8 +80,6 @@ def state(chat) -> str:
 
 
 def host_mood(chat) -> str:
-    from worlds.models import EntityState  # noqa: PLC0415
-
     return EntityState.objects.get(chat_id=chat.pk, role="host").mood
 
 
@@ -123,14 +116,12 @@ def test_editing_a_bot_line_redoes_its_own_analysis(model):
     _, reply = say(chat, "Hello there.", reply="Meet me at zq3x pier.")
     say(chat, "Sure.")
     assert "zq3x" in state(chat)
-    out = edit(chat, reply, "Meet me at zq4x pier.")
+    edit(chat, reply, "Meet me at zq4x pier.")
     assert "zq3x" not in state(chat) and "zq4x" in host_mood(chat)
     assert verify(chat) == []
 
 
 def test_a_narrator_line_is_edited_without_an_analysis(model):
-    from eventstore.services import append  # noqa: PLC0415
-
     chat = make_chat()
     line = append(
         stream=chat,
@@ -189,7 +180,7 @@ def test_save_and_branch_stops_at_the_edited_line(model):
     chat = make_chat()
     first, _ = say(chat, "Say zq6x.")
     second, _ = say(chat, "And then?")
-    out = edit(chat, first, "Say zq7x.", keep_after=False)
+    edit(chat, first, "Say zq7x.", keep_after=False)
     texts = [t.text for t in Turn.objects.filter(chat=chat).order_by("id")]
     assert texts[-1] == "Say zq7x." and "And then?" not in texts
     assert "zq6x" not in state(chat)
