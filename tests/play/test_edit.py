@@ -16,13 +16,15 @@ from eventstore.models import Branch, Event
 from eventstore.projection import dump_db
 from eventstore.replay import verify
 from eventstore.services import append
+from memory.models import Memory
 from play.engine import pipeline
 from play.engine.impact import changes
 from play.engine.inference.registry import get_backend
-from play.engine.services.edit import spelling_only, turn_edit, turn_edit_preview
+from play.engine.prompt import build_prompt
+from play.engine.services.edit import spelling_only, state_edit, turn_edit, turn_edit_preview
 from play.models import Turn
-from tests.factories import make_chat
-from worlds.models import EntityState
+from tests.factories import edge_of, make_chat
+from worlds.models import EntityState, WorldState
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -207,3 +209,51 @@ def test_an_empty_edit_is_refused_and_changes_nothing(model, text):
     with pytest.raises(ValueError):
         edit(chat, first, text)
     assert state(chat) == before
+
+
+# -- what the world holds, by hand ---------------------------------------------------------------
+
+
+def test_hand_edits_of_the_world_are_events_gated_and_followed_by_swipes(model):
+    chat = make_chat()
+    say(chat, "Hello.")
+    state_edit(
+        chat_id=chat.pk,
+        target="edge",
+        key={"source": "host", "target": "you"},
+        knowledge_add=["Sam keeps bees", "Sam hates rain"],
+    )
+    state_edit(
+        chat_id=chat.pk,
+        target="edge",
+        key={"source": "host", "target": "you"},
+        knowledge_remove=["Sam hates rain"],
+    )
+    assert edge_of(chat, "host", "you").knowledge == ["Sam keeps bees"]
+    state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={"mood": "wary"})
+    state_edit(chat_id=chat.pk, target="world", key={}, changes={"weather": "sleet"})
+    memory = Memory.objects.filter(chat=chat, owner="host").last()
+    state_edit(
+        chat_id=chat.pk, target="memory", key={"id": memory.pk}, changes={"text": "Sam: Hi."}
+    )
+    assert Memory.objects.get(pk=memory.pk).text == "Sam: Hi."
+    assert WorldState.objects.get(chat=chat).weather == "sleet"
+    kinds = list(
+        Event.objects.filter(stream=chat, kind="manual_edit").values_list("payload", flat=True)
+    )
+    assert len(kinds) == 5
+    prompt = build_prompt(chat, "host")
+    text = json.dumps(prompt.messages)
+    assert "Sam keeps bees" in text and "wary" in text and "sleet" in text
+    assert "Sam hates rain" not in text
+    assert verify(chat) == []
+
+    # a swipe to the first reply's sibling goes back before the edits: they follow the line
+    _, reply = say(chat, "Again?")
+    model.narrative.append("Other words.")
+    async_to_sync(pipeline.regenerate)(chat.pk, reply)
+    assert EntityState.objects.get(chat=chat, role="host").mood == "wary"  # edits were before
+    with pytest.raises(ValueError):
+        state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={})
+    with pytest.raises(ValueError):
+        state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={"x": 1})

@@ -24,7 +24,7 @@ from django.db import transaction
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
-from eventstore.projection import MemoryStore, dump_db, project
+from eventstore.projection import DBStore, MemoryStore, dump_db, project
 from eventstore.records import EventRecord
 from eventstore.services import (
     BranchError,
@@ -43,8 +43,10 @@ from play.engine.services.delete import remap_payload
 from play.engine.text import strip_ooc
 from play.models import Chat, Turn
 from rpsite.config import ooc_markers
-from worlds import lexicon
+from worlds import cast, lexicon
+from worlds.cast import Seats
 from worlds.lexicon import LINE_KINDS as LINES
+from worlds.services import manual_edit
 
 EDITABLE = LINES
 # what a line's prompt left behind, not what its analysis found: kept as it was
@@ -305,3 +307,38 @@ def turn_edit_preview(*, chat: Chat, turn_id: int, text: str) -> dict[str, Any]:
     impact["reanalysed"] = p.analysed is not None and not spelling
     impact["words_removed"] = len(words)
     return impact
+
+
+# -- what the world holds, by hand ---------------------------------------------------------------
+
+
+def state_edit(
+    *,
+    chat_id: int,
+    target: str,
+    key: dict[str, Any],
+    changes: dict[str, Any] | None = None,
+    knowledge_add: list[str] | None = None,
+    knowledge_remove: list[str] | None = None,
+    origin: str = "api",
+) -> EventRecord:
+    """A hand edit of the world's state — an edge's words and what one knows of the other, a
+    memory's words (a summary's too), a character's mood, goals and status, the place, the
+    weather — as one ``manual_edit`` event (gated like any derived value: those present
+    witness it). Raises ValueError (unknown target or field, nothing to change), ChatBusy."""
+    changes = dict(changes or {})
+    run = turnlock.begin_blocking(chat_id, origin)
+    try:
+        chat = Chat.objects.get(pk=chat_id)
+        if knowledge_add or knowledge_remove:
+            if target != "edge":
+                raise ValueError("knowledge belongs to an edge")
+            edge = cast.edge(DBStore(), Seats.live(chat_id), key.get("source"), key.get("target"))
+            if edge is None:
+                raise ValueError(f"no edge {key.get('source')} → {key.get('target')}")
+            known = [k for k in edge.knowledge if k not in (knowledge_remove or [])]
+            known += [k.strip() for k in knowledge_add or [] if k.strip() and k not in known]
+            changes["knowledge"] = known
+        return manual_edit(chat=chat, target=target, key=key, changes=changes)
+    finally:
+        turnlock.end(run)
