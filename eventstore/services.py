@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, transaction
+from django.utils import timezone
 
 from eventstore import branches as branch_log
 from eventstore import snapshots
@@ -120,10 +122,63 @@ def append(
         record = _read_record(event.pk, using)
         if active and live:
             project(DBStore(using), record)
-        transaction.on_commit(
-            lambda: event_committed.send(sender=EventRecord, event=record), using=using
-        )
+            # tabs follow the live line; a branch is shown when it is switched to
+            transaction.on_commit(
+                lambda: event_committed.send(sender=EventRecord, event=record), using=using
+            )
     return record
+
+
+def events_copy(
+    *,
+    stream: StreamRef,
+    branch: Branch,
+    records: list[EventRecord],
+    payload_of: Callable[[EventRecord, dict[int, int]], dict[str, Any]],
+    ids: dict[int, int],
+    using: str = "default",
+) -> dict[int, int]:
+    """Copy ``records`` onto ``branch`` after its last event, in one statement: what a delete
+    or an edit does with what followed. ``payload_of(record, ids)`` gives each copy's payload
+    (``ids``: old event → its copy so far, filled as they go). Nothing is projected: the caller
+    makes the branch active (or rebuilds it) when done. Returns ``ids``."""
+    if not records:
+        return ids
+    sid = stream_id(stream)
+    conn = connections[using]
+    table = Event._meta.db_table
+    with transaction.atomic(using=using):
+        target, seq, _active = _target(sid, branch, using)
+        with conn.cursor() as cursor:
+            cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+            next_id = cursor.fetchone()[0] + 1
+        now = conn.ops.adapt_datetimefield_value(timezone.now())
+        rows = []
+        for offset, record in enumerate(records):
+            payload = normalise_payload(payload_of(record, ids))
+            caused = ids.get(record.caused_by_id, record.caused_by_id)
+            ids[record.id] = next_id + offset
+            rows.append(
+                (
+                    next_id + offset,
+                    sid,
+                    target,
+                    seq + offset,
+                    record.kind,
+                    json.dumps(payload),  # as the JSONField writes it
+                    caused,
+                    record.id,
+                    now,
+                )
+            )
+        with conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} (id, stream_id, branch_id, seq, kind, payload, "
+                "caused_by_id, copied_from_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+                "%s, %s)",
+                rows,
+            )
+    return ids
 
 
 def branch_create(

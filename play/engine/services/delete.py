@@ -3,6 +3,7 @@ caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,7 +75,7 @@ def remap_payload(
         return ids.get(event_id, event_id) * IDS_PER_EVENT + n
 
     out = dict(payload)
-    if words:  # the text others wrote from those lines loses what only they said
+    if words and _says_any(out, words):  # what was written from those lines loses their words
         out = scrub(out, words)
     if removed and isinstance(out.get("sources"), list):
         out["sources"] = [s for s in out["sources"] if s not in removed]
@@ -150,6 +151,13 @@ def said_only_there(p: Plan) -> set[str]:
         }
 
     return words(p.removed) - words(p.prefix) - words(p.kept)
+
+
+def _says_any(payload: dict[str, Any], words: set[str]) -> bool:
+    """Whether any of ``words`` is in the payload at all (most copies have none: the scrub,
+    which walks every field, is spared)."""
+    text = json.dumps(payload, ensure_ascii=False).lower()
+    return any(w in text for w in words)
 
 
 def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:

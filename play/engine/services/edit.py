@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
 
 from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
@@ -32,6 +31,7 @@ from eventstore.services import (
     append,
     branch_activate,
     branch_fork,
+    events_copy,
 )
 from memory.indexing import schedule
 from play.engine import broadcast, turnlock
@@ -163,18 +163,14 @@ class Copier:
     words: set[str]
     ids: dict[int, int]
 
-    def copy(self, record: EventRecord, *, live: bool) -> EventRecord:
-        copy = append(
+    def copy(self, records: list[EventRecord]) -> None:
+        events_copy(
             stream=self.chat,
-            kind=record.kind,
             branch=self.branch,
-            payload=remap_payload(record.payload, self.ids, words=self.words),
-            caused_by=self.ids.get(record.caused_by_id, record.caused_by_id),
-            copied_from=record.id,
-            live=live,
+            records=records,
+            payload_of=lambda r, ids: remap_payload(r.payload, ids, words=self.words),
+            ids=self.ids,
         )
-        self.ids[record.id] = copy.id
-        return copy
 
 
 def _keep(p: EditPlan, spelling: bool) -> list[EventRecord]:
@@ -197,10 +193,10 @@ def _start(chat: Chat, p: EditPlan, text: str, words: set[str], spelling: bool, 
         )
         copier = Copier(chat, branch, p.line, words, {p.line.id: new.id})
         if keep:
-            for record in _keep(p, spelling):
-                copier.copy(record, live=False)
-                if record.id == p.analysed and _reanalyses(p, spelling):
-                    break
+            kept = _keep(p, spelling)
+            if _reanalyses(p, spelling):  # up to the reply whose analysis is found again
+                kept = kept[: next(i for i, r in enumerate(kept) if r.id == p.analysed) + 1]
+            copier.copy(kept)
         state["copier"] = copier
 
     branch_fork(
@@ -221,10 +217,7 @@ def _reanalyses(p: EditPlan, spelling: bool) -> bool:
 def _finish(chat: Chat, p: EditPlan, copier: Copier, spelling: bool) -> None:
     """The rest of what followed, after the new analysis, then the tables rebuilt once."""
     copied = set(copier.ids)
-    with transaction.atomic():
-        for record in _keep(p, spelling):
-            if record.id not in copied:
-                copier.copy(record, live=False)
+    copier.copy([r for r in _keep(p, spelling) if r.id not in copied])
     branch_activate(stream=chat, branch=copier.branch)
 
 
