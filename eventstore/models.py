@@ -43,6 +43,7 @@ class Branch(models.Model):
         REWIND = "rewind"
         BRANCH = "branch"
         DELETE = "delete"
+        EDIT = "edit"
         RESTORE = "restore"
         IMPORT = "import"
 

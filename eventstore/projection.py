@@ -22,7 +22,8 @@ from eventstore.signals import event_appended
 # Bump when a projector changes meaning: snapshots made under another version are ignored.
 # 2: provenance (who witnessed each source of derived text), sealing sentence by sentence.
 # 3: edges and group nodes belong to characters, not seats; the chat's cast (worlds.cast).
-# 4: each source's words (worlds.lexicon), for the gate's word check.
+# 4: each source's words (worlds.lexicon), for the gate's word check; which line a turn is a
+#    version of (an edit, a continue).
 PROJECTION_VERSION = 4
 
 

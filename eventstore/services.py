@@ -94,12 +94,14 @@ def append(
     branch: Branch | None = None,
     copied_from: int | None = None,
     using: str = "default",
+    live: bool = True,
 ) -> EventRecord:
     """Write one event and project it, in one transaction.
 
     Events go on the stream's active branch unless ``branch`` says otherwise; only events on
     the active branch are projected into the live tables (another branch is projected when it
-    is switched to).
+    is switched to). ``live=False``: not projected now even on the active branch — the caller
+    rebuilds the tables after a batch (``branch_activate``), as a branch switch does.
     """
     payload = normalise_payload(payload or {})
     caused_by_id = caused_by.id if isinstance(caused_by, EventRecord) else caused_by
@@ -116,7 +118,7 @@ def append(
             copied_from_id=copied_from,
         )
         record = _read_record(event.pk, using)
-        if active:
+        if active and live:
             project(DBStore(using), record)
         transaction.on_commit(
             lambda: event_committed.send(sender=EventRecord, event=record), using=using

@@ -45,7 +45,7 @@ class Turn(ChatProjection):
 
     natural_key_fields = ("id",)
     stable_pk = True
-    event_refs = ("reply_to",)
+    event_refs = ("reply_to", "edited_from", "continued_from")
     diff_ignores = ("seq",)  # its place on the branch: a copy is renumbered
 
     id = models.BigIntegerField(primary_key=True)
@@ -64,6 +64,9 @@ class Turn(ChatProjection):
     model = models.CharField(max_length=200, blank=True)
     witnesses = models.JSONField(default=dict)
     bookkept = models.BooleanField(default=False)
+    # the line this one is a version of: an edit of its words, or a continued reply
+    edited_from = models.BigIntegerField(null=True, blank=True)
+    continued_from = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]

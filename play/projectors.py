@@ -30,6 +30,8 @@ def on_turn(store, event: EventRecord) -> None:
             interjection=bool(p.get("interjection", False)),
             model=p.get("model", ""),
             witnesses=p.get("witnesses", {}),
+            edited_from=p.get("edited_from"),
+            continued_from=p.get("continued_from"),
             # A user turn and a greeting need no bookkeeping of their own.
             # a greeting or an imported reply needs no analysis, unless the import asked for it
             bookkept=event.kind != "assistant_turn"

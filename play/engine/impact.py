@@ -49,7 +49,11 @@ def _map_refs(value: Any, path: list[str], ids: dict[int, int]) -> Any:
     as the ids of their copies."""
     if not path:
         if isinstance(value, list):
-            return [_map_refs(v, [], ids) for v in value]
+            mapped = [_map_refs(v, [], ids) for v in value]
+            # a set of ids kept sorted (a provenance's sources) stays sorted through the map
+            if all(isinstance(v, int) for v in value) and value == sorted(value):
+                mapped.sort()
+            return mapped
         return ids.get(value, value) if isinstance(value, int) else value
     head, rest = path[0], path[1:]
     if isinstance(value, list):

@@ -108,6 +108,7 @@ def append_bot_turn(
     guard: dict | None = None,
     branch: Branch | None = None,
     usage: dict[str, int] | None = None,
+    continued_from: int | None = None,
 ) -> EventRecord:
     world = WorldState.objects.get(chat_id=chat.pk)
     payload: dict[str, Any] = {
@@ -129,6 +130,8 @@ def append_bot_turn(
         payload["repetition_guard"] = guard
     if usage:  # what the model reported: its own prompt token count, and the cached part
         payload["usage"] = usage
+    if continued_from:  # a longer version of that reply (Continue)
+        payload["continued_from"] = continued_from
     return append(
         stream=chat, kind="assistant_turn", payload=payload, caused_by=reply_to, branch=branch
     )
@@ -186,23 +189,23 @@ EMPTY_REPLY_RETRIES = 2  # draws after an empty one, before the turn fails as "s
 
 
 async def _stream(
-    run: turnlock.Run, chat_id: int, key: str, prompt: Prompt
+    run: turnlock.Run, chat_id: int, key: str, prompt: Prompt, *, prefill: str = ""
 ) -> tuple[str, bool, str, dict[str, int]]:
     """Stream one reply to every tab. Returns (text, truncated, model label, usage: the
     prompt and cached token counts the model reported, if any). A reply of nothing (a small
     model sometimes samples its end at once) is drawn again, ``EMPTY_REPLY_RETRIES`` times."""
-    drawn = await _draw(run, chat_id, key, prompt)
+    drawn = await _draw(run, chat_id, key, prompt, prefill)
     for _ in range(EMPTY_REPLY_RETRIES):
         if drawn[0] or run.stop.is_set():
             break
         log.info("the model wrote nothing; drawing the reply again")
         await broadcast.send(chat_id, "chat.stream_reset", key=key)
-        drawn = await _draw(run, chat_id, key, prompt)
+        drawn = await _draw(run, chat_id, key, prompt, prefill)
     return drawn
 
 
 async def _draw(
-    run: turnlock.Run, chat_id: int, key: str, prompt: Prompt
+    run: turnlock.Run, chat_id: int, key: str, prompt: Prompt, prefill: str = ""
 ) -> tuple[str, bool, str, dict[str, int]]:
     """One reply streamed to every tab (a rate limit with a short wait is waited out once)."""
     backend = get_backend()
@@ -212,6 +215,7 @@ async def _draw(
         stop=prompt.stop,
         speaker=prompt.speaker_name,
         timeout=float(load_config()["inference"]["timeout_s"]),
+        prefill=prefill,
     )
     described = backend.describe()
     model = described.get("narrative_model") or described.get("model") or backend.name

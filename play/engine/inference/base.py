@@ -24,6 +24,9 @@ class GenParams:
     model: str | None = None  # overrides the configured model (classifier fallbacks)
     timeout: float | None = None
     speaker: str = ""  # the name the reply is written as (base models continue after it)
+    # the reply so far, to be continued (Continue): a model that continues text is given it
+    # as the start of its answer; a chat model is told it in the prompt's closing words
+    prefill: str = ""
     # Filled by the backend with what the model reported about the call: "prompt_tokens" and
     # "cached_tokens" (the prompt's beginning the server did not read again), when it says.
     usage: dict[str, int] = field(default_factory=dict)

@@ -302,6 +302,8 @@ class LocalLlama:
         _worker.warm()
 
     def _request(self, prompt: str, params: GenParams, schema: dict | None = None) -> dict:
+        if params.prefill and schema is None:  # the reply so far: the model goes on from it
+            prompt += " " + params.prefill.strip()
         return {
             "prompt": prompt,
             "max_tokens": params.max_tokens,

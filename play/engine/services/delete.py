@@ -22,9 +22,10 @@ from play.engine.recovery import rewrite_in_background
 from play.engine.selectors import chat_get
 from play.models import Chat, Turn
 from worlds import lexicon
+from worlds.lexicon import LINE_KINDS
 from worlds.provenance import sentences
 
-DELETABLE = ("user_turn", "assistant_turn", "narration")
+DELETABLE = LINE_KINDS
 
 
 @dataclass
@@ -60,25 +61,25 @@ def plan(chat: Chat, turn_id: int) -> Plan:
     return Plan(fork, removed, kept, log[:index])
 
 
-def _remap_payload(
+def remap_payload(
     payload: Any,
     ids: dict[int, int],
     removed: set[int] = frozenset(),
     words: set[str] = frozenset(),
 ) -> Any:
-    """Event and memory ids inside a copied payload point at their copies; what the
-    ``removed`` lines said (``words``) leaves its free text, and they leave its sources (a
-    summary keeps them: missing, they make it an extract until it is rewritten)."""
+    """Event and memory ids inside a copied payload point at their copies; ``words`` (what
+    deleted or edited-away lines alone said) leave its free text; ``removed`` lines leave its
+    sources (a summary keeps them: missing, they make it an extract until it is rewritten)."""
 
     def memory(mem_id: int) -> int:
         event_id, n = divmod(mem_id, IDS_PER_EVENT)
         return ids.get(event_id, event_id) * IDS_PER_EVENT + n
 
     out = dict(payload)
-    if removed:  # a deleted line left: the text others wrote from it leaves too
+    if words:  # the text others wrote from those lines loses what only they said
         out = scrub(out, words)
-        if isinstance(out.get("sources"), list):
-            out["sources"] = [s for s in out["sources"] if s not in removed]
+    if removed and isinstance(out.get("sources"), list):
+        out["sources"] = [s for s in out["sources"] if s not in removed]
     for name in ("turn_id", "reply_to"):
         if isinstance(out.get(name), int):
             out[name] = ids.get(out[name], out[name])
@@ -184,7 +185,7 @@ def turn_delete_preview(*, chat_id: int, turn_id: int) -> dict[str, Any]:
                 record,
                 id=new_id,
                 seq=p.fork.seq + 1 + offset,
-                payload=_remap_payload(record.payload, ids, gone, words),
+                payload=remap_payload(record.payload, ids, gone, words),
                 caused_by_id=ids.get(record.caused_by_id, record.caused_by_id),
             ),
         )
@@ -230,7 +231,7 @@ def turn_delete(*, chat_id: int, turn_id: int, origin: str) -> Branch:
                     stream=chat,
                     kind=record.kind,
                     branch=branch,
-                    payload=_remap_payload(record.payload, ids, gone, words),
+                    payload=remap_payload(record.payload, ids, gone, words),
                     caused_by=ids.get(record.caused_by_id, record.caused_by_id),
                     copied_from=record.id,
                 )
