@@ -39,7 +39,7 @@ urlpatterns = [
     ),
     path("chats/<int:chat_id>/authors-note/", views.authors_note_view, name="authors_note"),
     path("chats/<int:chat_id>/significance/", views.significance_page, name="significance"),
-    path("chats/<int:chat_id>/edges/", views.edge_edit_view, name="edge_edit"),
+    path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
     path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),
     path(
         "chats/<int:chat_id>/turns/<int:turn_id>/regenerate/",

@@ -31,9 +31,14 @@ from play.engine.services.cast import (
 )
 from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
 from play.engine.services.delete import turn_delete, turn_delete_preview, turn_hide
-from play.engine.services.edits import edge_edit, memory_witnesses_edit
+from play.engine.services.edit import state_edit
 from play.engine.services.lore import authors_note_edit, lorebook_attach, lorebook_detach
-from play.engine.services.memories import SIGNIFICANCE, memory_pin, memory_significance_set
+from play.engine.services.memories import (
+    SIGNIFICANCE,
+    memory_pin,
+    memory_significance_set,
+    memory_witnesses_edit,
+)
 from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 from play.engine.services.story import story_event_change, thread_change
@@ -343,16 +348,16 @@ def memory_witnesses_view(request: HttpRequest, chat_id: int, memory_id: int) ->
 
 @require_POST
 @page_errors
-def edge_edit_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
     get_object_or_404(Chat, pk=chat_id)
     changes = {}
     for field in ("affinity", "trust", "summary"):
         if request.POST.get(field) not in (None, ""):
             changes[field] = request.POST[field]
-    edge_edit(
+    state_edit(
         chat_id=chat_id,
-        source=request.POST.get("source"),
-        target=request.POST.get("target"),
+        target="edge",
+        key={"source": request.POST.get("source"), "target": request.POST.get("target")},
         changes=changes,
         origin=TAB,
     )

@@ -1,5 +1,5 @@
-"""Pinning a memory and re-rating a turn's significance: the user's own marks on what the
-bots remember (docs/design.md, Vocabulary: significance)."""
+"""Pinning a memory, who witnessed it, a turn's significance: the user's own marks on what
+the bots remember (docs/design.md, Vocabulary: significance; witness mask)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from memory.models import Memory
 from play.engine import turnlock
 from play.engine.errors import NotFound
 from play.models import Turn
+from worlds.roles import ROLES
+from worlds.services import manual_edit
 
 SIGNIFICANCE = ("routine", "notable", "significant", "pivotal")  # 0..3; pivotal auto-pins
 
@@ -43,3 +45,22 @@ def memory_significance_set(
             kind="memory_significance_set",
             payload={"turn_id": turn_id, "significance": significance, "by": "user"},
         )
+
+
+def memory_witnesses_edit(
+    *, chat_id: int, memory_id: int, witnesses: dict[str, bool], origin: str
+) -> EventRecord | None:
+    """Set who witnessed a memory, by seat (a hand edit); None (and no event) when nothing
+    changes."""
+    with turnlock.held(chat_id, origin):
+        memory = Memory.objects.filter(chat_id=chat_id, pk=memory_id).first()
+        if memory is None:
+            raise NotFound(f"no memory {memory_id} in chat {chat_id}")
+        changes = {
+            f"w_{role}": seen
+            for role, seen in witnesses.items()
+            if role in ROLES and getattr(memory, f"w_{role}") != seen
+        }
+        if not changes:
+            return None
+        return manual_edit(chat=chat_id, target="memory", key={"id": memory.pk}, changes=changes)
