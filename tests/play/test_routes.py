@@ -14,21 +14,12 @@ from memory.models import Memory
 from play.models import Chat, Turn
 from play.web.views import _done
 from tests.factories import make_character, make_chat, make_persona
+from tests.play.test_turn_actions import post, send
 from worlds.models import StoryEvent, Thread
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
 TESTS = Path(__file__).resolve().parent.parent
-
-
-def post(client, url, data=None):
-    return client.post(url, json.dumps(data or {}), content_type="application/json")
-
-
-def send(client, chat, text="Hello."):
-    response = post(client, f"/api/chats/{chat.pk}/turns", {"text": text})
-    assert response.status_code == 200, response.content
-    return response.json()["turns"]
 
 
 def routes(resolver=None, prefix=""):
