@@ -159,7 +159,7 @@ def test_ten_chats_playing_at_once_lose_nothing(app):
 
 # -- in one process: two tabs, the API and a background analysis writing at once -------------
 
-# 200 rounds take ~90 s on this machine (2 cores), more under a full run: CI plays 100 (~50 s);
+# 200 rounds take 70 to 110 s on this machine (2 cores), more under a full run: CI plays 100;
 # RP_LOAD_ROUNDS=200 for the full figure (docs/design.md, The door and the lock).
 LOAD_ROUNDS = int(os.environ.get("RP_LOAD_ROUNDS", "100"))
 
