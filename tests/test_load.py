@@ -3,16 +3,33 @@ once, no "database is locked", no lost or duplicated events."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
 import sqlite3
 import threading
+import time
 import urllib.error
 import urllib.request
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.test import AsyncClient
 
+from eventstore.models import Event
+from eventstore.replay import verify
+from play.engine import turnlock
+from play.engine.background import _tasks
+from play.engine.errors import ChatBusy
+from play.engine.inference.registry import override_backend
+from play.engine.inference.scripted import ScriptedBackend
+from play.engine.recovery import bookkeep_in_background, progress
+from play.engine.services.st_chats import chat_import
 from tests.browser import browser  # noqa: F401
+from tests.factories import make_character, make_chat
 from tests.fakeopenai import FakeOpenAI
+from tests.play.test_consumer import communicator
 from tests.servers import manage, served
 
 
@@ -138,3 +155,90 @@ def test_ten_chats_playing_at_once_lose_nothing(app):
     assert proc.poll() is None
     log = (data / "server.log").read_text()
     assert "database is locked" not in log and "Traceback" not in log
+
+
+# -- in one process: two tabs, the API and a background analysis writing at once -------------
+
+# 200 rounds take 70 to 110 s on this machine (2 cores), more under a full run: CI plays 100;
+# RP_LOAD_ROUNDS=200 for the full figure (docs/design.md, The door and the lock).
+LOAD_ROUNDS = int(os.environ.get("RP_LOAD_ROUNDS", "100"))
+
+
+def _imported_chat(replies: int) -> int:
+    """A SillyTavern chat whose replies are analysed in the background, as after an import."""
+    rows = [{"user_name": "Sam", "character_name": "Mara"}]
+    for n in range(replies):
+        rows.append({"name": "Sam", "is_user": True, "mes": f"Question {n}?"})
+        rows.append({"name": "Mara", "is_user": False, "mes": f"Answer {n}."})
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    return chat_import(data=data, character=make_character("Mara"), bookkeep=True).chat.pk
+
+
+async def _read_all(comm, into: list[str]) -> None:
+    while True:
+        into.append(await comm.receive_from(timeout=3600))
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "scratch"])
+async def test_two_tabs_the_api_and_a_background_analysis_write_at_once(caplog, settings):
+    """Every round both tabs and the API send a line to one chat at once (one turn wins, the
+    others hear the one busy message) while another chat's imported replies are analysed in a
+    thread of their own, and memories are indexed in another, as when served. No error, no lost
+    or interleaved event, the log replays clean."""
+    settings.RP_INDEX_IN_BACKGROUND = True
+    caplog.set_level(logging.WARNING)
+    client = AsyncClient()
+    with override_backend(ScriptedBackend()):
+        chat = await sync_to_async(make_chat)()
+        imported = await sync_to_async(_imported_chat)(LOAD_ROUNDS)
+        bookkeep_in_background(imported)  # its own thread, loop and connection
+        tabs = [communicator(chat.pk), communicator(chat.pk)]
+        seen: list[list[str]] = [[], []]
+        for comm in tabs:
+            assert (await comm.connect(timeout=30))[0]
+        readers = [asyncio.ensure_future(_read_all(c, s)) for c, s in zip(tabs, seen, strict=True)]
+        statuses: list[int] = []
+        started = time.monotonic()
+        for n in range(LOAD_ROUNDS):
+            api = asyncio.ensure_future(
+                client.post(
+                    f"/api/chats/{chat.pk}/turns",
+                    {"text": f"round {n} from the api"},
+                    content_type="application/json",
+                )
+            )
+            for i, comm in enumerate(tabs):
+                await comm.send_json_to({"action": "send", "text": f"round {n} from tab {i}"})
+            statuses.append((await api).status_code)
+            while turnlock.current(chat.pk) or any(c == chat.pk for c, _ in _tasks.values()):
+                await asyncio.sleep(0.01)
+        elapsed = time.monotonic() - started
+        while await sync_to_async(progress)(imported) != (LOAD_ROUNDS, LOAD_ROUNDS):
+            assert time.monotonic() - started < 300, "the background analysis never finished"
+            await asyncio.sleep(0.1)
+        for reader in readers:
+            reader.cancel()
+        for comm in tabs:
+            await comm.disconnect()
+
+    print(f"\n{LOAD_ROUNDS} rounds in {elapsed:.1f} s")
+    assert set(statuses) <= {200, 409}, statuses
+    pages = "".join(seen[0] + seen[1])
+    assert "Something went wrong" not in pages
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [r.getMessage() for r in errors]
+    log = await sync_to_async(lambda: list(Event.objects.filter(stream=chat).order_by("id")))()
+    users = [e for e in log if e.kind == "user_turn"]
+    said = {e.payload["text"] for e in users}
+    assert len(said) == len(users) >= LOAD_ROUNDS  # at least one line a round, none twice
+    for user in users:  # every line answered, nothing of another turn inside it
+        reply = next(e for e in log if e.kind == "assistant_turn" and e.caused_by_id == user.pk)
+        inside = [e for e in log if user.pk < e.pk < reply.pk]
+        assert all(e.caused_by_id == user.pk for e in inside), [e.kind for e in inside]
+    # a line that is not in the log was answered busy: the API by a 409, a tab by the notice
+    api_lost = [n for n in range(LOAD_ROUNDS) if f"round {n} from the api" not in said]
+    assert [n for n, status in enumerate(statuses) if status == 409] == api_lost
+    tabs_lost = 2 * LOAD_ROUNDS - sum(1 for text in said if "from tab" in text)
+    assert pages.count(ChatBusy.MESSAGE) >= tabs_lost
+    for stream in (chat.pk, imported):
+        assert await sync_to_async(verify)(stream) == []

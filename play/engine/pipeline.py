@@ -337,7 +337,11 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         raise ValueError(
             "you are not in this scene (meanwhile…): end the meanwhile scene to return"
         )
-    run = await turnlock.begin(chat_id, origin)
+    async with turnlock.aheld(chat_id, origin) as run:
+        return await _turn(run, chat_id, text)
+
+
+async def _turn(run: turnlock.Run, chat_id: int, text: str) -> list[TurnOut]:
     # The query's embedding depends on the text alone, so it is computed first, on its own:
     # run alongside the append it was slower end to end (the two fight over 2 cores and the
     # GIL; bench/send_to_request.py).
@@ -367,7 +371,6 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
             embedding.cancel()
         elif not embedding.cancelled():
             embedding.exception()  # retrieved: a failure here was already the turn's failure
-        turnlock.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 
@@ -417,13 +420,13 @@ def _reactivate(chat_id: int, branch_id: int) -> None:
 async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list[TurnOut]:
     """A sibling branch forked just before the bot's turn, with a new reply (and its
     bookkeeping, and any interjection): a swipe."""
-    run = await turnlock.begin(chat_id, origin)
+    async with turnlock.aheld(chat_id, origin) as run:
+        return await _regenerate(run, chat_id, turn_id)
+
+
+async def _regenerate(run: turnlock.Run, chat_id: int, turn_id: int) -> list[TurnOut]:
     previous_branch = await sync_to_async(active_branch_id)(chat_id)
-    try:
-        chat, turn, _branch = await sync_to_async(_prepare_regenerate)(chat_id, turn_id)
-    except BaseException:
-        turnlock.end(run)
-        raise
+    chat, turn, _branch = await sync_to_async(_prepare_regenerate)(chat_id, turn_id)
     try:
         query = await sync_to_async(
             lambda: (
@@ -456,7 +459,6 @@ async def regenerate(chat_id: int, turn_id: int, *, origin: str = "api") -> list
         schedule_indexing(chat_id)
         return outs
     finally:
-        turnlock.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 

@@ -15,6 +15,7 @@ from memory.indexing import schedule, warm_up
 from memory.models import Memory
 from play.engine import turnlock
 from play.engine.bookkeeping import bookkeep, summaries_rewrite
+from play.engine.errors import ChatBusy
 from play.models import Chat, Turn
 from worlds.roles import NARRATOR, YOU
 
@@ -40,17 +41,14 @@ async def recover(chat_id: int | None = None) -> int:
     done = 0
     for pending_chat, turn_id in await sync_to_async(pending_turns)(chat_id):
         try:
-            run = turnlock.try_begin(pending_chat, "recovery")
-        except turnlock.ChatBusy:
+            async with turnlock.aheld(pending_chat, turnlock.RECOVERY, wait_s=0) as run:
+                run.phase = "bookkeeping"
+                chat = await sync_to_async(Chat.objects.get)(pk=pending_chat)
+                log.info("completing interrupted bookkeeping of turn %s", turn_id)
+                await bookkeep(chat, turn_id)
+                done += 1
+        except ChatBusy:
             continue  # a live turn holds the chat; its own bookkeeping will run
-        try:
-            run.phase = "bookkeeping"
-            chat = await sync_to_async(Chat.objects.get)(pk=pending_chat)
-            log.info("completing interrupted bookkeeping of turn %s", turn_id)
-            await bookkeep(chat, turn_id)
-            done += 1
-        finally:
-            turnlock.end(run)
     for chat in await sync_to_async(_chats_to_rewrite)(chat_id):
         done += await summaries_rewrite(chat)
     return done

@@ -12,6 +12,7 @@ from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import MemoryStore
 from eventstore.records import EventRecord
+from play.engine.errors import NotFound
 from play.engine.gate import Gate
 from play.models import Chat, Turn
 from worlds import cast
@@ -27,6 +28,42 @@ from worlds.models import (
 )
 from worlds.projectors import HANDLERS as WORLD_HANDLERS
 from worlds.roles import YOU
+
+
+def chat_get(chat_id: int) -> Chat:
+    chat = Chat.objects.filter(pk=chat_id).first()
+    if chat is None:
+        raise NotFound(f"no chat {chat_id}")
+    return chat
+
+
+@dataclass
+class TurnPrompt:
+    """A bot turn's event as the prompt inspector reads it (page and API alike)."""
+
+    pk: int  # the assistant_turn event
+    payload: dict[str, Any]  # its prompt, model, usage, repetition guard, speaker
+    analysis_usage: dict | None  # of the turn's latest analysis (a retry supersedes a failure)
+
+    @property
+    def prompt(self) -> dict[str, Any]:
+        """Empty for a greeting or an imported line: no model wrote it from a prompt."""
+        return self.payload.get("prompt") or {}
+
+
+def turn_prompt(chat_id: int, turn_id: int) -> TurnPrompt:
+    """The recorded prompt of a bot turn on any branch of the chat; NotFound for anything
+    else."""
+    event = Event.objects.filter(stream_id=chat_id, pk=turn_id, kind="assistant_turn").first()
+    if event is None:
+        raise NotFound(f"no bot turn {turn_id} in chat {chat_id}")
+    bookkept = (
+        Event.objects.filter(stream_id=chat_id, kind="turn_bookkept", caused_by_id=event.pk)
+        .order_by("-id")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return TurnPrompt(event.pk, event.payload, (bookkept or {}).get("usage"))
 
 
 @dataclass

@@ -1,27 +1,35 @@
-"""One turn at a time per chat (in this process). A second send while a bot streams is busy;
-a send that arrives while bookkeeping finishes waits for it instead."""
+"""One action at a time per chat (in this process). An action that arrives while a bot
+streams is busy; one that arrives while bookkeeping finishes waits for it instead.
+
+Every engine service that changes a chat takes the lock itself, around all it reads and
+writes: ``with turnlock.held(chat_id, origin):`` in sync code, ``async with
+turnlock.aheld(chat_id, origin):`` in async code (docs/design.md, The door and the lock)."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 
-from play.engine.errors import Conflict
+from play.engine.errors import ChatBusy
 
 BOOKKEEPING_WAIT_S = 45.0
+_POLL_S = 0.05
 
-
-class ChatBusy(Conflict):
-    def __init__(self, chat_id: int) -> None:
-        super().__init__(f"chat {chat_id} is busy: a bot is still writing. Wait or press Stop.")
+# Who asks, passed by the caller: a page or a tab's websocket (the last tab closing stops a
+# bot a tab started), the JSON API, or start-up recovery.
+TAB = "ws"
+API = "api"
+RECOVERY = "recovery"
 
 
 @dataclass
 class Run:
     chat_id: int
-    origin: str  # "ws" (a browser tab) or "api"
+    origin: str  # TAB, API or RECOVERY
     phase: str = "starting"  # starting | streaming | bookkeeping
     stop: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.monotonic)
@@ -36,45 +44,49 @@ def current(chat_id: int) -> Run | None:
         return _runs.get(chat_id)
 
 
-def try_begin(chat_id: int, origin: str) -> Run:
+def _claim(chat_id: int, origin: str, deadline: float) -> Run | None:
+    """The lock, or None to wait for a run that only has bookkeeping left; else busy."""
     with _mutex:
-        if chat_id in _runs:
+        run = _runs.get(chat_id)
+        if run is None:
+            run = _runs[chat_id] = Run(chat_id, origin)
+            return run
+        if run.phase != "bookkeeping" or time.monotonic() > deadline:
             raise ChatBusy(chat_id)
-        run = _runs[chat_id] = Run(chat_id, origin)
-        return run
+        return None
 
 
-async def begin(chat_id: int, origin: str, *, wait_s: float = BOOKKEEPING_WAIT_S) -> Run:
-    """Start a run; wait while the previous one only has bookkeeping left, else busy."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return try_begin(chat_id, origin)
-        except ChatBusy:
-            run = current(chat_id)
-            if run is None:
-                continue
-            if run.phase != "bookkeeping" or time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(0.05)
-
-
-def begin_blocking(chat_id: int, origin: str, *, wait_s: float = BOOKKEEPING_WAIT_S) -> Run:
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return try_begin(chat_id, origin)
-        except ChatBusy:
-            run = current(chat_id)
-            if run is not None and (run.phase != "bookkeeping" or time.monotonic() > deadline):
-                raise
-        time.sleep(0.05)
-
-
-def end(run: Run) -> None:
+def _release(run: Run) -> None:
     with _mutex:
         if _runs.get(run.chat_id) is run:
             del _runs[run.chat_id]
+
+
+@contextmanager
+def held(chat_id: int, origin: str, *, wait_s: float = BOOKKEEPING_WAIT_S) -> Iterator[Run]:
+    """The chat's lock for the block; raises ChatBusy when a bot is writing (or bookkeeping
+    outlasts ``wait_s``)."""
+    deadline = time.monotonic() + wait_s
+    while (run := _claim(chat_id, origin, deadline)) is None:
+        time.sleep(_POLL_S)
+    try:
+        yield run
+    finally:
+        _release(run)
+
+
+@asynccontextmanager
+async def aheld(
+    chat_id: int, origin: str, *, wait_s: float = BOOKKEEPING_WAIT_S
+) -> AsyncIterator[Run]:
+    """``held`` for async code: waits without blocking the event loop."""
+    deadline = time.monotonic() + wait_s
+    while (run := _claim(chat_id, origin, deadline)) is None:
+        await asyncio.sleep(_POLL_S)
+    try:
+        yield run
+    finally:
+        _release(run)
 
 
 def request_stop(chat_id: int, *, origin: str | None = None) -> bool:
@@ -91,3 +103,10 @@ def request_stop(chat_id: int, *, origin: str | None = None) -> bool:
 def is_busy(chat_id: int) -> bool:
     run = current(chat_id)
     return run is not None and run.phase in ("starting", "streaming")
+
+
+def ensure_idle(chat_id: int) -> None:
+    """For an action that runs after its request answers (a turn, a skip): busy now, as the
+    answer, rather than later as a notice. The action still takes the lock itself."""
+    if is_busy(chat_id):
+        raise ChatBusy(chat_id)

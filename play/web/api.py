@@ -15,38 +15,36 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import ValidationError
 
-from eventstore.models import Event
-from eventstore.services import append
-from eventstore.snapshots import list_snapshots as listing
-from eventstore.snapshots import snapshot_create
-from play.engine import broadcast, pipeline, selectors, turnlock
+from eventstore import snapshots
+from play.engine import broadcast, exports, pipeline, selectors, turnlock
 from play.engine.bookkeeping import analysis_failures
 from play.engine.classify import failures_record
-from play.engine.errors import Conflict
-from play.engine.exports import export_chat as export
-from play.engine.exports import write_export
 from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
 from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background, progress
 from play.engine.schemas import StoryEventChange, ThreadChange
-from play.engine.services import branches as branch_services
-from play.engine.services import cast
-from play.engine.services.analysis import analysis_retry as analysis_retry_run
-from play.engine.services.cast import guest_add, guest_remove
+from play.engine.services import analysis, delete
+from play.engine.services.branches import branch_switch, swipe_switch, turn_fork
+from play.engine.services.cast import (
+    guest_add,
+    guest_remove,
+    meanwhile_continue,
+    meanwhile_end,
+    meanwhile_start,
+)
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
-from play.engine.services.delete import turn_delete as delete
-from play.engine.services.delete import turn_delete_preview
-from play.engine.services.delete import turn_hide as hide
+from play.engine.services.lore import authors_note_edit, lorebook_attach, lorebook_detach
+from play.engine.services.memories import memory_significance_set
 from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
-from play.engine.story import story_event_apply, thread_apply
+from play.engine.services.story import story_event_change, thread_change
+from play.engine.turnlock import API
 from play.models import Chat, Turn
 from play.web import presenters
 from play.web.errors import message_of, status_of
-from worlds.models import Character, Lorebook, Persona, Scenario
+from worlds.models import Character, Persona, Scenario
 from worlds.roles import GUEST, HOST
-from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
 
 router = Router(tags=["play"])
 
@@ -217,11 +215,6 @@ def _lorebooks(chat_id: int) -> dict[str, Any]:
     return {"lorebooks": [lorebook_out(found) for found in lorebooks_for(chat_id)]}
 
 
-def _idle(chat_id: int) -> None:
-    if turnlock.is_busy(chat_id):
-        raise turnlock.ChatBusy(chat_id)
-
-
 @router.get("/chats/{chat_id}/lorebooks")
 def chat_lorebooks(request, chat_id: int):
     """The lorebooks in effect: attached to the chat, the persona's, the present characters'."""
@@ -232,21 +225,15 @@ def chat_lorebooks(request, chat_id: int):
 @router.post("/chats/{chat_id}/lorebooks", response={200: dict, 201: dict})
 def attach_lorebook(request, chat_id: int, body: LorebookIn):
     """Attach a lorebook to this chat (201; 200 when it was attached already)."""
-    chat = _chat_or_404(chat_id)
-    book = get_object_or_404(Lorebook, pk=body.lorebook)
-    _idle(chat_id)
-    record = chat_lorebook_attach(chat=chat, lorebook=book)
+    _chat_or_404(chat_id)
+    record = lorebook_attach(chat_id=chat_id, lorebook_id=body.lorebook, origin=API)
     return Status(201 if record else 200, _lorebooks(chat_id))
 
 
 @router.delete("/chats/{chat_id}/lorebooks/{lorebook_id}")
 def detach_lorebook(request, chat_id: int, lorebook_id: int):
-    chat = _chat_or_404(chat_id)
-    _idle(chat_id)
-    found = next((f for f in lorebooks_for(chat_id) if f.lorebook.pk == lorebook_id), None)
-    if found is not None and found.source != "chat":
-        raise Conflict(f"lorebook {lorebook_id} comes with the {found.source}; change it there")
-    chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    _chat_or_404(chat_id)
+    lorebook_detach(chat_id=chat_id, lorebook_id=lorebook_id, origin=API)
     return _lorebooks(chat_id)
 
 
@@ -260,30 +247,22 @@ def get_authors_note(request, chat_id: int):
 
 @router.put("/chats/{chat_id}/authors-note")
 def put_authors_note(request, chat_id: int, body: AuthorsNoteIn):
-    chat = _chat_or_404(chat_id)
-    _idle(chat_id)
-    current = authors_note_state(chat_id)
-    given = {k: v for k, v in body.dict().items() if v is not None}
-    fields = ("text", "position", "depth", "role", "frequency")
-    authors_note_set(chat=chat, **{k: given.get(k, current[k]) for k in fields})
+    _chat_or_404(chat_id)
+    authors_note_edit(chat_id=chat_id, origin=API, **body.dict())
     return authors_note_state(chat_id)
 
 
 @router.delete("/chats/{chat_id}", response={204: None})
 def delete_chat(request, chat_id: int):
-    chat = _chat_or_404(chat_id)
-    if turnlock.is_busy(chat_id):
-        raise HttpError(409, f"chat {chat_id} is busy")
-    chat_delete(chat=chat)
+    _chat_or_404(chat_id)
+    chat_delete(chat_id=chat_id, origin=API)
     return Status(204, None)
 
 
 @router.post("/chats/{chat_id}/archive")
 def archive_chat(request, chat_id: int, archived: bool = True):
-    chat = _chat_or_404(chat_id)
-    chat_archive(chat=chat, archived=archived)
-    chat.refresh_from_db()
-    return presenters.chat_out(chat)
+    _chat_or_404(chat_id)
+    return presenters.chat_out(chat_archive(chat_id=chat_id, archived=archived, origin=API))
 
 
 async def _sse(chat_id: int, work):
@@ -329,12 +308,11 @@ async def _sse(chat_id: int, work):
 async def post_turn(request, chat_id: int, body: TurnIn):
     await sync_to_async(_chat_or_404)(chat_id)
     pipeline.validate_text(body.text)
-    if turnlock.is_busy(chat_id):
-        raise turnlock.ChatBusy(chat_id)
+    turnlock.ensure_idle(chat_id)
 
     def work():
         # shielded: a client that goes away does not cut the turn off half-way
-        return asyncio.shield(pipeline.run_turn(chat_id, body.text, origin="api"))
+        return asyncio.shield(pipeline.run_turn(chat_id, body.text, origin=API))
 
     if "text/event-stream" in request.headers.get("Accept", ""):
         response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
@@ -375,10 +353,8 @@ def state(request, chat_id: int):
 @router.get("/chats/{chat_id}/turns/{turn_id}/prompt")
 def turn_prompt(request, chat_id: int, turn_id: int):
     _chat_or_404(chat_id)
-    event = Event.objects.filter(stream_id=chat_id, pk=turn_id, kind="assistant_turn").first()
-    if event is None:
-        raise HttpError(404, f"no bot turn {turn_id} in chat {chat_id}")
-    prompt = event.payload.get("prompt")
+    turn = selectors.turn_prompt(chat_id, turn_id)
+    prompt = turn.prompt
     if not prompt:
         raise HttpError(404, "this turn was not written from a prompt (a greeting or import)")
     return {
@@ -388,16 +364,16 @@ def turn_prompt(request, chat_id: int, turn_id: int):
         "lore": prompt.get("lore", []),
         "withheld": prompt.get("withheld", []),
         "total_tokens": prompt.get("total_tokens"),
-        "repetition_guard": event.payload.get("repetition_guard"),
-        "model": event.payload.get("model", ""),
-        "usage": event.payload.get("usage"),  # prompt and cached tokens, as the model reported
+        "repetition_guard": turn.payload.get("repetition_guard"),
+        "model": turn.payload.get("model", ""),
+        "usage": turn.payload.get("usage"),  # prompt and cached tokens, as the model reported
     }
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/regenerate")
 async def regenerate(request, chat_id: int, turn_id: int):
     await sync_to_async(_chat_or_404)(chat_id)
-    outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin="api"))
+    outs = await asyncio.shield(pipeline.regenerate(chat_id, turn_id, origin=API))
     return {"turns": [o.__dict__ for o in outs]}
 
 
@@ -405,30 +381,32 @@ async def regenerate(request, chat_id: int, turn_id: int):
 async def analysis_retry(request, chat_id: int, turn_id: int):
     """Run a failed turn analysis ("state not updated") again."""
     await sync_to_async(_chat_or_404)(chat_id)
-    reason = await asyncio.shield(analysis_retry_run(chat_id=chat_id, turn_id=turn_id))
+    reason = await asyncio.shield(
+        analysis.analysis_retry(chat_id=chat_id, turn_id=turn_id, origin=API)
+    )
     return {"turn_id": turn_id, "analysis": "failed" if reason else "ok", "reason": reason}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/rewind")
 def rewind(request, chat_id: int, turn_id: int):
-    chat = _chat_or_404(chat_id)
-    branch = branch_services.turn_fork(chat=chat, turn_id=turn_id, kind="rewind")
+    _chat_or_404(chat_id)
+    branch = turn_fork(chat_id=chat_id, turn_id=turn_id, kind="rewind", origin=API)
     return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/branch")
 def branch_from(request, chat_id: int, turn_id: int):
-    chat = _chat_or_404(chat_id)
-    branch = branch_services.turn_fork(chat=chat, turn_id=turn_id, kind="branch")
+    _chat_or_404(chat_id)
+    branch = turn_fork(chat_id=chat_id, turn_id=turn_id, kind="branch", origin=API)
     return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/swipe")
 def swipe(request, chat_id: int, turn_id: int, direction: int = 1):
-    chat = _chat_or_404(chat_id)
+    _chat_or_404(chat_id)
     if direction not in (-1, 1):
         raise HttpError(400, "direction is -1 or 1")
-    branch = branch_services.swipe_switch(chat=chat, turn_id=turn_id, direction=direction)
+    branch = swipe_switch(chat_id=chat_id, turn_id=turn_id, direction=direction, origin=API)
     return {"branch": branch.pk}
 
 
@@ -439,8 +417,8 @@ def list_branches(request, chat_id: int):
 
 @router.post("/chats/{chat_id}/branches/{branch_id}/activate")
 def activate_branch(request, chat_id: int, branch_id: int):
-    chat = _chat_or_404(chat_id)
-    branch = branch_services.branch_switch(chat=chat, branch_id=branch_id)
+    _chat_or_404(chat_id)
+    branch = branch_switch(chat_id=chat_id, branch_id=branch_id, origin=API)
     return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -448,7 +426,9 @@ def activate_branch(request, chat_id: int, branch_id: int):
 async def add_guest(request, chat_id: int, body: GuestIn):
 
     await sync_to_async(_chat_or_404)(chat_id)
-    result = await guest_add(chat_id=chat_id, character_id=body.character, met_text=body.met)
+    result = await guest_add(
+        chat_id=chat_id, character_id=body.character, met_text=body.met, origin=API
+    )
     chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
     return {**result, "chat": await sync_to_async(presenters.chat_out)(chat)}
 
@@ -457,7 +437,7 @@ async def add_guest(request, chat_id: int, body: GuestIn):
 def remove_guest(request, chat_id: int):
 
     _chat_or_404(chat_id)
-    guest_remove(chat_id=chat_id)
+    guest_remove(chat_id=chat_id, origin=API)
     return {"chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
@@ -467,14 +447,14 @@ async def meanwhile(request, chat_id: int, body: MeanwhileIn):
 
     await sync_to_async(_chat_or_404)(chat_id)
     if body.action == "start":
-        await cast.meanwhile_start(chat_id=chat_id, setting=body.setting)
+        await meanwhile_start(chat_id=chat_id, setting=body.setting, origin=API)
         ids: list[int] = []
     elif body.action == "continue":
         ids = await asyncio.shield(
-            cast.meanwhile_continue(chat_id=chat_id, exchanges=body.exchanges)
+            meanwhile_continue(chat_id=chat_id, exchanges=body.exchanges, origin=API)
         )
     elif body.action == "end":
-        await cast.meanwhile_end(chat_id=chat_id)
+        await meanwhile_end(chat_id=chat_id, origin=API)
         ids = []
     else:
         raise ValueError("action is start, continue or end")
@@ -500,60 +480,59 @@ async def skip_post(request, chat_id: int, body: SkipIn):
             to=body.to,
             minutes=body.minutes,
             then_meanwhile=body.then_meanwhile,
+            origin=API,
         )
     )
 
 
-def _story_change(chat_id: int, apply, change):
-    chat = _chat_or_404(chat_id)
-    if turnlock.is_busy(chat_id):
-        raise turnlock.ChatBusy(chat_id)
-    record = apply(chat, change)
+def _story_changed(chat_id: int, record):
     if record is None:
         raise HttpError(
             400, "that change does not apply (unknown key, or not in a state that allows it)"
         )
-    return {"event": record.id, "kind": record.kind, "state": presenters.chat_state(chat)}
+    state = presenters.chat_state(_chat_or_404(chat_id))
+    return {"event": record.id, "kind": record.kind, "state": state}
 
 
 @router.post("/chats/{chat_id}/story_events")
 def story_event(request, chat_id: int, body: StoryEventIn):
 
+    _chat_or_404(chat_id)
     data = body.dict()
     effects = {"on_start": data.pop("on_start"), "on_complete": data.pop("on_complete")}
     try:
         change = StoryEventChange.model_validate(data)
     except ValidationError as exc:
         raise HttpError(400, f"invalid story event change: {exc.errors()[0]['msg']}") from exc
-    return _story_change(
-        chat_id, lambda c, ch: story_event_apply(chat=c, change=ch, **effects), change
-    )
+    record = story_event_change(chat_id=chat_id, change=change, **effects, origin=API)
+    return _story_changed(chat_id, record)
 
 
 @router.post("/chats/{chat_id}/threads")
 def thread(request, chat_id: int, body: ThreadIn):
 
+    _chat_or_404(chat_id)
     try:
         change = ThreadChange.model_validate(body.dict())
     except ValidationError as exc:
         raise HttpError(400, f"invalid thread change: {exc.errors()[0]['msg']}") from exc
-    return _story_change(chat_id, lambda c, ch: thread_apply(chat=c, change=ch), change)
+    record = thread_change(chat_id=chat_id, change=change, origin=API)
+    return _story_changed(chat_id, record)
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/significance")
 def rerate(request, chat_id: int, turn_id: int, body: SignificanceIn):
 
-    chat = _chat_or_404(chat_id)
-    if not 0 <= body.significance <= 3:
-        raise HttpError(400, "significance is 0 (routine) to 3 (pivotal)")
-    if not Turn.objects.filter(chat=chat, pk=turn_id).exists():
-        raise HttpError(404, f"no turn {turn_id} in chat {chat_id}")
-    append(
-        stream=chat,
-        kind="memory_significance_set",
-        payload={"turn_id": turn_id, "significance": body.significance, "by": "user"},
+    _chat_or_404(chat_id)
+    memory_significance_set(
+        chat_id=chat_id, turn_id=turn_id, significance=body.significance, origin=API
     )
-    return {"turn": presenters.turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+    return _turn_out(chat_id, turn_id)
+
+
+def _turn_out(chat_id: int, turn_id: int) -> dict[str, Any]:
+    branch = _chat_or_404(chat_id).active_branch_id
+    return {"turn": presenters.turn_out(Turn.objects.get(pk=turn_id), branch)}
 
 
 class HideIn(Schema):
@@ -564,25 +543,25 @@ class HideIn(Schema):
 def delete_preview(request, chat_id: int, turn_id: int):
     """What deleting this turn (and everything it caused) would change. Changes nothing."""
 
-    chat = _chat_or_404(chat_id)
-    return turn_delete_preview(chat=chat, turn_id=turn_id)
+    _chat_or_404(chat_id)
+    return delete.turn_delete_preview(chat_id=chat_id, turn_id=turn_id)
 
 
 @router.delete("/chats/{chat_id}/turns/{turn_id}")
 def turn_delete(request, chat_id: int, turn_id: int):
     """Surgical delete: a new active branch without the turn; the old line stays reachable."""
 
-    chat = _chat_or_404(chat_id)
-    branch = delete(chat=chat, turn_id=turn_id)
+    _chat_or_404(chat_id)
+    branch = delete.turn_delete(chat_id=chat_id, turn_id=turn_id, origin=API)
     return {"branch": branch.pk, "chat": presenters.chat_out(Chat.objects.get(pk=chat_id))}
 
 
 @router.post("/chats/{chat_id}/turns/{turn_id}/hide")
 def turn_hide(request, chat_id: int, turn_id: int, body: HideIn):
 
-    chat = _chat_or_404(chat_id)
-    hide(chat=chat, turn_id=turn_id, hidden=body.hidden)
-    return {"turn": presenters.turn_out(Turn.objects.get(pk=turn_id), chat.active_branch_id)}
+    _chat_or_404(chat_id)
+    delete.turn_hide(chat_id=chat_id, turn_id=turn_id, hidden=body.hidden, origin=API)
+    return _turn_out(chat_id, turn_id)
 
 
 @router.get("/chats/{chat_id}/export")
@@ -597,8 +576,8 @@ def export_chat(request, chat_id: int, format: str = "st", scene: int | None = N
         data, filename = chat_export(chat)
         content_type = "application/jsonl"
     elif format in ("md", "json"):
-        data, content_type, filename = export(chat, fmt=format, scene=scene)
-        write_export(chat, fmt=format, scene=scene)
+        data, content_type, filename = exports.export_chat(chat, fmt=format, scene=scene)
+        exports.write_export(chat, fmt=format, scene=scene)
     else:
         raise HttpError(400, "format is st, md or json")
     response = HttpResponse(data, content_type=content_type)
@@ -627,7 +606,7 @@ def list_snapshots(request, chat_id: int):
                 "branch": i.branch_id,
                 "created_at": i.created_at.isoformat(),
             }
-            for i in listing(chat_id)
+            for i in snapshots.list_snapshots(chat_id)
         ]
     }
 
@@ -635,7 +614,7 @@ def list_snapshots(request, chat_id: int):
 @router.post("/chats/{chat_id}/snapshots", response={201: dict})
 def create_snapshot(request, chat_id: int):
 
-    info = snapshot_create(_chat_or_404(chat_id), kind="manual")
+    info = snapshots.snapshot_create(_chat_or_404(chat_id), kind="manual")
     if info is None:
         raise HttpError(400, "the chat has no events yet")
     return Status(201, {"name": info.name, "event": info.event_id})

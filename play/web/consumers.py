@@ -13,9 +13,11 @@ from django.utils.html import escape
 
 from play.engine import broadcast, pipeline, turnlock
 from play.engine.background import spawn
+from play.engine.errors import ChatBusy
 from play.engine.services.skip import detect, time_skip
+from play.engine.turnlock import TAB
 from play.models import Chat
-from play.web.errors import int_field
+from play.web.errors import int_field, message_of
 from play.web.views import drawer_context, transcript_context, turn_context
 
 log = logging.getLogger("rp.ws")
@@ -46,7 +48,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if _tabs[self.chat_id] <= 0:
             del _tabs[self.chat_id]
             # the last tab closed: a bot streaming for a tab stops; its text is kept, truncated
-            turnlock.request_stop(self.chat_id, origin="ws")
+            turnlock.request_stop(self.chat_id, origin=TAB)
 
     async def receive_json(self, content, **kwargs):
         action = content.get("action")
@@ -54,11 +56,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             text = content.get("text", "")
             try:
                 pipeline.validate_text(text)
-            except ValueError as exc:
-                await self.send_html(self.notice(str(exc)))
-                return
-            if turnlock.is_busy(self.chat_id):
-                await self.send_html(self.notice("A bot is still writing. Wait or press Stop."))
+                turnlock.ensure_idle(self.chat_id)
+            except (ValueError, ChatBusy) as exc:
+                await self.send_html(self.notice(message_of(exc)))
                 return
             if action == "send":
                 intent = detect(text)
@@ -70,13 +70,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     )
                     return
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
-            spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin="ws"))
+            spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin=TAB))
         elif action == "skip":
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(
                 self.chat_id,
                 time_skip(
-                    chat_id=self.chat_id, mode=content.get("mode", "jump"), to=content.get("to", "")
+                    chat_id=self.chat_id,
+                    mode=content.get("mode", "jump"),
+                    to=content.get("to", ""),
+                    origin=TAB,
                 ),
             )
         elif action == "stop":
@@ -87,7 +90,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             except ValueError as exc:
                 await self.send_html(self.notice(str(exc)))
                 return
-            spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin="ws"))
+            spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin=TAB))
 
     async def send_html(self, html: str) -> None:
         if html:

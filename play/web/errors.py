@@ -11,10 +11,11 @@ from django.utils.html import escape
 from pydantic import ValidationError as PydanticError
 
 from eventstore.restore import RestoreRefused
-from play.engine.errors import Conflict, ModelFailed
+from play.engine.errors import ChatBusy, Conflict, ModelFailed
 
 # Most specific first: the first row an error is an instance of decides.
 STATUSES: tuple[tuple[type[BaseException], int], ...] = (
+    (ChatBusy, 409),  # a bot is writing: the same words on a page, in a tab, from the API
     (Conflict, 409),
     (RestoreRefused, 409),
     (ModelFailed, 502),

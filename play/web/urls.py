@@ -56,7 +56,11 @@ urlpatterns = [
         views.turn_swipe,
         name="swipe",
     ),
-    path("chats/<int:chat_id>/turns/<int:turn_id>/fork/<str:kind>/", views.turn_fork, name="fork"),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/fork/<str:kind>/",
+        views.turn_fork_view,
+        name="fork",
+    ),
     path(
         "chats/<int:chat_id>/turns/<int:turn_id>/delete/preview/",
         views.delete_preview_view,
@@ -69,10 +73,14 @@ urlpatterns = [
         views.branch_activate,
         name="branch_activate",
     ),
-    path("chats/<int:chat_id>/memories/<int:memory_id>/pin/", views.memory_pin, name="memory_pin"),
+    path(
+        "chats/<int:chat_id>/memories/<int:memory_id>/pin/",
+        views.memory_pin_view,
+        name="memory_pin",
+    ),
     path(
         "chats/<int:chat_id>/memories/<int:memory_id>/witnesses/",
-        views.memory_witnesses,
+        views.memory_witnesses_view,
         name="memory_witnesses",
     ),
 ]

@@ -10,36 +10,47 @@ from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
 from django.views.decorators.http import require_GET, require_POST
 
-from eventstore.models import Event
-from eventstore.services import append
-from memory.models import Memory
-from play.engine import pipeline, turnlock
+from play.engine import pipeline, selectors, turnlock
 from play.engine.background import spawn
+from play.engine.errors import ChatBusy, NotFound
 from play.engine.inference import get_backend
 from play.engine.kickoff import parse_kickoff
 from play.engine.recovery import bookkeep_in_background
 from play.engine.schemas import StoryEventChange, ThreadChange
-from play.engine.services import branches as branch_services
-from play.engine.services import cast
 from play.engine.services.analysis import analysis_retry
-from play.engine.services.cast import guest_add, guest_remove
+from play.engine.services.branches import branch_switch, swipe_switch, turn_fork
+from play.engine.services.cast import (
+    guest_add,
+    guest_remove,
+    meanwhile_continue,
+    meanwhile_end,
+    meanwhile_start,
+)
 from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
 from play.engine.services.delete import turn_delete, turn_delete_preview, turn_hide
+from play.engine.services.edit import state_edit
+from play.engine.services.lore import authors_note_edit, lorebook_attach, lorebook_detach
+from play.engine.services.memories import (
+    SIGNIFICANCE,
+    memory_pin,
+    memory_significance_set,
+    memory_witnesses_edit,
+)
 from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
-from play.engine.story import story_event_apply, thread_apply
+from play.engine.services.story import story_event_change, thread_change
+from play.engine.turnlock import TAB
 from play.models import Chat, Turn
 from play.web import presenters
-from play.web.errors import error_fragment, int_field, page_errors
+from play.web.errors import error_fragment, int_field, message_of, page_errors
 from play.web.rendering import render_text
 from worlds.demo import SCENARIO as DEMO_SCENARIO
 from worlds.macros import expand_macros
-from worlds.models import Character, Lorebook, Persona, Scenario
-from worlds.roles import NARRATOR
-from worlds.services import manual_edit
-from worlds.services_lore import authors_note_set, chat_lorebook_attach, chat_lorebook_detach
+from worlds.models import Character, Persona, Scenario
+from worlds.roles import NARRATOR, ROLES
 
 # -- page contexts (also rendered by the websocket consumer); the data comes from presenters --
 
@@ -69,9 +80,10 @@ def transcript_context(chat_id: int, *, before: int | None = None) -> dict[str, 
 
 
 @require_GET
+@page_errors
 def transcript_earlier(request: HttpRequest, chat_id: int) -> HttpResponse:
     get_object_or_404(Chat, pk=chat_id)
-    before = int(request.GET.get("before", 0)) or None
+    before = int_field(request.GET, "before") if request.GET.get("before") else None
     return render(request, "play/_transcript.html", transcript_context(chat_id, before=before))
 
 
@@ -173,6 +185,7 @@ def _edited_setup(post) -> dict[str, Any]:
 
 
 @require_POST
+@page_errors
 def chat_create(request: HttpRequest) -> HttpResponse:
     character = get_object_or_404(Character, pk=request.POST.get("character"))
     persona = get_object_or_404(Persona, pk=request.POST.get("persona"))
@@ -183,7 +196,7 @@ def chat_create(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         messages.error(request, str(exc))
         return redirect("play:chat_new")
-    index = int(request.POST.get("greeting") or 0)
+    index = int_field(request.POST, "greeting") if request.POST.get("greeting") else 0
     chat = chat_start(
         character=character,
         persona=persona,
@@ -230,27 +243,21 @@ def chat_drawer(request: HttpRequest, chat_id: int) -> HttpResponse:
 
 @require_GET
 def prompt_inspector(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
-    event = Event.objects.filter(stream_id=chat_id, pk=turn_id, kind="assistant_turn").first()
-    if event is None:
-        raise Http404("no such bot turn")
-    prompt = event.payload.get("prompt") or {}
-    # the latest analysis of this turn (a retried one supersedes a failed one)
-    bookkept = (
-        Event.objects.filter(stream_id=chat_id, kind="turn_bookkept", caused_by_id=event.pk)
-        .order_by("-id")
-        .values_list("payload", flat=True)
-        .first()
-    )
+    chat = get_object_or_404(Chat, pk=chat_id)
+    try:
+        turn = selectors.turn_prompt(chat_id, turn_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
     return render(
         request,
         "play/prompt.html",
         {
-            "chat": get_object_or_404(Chat, pk=chat_id),
-            "event": event,
-            "prompt": prompt,
-            "guard": event.payload.get("repetition_guard"),
-            "usage": _cache_usage(event.payload.get("usage")),
-            "analysis_usage": _cache_usage((bookkept or {}).get("usage")),
+            "chat": chat,
+            "event": turn,
+            "prompt": turn.prompt,
+            "guard": turn.payload.get("repetition_guard"),
+            "usage": _cache_usage(turn.payload.get("usage")),
+            "analysis_usage": _cache_usage(turn.analysis_usage),
         },
     )
 
@@ -267,7 +274,7 @@ def _cache_usage(usage: dict | None) -> dict | None:
 
 def _done(request: HttpRequest, message: str = "") -> HttpResponse:
     if message:
-        return HttpResponse(f'<p class="notice">{message}</p>', status=200)
+        return HttpResponse(f'<p class="notice">{escape(message)}</p>', status=200)
     return HttpResponse(status=204)
 
 
@@ -276,9 +283,8 @@ def _done(request: HttpRequest, message: str = "") -> HttpResponse:
 async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
-    if turnlock.is_busy(chat_id):
-        return error_fragment("A bot is still writing.", 409)
-    spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin="ws"))
+    turnlock.ensure_idle(chat_id)
+    spawn(chat_id, pipeline.regenerate(chat_id, turn_id, origin=TAB))
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
@@ -289,9 +295,8 @@ async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) 
     """The turn's "retry" under "state not updated": runs in the background; the row is
     redrawn in every tab when it ends."""
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
-    if turnlock.is_busy(chat_id):
-        return error_fragment("A bot is still writing.", 409)
-    spawn(chat_id, analysis_retry(chat_id=chat_id, turn_id=turn_id))
+    turnlock.ensure_idle(chat_id)
+    spawn(chat_id, analysis_retry(chat_id=chat_id, turn_id=turn_id, origin=TAB))
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
@@ -299,82 +304,82 @@ async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) 
 @require_POST
 @page_errors
 def turn_swipe(request: HttpRequest, chat_id: int, turn_id: int, direction: int) -> HttpResponse:
-    chat = get_object_or_404(Chat, pk=chat_id)
-    branch_services.swipe_switch(chat=chat, turn_id=turn_id, direction=1 if direction else -1)
+    get_object_or_404(Chat, pk=chat_id)
+    swipe_switch(chat_id=chat_id, turn_id=turn_id, direction=1 if direction else -1, origin=TAB)
     return _done(request)
 
 
 @require_POST
 @page_errors
-def turn_fork(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
-    chat = get_object_or_404(Chat, pk=chat_id)
-    branch_services.turn_fork(chat=chat, turn_id=turn_id, kind=kind)
+def turn_fork_view(request: HttpRequest, chat_id: int, turn_id: int, kind: str) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    turn_fork(chat_id=chat_id, turn_id=turn_id, kind=kind, origin=TAB)
     return _done(request)
 
 
 @require_POST
 @page_errors
 def branch_activate(request: HttpRequest, chat_id: int, branch_id: int) -> HttpResponse:
-    chat = get_object_or_404(Chat, pk=chat_id)
-    branch_services.branch_switch(chat=chat, branch_id=branch_id)
+    get_object_or_404(Chat, pk=chat_id)
+    branch_switch(chat_id=chat_id, branch_id=branch_id, origin=TAB)
     return _done(request)
 
 
 @require_POST
 @page_errors
-def memory_pin(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+def memory_pin_view(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    memory_pin(chat_id=chat_id, memory_id=memory_id, origin=TAB)
+    return _done(request)
 
-    chat = get_object_or_404(Chat, pk=chat_id)
-    memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
-    append(
-        stream=chat,
-        kind="memory_pinned",
-        payload={"memory_id": memory.pk, "pinned": not memory.pinned},
+
+@require_POST
+@page_errors
+def memory_witnesses_view(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    memory_witnesses_edit(
+        chat_id=chat_id,
+        memory_id=memory_id,
+        witnesses={role: request.POST.get(role) == "on" for role in ROLES},
+        origin=TAB,
     )
     return _done(request)
 
 
 @require_POST
 @page_errors
-def memory_witnesses(request: HttpRequest, chat_id: int, memory_id: int) -> HttpResponse:
-
-    chat = get_object_or_404(Chat, pk=chat_id)
-    memory = get_object_or_404(Memory, chat=chat, pk=memory_id)
-    changes = {f"w_{r}": request.POST.get(r) == "on" for r in ("you", "host", "guest")}
-    changes = {k: v for k, v in changes.items() if getattr(memory, k) != v}
-    if changes:
-        manual_edit(chat=chat, target="memory", key={"id": memory.pk}, changes=changes)
-    return _done(request)
-
-
-@require_POST
-@page_errors
 def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
-
-    chat = get_object_or_404(Chat, pk=chat_id)
-    source, target = request.POST.get("source"), request.POST.get("target")
+    get_object_or_404(Chat, pk=chat_id)
     changes = {}
     for field in ("affinity", "trust", "summary"):
         if request.POST.get(field) not in (None, ""):
             changes[field] = request.POST[field]
-    manual_edit(chat=chat, target="edge", key={"source": source, "target": target}, changes=changes)
+    state_edit(
+        chat_id=chat_id,
+        target="edge",
+        key={"source": request.POST.get("source"), "target": request.POST.get("target")},
+        changes=changes,
+        origin=TAB,
+    )
     return _done(request)
 
 
 @require_POST
 def chat_remove(request: HttpRequest, chat_id: int) -> HttpResponse:
     chat = get_object_or_404(Chat, pk=chat_id)
-    if turnlock.is_busy(chat_id):
-        messages.error(request, "That chat is busy; stop the bot first.")
-        return redirect("play:home")
-    if request.POST.get("action") == "archive":
-        chat_archive(chat=chat, archived=not chat.archived)
-        messages.success(request, f"{'Restored' if chat.archived else 'Archived'} {chat.title}.")
-    elif request.POST.get("confirm") == chat.title:
-        chat_delete(chat=chat)
-        messages.success(request, f"Deleted {chat.title} and its whole history.")
-    else:
-        messages.error(request, "Type the chat's title to confirm deleting it.")
+    try:
+        if request.POST.get("action") == "archive":
+            chat = chat_archive(chat_id=chat_id, origin=TAB)
+            messages.success(
+                request, f"{'Archived' if chat.archived else 'Restored'} {chat.title}."
+            )
+        elif request.POST.get("confirm") == chat.title:
+            chat_delete(chat_id=chat_id, origin=TAB)
+            messages.success(request, f"Deleted {chat.title} and its whole history.")
+        else:
+            messages.error(request, "Type the chat's title to confirm deleting it.")
+    except ChatBusy as exc:
+        messages.error(request, message_of(exc))
     return redirect("play:home")
 
 
@@ -388,7 +393,12 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     character_id = int_field(request.POST, "character")
     spawn(
         chat_id,
-        guest_add(chat_id=chat_id, character_id=character_id, met_text=request.POST.get("met", "")),
+        guest_add(
+            chat_id=chat_id,
+            character_id=character_id,
+            met_text=request.POST.get("met", ""),
+            origin=TAB,
+        ),
     )
     await asyncio.sleep(0)
     return HttpResponse(status=202)
@@ -399,7 +409,7 @@ async def guest_add_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 def guest_remove_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     get_object_or_404(Chat, pk=chat_id)
-    guest_remove(chat_id=chat_id)
+    guest_remove(chat_id=chat_id, origin=TAB)
     return _done(request)
 
 
@@ -410,12 +420,13 @@ async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
     action = request.POST.get("action")
     if action == "start":
-        work = cast.meanwhile_start(chat_id=chat_id, setting=request.POST.get("setting", ""))
+        setting = request.POST.get("setting", "")
+        work = meanwhile_start(chat_id=chat_id, setting=setting, origin=TAB)
     elif action == "continue":
         exchanges = int_field(request.POST, "exchanges") if request.POST.get("exchanges") else 1
-        work = cast.meanwhile_continue(chat_id=chat_id, exchanges=exchanges)
+        work = meanwhile_continue(chat_id=chat_id, exchanges=exchanges, origin=TAB)
     elif action == "end":
-        work = cast.meanwhile_end(chat_id=chat_id)
+        work = meanwhile_end(chat_id=chat_id, origin=TAB)
     else:
         return error_fragment("unknown meanwhile action")
     spawn(chat_id, work)
@@ -428,8 +439,7 @@ async def meanwhile_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
-    if turnlock.is_busy(chat_id):
-        return error_fragment("A bot is still writing.", 409)
+    turnlock.ensure_idle(chat_id)
     spawn(
         chat_id,
         time_skip(
@@ -437,44 +447,37 @@ async def skip_view(request: HttpRequest, chat_id: int) -> HttpResponse:
             mode=request.POST.get("mode", "jump"),
             to=request.POST.get("to", ""),
             then_meanwhile=request.POST.get("then_meanwhile") == "on",
+            origin=TAB,
         ),
     )
     await asyncio.sleep(0)
     return HttpResponse(status=202)
 
 
-def _idle(chat_id: int) -> None:
-    if turnlock.is_busy(chat_id):
-        raise turnlock.ChatBusy(chat_id)
-
-
 @require_POST
 @page_errors
 def lorebook_attach_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    chat = get_object_or_404(Chat, pk=chat_id)
-    _idle(chat_id)
-    book = get_object_or_404(Lorebook, pk=int_field(request.POST, "lorebook"))
-    chat_lorebook_attach(chat=chat, lorebook=book)
+    get_object_or_404(Chat, pk=chat_id)
+    lorebook_attach(chat_id=chat_id, lorebook_id=int_field(request.POST, "lorebook"), origin=TAB)
     return _done(request)
 
 
 @require_POST
 @page_errors
 def lorebook_detach_view(request: HttpRequest, chat_id: int, lorebook_id: int) -> HttpResponse:
-    chat = get_object_or_404(Chat, pk=chat_id)
-    _idle(chat_id)
-    chat_lorebook_detach(chat=chat, lorebook_id=lorebook_id)
+    get_object_or_404(Chat, pk=chat_id)
+    lorebook_detach(chat_id=chat_id, lorebook_id=lorebook_id, origin=TAB)
     return _done(request)
 
 
 @require_POST
 @page_errors
 def authors_note_view(request: HttpRequest, chat_id: int) -> HttpResponse:
-    chat = get_object_or_404(Chat, pk=chat_id)
-    _idle(chat_id)
+    get_object_or_404(Chat, pk=chat_id)
     post = request.POST
-    authors_note_set(
-        chat=chat,
+    authors_note_edit(
+        chat_id=chat_id,
+        origin=TAB,
         text=post.get("text", ""),
         position=post.get("position", ""),
         depth=int_field(post, "depth"),
@@ -497,9 +500,9 @@ def _story_form(post) -> dict[str, Any]:
 @page_errors
 def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
-    chat = get_object_or_404(Chat, pk=chat_id)
+    get_object_or_404(Chat, pk=chat_id)
     change = StoryEventChange.model_validate(_story_form(request.POST))
-    if story_event_apply(chat=chat, change=change) is None:
+    if story_event_change(chat_id=chat_id, change=change, origin=TAB) is None:
         return error_fragment("that change does not apply now")
     return _done(request)
 
@@ -508,9 +511,9 @@ def story_event_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 @page_errors
 def thread_view(request: HttpRequest, chat_id: int) -> HttpResponse:
 
-    chat = get_object_or_404(Chat, pk=chat_id)
+    get_object_or_404(Chat, pk=chat_id)
     change = ThreadChange.model_validate(_story_form(request.POST))
-    if thread_apply(chat=chat, change=change) is None:
+    if thread_change(chat_id=chat_id, change=change, origin=TAB) is None:
         return error_fragment("that change does not apply now")
     return _done(request)
 
@@ -521,26 +524,23 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
     if request.method == "POST":
-        turn = get_object_or_404(Turn, chat=chat, pk=request.POST.get("turn"))
-        value = int_field(request.POST, "significance")
-        if not 0 <= value <= 3:
-            return error_fragment("significance is 0 to 3")
-        append(
-            stream=chat,
-            kind="memory_significance_set",
-            payload={"turn_id": turn.pk, "significance": value, "by": "user"},
+        memory_significance_set(
+            chat_id=chat_id,
+            turn_id=int_field(request.POST, "turn"),
+            significance=int_field(request.POST, "significance"),
+            origin=TAB,
         )
         if request.htmx:
             return _done(request)
         return redirect("play:significance", chat_id)
     turns = list(Turn.objects.filter(chat=chat).exclude(speaker=NARRATOR).order_by("id"))
-    counts = {level: 0 for level in range(4)}
+    counts = {level: 0 for level in range(len(SIGNIFICANCE))}
     for t in turns:
         counts[t.significance] += 1
     total = max(1, len(turns))
     levels = [
         {"level": lv, "label": label, "count": counts[lv], "pct": 100 * counts[lv] // total}
-        for lv, label in enumerate(("routine", "notable", "significant", "pivotal"))
+        for lv, label in enumerate(SIGNIFICANCE)
     ]
     return render(
         request, "play/significance.html", {"chat": chat, "turns": turns, "levels": levels}
@@ -552,7 +552,7 @@ def significance_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
     chat = get_object_or_404(Chat, pk=chat_id)
-    impact = turn_delete_preview(chat=chat, turn_id=turn_id)
+    impact = turn_delete_preview(chat_id=chat_id, turn_id=turn_id)
     return render(
         request,
         "play/_delete_preview.html",
@@ -569,8 +569,8 @@ def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> Htt
 @page_errors
 def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
-    chat = get_object_or_404(Chat, pk=chat_id)
-    turn_delete(chat=chat, turn_id=turn_id)
+    get_object_or_404(Chat, pk=chat_id)
+    turn_delete(chat_id=chat_id, turn_id=turn_id, origin=TAB)
     return HttpResponse('<div id="delete-preview"></div>')
 
 
@@ -578,9 +578,8 @@ def delete_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpRespons
 @page_errors
 def hide_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
 
-    chat = get_object_or_404(Chat, pk=chat_id)
-    turn = get_object_or_404(Turn, chat=chat, pk=turn_id)
-    turn_hide(chat=chat, turn_id=turn_id, hidden=not turn.hidden)
+    get_object_or_404(Chat, pk=chat_id)
+    turn_hide(chat_id=chat_id, turn_id=turn_id, origin=TAB)
     return _done(request)
 
 

@@ -13,20 +13,16 @@ from django.views.decorators.http import require_GET
 from eventstore import snapshots
 from eventstore.backup import backup_create, list_backups
 from eventstore.projection import dump_db
-from eventstore.restore import RestoreRefused, later_event_count, snapshot_restore
-from play.engine import turnlock
+from eventstore.restore import RestoreRefused, later_event_count
+from play.engine.errors import ChatBusy, NotFound
 from play.engine.impact import describe
+from play.engine.services.snapshots import snapshot_named, snapshot_restore
+from play.engine.turnlock import TAB
 from play.models import Chat
+from play.web.errors import message_of
 
 CONFIRM_WORD = "restore"
 _BACKUP_NAME = re.compile(r"^chat-\d{8}T\d{12}\.db$")
-
-
-def _snapshot(chat: Chat, name: str) -> snapshots.SnapshotInfo:
-    found = [i for i in snapshots.list_snapshots(chat.pk) if i.name == name]
-    if not found:
-        raise Http404("no such snapshot")
-    return found[0]
 
 
 def snapshots_page(request: HttpRequest, chat_id: int) -> HttpResponse:
@@ -42,17 +38,19 @@ def snapshots_page(request: HttpRequest, chat_id: int) -> HttpResponse:
 def snapshot_restore_view(request: HttpRequest, chat_id: int, name: str) -> HttpResponse:
     """GET: what restoring would change. POST: restore, after typing the confirm word."""
     chat = get_object_or_404(Chat, pk=chat_id)
-    info = _snapshot(chat, name)
-    later = later_event_count(chat, info)
+    try:
+        info = snapshot_named(chat_id, name)
+    except NotFound:
+        raise Http404("no such snapshot") from None
     if request.method == "POST":
         if request.POST.get("confirm", "").strip().lower() != CONFIRM_WORD:
             messages.error(request, f'Type "{CONFIRM_WORD}" to confirm.')
             return redirect("play:snapshot_restore", chat_id, name)
-        if turnlock.is_busy(chat_id):
-            messages.error(request, "A bot is still writing; try again in a moment.")
-            return redirect("play:snapshot_restore", chat_id, name)
         try:
-            result = snapshot_restore(chat, info, confirmed=True)
+            result = snapshot_restore(chat_id=chat_id, name=name, confirmed=True, origin=TAB)
+        except ChatBusy as exc:
+            messages.error(request, message_of(exc))
+            return redirect("play:snapshot_restore", chat_id, name)
         except RestoreRefused as exc:
             messages.error(request, str(exc))
             return redirect("play:snapshots", chat_id)
@@ -66,6 +64,7 @@ def snapshot_restore_view(request: HttpRequest, chat_id: int, name: str) -> Http
     if snap is None:
         raise Http404("that snapshot cannot be read (made by another version)")
     impact = describe(dump_db(chat.pk), snap.tables)
+    later = later_event_count(chat, info)
     return render(
         request,
         "play/snapshot_restore.html",

@@ -222,14 +222,14 @@ def test_each_pairs_edge_is_the_sum_of_that_pairs_deltas_whoever_came_and_went(s
     present = {"you", "host"}
     for kind, arg in steps:
         if kind == "join" and "guest" not in present:
-            async_to_sync(guest_add)(chat_id=chat.pk, character_id=cards[arg].pk)
+            async_to_sync(guest_add)(chat_id=chat.pk, character_id=cards[arg].pk, origin="api")
             seat["guest"] = key = f"c{cards[arg].pk}"
             present.add("guest")
             for other in ("you", host):
                 expected.setdefault((key, other), [0, 0])
                 expected.setdefault((other, key), [0, 0])
         elif kind == "leave" and "guest" in present:
-            guest_remove(chat_id=chat.pk)
+            guest_remove(chat_id=chat.pk, origin="api")
             present.discard("guest")
         elif kind == "deltas":
             moves = [(pair, a, t) for pair, a, t in arg if set(pair) <= present]

@@ -231,7 +231,7 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     say(client, chat, "A storm!")
     second = say(client, chat, "Calm.")
     assert sticky_keys(chat)
-    turn_fork(chat=chat, turn_id=second[0]["id"], kind="branch")
+    turn_fork(chat_id=chat.pk, turn_id=second[0]["id"], kind="branch", origin="api")
     chat.refresh_from_db()
     assert sticky_keys(chat)
     [fired] = lore_scan(chat.pk, speaker="host").fired
@@ -240,10 +240,10 @@ def test_a_branch_inherits_its_parents_timed_state(client, scripted):
     cooled = storm_chat(client, cooldown=10)
     storm = say(client, cooled, "A storm!")
     again = say(client, cooled, "The storm again!")
-    turn_fork(chat=cooled, turn_id=again[0]["id"], kind="branch")
+    turn_fork(chat_id=cooled.pk, turn_id=again[0]["id"], kind="branch", origin="api")
     assert lore_scan(cooled.pk, speaker="host").fired == []
     # forked before the first reply's state was recorded: the entry fires by key there
-    turn_fork(chat=cooled, turn_id=storm[0]["id"], kind="branch")
+    turn_fork(chat_id=cooled.pk, turn_id=storm[0]["id"], kind="branch", origin="api")
     assert [f.reason for f in lore_scan(cooled.pk, speaker="host").fired] == ["key"]
 
 

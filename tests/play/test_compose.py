@@ -47,7 +47,7 @@ def test_continue_writes_on_as_a_new_variant_and_the_shorter_one_stays(scripted)
     chat = make_chat()
     _, reply = say(chat, "Tell me about the lighthouse.", reply="The lighthouse was built in")
     scripted.narrative.append("1887 by my grandfather.")
-    (out,) = async_to_sync(turn_continue)(chat_id=chat.pk)
+    (out,) = async_to_sync(turn_continue)(chat_id=chat.pk, origin="api")
     longer = Turn.objects.get(pk=out.id)
     assert longer.text == "The lighthouse was built in 1887 by my grandfather."
     assert longer.continued_from == reply
@@ -62,7 +62,7 @@ def test_continue_writes_on_as_a_new_variant_and_the_shorter_one_stays(scripted)
     chat = Chat.objects.get(pk=chat.pk)
     group = swipe_groups(chat)[longer.pk]
     assert (group.index, group.total) == (2, 2)
-    swipe_switch(chat=chat, turn_id=longer.pk, direction=-1)
+    swipe_switch(chat_id=chat.pk, turn_id=longer.pk, direction=-1, origin="api")
     assert Turn.objects.filter(chat=chat).last().text == "The lighthouse was built in"
     assert verify(chat) == []
 
@@ -72,27 +72,27 @@ def test_only_the_newest_bot_reply_can_be_continued(scripted):
     _, reply = say(chat, "Hello.")
     say(chat, "Again.")
     with pytest.raises(ValueError, match="newest"):
-        async_to_sync(turn_continue)(chat_id=chat.pk, turn_id=reply)
+        async_to_sync(turn_continue)(chat_id=chat.pk, turn_id=reply, origin="api")
     user = Turn.objects.filter(chat=chat, speaker="you").last()
     with pytest.raises(ValueError):
-        async_to_sync(turn_continue)(chat_id=chat.pk, turn_id=user.pk)
+        async_to_sync(turn_continue)(chat_id=chat.pk, turn_id=user.pk, origin="api")
 
 
 def test_impersonate_drafts_your_line_from_what_you_witnessed_and_stores_nothing(scripted):
     chat = make_chat()
     guest = make_character("Theo")
-    async_to_sync(guest_add)(chat_id=chat.pk, character_id=guest.pk)
+    async_to_sync(guest_add)(chat_id=chat.pk, character_id=guest.pk, origin="api")
     # a meanwhile scene: Mara and Theo talk without you
-    async_to_sync(meanwhile_start)(chat_id=chat.pk)
+    async_to_sync(meanwhile_start)(chat_id=chat.pk, origin="api")
     scripted.narrative += ["The key is under the zq9x stone.", "Good to know."]
-    async_to_sync(meanwhile_continue)(chat_id=chat.pk, exchanges=1)
-    async_to_sync(meanwhile_end)(chat_id=chat.pk)
+    async_to_sync(meanwhile_continue)(chat_id=chat.pk, exchanges=1, origin="api")
+    async_to_sync(meanwhile_end)(chat_id=chat.pk, origin="api")
     say(chat, "Theo, Mara, I am back.", reply="Welcome back.")
     before = json.dumps(dump_db(chat.pk))
     assert "zq9x" in before  # it was said, where you were not
 
     scripted.narrative.append("Sam: I missed you both.")
-    out = async_to_sync(impersonate)(chat_id=chat.pk)
+    out = async_to_sync(impersonate)(chat_id=chat.pk, origin="api")
     assert out["text"] == "I missed you both."
     request = [c for c in scripted.calls if c["kind"] == "stream"][-1]
     sent = json.dumps(request["messages"])

@@ -34,8 +34,8 @@ def _entries(found: list[dict]) -> list[str]:
 
 def delete_and_compare(chat, turn_id: int) -> list[dict]:
     before = dump_db(chat.pk)
-    preview = turn_delete_preview(chat=chat, turn_id=turn_id)
-    branch = turn_delete(chat=chat, turn_id=turn_id)
+    preview = turn_delete_preview(chat_id=chat.pk, turn_id=turn_id)
+    branch = turn_delete(chat_id=chat.pk, turn_id=turn_id, origin="api")
     after = dump_db(chat.pk)
     ids = dict(
         Event.objects.filter(branch=branch, copied_from__isnull=False).values_list(
@@ -98,7 +98,7 @@ def test_a_canary_in_one_line_is_in_every_place_the_preview_names(client):
             assert f"{kind} <small>" in html
         assert html.count('class="impact-entry"') >= 10
 
-        preview = turn_delete_preview(chat=chat, turn_id=line.pk)
+        preview = turn_delete_preview(chat_id=chat.pk, turn_id=line.pk)
         named = [e for e in preview["changes"] if canary in json.dumps(e["now"])]
         kinds = {e["kind"] for e in named}
         assert {"memories", "relationships", "characters", "what everyone is doing"} <= kinds

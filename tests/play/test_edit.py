@@ -87,7 +87,7 @@ def host_mood(chat) -> str:
 
 def edit(chat, turn_id, text, keep_after=True) -> dict:
     return async_to_sync(turn_edit)(
-        chat_id=chat.pk, turn_id=turn_id, text=text, keep_after=keep_after
+        chat_id=chat.pk, turn_id=turn_id, text=text, keep_after=keep_after, origin="api"
     )
 
 
@@ -193,7 +193,7 @@ def test_the_preview_names_what_the_old_words_took_with_them(model):
     chat = make_chat()
     first, _ = say(chat, "I left the map at zq8x station.")
     say(chat, "Shall we walk on?")
-    preview = turn_edit_preview(chat=chat, turn_id=first, text="I left the map at home.")
+    preview = turn_edit_preview(chat_id=chat.pk, turn_id=first, text="I left the map at home.")
     removed = [e for e in preview["changes"] if "zq8x" in json.dumps(e["now"])]
     kinds = {e["kind"] for e in removed}
     assert {"transcript", "memories", "relationships", "characters"} <= kinds
@@ -222,19 +222,31 @@ def test_hand_edits_of_the_world_are_events_gated_and_followed_by_swipes(model):
         target="edge",
         key={"source": "host", "target": "you"},
         knowledge_add=["Sam keeps bees", "Sam hates rain"],
+        origin="api",
     )
     state_edit(
         chat_id=chat.pk,
         target="edge",
         key={"source": "host", "target": "you"},
         knowledge_remove=["Sam hates rain"],
+        origin="api",
     )
     assert edge_of(chat, "host", "you").knowledge == ["Sam keeps bees"]
-    state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={"mood": "wary"})
-    state_edit(chat_id=chat.pk, target="world", key={}, changes={"weather": "sleet"})
+    state_edit(
+        chat_id=chat.pk,
+        target="entity",
+        key={"role": "host"},
+        changes={"mood": "wary"},
+        origin="api",
+    )
+    state_edit(chat_id=chat.pk, target="world", key={}, changes={"weather": "sleet"}, origin="api")
     memory = Memory.objects.filter(chat=chat, owner="host").last()
     state_edit(
-        chat_id=chat.pk, target="memory", key={"id": memory.pk}, changes={"text": "Sam: Hi."}
+        chat_id=chat.pk,
+        target="memory",
+        key={"id": memory.pk},
+        changes={"text": "Sam: Hi."},
+        origin="api",
     )
     assert Memory.objects.get(pk=memory.pk).text == "Sam: Hi."
     assert WorldState.objects.get(chat=chat).weather == "sleet"
@@ -254,6 +266,8 @@ def test_hand_edits_of_the_world_are_events_gated_and_followed_by_swipes(model):
     async_to_sync(pipeline.regenerate)(chat.pk, reply)
     assert EntityState.objects.get(chat=chat, role="host").mood == "wary"  # edits were before
     with pytest.raises(ValueError):
-        state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={})
+        state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={}, origin="api")
     with pytest.raises(ValueError):
-        state_edit(chat_id=chat.pk, target="entity", key={"role": "host"}, changes={"x": 1})
+        state_edit(
+            chat_id=chat.pk, target="entity", key={"role": "host"}, changes={"x": 1}, origin="api"
+        )

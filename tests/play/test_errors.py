@@ -6,6 +6,7 @@ import json
 import pytest
 
 from play.engine import turnlock
+from play.engine.errors import ChatBusy
 from play.models import Turn
 from tests.factories import make_chat
 
@@ -28,16 +29,14 @@ def test_an_unknown_turn_is_404_through_the_api_and_the_page(client):
 def test_a_busy_chat_is_409_through_the_api_and_the_page(client):
     chat = make_chat()
     greeting = Turn.objects.filter(chat=chat).first()
-    run = turnlock.try_begin(chat.pk, "test")
-    try:
+    with turnlock.held(chat.pk, "test"):
         api = api_post(client, f"/api/chats/{chat.pk}/turns/{greeting.pk}/rewind")
         page = client.post(f"/chats/{chat.pk}/turns/{greeting.pk}/fork/rewind/")
         api_remove = client.delete(f"/api/chats/{chat.pk}/guest")
         page_remove = client.post(f"/chats/{chat.pk}/guest/remove/")
-    finally:
-        turnlock.end(run)
     assert (api.status_code, page.status_code) == (409, 409)
-    assert "busy" in api.json()["detail"] and b"busy" in page.content
+    assert api.json()["detail"] == ChatBusy.MESSAGE
+    assert ChatBusy.MESSAGE.encode() in page.content
     assert api_remove.status_code == page_remove.status_code == 409
 
 

@@ -369,11 +369,11 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
         if op[2]:
             canary = story.fresh()
             met = f"They met at the harbour. {canary}"
-        async_to_sync(guest_add)(chat_id=chat.pk, character_id=guest.pk, met_text=met)
+        async_to_sync(guest_add)(chat_id=chat.pk, character_id=guest.pk, met_text=met, origin="api")
         if canary:
             story.made_by(Event.objects.filter(stream=chat, kind="guest_added").last(), canary)
     elif kind == "leave" and guest_here:
-        guest_remove(chat_id=chat.pk)
+        guest_remove(chat_id=chat.pk, origin="api")
     elif kind == "thread":
         title, notes = story.fresh(), story.fresh()
         record = thread_apply(
@@ -401,7 +401,7 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
         async_to_sync(pipeline.run_turn)(chat.pk, f"Let us go elsewhere. {story.fresh()}")
         story.move_next = False
     elif kind == "skip":
-        async_to_sync(time_skip)(chat_id=chat.pk, mode="jump", to="the next morning")
+        async_to_sync(time_skip)(chat_id=chat.pk, mode="jump", to="the next morning", origin="api")
     elif kind == "regenerate":
         last = Turn.objects.filter(chat=chat, speaker__in=["host", "guest"]).order_by("-id")
         last = last.first()
@@ -410,7 +410,7 @@ def apply(story: Story, model: CanaryModel, op: tuple) -> None:
     elif kind == "delete":
         users = list(Turn.objects.filter(chat=chat, speaker="you").order_by("id"))
         if users:
-            turn_delete(chat=chat, turn_id=users[op[1] % len(users)].pk)
+            turn_delete(chat_id=chat.pk, turn_id=users[op[1] % len(users)].pk, origin="api")
             async_to_sync(summaries_rewrite)(chat)
     story.note_lines()
     for key, props in StoryEvent.objects.filter(chat=chat).values_list("key", "props"):

@@ -131,7 +131,7 @@ def test_rewind_reflects_the_active_branch():
     second = say(chat, "A xylophrase echoes across the water.")
     assert [h["turn_id"] for h in turn_search.search("xylophrase")] == [second.pk]
 
-    turn_fork(chat=chat, turn_id=first.pk, kind="rewind")
+    turn_fork(chat_id=chat.pk, turn_id=first.pk, kind="rewind", origin="api")
 
     assert not Turn.objects.filter(pk=second.pk).exists()
     assert turn_search.search("xylophrase") == []

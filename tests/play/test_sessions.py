@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from play.engine import turnlock
+from play.engine.errors import ChatBusy
 from play.models import Turn
 from tests.factories import make_chat
 
@@ -76,10 +77,8 @@ def test_turns_stream_as_server_sent_events_when_asked(client, scripted):
 def test_a_busy_chat_answers_409(client, scripted):
 
     chat = make_chat()
-    run = turnlock.try_begin(chat.pk, "ws")
-    run.phase = "streaming"
-    try:
+    with turnlock.held(chat.pk, turnlock.TAB) as run:
+        run.phase = "streaming"
         response = post(client, f"/api/chats/{chat.pk}/turns", {"text": "hello?"})
-    finally:
-        turnlock.end(run)
-    assert response.status_code == 409 and "busy" in response.json()["detail"]
+    assert response.status_code == 409
+    assert response.json()["detail"] == ChatBusy.MESSAGE

@@ -19,17 +19,14 @@ def _failed_turn(chat_id: int, turn_id: int) -> Chat:
     return chat
 
 
-async def analysis_retry(*, chat_id: int, turn_id: int) -> str:
+async def analysis_retry(*, chat_id: int, turn_id: int, origin: str) -> str:
     """Run the analysis of a turn whose analysis failed again; its outcomes are appended,
     caused by the turn. Returns "" when it landed, else why it failed again. Raises
     LookupError, ValueError (nothing to retry) or ChatBusy."""
-    run = await turnlock.begin(chat_id, "api")
-    try:
+    async with turnlock.aheld(chat_id, origin) as run:
         chat = await sync_to_async(_failed_turn)(chat_id, turn_id)
         run.phase = "bookkeeping"
         await bookkeep(chat, turn_id, retry=True)
         failures = await sync_to_async(analysis_failures)(chat, {turn_id})
-    finally:
-        turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="analysis retried")
     return failures.get(turn_id, "")

@@ -75,14 +75,15 @@ def _seed(source: str, target: str, seed, met: bool) -> dict[str, Any]:
     }
 
 
-async def guest_add(*, chat_id: int, character_id: int, met_text: str = "") -> dict[str, Any]:
+async def guest_add(
+    *, chat_id: int, character_id: int, met_text: str = "", origin: str
+) -> dict[str, Any]:
     """Bring a second bot into the scene; ``met_text`` says how the two bots know each other.
 
     It is read into two independent edges (host → guest and guest → host) when the two meet
     for the first time in this chat; a character who was here before comes back to the edges
     the story gave them (``met_before``)."""
-    run = await turnlock.begin(chat_id, "api")
-    try:
+    async with turnlock.aheld(chat_id, origin):
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         ctx = await sync_to_async(_guest_context)(chat_id, character_id)
         character = ctx["character"]
@@ -140,37 +141,28 @@ async def guest_add(*, chat_id: int, character_id: int, met_text: str = "") -> d
 
         await sync_to_async(write)()
         return {"guest": character.name, "met_before": ctx["met"][HOST], "met": ctx["met"]}
-    finally:
-        turnlock.end(run)
 
 
-def guest_remove(*, chat_id: int) -> None:
-    chat = Chat.objects.get(pk=chat_id)
-    guest = EntityState.objects.filter(chat_id=chat_id, role=GUEST, present=True).first()
-    if guest is None:
-        raise CastError("there is no guest in this chat")
-    run = turnlock.begin_blocking(chat_id, "api")
-    try:
-        append(stream=chat, kind="guest_removed", payload={"role": GUEST, "name": guest.name})
-    finally:
-        turnlock.end(run)
+def guest_remove(*, chat_id: int, origin: str) -> None:
+    with turnlock.held(chat_id, origin):
+        guest = EntityState.objects.filter(chat_id=chat_id, role=GUEST, present=True).first()
+        if guest is None:
+            raise CastError("there is no guest in this chat")
+        append(stream=chat_id, kind="guest_removed", payload={"role": GUEST, "name": guest.name})
 
 
-async def meanwhile_start(*, chat_id: int, setting: str = "") -> None:
+async def meanwhile_start(*, chat_id: int, setting: str = "", origin: str) -> None:
     """Close the scene; the two bots carry on without you ("meanwhile…")."""
-    present = await sync_to_async(present_roles)(chat_id)
-    if not {HOST, GUEST} <= present:
-        raise CastError("a meanwhile scene needs both bots: add a guest first")
-    if YOU not in present:
-        raise CastError("a meanwhile scene is already running")
-    run = await turnlock.begin(chat_id, "api")
-    try:
+    async with turnlock.aheld(chat_id, origin):
+        present = await sync_to_async(present_roles)(chat_id)
+        if not {HOST, GUEST} <= present:
+            raise CastError("a meanwhile scene needs both bots: add a guest first")
+        if YOU not in present:
+            raise CastError("a meanwhile scene is already running")
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         await close_scene(chat, reason="meanwhile", present_after={YOU: False})
         if setting.strip():
             await sync_to_async(_narrate)(chat, setting.strip())
-    finally:
-        turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="meanwhile")
 
 
@@ -192,15 +184,19 @@ def _narrate(chat: Chat, text: str) -> None:
     )
 
 
-async def meanwhile_continue(*, chat_id: int, exchanges: int = 2) -> list[int]:
+async def meanwhile_continue(*, chat_id: int, exchanges: int = 2, origin: str) -> list[int]:
     """The bots talk to each other, turn about, ``exchanges`` times each way."""
 
     if not 1 <= exchanges <= 6:
         raise ValueError("exchanges: 1 to 6")
-    present = await sync_to_async(present_roles)(chat_id)
-    if YOU in present or not {HOST, GUEST} <= present:
-        raise CastError("no meanwhile scene is running")
-    run = await turnlock.begin(chat_id, "ws")
+    async with turnlock.aheld(chat_id, origin) as run:
+        present = await sync_to_async(present_roles)(chat_id)
+        if YOU in present or not {HOST, GUEST} <= present:
+            raise CastError("no meanwhile scene is running")
+        return await _meanwhile_talk(run, chat_id, exchanges)
+
+
+async def _meanwhile_talk(run: turnlock.Run, chat_id: int, exchanges: int) -> list[int]:
     ids: list[int] = []
     try:
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
@@ -219,19 +215,15 @@ async def meanwhile_continue(*, chat_id: int, exchanges: int = 2) -> list[int]:
         schedule(chat_id)
         return ids
     finally:
-        turnlock.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 
-async def meanwhile_end(*, chat_id: int) -> None:
+async def meanwhile_end(*, chat_id: int, origin: str) -> None:
     """Close the meanwhile scene (per-POV summaries become the bots' digest); you return."""
-    present = await sync_to_async(present_roles)(chat_id)
-    if YOU in present:
-        raise CastError("no meanwhile scene is running")
-    run = await turnlock.begin(chat_id, "api")
-    try:
+    async with turnlock.aheld(chat_id, origin):
+        present = await sync_to_async(present_roles)(chat_id)
+        if YOU in present:
+            raise CastError("no meanwhile scene is running")
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         await close_scene(chat, reason="you return", present_after={YOU: True})
-    finally:
-        turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="meanwhile end")

@@ -9,6 +9,8 @@ from django.db import transaction
 from eventstore.models import Branch, Event
 from eventstore.records import EventRecord
 from eventstore.services import append, branch_activate, branch_create, stream_open, stream_purge
+from play.engine import turnlock
+from play.engine.selectors import chat_get
 from play.models import Chat
 from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario, WorldState
@@ -167,9 +169,19 @@ def chat_create(**fields: Any) -> Chat:
     return chat
 
 
-def chat_delete(*, chat: Chat) -> None:
-    stream_purge(stream=chat)
+def chat_delete(*, chat_id: int, origin: str) -> Chat:
+    """The chat and its whole log, gone (the one way rows leave the log). Returns the chat as
+    it was, for its title."""
+    with turnlock.held(chat_id, origin):
+        chat = chat_get(chat_id)
+        stream_purge(stream=chat)
+        return chat
 
 
-def chat_archive(*, chat: Chat, archived: bool = True) -> None:
-    Chat.objects.filter(pk=chat.pk).update(archived=archived)
+def chat_archive(*, chat_id: int, archived: bool | None = None, origin: str) -> Chat:
+    """Archive or restore the chat (``None`` turns it over); returns it as it is now."""
+    with turnlock.held(chat_id, origin):
+        chat = chat_get(chat_id)
+        chat.archived = not chat.archived if archived is None else archived
+        Chat.objects.filter(pk=chat_id).update(archived=chat.archived)
+        return chat

@@ -79,18 +79,16 @@ def _prepare_continue(chat_id: int, turn_id: int | None) -> tuple[Chat, Turn]:
     return chat, turn
 
 
-async def turn_continue(
-    *, chat_id: int, turn_id: int | None = None, origin: str = "api"
-) -> list[TurnOut]:
+async def turn_continue(*, chat_id: int, turn_id: int | None = None, origin: str) -> list[TurnOut]:
     """The newest reply, written on from where it ends (streamed into its own bubble): a new
     variant of it, then its analysis (of the whole reply). Stop keeps what came."""
-    run = await turnlock.begin(chat_id, origin)
+    async with turnlock.aheld(chat_id, origin) as run:
+        return await _turn_continue(run, chat_id, turn_id)
+
+
+async def _turn_continue(run: turnlock.Run, chat_id: int, turn_id: int | None) -> list[TurnOut]:
     previous = await sync_to_async(active_branch_id)(chat_id)
-    try:
-        chat, turn = await sync_to_async(_prepare_continue)(chat_id, turn_id)
-    except BaseException:
-        turnlock.end(run)
-        raise
+    chat, turn = await sync_to_async(_prepare_continue)(chat_id, turn_id)
     try:
         query = await sync_to_async(
             lambda: (
@@ -111,7 +109,6 @@ async def turn_continue(
         schedule_indexing(chat_id)
         return [await sync_to_async(_turn_out)(record.id)]
     finally:
-        turnlock.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 
@@ -165,10 +162,14 @@ async def _continue(run, chat: Chat, turn: Turn, key: str, query: str):
 # -- impersonate -------------------------------------------------------------------------------
 
 
-async def impersonate(*, chat_id: int, origin: str = "api", key: str = "") -> dict[str, Any]:
+async def impersonate(*, chat_id: int, origin: str, key: str = "") -> dict[str, Any]:
     """Your next line drafted by the model in your persona's voice, from what your persona
     witnessed; streamed to the tabs (``chat.draft_token``) and returned. Nothing is stored."""
-    run = await turnlock.begin(chat_id, origin)
+    async with turnlock.aheld(chat_id, origin) as run:
+        return await _impersonate(run, chat_id, key)
+
+
+async def _impersonate(run: turnlock.Run, chat_id: int, key: str) -> dict[str, Any]:
     try:
         chat = await sync_to_async(Chat.objects.select_related("persona").get)(pk=chat_id)
         prompt = await sync_to_async(build_impersonation)(chat)
@@ -197,7 +198,6 @@ async def impersonate(*, chat_id: int, origin: str = "api", key: str = "") -> di
         await broadcast.send(chat_id, "chat.draft_end", key=key, text=text, error="")
         return {"text": text, "prompt": prompt.record()}
     finally:
-        turnlock.end(run)
         await broadcast.send(chat_id, "chat.busy", busy=False)
 
 

@@ -17,8 +17,10 @@ from eventstore.records import EventRecord
 from eventstore.services import BranchError, active_branch, append, branch_fork
 from memory.models import IDS_PER_EVENT, Memory
 from play.engine import turnlock
+from play.engine.errors import NotFound
 from play.engine.impact import describe
 from play.engine.recovery import rewrite_in_background
+from play.engine.selectors import chat_get
 from play.models import Chat, Turn
 from worlds import lexicon
 from worlds.lexicon import LINE_KINDS
@@ -172,8 +174,9 @@ def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
     return value
 
 
-def turn_delete_preview(*, chat: Chat, turn_id: int) -> dict[str, Any]:
+def turn_delete_preview(*, chat_id: int, turn_id: int) -> dict[str, Any]:
     """The impact of deleting a turn, from a candidate state folded in memory."""
+    chat = chat_get(chat_id)
     p = plan(chat, turn_id)
     gone, words = {r.id for r in p.removed}, said_only_there(p)
     store = MemoryStore()
@@ -222,10 +225,10 @@ def _summary_changes(live: dict, candidate: dict) -> list[dict[str, Any]]:
     ]
 
 
-def turn_delete(*, chat: Chat, turn_id: int) -> Branch:
+def turn_delete(*, chat_id: int, turn_id: int, origin: str) -> Branch:
     """Make the branch without the turn (and its consequences) the chat's active line."""
-    run = turnlock.begin_blocking(chat.pk, "api")
-    try:
+    with turnlock.held(chat_id, origin):
+        chat = chat_get(chat_id)
         p = plan(chat, turn_id)
         gone, words = {r.id for r in p.removed}, said_only_there(p)
 
@@ -250,8 +253,6 @@ def turn_delete(*, chat: Chat, turn_id: int) -> Branch:
             snapshot_kind="pre_delete",
             fill=copy_survivors,
         )
-    finally:
-        turnlock.end(run)
     if (
         settings.RP_REWRITE_IN_BACKGROUND
         and Memory.objects.filter(chat=chat, rewrite=True).exists()
@@ -260,8 +261,16 @@ def turn_delete(*, chat: Chat, turn_id: int) -> Branch:
     return branch
 
 
-def turn_hide(*, chat: Chat, turn_id: int, hidden: bool = True) -> EventRecord:
-    """Out of sight on the page, still in the story (bots remember it)."""
-    if not Turn.objects.filter(chat=chat, pk=turn_id).exists():
-        raise LookupError(f"no turn {turn_id} on chat {chat.pk}'s active line")
-    return append(stream=chat, kind="turn_hidden", payload={"turn_id": turn_id, "hidden": hidden})
+def turn_hide(
+    *, chat_id: int, turn_id: int, hidden: bool | None = None, origin: str
+) -> EventRecord:
+    """Out of sight on the page, still in the story (bots remember it); ``None`` turns it
+    over."""
+    with turnlock.held(chat_id, origin):
+        turn = Turn.objects.filter(chat_id=chat_id, pk=turn_id).first()
+        if turn is None:
+            raise NotFound(f"no turn {turn_id} on chat {chat_id}'s active line")
+        hidden = not turn.hidden if hidden is None else hidden
+        return append(
+            stream=chat_id, kind="turn_hidden", payload={"turn_id": turn_id, "hidden": hidden}
+        )

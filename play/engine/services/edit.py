@@ -39,6 +39,7 @@ from play.engine.bookkeeping import bookkeep
 from play.engine.errors import NotFound
 from play.engine.impact import describe
 from play.engine.pipeline import validate_text
+from play.engine.selectors import chat_get
 from play.engine.services.delete import remap_payload
 from play.engine.text import strip_ooc
 from play.models import Chat, Turn
@@ -222,14 +223,20 @@ def _finish(chat: Chat, p: EditPlan, copier: Copier, spelling: bool) -> None:
 
 
 async def turn_edit(
-    *, chat_id: int, turn_id: int, text: str, keep_after: bool = True, origin: str = "api"
+    *, chat_id: int, turn_id: int, text: str, keep_after: bool = True, origin: str
 ) -> dict[str, Any]:
     """Give a line new words. ``keep_after`` (Save): what followed is kept after it; else
     (Save and branch) the story goes on from the edited line. Returns {"turn_id": the new
     line, "branch", "reanalysed"}. Raises NotFound, ValueError (empty, too long), BranchError,
     ChatBusy."""
     text = validate_text(text)
-    run = await turnlock.begin(chat_id, origin)
+    async with turnlock.aheld(chat_id, origin) as run:
+        return await _turn_edit(run, chat_id, turn_id, text, keep_after)
+
+
+async def _turn_edit(
+    run: turnlock.Run, chat_id: int, turn_id: int, text: str, keep_after: bool
+) -> dict[str, Any]:
     try:
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         p = await sync_to_async(plan)(chat, turn_id)
@@ -257,7 +264,6 @@ async def turn_edit(
             "reanalysed": reanalyse,
         }
     finally:
-        turnlock.end(run)
         await broadcast.send(chat_id, "chat.refresh", reason="edit")
         schedule(chat_id)
 
@@ -267,10 +273,11 @@ def _back(chat_id: int, branch_id: int) -> None:
     branch_activate(stream=chat, branch=Branch.objects.get(pk=branch_id))
 
 
-def turn_edit_preview(*, chat: Chat, turn_id: int, text: str) -> dict[str, Any]:
+def turn_edit_preview(*, chat_id: int, turn_id: int, text: str) -> dict[str, Any]:
     """What the old words' removal takes with it (before the new words are analysed): the
     same diff as a delete's preview, folded in memory."""
     text = validate_text(text)
+    chat = chat_get(chat_id)
     p = plan(chat, turn_id)
     old = p.line.payload.get("text", "")
     spelling = spelling_only(old, text)
@@ -313,16 +320,14 @@ def state_edit(
     changes: dict[str, Any] | None = None,
     knowledge_add: list[str] | None = None,
     knowledge_remove: list[str] | None = None,
-    origin: str = "api",
+    origin: str,
 ) -> EventRecord:
     """A hand edit of the world's state — an edge's words and what one knows of the other, a
     memory's words (a summary's too), a character's mood, goals and status, the place, the
     weather — as one ``manual_edit`` event (gated like any derived value: those present
     witness it). Raises ValueError (unknown target or field, nothing to change), ChatBusy."""
     changes = dict(changes or {})
-    run = turnlock.begin_blocking(chat_id, origin)
-    try:
-        chat = Chat.objects.get(pk=chat_id)
+    with turnlock.held(chat_id, origin):
         if knowledge_add or knowledge_remove:
             if target != "edge":
                 raise ValueError("knowledge belongs to an edge")
@@ -332,6 +337,4 @@ def state_edit(
             known = [k for k in edge.knowledge if k not in (knowledge_remove or [])]
             known += [k.strip() for k in knowledge_add or [] if k.strip() and k not in known]
             changes["knowledge"] = known
-        return manual_edit(chat=chat, target=target, key=key, changes=changes)
-    finally:
-        turnlock.end(run)
+        return manual_edit(chat=chat_id, target=target, key=key, changes=changes)

@@ -150,11 +150,11 @@ async def time_skip(
     to: str = "",
     minutes: int | None = None,
     then_meanwhile: bool = False,
+    origin: str,
 ) -> dict[str, Any]:
     if mode not in MODES:
         raise SkipError(f"mode is {' or '.join(MODES)}")
-    run = await turnlock.begin(chat_id, "api")
-    try:
+    async with turnlock.aheld(chat_id, origin):
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
         ctx = await sync_to_async(_context)(chat_id)
         ctx["clock_started"] = clock.parse(ctx["now"]) is None
@@ -171,13 +171,11 @@ async def time_skip(
         result = await sync_to_async(_write)(
             chat, ctx, mode, to_time, closed, outcome, answered.failures
         )
-    finally:
-        turnlock.end(run)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
 
     schedule(chat_id)
     if then_meanwhile:
-        await meanwhile_start(chat_id=chat_id)
+        await meanwhile_start(chat_id=chat_id, origin=origin)
     return result
 
 
