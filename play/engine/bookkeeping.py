@@ -168,7 +168,6 @@ class AnalysisContext:
     turn_id: int
     reply_to: int | None
     scene: OpenScene
-    names: dict[str, str]  # role → name
     sources: list[int]  # the lines it was shown: what it finds came from them
     prompt: str
 
@@ -204,12 +203,19 @@ def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
         location_key=world.location,
         location_name=location.name if location else "",
     )
-    prompt = analysis_prompt(chat_id, turn, entities, scene, location, window, gate)
+    prompt = analysis_prompt(
+        chat_id,
+        turn=turn,
+        entities=entities,
+        scene=scene,
+        location=location,
+        window=window,
+        gate=gate,
+    )
     return AnalysisContext(
         turn_id=turn_id,
         reply_to=turn.reply_to,
         scene=scene,
-        names={r: e.name for r, e in entities.items()},
         # after the prompt: the gate has seen all it admitted
         sources=sorted(gate.seen | {t.id for t, _ in window}) or [turn_id],
         prompt=prompt,
@@ -218,6 +224,7 @@ def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
 
 def analysis_prompt(
     chat_id: int,
+    *,
     turn: Turn,
     entities: dict[str, EntityState],
     scene: OpenScene,
@@ -225,7 +232,8 @@ def analysis_prompt(
     window: list[tuple[Turn, list[str]]],
     gate: Gate,
 ) -> str:
-    """The scene as everyone present knows it, then the recent exchange they all heard."""
+    """The scene as everyone present knows it (through ``gate``), then the recent exchange
+    they all heard (``window``: each turn with who heard it)."""
     present = scene.present
     names = {r: e.name for r, e in entities.items()}
     who = {pv.key_of(e): e.name for e in entities.values()}
@@ -589,7 +597,7 @@ class Writes:
         append(stream=self.chat, kind=kind, caused_by=self.ctx.turn_id, payload=payload)
 
 
-def edge_update(w: Writes, found: Outcome) -> None:
+def write_edge_update(w: Writes, found: Outcome) -> None:
     """Relationship deltas between characters present, one per direction."""
     seen: set[tuple[str, str]] = set()
     edges = []
@@ -603,7 +611,7 @@ def edge_update(w: Writes, found: Outcome) -> None:
         w.append("edge_update", {"edges": edges, "sources": w.ctx.sources})
 
 
-def _changes_of_present(w: Writes, kind: str, changes: list) -> None:
+def _write_changes(w: Writes, kind: str, changes: list) -> None:
     """The changes of characters present that say more than whose they are."""
     said = [c.model_dump(exclude_none=True) for c in changes if c.role in w.ctx.present]
     said = [c for c in said if len(c) > 1]
@@ -611,22 +619,22 @@ def _changes_of_present(w: Writes, kind: str, changes: list) -> None:
         w.append(kind, {"changes": said, "sources": w.ctx.sources})
 
 
-def entity_state_change(w: Writes, found: Outcome) -> None:
-    _changes_of_present(w, "entity_state_change", found.analysis.entities)
+def write_entity_state_change(w: Writes, found: Outcome) -> None:
+    _write_changes(w, "entity_state_change", found.analysis.entities)
 
 
-def activity_change(w: Writes, found: Outcome) -> None:
-    _changes_of_present(w, "activity_change", found.analysis.activities)
+def write_activity_change(w: Writes, found: Outcome) -> None:
+    _write_changes(w, "activity_change", found.analysis.activities)
 
 
-def memory_significance_set(w: Writes, found: Outcome) -> None:
+def write_significance(w: Writes, found: Outcome) -> None:
     for tid in w.ctx.exchange:
         w.append(
             "memory_significance_set", {"turn_id": tid, "significance": found.analysis.significance}
         )
 
 
-def memory_keys_added(w: Writes, found: Outcome) -> None:
+def write_memory_keys(w: Writes, found: Outcome) -> None:
     """Index-only words on the exchange's memories (memory.projectors)."""
     keys = [k.strip()[:300] for k in found.analysis.memory_keys if k.strip()]
     if keys:
@@ -634,7 +642,7 @@ def memory_keys_added(w: Writes, found: Outcome) -> None:
         w.append("memory_keys_added", {"turn_ids": turns, "keys": keys, "sources": w.ctx.sources})
 
 
-def story_changes(w: Writes, found: Outcome) -> None:
+def write_story_changes(w: Writes, found: Outcome) -> None:
     """Story events planned, started or closed, then threads opened or closed."""
     turn_id, sources = w.ctx.turn_id, w.ctx.sources
     for change in found.analysis.story_events:
@@ -643,7 +651,7 @@ def story_changes(w: Writes, found: Outcome) -> None:
         thread_apply(chat=w.chat, change=thread, caused_by=turn_id, sources=sources)
 
 
-def group_node_updated(w: Writes, found: Outcome) -> None:
+def write_group_node(w: Writes, found: Outcome) -> None:
     group = found.analysis.group
     if group and {YOU, HOST, GUEST} <= w.ctx.present and (group.summary or group.dynamic):
         w.append(
@@ -651,14 +659,14 @@ def group_node_updated(w: Writes, found: Outcome) -> None:
         )
 
 
-def world_changed(w: Writes, found: Outcome) -> None:
+def write_clock(w: Writes, found: Outcome) -> None:
     """The story clock moves on by the minutes the exchange took."""
     minutes = found.analysis.scene.minutes_passed
     if minutes:
         w.append("world_changed", {"story_time": clock.advance(w.ctx.scene.story_time, minutes)})
 
 
-def scene_closed(w: Writes, found: Outcome) -> None:
+def write_scene_close(w: Writes, found: Outcome) -> None:
     """A scene the exchange ends: the move first (the scene that opens is in the new
     place), then the close with its summaries."""
     if not found.close:
@@ -692,15 +700,15 @@ def scene_closed(w: Writes, found: Outcome) -> None:
 
 
 OUTCOME_WRITERS: tuple[Callable[[Writes, Outcome], None], ...] = (
-    edge_update,
-    entity_state_change,
-    activity_change,
-    memory_significance_set,
-    memory_keys_added,
-    story_changes,
-    group_node_updated,
-    world_changed,
-    scene_closed,
+    write_edge_update,
+    write_entity_state_change,
+    write_activity_change,
+    write_significance,
+    write_memory_keys,
+    write_story_changes,
+    write_group_node,
+    write_clock,
+    write_scene_close,
 )
 
 
