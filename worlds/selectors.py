@@ -13,11 +13,6 @@ def present_roles(chat_id: int) -> set[str]:
     )
 
 
-def role_names(chat_id: int) -> dict[str, str]:
-    """Who holds each seat (present or away), role → name."""
-    return dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
-
-
 def present_bots(chat_id: int) -> dict[str, str]:
     """The bots in the scene now, role → name."""
     return dict(

@@ -235,10 +235,10 @@ def analysis_prompt(
     """The scene as everyone present knows it (through ``gate``), then the recent exchange
     they all heard (``window``: each turn with who heard it)."""
     present = scene.present
-    names = {r: e.name for r, e in entities.items()}
-    who = {pv.key_of(e): e.name for e in entities.values()}
+    seats = Seats.of_entities(chat_id, entities.values())
+    names, who = seats.role_names, seats.names  # by seat, by character key
     acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
-    edges = cast.between(DBStore(), Seats.of_entities(chat_id, entities.values()), present)
+    edges = cast.between(DBStore(), seats, present)
     places = {location.key: location} if location else {}
     lines = [
         "Characters present (use these role ids): "

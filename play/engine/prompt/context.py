@@ -43,7 +43,7 @@ class PromptContext:
 
     @property
     def names(self) -> dict[str, str]:
-        return {role: e.name for role, e in self.entities.items()}
+        return self.seats.role_names
 
     @property
     def present(self) -> set[str]:

@@ -31,10 +31,11 @@ from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
 from worlds import provenance as pv
+from worlds.cast import Seats
 from worlds.lines import line_payload
 from worlds.models import Activity, StoryEvent, WorldState
 from worlds.roles import BOTS, NARRATOR, witness_mask
-from worlds.selectors import present_roles, role_names
+from worlds.selectors import present_roles
 
 DEFAULT_ELISION_MINUTES = 30
 MODES = ("elision", "jump")
@@ -117,7 +118,7 @@ def _context(chat: Chat) -> SkipContext:
         now=clock_start(chat) if clock_started else world.story_time,
         clock_started=clock_started,
         present=present,
-        names=role_names(chat.pk),
+        names=Seats.live(chat.pk).role_names,
         activities={a.role: a for a in acts},
         events=list(StoryEvent.objects.filter(chat_id=chat.pk, status__in=StoryEvent.OPEN)),
     )
