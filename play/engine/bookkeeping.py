@@ -185,9 +185,9 @@ def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
     """The analysis prompt: only what everyone present may know (the lines all of them
     witnessed, marked with who heard them), so that what it finds is theirs to know."""
     turn = Turn.objects.get(pk=turn_id)
-    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
-    present = sorted(r for r, e in entities.items() if e.present)
-    gate = Gate.for_readers(chat_id, [pv.key_of(entities[r]) for r in present])
+    seats = Seats.live(chat_id)
+    present = sorted(seats.present)
+    gate = Gate.for_readers(chat_id, [seats.key(r) for r in present])
     world = WorldState.objects.get(chat_id=chat_id)
     recent = list(
         Turn.objects.filter(chat_id=chat_id, scene=turn.scene, id__lte=turn_id).order_by("-id")[
@@ -204,13 +204,7 @@ def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
         location_name=location.name if location else "",
     )
     prompt = analysis_prompt(
-        chat_id,
-        turn=turn,
-        entities=entities,
-        scene=scene,
-        location=location,
-        window=window,
-        gate=gate,
+        turn, seats=seats, scene=scene, place=location, window=window, gate=gate
     )
     return AnalysisContext(
         turn_id=turn_id,
@@ -223,27 +217,25 @@ def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
 
 
 def analysis_prompt(
-    chat_id: int,
-    *,
     turn: Turn,
-    entities: dict[str, EntityState],
+    *,
+    seats: Seats,
     scene: OpenScene,
-    location: Container | None,
+    place: Container | None,
     window: list[tuple[Turn, list[str]]],
     gate: Gate,
 ) -> str:
     """The scene as everyone present knows it (through ``gate``), then the recent exchange
     they all heard (``window``: each turn with who heard it)."""
-    present = scene.present
-    seats = Seats.of_entities(chat_id, entities.values())
+    chat_id, present = turn.chat_id, scene.present
     names, who = seats.role_names, seats.names  # by seat, by character key
     acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
     edges = cast.between(DBStore(), seats, present)
-    places = {location.key: location} if location else {}
+    places = {place.key: place} if place else {}
     lines = [
         "Characters present (use these role ids): "
         + ", ".join(f"{r} = {names[r]}" + (" (the user)" if r == YOU else "") for r in present),
-        f"Place: {location.name if location else scene.location_key}; time {scene.story_time}.",
+        f"Place: {place.name if place else scene.location_key}; time {scene.story_time}.",
         "Activities: " + "; ".join(activity_line(a, names, places, gate) for a in acts),
         "Relationships now: "
         + "; ".join(
