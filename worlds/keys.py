@@ -1,6 +1,7 @@
 """Keys made from words: a place's (a container's, from its name) and a story event's or a
-thread's (from its title). One rule, two alphabets: lower case, what is not a word character
-becomes the separator, separators at the ends go, the key is capped, an empty one defaults."""
+thread's (from its title). One rule, two alphabets: lower case, what falls outside the
+alphabet becomes the separator, separators at the ends go, the key is capped, an empty one
+defaults."""
 
 from __future__ import annotations
 
