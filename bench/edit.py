@@ -75,7 +75,7 @@ def main() -> None:
                 ("edit of an early line (Save)", edit["p50"], edit["p95"]),
                 ("a plain turn (send → analysed reply)", turn["p50"], turn["p95"]),
             ],
-            ("in a chat of %d events" % events, "p50 ms", "p95 ms"),
+            (f"in a chat of {events} events", "p50 ms", "p95 ms"),
         )
     )
     print(f"goal: an edit under {GOAL_S:g} s on this machine, the model excluded")

@@ -83,29 +83,21 @@ def grow(chat, exchanges: int, rng: random.Random) -> None:
 
     from eventstore.services import append
     from play.engine.pipeline import append_user_turn
-    from worlds.models import WorldState
-    from worlds.selectors import witnesses_now
+    from worlds.lines import line_now
 
     with transaction.atomic():
         for _ in range(exchanges):
             user = append_user_turn(chat, user_line(rng))
-            world = WorldState.objects.get(chat_id=chat.pk)
-            append(
-                stream=chat,
-                kind="assistant_turn",
-                caused_by=user.id,
-                payload={
-                    "speaker": "host",
-                    "name": "Mara Quill",
-                    "text": bot_line(rng),
-                    "truncated": False,
-                    "reply_to": user.id,
-                    "witnesses": witnesses_now(chat.pk),
-                    "scene": world.scene,
-                    "story_time": world.story_time,
-                    "source": "import",
-                },
+            said = line_now(
+                chat.pk,
+                speaker="host",
+                name="Mara Quill",
+                text=bot_line(rng),
+                truncated=False,
+                reply_to=user.id,
+                source="import",
             )
+            append(stream=chat, kind="assistant_turn", caused_by=user.id, payload=said)
 
 
 def first_token_old_way(messages: list[dict], speaker: str) -> tuple[float, dict]:

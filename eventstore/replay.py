@@ -14,8 +14,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connections, transaction
 
-from eventstore import branches as branch_log
-from eventstore import snapshots
+from eventstore import branches, snapshots
 from eventstore.models import Branch, Stream, StreamRef, stream_id_of
 from eventstore.projection import (
     PROJECTION_VERSION,
@@ -52,7 +51,7 @@ def build_state(
             snap_name = snap.name
     count = 0
     last = after_id
-    for record in branch_log.events(branch, after_id=after_id, using=using):
+    for record in branches.events(branch, after_id=after_id, using=using):
         project(store, record)
         count += 1
         last = record.id

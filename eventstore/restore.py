@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eventstore import branches as branch_log
-from eventstore import snapshots
+from eventstore import branches, snapshots
 from eventstore.models import Branch, Event, StreamRef, stream_id_of
 from eventstore.services import active_branch, branch_fork
 
@@ -23,10 +22,10 @@ class RestoreResult:
 
 def later_event_count(stream: StreamRef, info: snapshots.SnapshotInfo) -> int:
     branch = active_branch(stream)
-    last = branch_log.last_event(branch)
+    last = branches.last_event(branch)
     if last is None or last.pk <= info.event_id:
         return 0
-    return sum(1 for e in branch_log.events(branch, after_id=info.event_id))
+    return sum(1 for e in branches.events(branch, after_id=info.event_id))
 
 
 def snapshot_restore(

@@ -10,8 +10,7 @@ from typing import Any
 from django.db import connections, transaction
 from django.utils import timezone
 
-from eventstore import branches as branch_log
-from eventstore import snapshots
+from eventstore import branches, snapshots
 from eventstore.models import Branch, Event, Purge, Stream, StreamRef
 from eventstore.models import stream_id_of as stream_id
 from eventstore.projection import PROJECTION_VERSION, DBStore, project, projection_models
@@ -56,7 +55,7 @@ def active_branch(stream: StreamRef, *, using: str = "default") -> Branch:
 def _read_record(event_id: int, using: str) -> EventRecord:
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT {branch_log.COLUMNS} FROM {Event._meta.db_table} WHERE id = %s", [event_id]
+            f"SELECT {branches.COLUMNS} FROM {Event._meta.db_table} WHERE id = %s", [event_id]
         )
         return EventRecord.from_row(cursor.fetchone())
 
@@ -64,17 +63,14 @@ def _read_record(event_id: int, using: str) -> EventRecord:
 def _target(stream: int, branch: Branch | None, using: str) -> tuple[int, int, bool]:
     """(branch id, next seq, whether it is the active branch) in one read: every append
     asks, so plain SQL rather than three ORM queries."""
-    events, branches, streams = (
-        Event._meta.db_table,
-        Branch._meta.db_table,
-        Stream._meta.db_table,
-    )
+    events = Event._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
             f"SELECT s.active_branch_id, b.id, b.fork_event_id, "
             f"(SELECT max(seq) FROM {events} WHERE branch_id = b.id), "
             f"(SELECT seq FROM {events} WHERE id = b.fork_event_id) "
-            f"FROM {streams} s JOIN {branches} b ON b.id = coalesce(%s, s.active_branch_id) "
+            f"FROM {Stream._meta.db_table} s JOIN {Branch._meta.db_table} b "
+            "ON b.id = coalesce(%s, s.active_branch_id) "
             "WHERE s.id = %s",
             [branch.pk if branch else None, stream],
         )

@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from eventstore import branches as branch_log
+from eventstore import branches
 from eventstore.models import Branch, Event, Stream, StreamRef, stream_id_of
 from eventstore.projection import PROJECTION_VERSION, dump_db
 
@@ -91,7 +91,7 @@ def snapshot_create(stream: StreamRef, *, kind: str = "manual") -> SnapshotInfo 
     sid = stream_id_of(stream)
     with transaction.atomic():
         branch = Branch.objects.get(pk=Stream.objects.get(pk=sid).active_branch_id)
-        last = branch_log.last_event(branch)
+        last = branches.last_event(branch)
         if last is None:
             return None
         tables = dump_db(sid)
@@ -115,11 +115,11 @@ def snapshot_create(stream: StreamRef, *, kind: str = "manual") -> SnapshotInfo 
 
 def newest_for(branch: Branch, *, using: str = "default") -> Snapshot | None:
     """The newest readable snapshot whose event is on ``branch``'s log."""
-    segments = branch_log.chain(branch, using=using)
+    segments = branches.chain(branch, using=using)
     candidates = sorted(list_snapshots(branch.stream_id), key=lambda i: -i.event_id)
     for info in candidates:
         event = Event.objects.using(using).filter(pk=info.event_id).only("branch", "seq").first()
-        if event is None or not branch_log.contains(
+        if event is None or not branches.contains(
             segments, branch_id=event.branch_id, seq=event.seq
         ):
             continue

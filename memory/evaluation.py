@@ -19,6 +19,8 @@ from eventstore.services import append, stream_open, stream_purge
 from memory.indexing import index_now, query_vector
 from memory.models import Memory
 from memory.retrieval import MODES, retrieve
+from worlds.lines import line_payload
+from worlds.roles import BOTS, GUEST, HOST, YOU, witness_mask
 
 
 class EvalFileError(ValueError):
@@ -70,14 +72,14 @@ def ingest(conv: dict[str, Any]) -> Ingested:
                 "location": "here",
                 "containers": [{"key": "here", "name": "here"}],
                 "entities": [
-                    {"role": "you", "name": "Evaluator", "present": False},
-                    {"role": "host", "name": a, "present": True},
+                    {"role": YOU, "name": "Evaluator", "present": False},
+                    {"role": HOST, "name": a, "present": True},
                 ],
             },
         )
-        append(stream=chat, kind="guest_added", payload={"role": "guest", "name": b})
-        result = Ingested(chat, {a: "host", b: "guest"})
-        witnesses = {"you": False, "host": True, "guest": True}
+        append(stream=chat, kind="guest_added", payload={"role": GUEST, "name": b})
+        result = Ingested(chat, {a: HOST, b: GUEST})
+        witnesses = witness_mask(BOTS)
         for n, session in enumerate(conv["sessions"]):
             if n:
                 append(stream=chat, kind="scene_closed", payload={"reason": "next session"})
@@ -86,19 +88,16 @@ def ingest(conv: dict[str, Any]) -> Ingested:
             scene = n + 1
             for turn in session["turns"]:
                 role = result.roles[turn["speaker"]]
-                record = append(
-                    stream=chat,
-                    kind="assistant_turn",
-                    payload={
-                        "speaker": role,
-                        "name": turn["speaker"],
-                        "text": turn["text"],
-                        "source": "import",
-                        "witnesses": witnesses,
-                        "scene": scene,
-                        "story_time": when,
-                    },
+                said = line_payload(
+                    speaker=role,
+                    name=turn["speaker"],
+                    text=turn["text"],
+                    source="import",
+                    witnesses=witnesses,
+                    scene=scene,
+                    story_time=when,
                 )
+                record = append(stream=chat, kind="assistant_turn", payload=said)
                 result.turns[record.id] = turn["id"]
     return result
 

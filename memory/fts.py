@@ -8,18 +8,14 @@ the owner may recall it), so a bot's lexical search only ever scores what it may
 
 from __future__ import annotations
 
-_STORE = "'k' || {row}.chat_id || {row}.owner || coalesce({row}.character_id, 0)"
-# The row's tokens in the scope column: its store, and — while the owner's witness bit is set
-# and no closed story event sealed it — 'v' + store; 'f' + store when it may also face you
-# (not dialogue you did not witness). A lexical query names one token, so the witness filter
-# is inside the FTS query.
-SCOPE_SQL = (
-    f"{_STORE} || CASE WHEN {{row}}.sealed = 0 AND CASE {{row}}.owner "
-    "WHEN 'host' THEN {row}.w_host WHEN 'guest' THEN {row}.w_guest ELSE {row}.w_you END "
-    f"THEN ' v' || {_STORE} || CASE WHEN {{row}}.kind = 'turn' AND {{row}}.w_you = 0 THEN '' "
-    f"ELSE ' f' || {_STORE} END ELSE '' END"
-)
-_WATCHED = ("owner", "character_id", "w_you", "w_host", "w_guest", "sealed", "kind")
+from memory import witness
+from memory.models import Memory
+
+# The scope column holds a row's tokens (``memory.witness.fts_scope_sql``): a lexical query
+# names one token, so the witness filter is inside the FTS query.
+# what the tokens are made from (a row never changes chat)
+_WATCHED = (*(c for c in witness.STORE if c != "chat_id"), *witness.COLUMNS)
+MEMORY = Memory._meta.db_table
 
 
 def create_sql(*, keys: bool = True) -> list[str]:
@@ -32,16 +28,16 @@ def create_sql(*, keys: bool = True) -> list[str]:
     return [
         "CREATE VIRTUAL TABLE IF NOT EXISTS memory_fts USING fts5("
         f"{columns}, scope, content='', contentless_delete=1, tokenize='porter unicode61')",
-        "CREATE TRIGGER IF NOT EXISTS memory_fts_ai AFTER INSERT ON memory_memory BEGIN "
+        f"CREATE TRIGGER IF NOT EXISTS memory_fts_ai AFTER INSERT ON {MEMORY} BEGIN "
         f"INSERT INTO memory_fts(rowid, {columns}, scope) VALUES (new.id, {values}, "
-        f"{SCOPE_SQL.format(row='new')}); END",
-        "CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON memory_memory BEGIN "
+        f"{witness.fts_scope_sql('new')}); END",
+        f"CREATE TRIGGER IF NOT EXISTS memory_fts_ad AFTER DELETE ON {MEMORY} BEGIN "
         "DELETE FROM memory_fts WHERE rowid = old.id; END",
         f"CREATE TRIGGER IF NOT EXISTS memory_fts_au AFTER UPDATE OF {columns}, "
-        f"{', '.join(_WATCHED)} ON memory_memory WHEN {changed} BEGIN "
+        f"{', '.join(_WATCHED)} ON {MEMORY} WHEN {changed} BEGIN "
         "DELETE FROM memory_fts WHERE rowid = old.id; "
         f"INSERT INTO memory_fts(rowid, {columns}, scope) VALUES (new.id, {values}, "
-        f"{SCOPE_SQL.format(row='new')}); END",
+        f"{witness.fts_scope_sql('new')}); END",
     ]
 
 
@@ -51,7 +47,7 @@ def fill_sql(*, keys: bool = True) -> str:
     values = "m.text, m.keys" if keys else "m.text"
     return (
         f"INSERT INTO memory_fts(rowid, {columns}, scope) SELECT m.id, {values}, "
-        f"{SCOPE_SQL.format(row='m')} FROM memory_memory m"
+        f"{witness.fts_scope_sql('m')} FROM {MEMORY} m"
     )
 
 

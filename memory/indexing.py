@@ -187,7 +187,7 @@ def on_branch_switched(sender, *, stream_id: int, **kwargs) -> None:
 def on_post_migrate(sender, using: str = "default", **kwargs) -> None:
     """The FTS index, its triggers and the vector change log come back after a table rebuild."""
     tables = connections[using].introspection.table_names()
-    if "memory_memory" in tables:
+    if Memory._meta.db_table in tables:
         fts.ensure(connections[using])
-    if "memory_vectorindexstate" in tables:
+    if VectorIndexState._meta.db_table in tables:
         vectors.ensure(connections[using])

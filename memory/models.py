@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from worlds.models import ChatProjection
-from worlds.roles import ROLE_CHOICES
+from worlds.roles import ROLE_CHOICES, ROLES
 
 # Memory ids derive from the id of the event that wrote them (event id * 64 + n), so
 # replay gives every memory the same id and events can refer to memories by id.
@@ -86,7 +86,7 @@ class Memory(ChatProjection):
 
     @property
     def witnesses(self) -> dict[str, bool]:
-        return {"you": self.w_you, "host": self.w_host, "guest": self.w_guest}
+        return {role: getattr(self, f"w_{role}") for role in ROLES}
 
     def witnessed_by(self, role: str) -> bool:
         return bool(getattr(self, f"w_{role}"))

@@ -9,14 +9,14 @@ from memory import dates
 from memory.models import Memory, memory_id
 from worlds import provenance as pv
 from worlds.models import EntityState, StoryEvent, Witness
-from worlds.roles import BOTS, YOU
+from worlds.roles import BOTS, ROLES, YOU
 
 PIN_SOFT_CAP = 8
 MANUAL_FIELDS = ("text", "w_you", "w_host", "w_guest", "significance")
 
 
 def _mask(witnesses: dict[str, Any]) -> dict[str, bool]:
-    return {f"w_{role}": bool(witnesses.get(role)) for role in ("you", "host", "guest")}
+    return {f"w_{role}": bool(witnesses.get(role)) for role in ROLES}
 
 
 def write_memory(

@@ -251,7 +251,7 @@ def _memory_rows(db: str) -> int:
     found = _row_counts.get(db)
     if found is None or now - found[1] > 60:
         with connection.cursor() as cur:
-            cur.execute("SELECT count(*) FROM memory_memory")
+            cur.execute(f"SELECT count(*) FROM {Memory._meta.db_table}")
             found = _row_counts[db] = (cur.fetchone()[0], now)
     return found[0]
 
@@ -377,7 +377,7 @@ def _rows(ids) -> dict[int, _Row]:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT id, significance, story_time, kind, turn_id, speaker, dates, text "
-            f"FROM memory_memory WHERE id IN ({marks})",
+            f"FROM {Memory._meta.db_table} WHERE id IN ({marks})",
             ids,
         )
         return {row[0]: _Row(*row) for row in cur.fetchall()}
@@ -386,7 +386,7 @@ def _rows(ids) -> dict[int, _Row]:
 def _newest(chat_id: int, speaker: str) -> int:
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT max(id) FROM memory_memory WHERE chat_id = %s AND owner = %s",
+            f"SELECT max(id) FROM {Memory._meta.db_table} WHERE chat_id = %s AND owner = %s",
             [chat_id, speaker],
         )
         return cur.fetchone()[0] or 0
@@ -480,9 +480,7 @@ def retrieve(
 
     if mode == "recent":
         with known_characters(chat_id, {speaker: character}):
-            visible = visible_to(chat_id, speaker)
-            if facing_you:
-                visible = visible.exclude(kind=Memory.Kind.TURN, w_you=False)
+            visible = visible_to(chat_id, speaker, facing_you=facing_you)
             rows = visible.order_by("-id")[: k + len(exclude_ids) + len(exclude_turns)]
             return [Retrieved(m, 0.0, "recent") for m in rows if keep(m)][:k]
     scored = candidates(
@@ -554,7 +552,7 @@ class _Scope:
     keep: object  # (row) -> bool: the caller's exclusions
 
     def sql(self) -> tuple[str, list]:
-        """The witness filter as a WHERE clause over memory_memory."""
+        """The witness filter as a WHERE clause over the memory table."""
         return visible_sql(self.chat_id, self.speaker, self.character, facing_you=self.facing_you)
 
 
@@ -638,7 +636,7 @@ def _dated(scope: _Scope, days: list[tuple[int | None, int, int]]) -> list[tuple
         )
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT id FROM memory_memory WHERE {clause} AND ({' OR '.join(likes)}) "
+            f"SELECT id FROM {Memory._meta.db_table} WHERE {clause} AND ({' OR '.join(likes)}) "
             "ORDER BY id DESC LIMIT %s",
             [*params, CANDIDATES],
         )
@@ -768,8 +766,8 @@ def _add_neighbours(scope: _Scope, turns: list[int], results, rows) -> None:
     params: list = []
     parts = []
     for mem_id in turns:
-        parts.append(f"(SELECT max(id) FROM memory_memory WHERE {clause} AND id < %s)")
-        parts.append(f"(SELECT min(id) FROM memory_memory WHERE {clause} AND id > %s)")
+        parts.append(f"(SELECT max(id) FROM {Memory._meta.db_table} WHERE {clause} AND id < %s)")
+        parts.append(f"(SELECT min(id) FROM {Memory._meta.db_table} WHERE {clause} AND id > %s)")
         params += [*base, mem_id, *base, mem_id]
     with connection.cursor() as cur:
         cur.execute("SELECT " + ", ".join(parts), params)

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from django.db import connection
 from django.db.models import QuerySet
 
+from memory import witness
 from memory.models import Memory
 from worlds.models import EntityState, Scene
-from worlds.roles import GUEST, HOST
 
 _known: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "known_characters", default=None
@@ -42,33 +42,19 @@ def speaker_character(chat_id: int, speaker: str) -> int | None:
     return row[0] if row else None
 
 
-def visible_to(chat_id: int, speaker: str) -> QuerySet[Memory]:
-    """The one witness-filtered selector: the speaker's own store (the character now in that
-    role), with the speaker's witness bit set, minus what closed story events sealed."""
-    if speaker not in (HOST, GUEST):
-        raise ValueError(f"only bots have memory stores, not {speaker!r}")
-    return Memory.objects.filter(
-        chat_id=chat_id,
-        owner=speaker,
-        character_id=speaker_character(chat_id, speaker),
-        sealed=False,  # a closed story event took these with it (its props live and die there)
-        **{f"w_{speaker}": True},
-    )
+def visible_to(chat_id: int, speaker: str, *, facing_you: bool = False) -> QuerySet[Memory]:
+    """The one witness-filtered selector: what the speaker may recall of its own store (the
+    character now in that role), by the rule of ``memory.witness``."""
+    character = speaker_character(chat_id, speaker)
+    return Memory.objects.filter(witness.q(chat_id, speaker, character, facing_you=facing_you))
 
 
 def visible_sql(
     chat_id: int, speaker: str, character: int | None, *, facing_you: bool = False
 ) -> tuple[str, list]:
-    """``visible_to`` as a WHERE clause over memory_memory, for retrieval's hot paths (plain
-    SQL, no ORM query to build): the same rule, kept beside it. Facing you, also no dialogue
-    you did not witness."""
-    if speaker not in ("host", "guest"):
-        raise ValueError(f"only bots have memory stores, not {speaker!r}")
-    clause = (
-        f"chat_id = %s AND owner = %s AND character_id IS %s AND w_{speaker} = 1 AND sealed = 0"
-        + (" AND NOT (kind = 'turn' AND w_you = 0)" if facing_you else "")
-    )
-    return clause, [chat_id, speaker, character]
+    """``visible_to`` as a WHERE clause over the memory table, for retrieval's hot paths
+    (plain SQL, no ORM query to build)."""
+    return witness.where(chat_id, speaker, character, facing_you=facing_you)
 
 
 def pinned(chat_id: int, speaker: str) -> list[Memory]:

@@ -2,8 +2,9 @@
 
 ``memory_vecfloat`` holds each memory's full-precision vector (a cache derived from its text:
 replay refills it from the embedding cache). KNN runs over a binary-quantised copy of one
-bot's store kept in this process — the sign bit of each dimension, packed, with the witness
-bits, seal and kind of each memory beside it — so the witness constraint is applied *inside*
+bot's store kept in this process — the sign bit of each dimension, packed, with flags beside
+it saying which roles may recall the memory (``memory.witness``) and whether it may face you —
+so the witness constraint is applied *inside*
 the nearest-neighbour pass, k results come back however many neighbours belong to others, and
 the best candidates are reranked by exact cosine (sqlite-vec's ``vec_distance_cosine``) from the
 table.
@@ -21,10 +22,12 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 from django.db import connection, transaction
 
+from memory import witness
 from memory.embeddings import embed_cached, embedding_text, get_embedder
 from memory.models import Memory
 
@@ -36,9 +39,11 @@ DEFAULT_DIMS = 384
 LOG_KEEP = 200_000  # log entries kept; a store further behind than that reloads
 RELOAD_AFTER = 20_000  # more changed memories than this since a store's last read: reload
 
-# flag bits of each vector's row in the in-process store
-YOU, HOST, GUEST, SEALED, FACING_OK, GONE = 1, 2, 4, 8, 16, 32
-ROLE_BIT = {"you": YOU, "host": HOST, "guest": GUEST}
+MEMORY = Memory._meta.db_table
+
+# flag bits of each vector's row in the in-process store, beside the bit of each role that
+# may recall it (memory.witness.bits)
+FACING_OK, GONE = 16, 32
 
 
 def create_sql(dims: int = DEFAULT_DIMS, *, keys: bool = True) -> list[str]:
@@ -59,23 +64,22 @@ def create_sql(dims: int = DEFAULT_DIMS, *, keys: bool = True) -> list[str]:
         f"CREATE TRIGGER IF NOT EXISTS memory_vec_removed AFTER DELETE ON {FLOATS} BEGIN "
         f"{note} (old.memory_id, random()); END",
         # the witness constraint's inputs changed: copies re-read this row
-        "CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF w_you, w_host, "
-        "w_guest, sealed, kind ON memory_memory BEGIN "
-        f"{note} (new.id, random()); END",
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_mirror AFTER UPDATE OF "
+        f"{', '.join(witness.COLUMNS)} ON {MEMORY} BEGIN {note} (new.id, random()); END",
         # a memory that changes store or text gets a new vector (index_pending)
         "CREATE TRIGGER IF NOT EXISTS memory_vec_move AFTER UPDATE OF owner, character_id "
-        "ON memory_memory WHEN old.owner IS NOT new.owner "
+        f"ON {MEMORY} WHEN old.owner IS NOT new.owner "
         f"OR old.character_id IS NOT new.character_id BEGIN {forget} END",
-        "CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON memory_memory "
+        f"CREATE TRIGGER IF NOT EXISTS memory_vec_forget AFTER DELETE ON {MEMORY} "
         f"BEGIN {forget} END",
         # the vector is of the text and its keys (embedding_text): either changing re-embeds
         (
             "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text, keys ON "
-            "memory_memory WHEN old.text IS NOT new.text OR old.keys IS NOT new.keys "
+            f"{MEMORY} WHEN old.text IS NOT new.text OR old.keys IS NOT new.keys "
             f"BEGIN {forget} END"
             if keys
             else "CREATE TRIGGER IF NOT EXISTS memory_vec_retext AFTER UPDATE OF text ON "
-            f"memory_memory WHEN old.text IS NOT new.text BEGIN {forget} END"
+            f"{MEMORY} WHEN old.text IS NOT new.text BEGIN {forget} END"
         ),
     ]
 
@@ -107,7 +111,7 @@ def ensure(conn=None, dims: int | None = None) -> None:
 def pending_ids(chat_id: int | None = None, limit: int = 100_000) -> list[int]:
     """Memories that have no vector yet."""
     sql = (
-        f"SELECT m.id FROM memory_memory m WHERE NOT EXISTS "
+        f"SELECT m.id FROM {MEMORY} m WHERE NOT EXISTS "
         f"(SELECT 1 FROM {FLOATS} v WHERE v.memory_id = m.id)"
     )
     params: list = []
@@ -150,13 +154,16 @@ def index_pending(
     return done
 
 
-def flags_of(w_you, w_host, w_guest, sealed, kind) -> int:
-    flags = (YOU if w_you else 0) | (HOST if w_host else 0) | (GUEST if w_guest else 0)
-    if sealed:
-        flags |= SEALED
-    if not (kind == "turn" and not w_you):
-        flags |= FACING_OK  # dialogue you did not witness never faces you
-    return flags
+@cache  # a handful of combinations, one call per row of a loading store
+def flags_of(*values) -> int:
+    """A row's flags from its values of ``witness.COLUMNS``."""
+    recall, facing = witness.bits(dict(zip(witness.COLUMNS, values, strict=True)))
+    return recall | (FACING_OK if facing else 0)
+
+
+def need(speaker: str, *, facing_you: bool = False) -> int:
+    """The flags a row holds for ``speaker`` to recall it (and, facing you, to say it)."""
+    return witness.role_bit(speaker) | (FACING_OK if facing_you else 0)
 
 
 def pack(vectors: np.ndarray) -> np.ndarray:
@@ -232,11 +239,12 @@ class Store:
         return self.ids[allowed]
 
 
+# a row: its id, what its flags are made of, its vector
 ROW_SQL = (
-    f"SELECT m.id, m.w_you, m.w_host, m.w_guest, m.sealed, m.kind, f.embedding "
-    f"FROM memory_memory m JOIN {FLOATS} f ON f.memory_id = m.id "
+    f"SELECT m.id, {', '.join(f'm.{c}' for c in witness.COLUMNS)}, f.embedding "
+    f"FROM {MEMORY} m JOIN {FLOATS} f ON f.memory_id = m.id "
 )
-WHERE_STORE = "m.chat_id = %s AND m.owner = %s AND m.character_id IS %s"
+WHERE_STORE = witness.store_sql("m")
 
 
 class Index:
@@ -257,7 +265,7 @@ class Index:
         self, key: tuple[int, str, int | None], query: np.ndarray, need: int, n: int
     ) -> np.ndarray:
         """Ids of the n nearest rows of a bot's store (brought up to date first) whose flags
-        hold every bit of ``need``, neither sealed nor gone."""
+        hold every bit of ``need`` and are not gone."""
         where = (str(connection.settings_dict["NAME"]), scope(*key))
         with self._lock:
             store = self._stores.get(where)
@@ -266,7 +274,7 @@ class Index:
             self._stores.move_to_end(where)
             while len(self._stores) > self.KEEP:
                 self._stores.popitem(last=False)
-            return store.nearest(pack(query)[0], need, SEALED | GONE, n)
+            return store.nearest(pack(query)[0], need, GONE, n)
 
     def _load(self, key: tuple[int, str, int | None], dims: int) -> Store:
         store = Store(key, dims)
@@ -278,16 +286,16 @@ class Index:
         return store
 
     def _put_rows(self, store: Store, rows: list) -> None:
-        rows = [r for r in rows if len(r[6]) == 4 * store.dims]  # another model's: not ours
+        rows = [r for r in rows if len(r[-1]) == 4 * store.dims]  # another model's: not ours
         if not rows:
             return
-        matrix = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.float32)
+        matrix = np.frombuffer(b"".join(r[-1] for r in rows), dtype=np.float32)
         codes = pack(matrix.reshape(len(rows), -1))
         if store.size == 0:
-            store.fill([r[0] for r in rows], codes, [flags_of(*r[1:6]) for r in rows])
+            store.fill([r[0] for r in rows], codes, [flags_of(*r[1:-1]) for r in rows])
             return
         for row, code in zip(rows, codes, strict=True):
-            store.put(row[0], code, flags_of(*row[1:6]))
+            store.put(row[0], code, flags_of(*row[1:-1]))
 
     def _follow(self, store: Store) -> bool:
         """Bring a copy up to the log; False when it cannot follow and must reload."""
@@ -346,8 +354,8 @@ def knn(
     """(memory id, cosine distance), nearest first, from the speaker's own store: its witness
     bit set, not sealed (and, facing you, no dialogue you did not witness)."""
     query = np.asarray(vector, dtype=np.float32)
-    need = ROLE_BIT[speaker] | (FACING_OK if facing_you else 0)
-    ids = INDEX.nearest((chat_id, speaker, character_id), query, need, max(64, RERANK * k))
+    wanted = need(speaker, facing_you=facing_you)
+    ids = INDEX.nearest((chat_id, speaker, character_id), query, wanted, max(64, RERANK * k))
     if not len(ids):
         return []
     marks = ", ".join(["%s"] * len(ids))

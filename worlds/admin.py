@@ -27,6 +27,7 @@ from worlds.models import (
     Thread,
     WorldState,
 )
+from worlds.projectors import ACTIVITY_FIELDS
 from worlds.prompts import prompt_template_save
 from worlds.services import manual_edit
 from worlds.services_cards import (
@@ -405,18 +406,7 @@ class EntityStateAdmin(ChatStateAdmin):
 @admin.register(Activity)
 class ActivityAdmin(ChatStateAdmin):
     edit_target = "activity"
-    editable = (
-        "container",
-        "slot",
-        "posture",
-        "verb",
-        "interruptible",
-        "required_attention",
-        "expected_duration",
-        "holding",
-        "attention",
-        "status",
-    )
+    editable = ACTIVITY_FIELDS
     list_display = ("chat", "role", "container", "slot", "posture", "verb")
 
 

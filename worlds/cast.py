@@ -66,6 +66,11 @@ class Seats:
         """The seated characters' names, by key."""
         return {key_of(e): e.name for e in self.holders.values()}
 
+    @property
+    def role_names(self) -> dict[str, str]:
+        """The seated characters' names, by seat."""
+        return {role: e.name for role, e in self.holders.items()}
+
     def trio(self) -> list[str] | None:
         """The keys of the three seat holders, when every seat is filled."""
         keys = [self.key(r) for r in ROLES]

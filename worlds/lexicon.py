@@ -30,6 +30,7 @@ from pathlib import Path
 from django.db import connection
 
 from eventstore.models import Event
+from worlds.lines import LINE_KINDS
 from worlds.models import Witness
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-./:][^\W_]+)*")
@@ -172,8 +173,8 @@ def chat_words(chat_id: int) -> ChatWords:
         return out
 
 
-# What the log holds as said: every line, on any branch, and what a hand told those present.
-LINE_KINDS = ("user_turn", "assistant_turn", "narration")
+# What the log holds as said: every line (LINE_KINDS), on any branch, and what a hand told
+# those present.
 HAND_KINDS = (
     "manual_edit",
     "thread_opened",

@@ -479,7 +479,7 @@ def on_story_event_started(store, event: EventRecord) -> None:
         )
 
 
-CLOSED = {
+CLOSE_STATUS = {
     "story_event_completed": StoryEvent.Status.COMPLETED,
     "story_event_cancelled": StoryEvent.Status.CANCELLED,
     "story_event_expired": StoryEvent.Status.EXPIRED,
@@ -491,9 +491,9 @@ def on_story_event_closed(store, event: EventRecord) -> None:
     props stay in the record and leave everything else that names them."""
     p = event.payload
     obj = store.get(StoryEvent, chat_id=event.stream_id, key=p["key"])
-    if obj is None or obj.status in CLOSED.values():
+    if obj is None or obj.status in StoryEvent.CLOSED:
         return
-    obj.status = CLOSED[event.kind]
+    obj.status = CLOSE_STATUS[event.kind]
     obj.closed_event = event.id
     obj.closed_time = _world(store, event).story_time
     obj.gist = p.get("gist", "")

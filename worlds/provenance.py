@@ -154,11 +154,10 @@ def names_prop(text: str, props: list[str]) -> bool:
 
 def closed_props(store, chat_id: int) -> list[tuple[int, list[str]]]:
     """(closing event id, props) of every closed story event of the chat."""
-    closed = ("completed", "cancelled", "expired")
     return [
         (e.closed_event or 0, list(e.props))
         for e in store.filter(StoryEvent, chat_id=chat_id)
-        if e.status in closed and e.props
+        if e.status in StoryEvent.CLOSED and e.props
     ]
 
 

@@ -6,7 +6,7 @@ import re
 
 from asgiref.sync import sync_to_async
 
-from play.engine.classify import classify, failures_record
+from play.engine.classify import ask, failures_record
 from play.engine.schemas import AddresseeDecision
 from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
@@ -47,18 +47,13 @@ async def _classify_addressee(chat: Chat, text: str, bots: dict[str, str]) -> st
     # everyone present: the user's line is said to all of them
     readers = await sync_to_async(reader_keys)(chat.pk, [YOU, *bots])
     lines = await sync_to_async(recent_lines)(chat.pk, 6, readers=readers)
-    result = await classify(
+    result = await ask(
         kind="addressee",
         schema=AddresseeDecision,
         max_tokens=60,
-        messages=[
-            {
-                "role": "system",
-                "content": "Decide which character the user's last message is "
-                f"addressed to: host = {bots[HOST]}, guest = {bots[GUEST]}. If unsure, host.",
-            },
-            {"role": "user", "content": "\n".join([*lines, f"User: {text}"])},
-        ],
+        system="Decide which character the user's last message is addressed to: "
+        f"host = {bots[HOST]}, guest = {bots[GUEST]}. If unsure, host.",
+        user="\n".join([*lines, f"User: {text}"]),
     )
     await sync_to_async(failures_record)(chat=chat, failures=result.failures, turn_id=None)
     return result.value.addressee if result.value.confidence != "low" else HOST

@@ -3,24 +3,29 @@
 Every outcome is its own event with ``caused_by`` = the bot turn, so a turn's consequences
 can be listed, previewed and undone together. ``turn_bookkept`` closes the set; a turn
 without it is picked up again at start-up (play.engine.recovery).
+
+What the analysis is shown is an ``AnalysisContext``; what came of it an ``Outcome``;
+``apply_analysis`` writes that with one function per event kind (``OUTCOME_WRITERS``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import models, transaction
 
-from eventstore import branches as branch_log
+from eventstore import branches
 from eventstore.models import Branch, Event
 from eventstore.projection import DBStore
 from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
-from play.engine.classify import classify, failures_record
+from play.engine.classify import ask, failures_record
 from play.engine.gate import Gate, Line
 from play.engine.inference import GenParams, InferenceError, get_backend
 from play.engine.prompt.sections import activity_line
@@ -31,6 +36,7 @@ from rpsite.config import load_config
 from worlds import cast, clock
 from worlds import provenance as pv
 from worlds.cast import Seats
+from worlds.keys import place_key
 from worlds.macros import expand_macros
 from worlds.models import (
     Activity,
@@ -54,16 +60,22 @@ SCENE_GAP_MINUTES = 180
 ANALYSIS_WINDOW = 6
 
 
-def scene_context(chat_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OpenScene:
+    """The scene a pass may close: its number, who is in it, where, and its story time."""
+
+    number: int
+    present: list[str]
+    story_time: str
+    location_key: str
+    location_name: str = ""
+
+
+def open_scene(chat_id: int) -> OpenScene:
     """The current scene, for closing it outside a turn (meanwhile start/end, skips)."""
     world = WorldState.objects.get(chat_id=chat_id)
     present = sorted(present_roles(chat_id))
-    return {
-        "scene": world.scene,
-        "present": present,
-        "story_time": world.story_time,
-        "location_key": world.location,
-    }
+    return OpenScene(world.scene, present, world.story_time, world.location)
 
 
 async def close_scene(
@@ -75,8 +87,8 @@ async def close_scene(
 ) -> None:
     """Per-POV summaries of the current scene, then close it (and change who is present
     for the scene that opens next)."""
-    ctx = await sync_to_async(scene_context)(chat.pk)
-    summaries, group_summary, failures = await scene_summaries(chat, ctx, {})
+    scene = await sync_to_async(open_scene)(chat.pk)
+    summaries, group_summary, failures = await scene_summaries(chat, scene, {})
 
     def write():
         with transaction.atomic():
@@ -90,7 +102,7 @@ async def close_scene(
                 )
             scene_closed_append(
                 chat,
-                ctx,
+                scene,
                 reason=reason,
                 summaries=summaries,
                 group_summary=group_summary,
@@ -103,7 +115,7 @@ async def close_scene(
 def story_lines(chat_id: int, gate: Gate) -> str:
     """The planned and active story events everyone present may know of."""
     out = []
-    for e in StoryEvent.objects.filter(chat_id=chat_id, status__in=["planned", "active"]):
+    for e in StoryEvent.objects.filter(chat_id=chat_id, status__in=StoryEvent.OPEN):
         # a key is made from a title: it says what the title says, to whom the title may
         key = gate.admit(Line(e.key, pv.prov_of(e, "title")))
         title = gate.admit(Line(e.title or e.key, pv.prov_of(e, "title")))
@@ -149,15 +161,33 @@ def common_lines(chat_id: int, turns: list[Turn], gate: Gate) -> list[tuple[Turn
     return out
 
 
-def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AnalysisContext:
+    """What one bot turn's analysis is shown, and what its outcome is written against."""
+
+    turn_id: int
+    reply_to: int | None
+    scene: OpenScene
+    sources: list[int]  # the lines it was shown: what it finds came from them
+    prompt: str
+
+    @property
+    def present(self) -> set[str]:
+        return set(self.scene.present)
+
+    @property
+    def exchange(self) -> list[int]:
+        """The turn and the line it answers (if any): the significance found is theirs."""
+        return [tid for tid in (self.turn_id, self.reply_to) if tid]
+
+
+def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
     """The analysis prompt: only what everyone present may know (the lines all of them
     witnessed, marked with who heard them), so that what it finds is theirs to know."""
     turn = Turn.objects.get(pk=turn_id)
-    entities = {e.role: e for e in EntityState.objects.filter(chat_id=chat_id)}
-    present = sorted(r for r, e in entities.items() if e.present)
-    names = {r: e.name for r, e in entities.items()}
-    who = {pv.key_of(e): e.name for e in entities.values()}
-    gate = Gate.for_readers(chat_id, [pv.key_of(entities[r]) for r in present])
+    seats = Seats.live(chat_id)
+    present = sorted(seats.present)
+    gate = Gate.for_readers(chat_id, [seats.key(r) for r in present])
     world = WorldState.objects.get(chat_id=chat_id)
     recent = list(
         Turn.objects.filter(chat_id=chat_id, scene=turn.scene, id__lte=turn_id).order_by("-id")[
@@ -165,18 +195,48 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         ]
     )[::-1]
     window = common_lines(chat_id, recent, gate)
-    acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
     location = Container.objects.filter(chat_id=chat_id, key=world.location).first()
-    edges = cast.between(DBStore(), Seats.of_entities(chat_id, entities.values()), present)
+    scene = OpenScene(
+        number=turn.scene,
+        present=present,
+        story_time=world.story_time,
+        location_key=world.location,
+        location_name=location.name if location else "",
+    )
+    prompt = analysis_prompt(
+        turn, seats=seats, scene=scene, place=location, window=window, gate=gate
+    )
+    return AnalysisContext(
+        turn_id=turn_id,
+        reply_to=turn.reply_to,
+        scene=scene,
+        # after the prompt: the gate has seen all it admitted
+        sources=sorted(gate.seen | {t.id for t, _ in window}) or [turn_id],
+        prompt=prompt,
+    )
+
+
+def analysis_prompt(
+    turn: Turn,
+    *,
+    seats: Seats,
+    scene: OpenScene,
+    place: Container | None,
+    window: list[tuple[Turn, list[str]]],
+    gate: Gate,
+) -> str:
+    """The scene as everyone present knows it (through ``gate``), then the recent exchange
+    they all heard (``window``: each turn with who heard it)."""
+    chat_id, present = turn.chat_id, scene.present
+    names, who = seats.role_names, seats.names  # by seat, by character key
+    acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
+    edges = cast.between(DBStore(), seats, present)
+    places = {place.key: place} if place else {}
     lines = [
         "Characters present (use these role ids): "
         + ", ".join(f"{r} = {names[r]}" + (" (the user)" if r == YOU else "") for r in present),
-        f"Place: {location.name if location else world.location}; time {world.story_time}.",
-        "Activities: "
-        + "; ".join(
-            activity_line(a, names, {location.key: location} if location else {}, gate)
-            for a in acts
-        ),
+        f"Place: {place.name if place else scene.location_key}; time {scene.story_time}.",
+        "Activities: " + "; ".join(activity_line(a, names, places, gate) for a in acts),
         "Relationships now: "
         + "; ".join(
             f"{a}->{b} affinity {e.affinity} trust {e.trust}" for (a, b), e in edges.items()
@@ -194,18 +254,20 @@ def analysis_context(chat_id: int, turn_id: int) -> dict[str, Any]:
         "",
         f"Analyse the latest turn (by {turn.name}) and what it shows about everyone present.",
     ]
-    return {
-        "turn_id": turn_id,
-        "reply_to": turn.reply_to,
-        "present": present,
-        "names": names,
-        "location_key": world.location,
-        "location_name": location.name if location else "",
-        "story_time": world.story_time,
-        "scene": turn.scene,
-        "sources": sorted(gate.seen | {t.id for t, _ in window}) or [turn_id],
-        "prompt": "\n".join(lines),
-    }
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one analysis found and what came of it, as ``apply_analysis`` writes it."""
+
+    analysis: TurnAnalysis
+    failures: list[dict[str, Any]]  # failed model calls (the analysis's, the summaries')
+    close: str = ""  # why the scene closes ("": it goes on)
+    summaries: list[dict[str, Any]] = field(default_factory=list)  # the closing scene's
+    group_summary: str = ""
+    failed: str = ""  # why the analysis did not land ("": it did)
+    usage: dict[str, int] = field(default_factory=dict)  # the analysis call's, if reported
 
 
 async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
@@ -213,45 +275,42 @@ async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
     ``retry``: again, for a turn whose analysis failed (``analysis_failures``)."""
     try:
         ctx = await sync_to_async(analysis_context)(chat.pk, turn_id)
-        template = await sync_to_async(lambda: current_template("bookkeeping").text)()
-        messages = [
-            {"role": "system", "content": template},
-            {"role": "user", "content": ctx["prompt"]},
-        ]
-        result = await classify(kind="turn_analysis", messages=messages, schema=TurnAnalysis)
-        analysis: TurnAnalysis = result.value
-        close = scene_close_reason(analysis, ctx)
-        summaries: list[dict[str, Any]] = []
-        group_summary = ""
-        failures = list(result.failures)
-        if close:
-            pending = {tid: analysis.significance for tid in (turn_id, ctx.get("reply_to")) if tid}
-            closing = await sync_to_async(closing_props)(chat.pk, analysis)
-            summaries, group_summary, more = await scene_summaries(chat, ctx, pending, closing)
-            failures += more
-        failed = result.failures[-1]["error"] if result.fell_back and result.failures else ""
-        await sync_to_async(apply_analysis)(
-            chat,
-            ctx,
-            analysis,
-            failures,
-            close,
-            summaries,
-            group_summary,
-            failed=failed,
-            retry=retry,
-            usage=result.usage,
-        )
-        if result.usage.get("cached_tokens") is not None:
+        outcome = await analyse(chat, ctx)
+        await sync_to_async(apply_analysis)(chat, ctx, outcome, retry=retry)
+        if outcome.usage.get("cached_tokens") is not None:
             log.info(
                 "turn %s analysis: %s of %s prompt tokens cached",
                 turn_id,
-                result.usage["cached_tokens"],
-                result.usage.get("prompt_tokens", "?"),
+                outcome.usage["cached_tokens"],
+                outcome.usage.get("prompt_tokens", "?"),
             )
     except Exception:
         log.exception("bookkeeping failed for turn %s", turn_id)
         await sync_to_async(_mark_bookkept_after_error)(chat, turn_id)
+
+
+async def analyse(chat: Chat, ctx: AnalysisContext) -> Outcome:
+    """The analysis call and, when it closes the scene, the scene's summaries (written
+    after the seal of the story events it closes)."""
+    template = await sync_to_async(lambda: current_template("bookkeeping").text)()
+    result = await ask(kind="turn_analysis", schema=TurnAnalysis, system=template, user=ctx.prompt)
+    analysis: TurnAnalysis = result.value
+    failed = result.failures[-1]["error"] if result.fell_back and result.failures else ""
+    close = scene_close_reason(analysis, ctx.scene)
+    if not close:
+        return Outcome(analysis, list(result.failures), failed=failed, usage=result.usage)
+    pending = {tid: analysis.significance for tid in ctx.exchange}
+    closing = await sync_to_async(closing_props)(chat.pk, analysis)
+    summaries, group_summary, more = await scene_summaries(chat, ctx.scene, pending, closing)
+    return Outcome(
+        analysis,
+        [*result.failures, *more],
+        close=close,
+        summaries=summaries,
+        group_summary=group_summary,
+        failed=failed,
+        usage=result.usage,
+    )
 
 
 def closing_props(chat_id: int, analysis: TurnAnalysis) -> list[list[str]]:
@@ -313,10 +372,10 @@ def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
     )
     if not any(p.get("analysis") == "failed" for *_, p in marks):
         return {}
-    segments = branch_log.chain(Branch.objects.get(pk=chat.active_branch_id))
+    segments = branches.chain(Branch.objects.get(pk=chat.active_branch_id))
     latest: dict[int, dict] = {}
     for branch_id, seq, turn_id, payload in marks:
-        if branch_log.contains(segments, branch_id=branch_id, seq=seq):
+        if branches.contains(segments, branch_id=branch_id, seq=seq):
             latest[turn_id] = payload
     return {
         t: p.get("reason") or "the analysis failed"
@@ -325,13 +384,26 @@ def analysis_failures(chat: Chat, turn_ids: set[int]) -> dict[int, str]:
     }
 
 
-def scene_close_reason(analysis: TurnAnalysis, ctx: dict[str, Any]) -> str:
+def scene_close_reason(analysis: TurnAnalysis, scene: OpenScene) -> str:
     moved = analysis.scene.moved_to.strip()
-    if moved and moved.lower() not in (ctx["location_name"].lower(), ctx["location_key"]):
+    if moved and moved.lower() not in (scene.location_name.lower(), scene.location_key):
         return f"moved to {moved}"
     if analysis.scene.minutes_passed >= SCENE_GAP_MINUTES:
         return f"{analysis.scene.minutes_passed} minutes passed"
     return ""
+
+
+@dataclass(frozen=True)
+class SummaryInputs:
+    """What a per-POV summary is written from."""
+
+    name: str  # the owner's
+    user: str  # your name
+    persona: str  # the owner's card description
+    edge: str  # how the owner stands with you
+    lines: list[str]  # the scene as the owner witnessed it
+    key_quotes: list[str]  # its significant lines, quoted
+    sources: list[int]
 
 
 def summary_inputs(
@@ -340,11 +412,11 @@ def summary_inputs(
     owner: str,
     pending: dict[int, int] | None = None,
     closing: list[list[str]] | None = None,
-) -> dict[str, Any]:
-    """What a per-POV summary is written from: the lines its owner witnessed, through the
-    gate. ``pending``: significance not yet recorded (the closing exchange's own, decided in
-    this same bookkeeping pass); ``closing``: props of the story events that pass closes, so
-    the summary is written after their seal."""
+) -> SummaryInputs:
+    """The lines ``owner`` witnessed of ``scene``, through the gate. ``pending``:
+    significance not yet recorded (the closing exchange's own, decided in this same
+    bookkeeping pass); ``closing``: props of the story events that pass closes, so the
+    summary is written after their seal."""
 
     entity = EntityState.objects.get(chat_id=chat_id, role=owner)
     character = Character.objects.filter(pk=entity.character_id).first()
@@ -359,41 +431,40 @@ def summary_inputs(
         if t.id in held and (text := gate.admit(Line(t.bot_text or "", None, (t.id,), True)))
     ]
     feeling = gate.admit(Line(edge.summary, pv.prov_of(edge, "summary"))) if edge else ""
-    return {
-        "name": entity.name,
-        "user": EntityState.objects.get(chat_id=chat_id, role=YOU).name,
-        "persona": character.description if character else "",
-        "edge": f"affinity {edge.affinity}, trust {edge.trust}. {feeling or ''}" if edge else "",
-        "lines": [f"{t.name or t.speaker}: {text}" for t, text in turns],
-        "key_quotes": [
+    return SummaryInputs(
+        name=entity.name,
+        user=EntityState.objects.get(chat_id=chat_id, role=YOU).name,
+        persona=character.description if character else "",
+        edge=f"affinity {edge.affinity}, trust {edge.trust}. {feeling or ''}" if edge else "",
+        lines=[f"{t.name or t.speaker}: {text}" for t, text in turns],
+        key_quotes=[
             f"{t.name or t.speaker}: “{text.strip()[:300]}”"
             for t, text in turns
             if (pending or {}).get(t.id, t.significance) >= 2
         ],
-        "present": sorted({t.speaker for t, _ in turns}),
-        "sources": sorted(gate.seen),
-    }
+        sources=sorted(gate.seen),
+    )
 
 
-async def write_summary(data: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+async def write_summary(data: SummaryInputs) -> tuple[str, dict[str, Any] | None]:
     """One per-POV summary from ``summary_inputs``; on a model failure the first and last
     lines stand in (and the failure is returned to be recorded)."""
     template = await sync_to_async(lambda: current_template("summary").text)()
     prompt = [
         {
             "role": "system",
-            "content": expand_macros(template, char=data["name"], user=data["user"]),
+            "content": expand_macros(template, char=data.name, user=data.user),
         },
         {
             "role": "user",
             "content": "\n".join(
                 [
-                    f"{data['name']}: {data['persona']}",
-                    f"{data['name']}'s feelings toward {data['user']}: {data['edge']}",
+                    f"{data.name}: {data.persona}",
+                    f"{data.name}'s feelings toward {data.user}: {data.edge}",
                     "The scene:",
-                    *data["lines"][-40:],
+                    *data.lines[-40:],
                     "Key lines:",
-                    *data["key_quotes"],
+                    *data.key_quotes,
                 ]
             ),
         },
@@ -419,32 +490,32 @@ async def write_summary(data: dict[str, Any]) -> tuple[str, dict[str, Any] | Non
             "error": getattr(exc, "message", "") or f"timed out after {timeout:g} s",
             "fallback": "first and last lines",
         }
-        text = " … ".join(data["lines"][:1] + data["lines"][-2:])
-    if data["key_quotes"]:
-        text = text.strip() + "\nKey quotes: " + " ".join(data["key_quotes"][:4])
+        text = " … ".join(data.lines[:1] + data.lines[-2:])
+    if data.key_quotes:
+        text = text.strip() + "\nKey quotes: " + " ".join(data.key_quotes[:4])
     return text.strip(), failure
 
 
 async def scene_summaries(
     chat: Chat,
-    ctx: dict[str, Any],
+    scene: OpenScene,
     pending: dict[int, int],
     closing: list[list[str]] | None = None,
 ):
     """One summary per present bot, from its own angle; the group node when all three."""
     summaries, failures = [], []
-    bots = [r for r in ctx["present"] if r in BOTS]
-    witnesses = witness_mask(ctx["present"])
+    bots = [r for r in scene.present if r in BOTS]
+    witnesses = witness_mask(scene.present)
     for owner in bots:
-        data = await sync_to_async(summary_inputs)(chat.pk, ctx["scene"], owner, pending, closing)
+        data = await sync_to_async(summary_inputs)(chat.pk, scene.number, owner, pending, closing)
         text, failure = await write_summary(data)
         if failure:
             failures.append(failure)
         summaries.append(
-            {"owner": owner, "text": text, "witnesses": witnesses, "sources": data["sources"]}
+            {"owner": owner, "text": text, "witnesses": witnesses, "sources": data.sources}
         )
     group = ""
-    if {YOU, HOST, GUEST} <= set(ctx["present"]) and summaries:
+    if {YOU, HOST, GUEST} <= set(scene.present) and summaries:
         group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
     return summaries, group, failures
 
@@ -464,7 +535,7 @@ async def summaries_rewrite(chat: Chat) -> int:
         await sync_to_async(append)(
             stream=chat,
             kind="summary_rewritten",
-            payload={"memory_id": mem.id, "text": text, "sources": data["sources"]},
+            payload={"memory_id": mem.id, "text": text, "sources": data.sources},
         )
         done += 1
     return done
@@ -476,7 +547,7 @@ def summary_sources(summaries: list[dict[str, Any]]) -> list[int]:
 
 def scene_closed_append(
     chat: Chat,
-    ctx: dict[str, Any],
+    scene: OpenScene,
     *,
     reason: str,
     summaries: list[dict[str, Any]],
@@ -484,149 +555,164 @@ def scene_closed_append(
     caused_by: int | None,
     sources: list[int] | None = None,
 ) -> None:
-    """Close the scene of ``ctx`` with its summaries. Their sources are the lines they were
-    written from (else ``sources``: what the analysis that closed it was shown; with none,
-    the event is its own source)."""
+    """Close ``scene`` with its summaries. Their sources are the lines they were written
+    from (else ``sources``: what the analysis that closed it was shown; with none, the
+    event is its own source)."""
     cited = summary_sources(summaries) or sources
     append(
         stream=chat,
         kind="scene_closed",
         caused_by=caused_by,
         payload={
-            "scene": ctx["scene"],
+            "scene": scene.number,
             "reason": reason,
             "summaries": summaries,
             "group_summary": group_summary,
-            "story_time": ctx["story_time"],
+            "story_time": scene.story_time,
             **({"sources": cited} if cited else {}),
         },
     )
 
 
-def apply_analysis(
-    chat: Chat,
-    ctx: dict[str, Any],
-    analysis: TurnAnalysis,
-    failures: list[dict[str, Any]],
-    close: str,
-    summaries: list[dict[str, Any]],
-    group_summary: str,
-    *,
-    failed: str = "",
-    retry: bool = False,
-    usage: dict[str, int] | None = None,
-) -> None:
-    turn_id = ctx["turn_id"]
-    present = set(ctx["present"])
-    sources = ctx["sources"]  # what it found came from the lines it was shown
-    with transaction.atomic():
-        if not retry and Turn.objects.filter(pk=turn_id, bookkept=True).exists():
-            return  # already done (a recovery raced a live run)
-        failures_record(chat=chat, failures=failures, turn_id=turn_id)
-        seen: set[tuple[str, str]] = set()
-        edges = []
-        for delta in analysis.edges:
-            pair = (delta.source, delta.target)
-            if delta.source == delta.target or not set(pair) <= present or pair in seen:
-                continue
-            seen.add(pair)
-            edges.append(delta.model_dump())
-        if edges:
-            append(
-                stream=chat,
-                kind="edge_update",
-                caused_by=turn_id,
-                payload={"edges": edges, "sources": sources},
-            )
-        changes = [c.model_dump(exclude_none=True) for c in analysis.entities if c.role in present]
-        changes = [c for c in changes if len(c) > 1]
-        if changes:
-            append(
-                stream=chat,
-                kind="entity_state_change",
-                caused_by=turn_id,
-                payload={"changes": changes, "sources": sources},
-            )
-        acts = [a.model_dump(exclude_none=True) for a in analysis.activities if a.role in present]
-        acts = [a for a in acts if len(a) > 1]
-        if acts:
-            append(
-                stream=chat,
-                kind="activity_change",
-                caused_by=turn_id,
-                payload={"changes": acts, "sources": sources},
-            )
-        for tid in filter(None, (turn_id, ctx.get("reply_to"))):
-            append(
-                stream=chat,
-                kind="memory_significance_set",
-                caused_by=turn_id,
-                payload={"turn_id": tid, "significance": analysis.significance},
-            )
-        keys = [k.strip()[:300] for k in analysis.memory_keys if k.strip()]
-        if keys:  # index-only words on the exchange's memories (memory.projectors)
-            turns = [tid for tid in (ctx.get("reply_to"), turn_id) if tid]
-            append(
-                stream=chat,
-                kind="memory_keys_added",
-                caused_by=turn_id,
-                payload={"turn_ids": turns, "keys": keys, "sources": sources},
-            )
+# -- writing the outcome: one function per event kind, in the order they are appended -----
 
-        for change in analysis.story_events:
-            story_event_apply(chat=chat, change=change, caused_by=turn_id, sources=sources)
-        for thread in analysis.threads:
-            thread_apply(chat=chat, change=thread, caused_by=turn_id, sources=sources)
-        group = analysis.group
-        if group and {"you", HOST, GUEST} <= present and (group.summary or group.dynamic):
-            append(
-                stream=chat,
-                kind="group_node_updated",
-                caused_by=turn_id,
-                payload={**group.model_dump(exclude_none=True), "sources": sources},
-            )
-        minutes = analysis.scene.minutes_passed
-        if minutes:
-            append(
-                stream=chat,
-                kind="world_changed",
-                caused_by=turn_id,
-                payload={"story_time": clock.advance(ctx["story_time"], minutes)},
-            )
-        if close:
-            # the move first: the scene that opens is in the new place
-            moved = analysis.scene.moved_to.strip()
-            if moved and close.startswith("moved"):
-                key = "".join(c if c.isalnum() else "_" for c in moved.lower()).strip("_")[:60]
-                append(
-                    stream=chat,
-                    kind="scene_transition",
-                    caused_by=turn_id,
-                    payload={
-                        "container": {
-                            "key": key or "elsewhere",
-                            "name": moved,
-                            "kind": analysis.scene.moved_to_kind or "place",
-                            "slots": [],
-                        },
-                        "moves": [
-                            {"role": r, "slot": "", "verb": "arriving"} for r in sorted(present)
-                        ],
-                        "sources": sources,
-                    },
-                )
-            scene_closed_append(
-                chat,
-                ctx,
-                reason=close,
-                summaries=summaries,
-                group_summary=group_summary,
-                caused_by=turn_id,
-                sources=sources,
-            )
-        append(
-            stream=chat,
-            kind="turn_bookkept",
-            caused_by=turn_id,
-            payload=_bookkept(turn_id, failed, usage),
+
+@dataclass(frozen=True)
+class Writes:
+    """Where one analysis's outcome goes: each event caused by the turn it analysed, citing
+    the lines the analysis was shown."""
+
+    chat: Chat
+    ctx: AnalysisContext
+
+    def append(self, kind: str, payload: dict[str, Any]) -> None:
+        append(stream=self.chat, kind=kind, caused_by=self.ctx.turn_id, payload=payload)
+
+
+def write_edge_update(w: Writes, found: Outcome) -> None:
+    """Relationship deltas between characters present, one per direction."""
+    seen: set[tuple[str, str]] = set()
+    edges = []
+    for delta in found.analysis.edges:
+        pair = (delta.source, delta.target)
+        if delta.source == delta.target or not set(pair) <= w.ctx.present or pair in seen:
+            continue
+        seen.add(pair)
+        edges.append(delta.model_dump())
+    if edges:
+        w.append("edge_update", {"edges": edges, "sources": w.ctx.sources})
+
+
+def _write_changes(w: Writes, kind: str, changes: list) -> None:
+    """The changes of characters present that say more than whose they are."""
+    said = [c.model_dump(exclude_none=True) for c in changes if c.role in w.ctx.present]
+    said = [c for c in said if len(c) > 1]
+    if said:
+        w.append(kind, {"changes": said, "sources": w.ctx.sources})
+
+
+def write_entity_state_change(w: Writes, found: Outcome) -> None:
+    _write_changes(w, "entity_state_change", found.analysis.entities)
+
+
+def write_activity_change(w: Writes, found: Outcome) -> None:
+    _write_changes(w, "activity_change", found.analysis.activities)
+
+
+def write_significance(w: Writes, found: Outcome) -> None:
+    for tid in w.ctx.exchange:
+        w.append(
+            "memory_significance_set", {"turn_id": tid, "significance": found.analysis.significance}
         )
+
+
+def write_memory_keys(w: Writes, found: Outcome) -> None:
+    """Index-only words on the exchange's memories (memory.projectors)."""
+    keys = [k.strip()[:300] for k in found.analysis.memory_keys if k.strip()]
+    if keys:
+        turns = [tid for tid in (w.ctx.reply_to, w.ctx.turn_id) if tid]
+        w.append("memory_keys_added", {"turn_ids": turns, "keys": keys, "sources": w.ctx.sources})
+
+
+def write_story_changes(w: Writes, found: Outcome) -> None:
+    """Story events planned, started or closed, then threads opened or closed."""
+    turn_id, sources = w.ctx.turn_id, w.ctx.sources
+    for change in found.analysis.story_events:
+        story_event_apply(chat=w.chat, change=change, caused_by=turn_id, sources=sources)
+    for thread in found.analysis.threads:
+        thread_apply(chat=w.chat, change=thread, caused_by=turn_id, sources=sources)
+
+
+def write_group_node(w: Writes, found: Outcome) -> None:
+    group = found.analysis.group
+    if group and {YOU, HOST, GUEST} <= w.ctx.present and (group.summary or group.dynamic):
+        w.append(
+            "group_node_updated", {**group.model_dump(exclude_none=True), "sources": w.ctx.sources}
+        )
+
+
+def write_clock(w: Writes, found: Outcome) -> None:
+    """The story clock moves on by the minutes the exchange took."""
+    minutes = found.analysis.scene.minutes_passed
+    if minutes:
+        w.append("world_changed", {"story_time": clock.advance(w.ctx.scene.story_time, minutes)})
+
+
+def write_scene_close(w: Writes, found: Outcome) -> None:
+    """A scene the exchange ends: the move first (the scene that opens is in the new
+    place), then the close with its summaries."""
+    if not found.close:
+        return
+    moved = found.analysis.scene.moved_to.strip()
+    if moved and found.close.startswith("moved"):
+        w.append(
+            "scene_transition",
+            {
+                "container": {
+                    "key": place_key(moved, limit=60, default="elsewhere"),
+                    "name": moved,
+                    "kind": found.analysis.scene.moved_to_kind or "place",
+                    "slots": [],
+                },
+                "moves": [
+                    {"role": r, "slot": "", "verb": "arriving"} for r in sorted(w.ctx.present)
+                ],
+                "sources": w.ctx.sources,
+            },
+        )
+    scene_closed_append(
+        w.chat,
+        w.ctx.scene,
+        reason=found.close,
+        summaries=found.summaries,
+        group_summary=found.group_summary,
+        caused_by=w.ctx.turn_id,
+        sources=w.ctx.sources,
+    )
+
+
+OUTCOME_WRITERS: tuple[Callable[[Writes, Outcome], None], ...] = (
+    write_edge_update,
+    write_entity_state_change,
+    write_activity_change,
+    write_significance,
+    write_memory_keys,
+    write_story_changes,
+    write_group_node,
+    write_clock,
+    write_scene_close,
+)
+
+
+def apply_analysis(
+    chat: Chat, ctx: AnalysisContext, outcome: Outcome, *, retry: bool = False
+) -> None:
+    """Append what one analysis found, then ``turn_bookkept``, in one transaction."""
+    with transaction.atomic():
+        if not retry and Turn.objects.filter(pk=ctx.turn_id, bookkept=True).exists():
+            return  # already done (a recovery raced a live run)
+        failures_record(chat=chat, failures=outcome.failures, turn_id=ctx.turn_id)
+        w = Writes(chat, ctx)
+        for write in OUTCOME_WRITERS:
+            write(w, outcome)
+        w.append("turn_bookkept", _bookkept(ctx.turn_id, outcome.failed, outcome.usage))

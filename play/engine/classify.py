@@ -56,6 +56,8 @@ def fit_budget(messages: list[Message], hard: int) -> list[Message]:
 async def classify(
     *, kind: str, messages: list[Message], schema: type[T], max_tokens: int = 600
 ) -> Classified:
+    # Longer than 60 lines: the policy is one loop whose every branch says what follows a
+    # failure (the next model, the stricter retry, the default); split, it reads nowhere whole.
     config = load_config()
     inference = config["inference"]
     timeout = float(inference["classifier_timeout_s"])
@@ -139,6 +141,18 @@ async def classify(
             failures.append(_failure(kind, label, exc.raw, exc.message))
             break
     return Classified(schema(), failures, "", fell_back=True)
+
+
+async def ask(
+    *, kind: str, schema: type[T], system: str, user: str, max_tokens: int = 600
+) -> Classified:
+    """``classify`` with the prompt every classifier call here has: the instruction as the
+    system message, what to read as one user message."""
+    messages: list[Message] = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": user},
+    ]
+    return await classify(kind=kind, messages=messages, schema=schema, max_tokens=max_tokens)
 
 
 def _failure(kind: str, model: str, raw: str, error: str, fallback: str = "schema default"):

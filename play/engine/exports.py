@@ -59,7 +59,7 @@ from django.utils.text import slugify
 from memory.models import Memory
 from play.models import Chat, Turn
 from worlds.models import Character, Container, EntityState, Scene, StoryEvent, Thread
-from worlds.roles import ROLES
+from worlds.roles import NARRATOR, ROLES
 
 FORMAT = "roleplay-engine-transcript"
 VERSION = 1
@@ -141,6 +141,8 @@ def _document(
     chat: Chat, *, scene: int | None, now: datetime
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The JSON document, and what the Markdown needs besides (container names, closed flags)."""
+    # Longer than 60 lines: most of it is the document as one literal, in the shape the
+    # module's docstring shows.
     entities = {e.role: e for e in EntityState.objects.filter(chat=chat)}
     order = {role: i for i, role in enumerate(ROLES)}
     scenes = Scene.objects.filter(chat=chat).order_by("number")
@@ -332,7 +334,7 @@ def _turn_block(turn: dict[str, Any], names: dict[str, str]) -> list[str]:
         marks.append("_(hidden)_")
     prefix = " ".join(marks)
     lines = _safe_lines(turn["text"]) or [""]
-    if turn["speaker"] == "narrator":
+    if turn["speaker"] == NARRATOR:
         lines = [_italic(line) for line in lines]
     else:
         name = turn["name"] or names.get(turn["speaker"]) or turn["speaker"]

@@ -84,10 +84,9 @@ class Gate:
     ) -> Gate:
         """``also_sealed``: props of events closing in the same pass, not closed yet."""
         gate = cls(chat_id, tuple(sorted(readers)))
+        statuses = ", ".join(["%s"] * len(StoryEvent.CLOSED))
         closed = read_rows(
-            StoryEvent,
-            "chat_id = %s AND status IN ('completed', 'cancelled', 'expired')",
-            [chat_id],
+            StoryEvent, f"chat_id = %s AND status IN ({statuses})", [chat_id, *StoryEvent.CLOSED]
         )
         gate._sealed = [list(e.props) for e in closed if e.props] + [p for p in also_sealed if p]
         return gate

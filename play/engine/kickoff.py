@@ -6,7 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from play.engine.classify import classify
+from play.engine.classify import ask
 from play.engine.schemas import KickoffParse
 from play.engine.services.chats import container_from_template, default_setup
 from worlds import clock
@@ -47,14 +47,12 @@ async def parse_kickoff(
 ) -> tuple[dict[str, Any], list[dict]]:
     """The setup for ``chat_start`` and any classifier failures (a bad parse falls back)."""
     ctx = await sync_to_async(_context)(character, persona, scenario)
-    result = await classify(
+    result = await ask(
         kind="kickoff",
         schema=KickoffParse,
         max_tokens=700,
-        messages=[
-            {"role": "system", "content": ctx["template"]},
-            {"role": "user", "content": ctx["text"]},
-        ],
+        system=ctx["template"],
+        user=ctx["text"],
     )
     setup = merge_parse(result.value, ctx["default"], ctx["places"], start_named=ctx["start_named"])
     return setup, result.failures

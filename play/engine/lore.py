@@ -40,7 +40,7 @@ from worlds.models import (
     LoreTimedState,
     WorldState,
 )
-from worlds.roles import YOU
+from worlds.roles import HOST, NARRATOR, YOU
 
 SOURCES = ("chat", "persona", "character")
 
@@ -126,7 +126,7 @@ def macro_context(chat_id: int, *, speaker: str, before: int | None = None) -> M
     chat = Chat.objects.select_related("persona").filter(pk=chat_id).first()
     _, character = _speaker(chat_id, speaker)
     yours = [t for t in recent if t.speaker == YOU]
-    theirs = [t for t in recent if t.speaker not in (YOU, "narrator")]
+    theirs = [t for t in recent if t.speaker not in (YOU, NARRATOR)]
     times = _created([t.id for t in (newest, *yours[-2:]) if t is not None])
     wall = timezone.localtime(times[newest.id]) if newest else None
     world = WorldState.objects.filter(chat_id=chat_id).first()
@@ -276,7 +276,7 @@ def authors_note_for(
 def authors_note_state(chat_id: int) -> dict:
     """The Author's Note settings in force (the host's default until the chat sets one), as
     the API and the drawer show them."""
-    settings, source = _note_settings(chat_id, "host")
+    settings, source = _note_settings(chat_id, HOST)
     return {**settings, "source": source}
 
 

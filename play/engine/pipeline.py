@@ -12,7 +12,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from eventstore import branches as branch_log
+from eventstore import branches
 from eventstore.models import Branch, Event
 from eventstore.projection import read_rows
 from eventstore.records import EventRecord
@@ -22,7 +22,7 @@ from memory.indexing import enabled, query_vector, schedule
 from play.engine import broadcast, turnlock
 from play.engine.addressee import choose
 from play.engine.bookkeeping import bookkeep
-from play.engine.classify import classify, failures_record
+from play.engine.classify import ask, failures_record
 from play.engine.errors import ModelFailed
 from play.engine.inference import GenParams, InferenceError, RateLimited, get_backend
 from play.engine.lore import lore_timed_record
@@ -32,9 +32,10 @@ from play.engine.selectors import reader_keys, recent_lines
 from play.engine.text import strip_ooc
 from play.models import Chat, Turn
 from rpsite.config import load_config, ooc_markers
-from worlds.models import EntityState, WorldState
-from worlds.roles import GUEST, HOST, YOU, witness_mask
-from worlds.selectors import present_bots, present_roles, witnesses_now
+from worlds.lines import line_now
+from worlds.models import EntityState
+from worlds.roles import GUEST, HOST, YOU
+from worlds.selectors import present_bots, present_roles
 
 log = logging.getLogger("rp.pipeline")
 
@@ -77,22 +78,10 @@ def validate_text(text: str) -> str:
 
 def append_user_turn(chat: Chat, text: str) -> EventRecord:
     opening, closing = ooc_markers()
-    entities = {e.role: e for e in read_rows(EntityState, "chat_id = %s", [chat.pk])}
-    you = entities[YOU]
-    (world,) = read_rows(WorldState, "chat_id = %s", [chat.pk])
-    return append(
-        stream=chat,
-        kind="user_turn",
-        payload={
-            "speaker": YOU,
-            "name": you.name,
-            "text": text,
-            "bot_text": strip_ooc(text, opening, closing),
-            "witnesses": witness_mask(r for r, e in entities.items() if e.present),
-            "scene": world.scene,
-            "story_time": world.story_time,
-        },
-    )
+    (you,) = read_rows(EntityState, "chat_id = %s AND role = %s", [chat.pk, YOU])
+    bot_text = strip_ooc(text, opening, closing)
+    payload = line_now(chat.pk, speaker=YOU, name=you.name, text=text, bot_text=bot_text)
+    return append(stream=chat, kind="user_turn", payload=payload)
 
 
 def append_bot_turn(
@@ -110,22 +99,19 @@ def append_bot_turn(
     usage: dict[str, int] | None = None,
     continued_from: int | None = None,
 ) -> EventRecord:
-    world = WorldState.objects.get(chat_id=chat.pk)
-    payload: dict[str, Any] = {
-        "speaker": speaker,
-        "name": prompt.speaker_name,
-        "text": text,
-        "truncated": truncated,
-        "model": model,
-        "tokens_in": prompt.total_tokens,
-        "tokens_out": max(1, len(text.split())),
-        "reply_to": reply_to,
-        "interjection": interjection,
-        "witnesses": witnesses_now(chat.pk),
-        "scene": world.scene,
-        "story_time": world.story_time,
-        "prompt": prompt.record(),
-    }
+    payload = line_now(
+        chat.pk,
+        speaker=speaker,
+        name=prompt.speaker_name,
+        text=text,
+        truncated=truncated,
+        model=model,
+        tokens_in=prompt.total_tokens,
+        tokens_out=max(1, len(text.split())),
+        reply_to=reply_to,
+        interjection=interjection,
+    )
+    payload["prompt"] = prompt.record()
     if guard:
         payload["repetition_guard"] = guard
     if usage:  # what the model reported: its own prompt token count, and the cached part
@@ -273,6 +259,8 @@ async def speak(
 ) -> EventRecord:
     """Build the speaker's prompt, stream its reply, append the assistant_turn.
     ``query_vector``: the query's embedding already under way (run_turn starts it early)."""
+    # Longer than 60 lines: the draw, the repetition guard's one redraw and every way the
+    # stream can end tell the tabs about the same stream key, in order.
     key = f"{chat.pk}-{reply_to}-{speaker}-{int(asyncio.get_running_loop().time() * 1e6)}"
     qvec = await (query_vector or query_vector_for(chat.pk, query))
     prompt = await sync_to_async(build_prompt)(chat, speaker, query=query, query_vector=qvec)
@@ -400,7 +388,7 @@ def _prepare_regenerate(chat_id: int, turn_id: int) -> tuple[Chat, Turn, Branch]
         raise ValueError("only a bot's turn can be regenerated")
     event = Event.objects.get(pk=turn_id)
     active = Branch.objects.get(pk=chat.active_branch_id)
-    before = branch_log.previous_event(event, active)
+    before = branches.previous_event(event, active)
     if before is None:
         raise ValueError("this turn has nothing before it to fork from")
     branch = branch_fork(
@@ -474,19 +462,14 @@ async def interject(
     # the decision is the interjector's: only what they witnessed
     readers = await sync_to_async(reader_keys)(chat.pk, [other])
     lines = await sync_to_async(recent_lines)(chat.pk, 8, readers=readers)
-    result = await classify(
+    result = await ask(
         kind="interjection",
         schema=InterjectionDecision,
         max_tokens=80,
-        messages=[
-            {
-                "role": "system",
-                "content": f"Would {bots[other]} naturally interject right now, "
-                "unprompted? Only if they have a strong reason (they were insulted, named, asked, or "
-                "something urgent happened). When in doubt: false.",
-            },
-            {"role": "user", "content": "\n".join(lines)},
-        ],
+        system=f"Would {bots[other]} naturally interject right now, unprompted? Only if they "
+        "have a strong reason (they were insulted, named, asked, or something urgent happened). "
+        "When in doubt: false.",
+        user="\n".join(lines),
     )
     await sync_to_async(failures_record)(chat=chat, failures=result.failures, turn_id=first.id)
     if result.fell_back or not result.value.interject:

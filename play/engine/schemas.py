@@ -6,11 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 
-Role = Literal["you", "host", "guest"]
+from worlds.keys import place_key
+from worlds.roles import BOTS, HOST, NARRATOR, ROLES
+
+Role = Literal[ROLES]
 Attention = Literal["low", "medium", "high"]
 
 # What a small model writes when it copies the prompt's role ids into a title or a key.
-_ROLE_WORDS = {"you", "host", "guest", "user", "the user", "narrator", "me", "i", "none", "null"}
+_ROLE_WORDS = {*ROLES, NARRATOR, "user", "the user", "me", "i", "none", "null"}
 
 
 def _not_a_role(value: str, what: str) -> str:
@@ -37,8 +40,7 @@ class ContainerSpec(_Lenient):
     @field_validator("key")
     @classmethod
     def _slug(cls, v: str) -> str:
-        slug = "".join(c if c.isalnum() else "_" for c in v.strip().lower()).strip("_")
-        return slug or "scene"
+        return place_key(v)
 
 
 class ActivitySpec(_Lenient):
@@ -209,7 +211,7 @@ class TurnAnalysis(_Lenient):
 
 
 class AddresseeDecision(_Lenient):
-    addressee: Literal["host", "guest"] = "host"
+    addressee: Literal[BOTS] = HOST
     confidence: Literal["high", "medium", "low"] = "low"
 
 

@@ -12,21 +12,25 @@ from django.db import connection, connections
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from play.models import Chat, Turn
+
+TURNS = Turn._meta.db_table
+
 CREATE = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS turn_fts USING fts5("
-    "text, name, content='play_turn', content_rowid='id', tokenize='porter unicode61')",
-    "CREATE TRIGGER IF NOT EXISTS turn_fts_ai AFTER INSERT ON play_turn BEGIN "
+    f"text, name, content='{TURNS}', content_rowid='id', tokenize='porter unicode61')",
+    f"CREATE TRIGGER IF NOT EXISTS turn_fts_ai AFTER INSERT ON {TURNS} BEGIN "
     "INSERT INTO turn_fts(rowid, text, name) VALUES (new.id, new.text, new.name); END",
-    "CREATE TRIGGER IF NOT EXISTS turn_fts_ad AFTER DELETE ON play_turn BEGIN "
+    f"CREATE TRIGGER IF NOT EXISTS turn_fts_ad AFTER DELETE ON {TURNS} BEGIN "
     "INSERT INTO turn_fts(turn_fts, rowid, text, name) "
     "VALUES ('delete', old.id, old.text, old.name); END",
-    "CREATE TRIGGER IF NOT EXISTS turn_fts_au AFTER UPDATE OF text, name ON play_turn "
+    f"CREATE TRIGGER IF NOT EXISTS turn_fts_au AFTER UPDATE OF text, name ON {TURNS} "
     "WHEN old.text IS NOT new.text OR old.name IS NOT new.name BEGIN "
     "INSERT INTO turn_fts(turn_fts, rowid, text, name) "
     "VALUES ('delete', old.id, old.text, old.name); "
     "INSERT INTO turn_fts(rowid, text, name) VALUES (new.id, new.text, new.name); END",
 ]
-# Indexes the rows that existed before the table did (a fresh table over a populated play_turn).
+# Indexes the rows that existed before the table did (a fresh table over populated turns).
 REBUILD = "INSERT INTO turn_fts(turn_fts) VALUES ('rebuild')"
 DROP = [
     "DROP TRIGGER IF EXISTS turn_fts_ai",
@@ -46,7 +50,7 @@ MAX_QUERY = 200
 def ensure(connection) -> None:
     """Re-create the index and triggers if missing (a table rebuild drops its triggers).
 
-    A newly created index is rebuilt from play_turn so rows written before it are findable.
+    A newly created index is rebuilt from the turns so rows written before it are findable.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'turn_fts'")
@@ -89,8 +93,8 @@ def search(query: str, *, limit: int = 50, include_archived: bool = True) -> lis
         "SELECT t.chat_id, c.title, t.id, t.speaker, t.name, t.scene, t.story_time, t.hidden, "
         "snippet(turn_fts, 0, %s, %s, %s, 12), bm25(turn_fts) AS rank "
         "FROM turn_fts "
-        "JOIN play_turn t ON t.id = turn_fts.rowid "
-        "JOIN play_chat c ON c.id = t.chat_id "
+        f"JOIN {TURNS} t ON t.id = turn_fts.rowid "
+        f"JOIN {Chat._meta.db_table} c ON c.id = t.chat_id "
         "WHERE turn_fts MATCH %s AND (%s OR c.archived = 0) "
         "ORDER BY rank, t.id LIMIT %s"
     )
@@ -116,5 +120,5 @@ def search(query: str, *, limit: int = 50, include_archived: bool = True) -> lis
 
 def on_post_migrate(sender, using: str = "default", **kwargs) -> None:
     """The transcript search index comes back after a table rebuild drops its triggers."""
-    if "play_turn" in connections[using].introspection.table_names():
+    if TURNS in connections[using].introspection.table_names():
         ensure(connections[using])

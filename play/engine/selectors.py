@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eventstore import branches as branch_log
+from eventstore.branches import chain, contains, last_event
 from eventstore.models import Branch, Event
 from eventstore.projection import MemoryStore
 from eventstore.records import EventRecord
@@ -18,6 +18,7 @@ from play.models import Chat, Turn
 from worlds import cast
 from worlds import provenance as pv
 from worlds.cast import Seats
+from worlds.lines import LINE_KINDS
 from worlds.models import (
     Edge,
     EntityState,
@@ -86,14 +87,14 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
     if not forks:
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
-    segments = branch_log.chain(active)
+    segments = chain(active)
     shown_turns = Turn.objects.filter(chat=chat).exclude(speaker=YOU)
     if turn_ids is not None:
         shown_turns = shown_turns.filter(pk__in=turn_ids)
     turns = {t.seq: t for t in shown_turns.only("id", "seq")}
     groups: dict[int, Swipe] = {}
     for fork in forks:
-        if not branch_log.contains(segments, branch_id=fork.branch_id, seq=fork.seq):
+        if not contains(segments, branch_id=fork.branch_id, seq=fork.seq):
             continue
         shown = turns.get(fork.seq + 1)
         if shown is None:
@@ -125,7 +126,7 @@ def transcript(chat: Chat, *, include_hidden: bool = True) -> list[Turn]:
 def branches(chat: Chat) -> list[dict[str, Any]]:
     rows = []
     for b in Branch.objects.filter(stream=chat).order_by("pk"):
-        last = branch_log.last_event(b)
+        last = last_event(b)
         rows.append(
             {
                 "id": b.pk,
@@ -161,7 +162,7 @@ def _active_log(chat: Chat, kinds: tuple[str, ...]) -> Iterator[EventRecord]:
     """The active branch's events of ``kinds``, in log order."""
     branch = Branch.objects.get(pk=chat.active_branch_id)
     columns = ("id", "stream_id", "branch_id", "seq", "kind", "payload", "caused_by_id")
-    for seg in branch_log.chain(branch):
+    for seg in chain(branch):
         rows = Event.objects.filter(branch_id=seg.branch_id, kind__in=kinds)
         if seg.max_seq is not None:
             rows = rows.filter(seq__lte=seg.max_seq)
@@ -182,7 +183,8 @@ def _edge_values(store: MemoryStore, chat_id: int) -> dict[tuple[str, str], tupl
     }
 
 
-def _fold_story(chat: Chat) -> dict[str, Any]:
+def _fold(chat: Chat) -> dict[str, Any]:
+    """The world projectors run over the active log, and what the pictures read on the way."""
     chat_id = chat.pk
     store = MemoryStore()
     if chat.active_branch_id is None:
@@ -211,35 +213,11 @@ def _fold_story(chat: Chat) -> dict[str, Any]:
                             "trust": value[1],
                         }
                     )
-        p = record.payload
-        if record.kind == "scene_closed":
-            marks.append(
-                {
-                    "seq": record.seq,
-                    "story_time": now,
-                    "kind": "scene",
-                    "label": f"scene {p.get('scene', '')} closed: {p.get('reason', '')}".strip(),
-                }
-            )
-        elif record.kind == "time_skip":
-            label = "the rest of this" if p.get("mode") == "elision" else (now or "later")
-            marks.append(
-                {"seq": record.seq, "story_time": now, "kind": "skip", "label": f"skip: {label}"}
-            )
-            skips.append(
-                {"seq": record.seq, "from": before, "to": now, "mode": p.get("mode", "jump")}
-            )
-        elif record.kind in _STORY_MARKS:
-            event = store.get(StoryEvent, chat_id=chat_id, key=p.get("key", ""))
-            title = event.title if event else p.get("key", "")
-            marks.append(
-                {
-                    "seq": record.seq,
-                    "story_time": now,
-                    "kind": "story_event",
-                    "label": f"{title} {_STORY_MARKS[record.kind]}",
-                }
-            )
+        if mark := _mark(store, record, now):
+            marks.append(mark)
+        if record.kind == "time_skip":
+            mode = record.payload.get("mode", "jump")
+            skips.append({"seq": record.seq, "from": before, "to": now, "mode": mode})
     return {
         "store": store,
         "series": series,
@@ -250,11 +228,28 @@ def _fold_story(chat: Chat) -> dict[str, Any]:
     }
 
 
+def _mark(store: MemoryStore, record: EventRecord, now: str) -> dict[str, Any] | None:
+    """What an event marks on the story strip: a scene break, a skip, a story event's step."""
+    p = record.payload
+    if record.kind == "scene_closed":
+        kind, label = "scene", f"scene {p.get('scene', '')} closed: {p.get('reason', '')}".strip()
+    elif record.kind == "time_skip":
+        kind = "skip"
+        label = "skip: " + ("the rest of this" if p.get("mode") == "elision" else (now or "later"))
+    elif record.kind in _STORY_MARKS:
+        event = store.get(StoryEvent, chat_id=record.stream_id, key=p.get("key", ""))
+        title = event.title if event else p.get("key", "")
+        kind, label = "story_event", f"{title} {_STORY_MARKS[record.kind]}"
+    else:
+        return None
+    return {"seq": record.seq, "story_time": now, "kind": kind, "label": label}
+
+
 _fold_cache: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
 _fold_lock = threading.Lock()
 
 
-def _story_fold(chat: Chat) -> dict[str, Any]:
+def _cached_fold(chat: Chat) -> dict[str, Any]:
     """The fold of the active branch, cached by (branch, newest event): a tab that asks again
     after a redraw with nothing new costs one query."""
     newest = Event.objects.filter(stream_id=chat.pk).order_by("-id").values_list("id", flat=True)
@@ -263,7 +258,7 @@ def _story_fold(chat: Chat) -> dict[str, Any]:
         if key in _fold_cache:
             _fold_cache.move_to_end(key)
             return _fold_cache[key]
-    fold = _fold_story(chat)
+    fold = _fold(chat)
     with _fold_lock:
         _fold_cache[key] = fold
         while len(_fold_cache) > 16:
@@ -274,7 +269,7 @@ def _story_fold(chat: Chat) -> dict[str, Any]:
 def relationship_timeline(chat: Chat) -> dict[str, Any]:
     """Affinity and trust of each directed edge over the story, and the marks between them
     (scene breaks, skips, story events). Read from the log; no model calls."""
-    fold = _story_fold(chat)
+    fold = _cached_fold(chat)
     store = fold["store"]
     seats = Seats.of(store, chat.pk)
     names = cast.names(store, chat.pk)
@@ -298,7 +293,7 @@ def relationship_timeline(chat: Chat) -> dict[str, Any]:
 def story_strip(chat: Chat) -> dict[str, Any]:
     """Scenes, skips, story events and threads as spans of the story (event order, with the
     story time at each end)."""
-    fold = _story_fold(chat)
+    fold = _cached_fold(chat)
     store, at = fold["store"], fold["at"]
 
     def point(event_id: int | None) -> dict[str, Any] | None:
@@ -350,8 +345,6 @@ def story_strip(chat: Chat) -> dict[str, Any]:
 
 # -- the branch tree -----------------------------------------------------------------------
 
-TURN_KINDS = ("user_turn", "assistant_turn", "narration")
-
 
 def _first_words(text: str, count: int = 8) -> str:
     words = text.replace("*", "").replace("_", " ").split()
@@ -363,7 +356,7 @@ def branch_tree(chat: Chat) -> dict[str, Any]:
     (its first words and story time), and whether it lies on the line being shown."""
     branches = list(Branch.objects.filter(stream=chat).order_by("pk"))
     active = next((b for b in branches if b.pk == chat.active_branch_id), None)
-    on_path = {seg.branch_id for seg in branch_log.chain(active)} if active else set()
+    on_path = {seg.branch_id for seg in chain(active)} if active else set()
     forks = dict(
         Event.objects.filter(
             pk__in=[b.fork_event_id for b in branches if b.fork_event_id]
@@ -372,12 +365,12 @@ def branch_tree(chat: Chat) -> dict[str, Any]:
     nodes = []
     for b in branches:
         first = (
-            Event.objects.filter(branch=b, kind__in=TURN_KINDS)
+            Event.objects.filter(branch=b, kind__in=LINE_KINDS)
             .order_by("seq")
             .only("payload", "seq")
             .first()
         )
-        turns = Event.objects.filter(branch=b, kind__in=TURN_KINDS).count()
+        turns = Event.objects.filter(branch=b, kind__in=LINE_KINDS).count()
         payload = first.payload if first else {}
         nodes.append(
             {

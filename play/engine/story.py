@@ -3,13 +3,13 @@ drawer, the API and time skips."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from eventstore.records import EventRecord
 from eventstore.services import append
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.models import Chat
+from worlds.keys import story_key
 from worlds.models import StoryEvent, Thread
 from worlds.provenance import seal_text
 from worlds.selectors import witnesses_now
@@ -19,10 +19,6 @@ CLOSE_KIND = {
     "cancel": "story_event_cancelled",
     "expire": "story_event_expired",
 }
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "event"
 
 
 def _unique_key(model, chat: Chat, base: str) -> str:
@@ -40,7 +36,7 @@ def _find(chat: Chat, change: StoryEventChange) -> StoryEvent | None:
     if change.title:
         return (
             StoryEvent.objects.filter(chat=chat, title__iexact=change.title)
-            .exclude(status__in=["completed", "cancelled", "expired"])
+            .exclude(status__in=StoryEvent.CLOSED)
             .first()
         )
     return None
@@ -59,44 +55,19 @@ def story_event_apply(
     ``sources``: the lines the change was read from (an analysis); none for a hand edit."""
     existing = _find(chat, change)
     origin = {"sources": sources} if sources else {}
+    effects = {"on_start": on_start, "on_complete": on_complete}
     if change.action == "plan":
         if existing is not None or not change.title.strip():
             return None
-        key = _unique_key(StoryEvent, chat, slug(change.key or change.title))
-        return append(
-            stream=chat,
-            kind="story_event_planned",
-            caused_by=caused_by,
-            payload={
-                "key": key,
-                "title": change.title.strip(),
-                "description": change.description,
-                "props": [p.strip() for p in change.props if p.strip()],
-                "preconditions": change.preconditions,
-                "planned_for": change.planned_for,
-                "significance": change.significance,
-                **({"on_start": on_start} if on_start else {}),
-                **({"on_complete": on_complete} if on_complete else {}),
-                **origin,
-            },
-        )
+        return _planned(chat, change, caused_by, effects, origin)
     if change.action == "start":
         if existing is None:
             if not change.title.strip():
                 return None
             # started without being planned first: plan and start in one go
-            planned = story_event_apply(
-                chat=chat,
-                change=change.model_copy(update={"action": "plan"}),
-                caused_by=caused_by,
-                on_start=on_start,
-                on_complete=on_complete,
-                sources=sources,
-            )
-            if planned is None:
-                return None
+            planned = _planned(chat, change, caused_by, effects, origin)
             existing = StoryEvent.objects.get(chat=chat, key=planned.payload["key"])
-        if existing.status != "planned":
+        if existing.status != StoryEvent.Status.PLANNED:
             return None
         return append(
             stream=chat,
@@ -104,7 +75,7 @@ def story_event_apply(
             caused_by=caused_by,
             payload={"key": existing.key, **origin},
         )
-    if existing is None or existing.status not in ("planned", "active"):
+    if existing is None or existing.status not in StoryEvent.OPEN:
         return None
     return story_event_close(
         chat=chat,
@@ -118,6 +89,34 @@ def story_event_apply(
         },
         caused_by=caused_by,
         sources=sources,
+    )
+
+
+def _planned(
+    chat: Chat,
+    change: StoryEventChange,
+    caused_by: int | None,
+    effects: dict[str, dict | None],
+    origin: dict[str, Any],
+) -> EventRecord:
+    """A new story event, planned: its key made from its own or its title, unique in the
+    chat; ``effects``: its authored on_start and on_complete, if any."""
+    key = _unique_key(StoryEvent, chat, story_key(change.key or change.title))
+    return append(
+        stream=chat,
+        kind="story_event_planned",
+        caused_by=caused_by,
+        payload={
+            "key": key,
+            "title": change.title.strip(),
+            "description": change.description,
+            "props": [p.strip() for p in change.props if p.strip()],
+            "preconditions": change.preconditions,
+            "planned_for": change.planned_for,
+            "significance": change.significance,
+            **{name: value for name, value in effects.items() if value},
+            **origin,
+        },
     )
 
 
@@ -170,7 +169,7 @@ def thread_apply(
             return None
         if not change.title.strip():
             return None
-        key = _unique_key(Thread, chat, slug(change.key or change.title))
+        key = _unique_key(Thread, chat, story_key(change.key or change.title))
         return append(
             stream=chat,
             kind="thread_opened",

@@ -1,7 +1,6 @@
 import pytest
 
-from eventstore import branches as branch_log
-from eventstore import snapshots
+from eventstore import branches, snapshots
 from eventstore.models import Branch, Event
 from eventstore.replay import build_state
 from eventstore.services import BranchError, append, branch_activate, branch_create
@@ -34,7 +33,7 @@ def test_a_forked_branch_shares_the_log_up_to_the_fork_and_no_further():
     _say(chat, "three")
     assert _texts(chat)[-2:] == ["one", "three"]
     assert "two" not in _texts(chat)
-    kinds = [e.kind for e in branch_log.events(branch)]
+    kinds = [e.kind for e in branches.events(branch)]
     assert kinds[0] == "chat_started" and kinds.count("user_turn") == 2
 
 
@@ -66,7 +65,7 @@ def test_a_nested_branch_reads_each_ancestor_only_up_to_its_fork():
     branch_activate(stream=chat, branch=b2)
     _say(chat, "z")
     assert _texts(chat)[-3:] == ["x", "y", "z"]
-    seqs = [e.seq for e in branch_log.events(b2)]
+    seqs = [e.seq for e in branches.events(b2)]
     assert seqs == list(range(1, len(seqs) + 1))
 
 
@@ -77,7 +76,7 @@ def test_loading_a_branch_uses_the_newest_snapshot_on_it():
         _say(chat, f"line {i}")
     snap = snapshots.snapshot_create(chat, kind="periodic")
     _say(chat, "after the snapshot")
-    other = branch_create(stream=chat, fork_event=branch_log.last_event(main), kind="branch")
+    other = branch_create(stream=chat, fork_event=branches.last_event(main), kind="branch")
     branch_activate(stream=chat, branch=other)
 
     built = build_state(main)

@@ -21,7 +21,7 @@ from memory.indexing import index_now, model_changed
 from memory.models import EmbeddingCache, Memory, VectorIndexState
 from memory.retrieval import retrieve
 from memory.selectors import speaker_character
-from memory.vectors import FACING_OK, INDEX, ROLE_BIT, Index, knn, pending_ids
+from memory.vectors import INDEX, Index, knn, need, pending_ids
 from play.engine.schemas import StoryEventChange
 from play.engine.story import story_event_apply
 from tests.factories import make_chat
@@ -198,9 +198,9 @@ def test_a_model_change_is_detected_and_reembed_rebuilds(fake_embedder):
 def _store_ids(index, chat, speaker, query, facing_you=False):
     """Every id the speaker's store lets through (n above the store's size: no ties cut)."""
 
-    need = ROLE_BIT[speaker] | (FACING_OK if facing_you else 0)
     key = (chat.pk, speaker, speaker_character(chat.pk, speaker))
-    return set(index.nearest(key, vec(query), need, 10_000).tolist())
+    wanted = need(speaker, facing_you=facing_you)
+    return set(index.nearest(key, vec(query), wanted, 10_000).tolist())
 
 
 @settings(

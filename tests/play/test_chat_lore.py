@@ -8,7 +8,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from eventstore import branches as branch_log
+from eventstore import branches
 from eventstore.models import Branch, Event
 from eventstore.replay import verify
 from play.engine.lore import authors_note_for, lore_scan
@@ -185,7 +185,7 @@ def storm_chat(client, **entry):
 
 def timed_events(chat) -> list[Event]:
     chat.refresh_from_db()  # the active branch moves under the test's feet
-    line = branch_log.events(Branch.objects.get(pk=chat.active_branch_id))
+    line = branches.events(Branch.objects.get(pk=chat.active_branch_id))
     return [Event.objects.get(pk=e.id) for e in line if e.kind == "lore_timed_state"]
 
 

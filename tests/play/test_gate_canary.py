@@ -26,7 +26,7 @@ from asgiref.sync import async_to_sync
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from eventstore import branches as branch_log
+from eventstore import branches
 from eventstore.models import Event
 from eventstore.projection import DBStore
 from eventstore.services import active_branch
@@ -257,7 +257,7 @@ class Story:
     def walk(self) -> Line:
         """Who was present at each event of the active line (a copy stands for the event it
         was copied from), from the log itself."""
-        records = list(branch_log.events(active_branch(self.chat)))
+        records = list(branches.events(active_branch(self.chat)))
         copied = dict(
             Event.objects.filter(stream=self.chat, copied_from__isnull=False).values_list(
                 "id", "copied_from_id"

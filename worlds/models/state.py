@@ -233,6 +233,9 @@ class StoryEvent(ChatProjection):
         CANCELLED = "cancelled"
         EXPIRED = "expired"
 
+    OPEN = (Status.PLANNED, Status.ACTIVE)  # still to happen, or happening
+    CLOSED = (Status.COMPLETED, Status.CANCELLED, Status.EXPIRED)  # its props are sealed
+
     natural_key_fields = ("chat_id", "key")
     event_refs = ("planned_event", "started_event", "closed_event", "prov.*.src")
     index_fields = ("status",)

@@ -154,6 +154,8 @@ class Worker:
         """Run one completion; ``on_token`` gets each piece. Returns the ``done`` message
         (``finish`` is "cancelled" when ``cancel`` was set). Raises WorkerCrashed,
         EndpointTimeout (the call was cancelled) or InferenceError."""
+        # Longer than 60 lines: the wait for the worker, the send and the read loop share one
+        # deadline and one cancel flag, and the lock is held across all three.
         deadline = time.monotonic() + timeout if timeout else None
         while not self._lock.acquire(timeout=0.05):
             if cancel.is_set():

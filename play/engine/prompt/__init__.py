@@ -110,7 +110,7 @@ def build_prompt(
 
 
 def build_layout(ctx: PromptContext) -> Layout:
-    lore, inserts, lore_listed = s.lore(ctx)
+    world_info, inserts, fired = s.world_info(ctx)
     note_section, note_insert = s.authors_note(ctx)
     inserts += [note_insert] if note_insert else []
     pinned = s.pinned_memories(ctx)
@@ -120,20 +120,25 @@ def build_layout(ctx: PromptContext) -> Layout:
     if earlier:
         shown |= {m["id"] for m in earlier.memories}
     system = _present(
-        lore.get("before_char"),
+        world_info.get("before_char"),
         s.identity(ctx),
-        lore.get("after_char"),
-        lore.get("before_examples"),
+        world_info.get("after_char"),
+        world_info.get("before_examples"),
         s.example_messages(ctx),
-        lore.get("after_examples"),
+        world_info.get("after_examples"),
         # what changes only when you pin or a scene closes: part of the reused beginning
         pinned,
         earlier,
     )
     soft = int(ctx.budgets["narrative_soft"])
     room = soft - sum(_tokens(x) for x in system) - soft // NOTE_SHARE
-    earlier_dialogue, recent_dialogue = s.dialogue(ctx, budget=max(room, 0))
-    found = s.retrieved_memories(ctx, skip_ids=shown, query=ctx.query or _bot_texts(ctx))
+    dialogue = s.dialogue(ctx, budget=max(room, 0))
+    found = s.retrieved_memories(
+        ctx,
+        skip_ids=shown,
+        skip_turns=dialogue.turn_ids,
+        query=ctx.query or dialogue.newest_text(),
+    )
     note = _present(
         s.state(ctx),
         s.edge_to_you(ctx),
@@ -146,17 +151,17 @@ def build_layout(ctx: PromptContext) -> Layout:
         s.story_events(ctx),
         digests,
         found,
-        lore.get("an_top"),
+        world_info.get("an_top"),
         note_section,
-        lore.get("an_bottom"),
+        world_info.get("an_bottom"),
     )
     return Layout(
         system=system,
-        history=[earlier_dialogue, recent_dialogue],
+        history=[dialogue.earlier, dialogue.recent],
         inserts=inserts,
         note=note,
         closing=s.closing_instructions(ctx),
-        lore=lore_listed,
+        lore=fired,
     )
 
 
@@ -166,11 +171,6 @@ def _present(*sections: Section | None) -> list[Section]:
 
 def _tokens(section: Section) -> int:
     return sum(estimate(line.text) for line in section.lines)
-
-
-def _bot_texts(ctx: PromptContext) -> str:
-    """The retrieval query when the caller gave none: the newest turns of the window."""
-    return " ".join(ctx.scanned[-s.RECENT_MUST :])
 
 
 def assemble(ctx: PromptContext, layout: Layout) -> Prompt:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from eventstore.projection import read_rows
@@ -32,9 +32,6 @@ class PromptContext:
     query_vector: Any = None
     gate: Gate | None = None  # set by read_context: the speaker is its one reader
     macros: Any = None  # card macros' values from the speaker's seat (play.engine.lore)
-    # filled by the dialogue builder, read by the retrieval and lore builders after it
-    window_ids: set[int] = field(default_factory=set)
-    scanned: list[str] = field(default_factory=list)
 
     @property
     def chat_id(self) -> int:
@@ -46,7 +43,7 @@ class PromptContext:
 
     @property
     def names(self) -> dict[str, str]:
-        return {role: e.name for role, e in self.entities.items()}
+        return self.seats.role_names
 
     @property
     def present(self) -> set[str]:

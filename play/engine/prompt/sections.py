@@ -365,7 +365,9 @@ class Insert:
     section: str
 
 
-def lore(ctx: PromptContext) -> tuple[dict[str, Section], list[Insert], list[dict[str, Any]]]:
+def world_info(
+    ctx: PromptContext,
+) -> tuple[dict[str, Section], list[Insert], list[dict[str, Any]]]:
     """World Info that fired for the speaker (from lines the speaker witnessed), placed where
     each entry says: sections by position, messages at a depth, and what the inspector lists."""
     activation = lore_scan(ctx.chat_id, speaker=ctx.speaker, context=ctx.macros)
@@ -459,13 +461,17 @@ def earlier_scenes(ctx: PromptContext, *, skip_ids: set[int]) -> Section | None:
     )
 
 
-def retrieved_memories(ctx: PromptContext, *, skip_ids: set[int], query: str) -> Section | None:
+def retrieved_memories(
+    ctx: PromptContext, *, skip_ids: set[int], skip_turns: set[int], query: str
+) -> Section | None:
+    """Memories the query finds, but those shown already (``skip_ids``) and the turns the
+    dialogue holds (``skip_turns``)."""
     found = retrieve(
         ctx.chat_id,
         ctx.speaker,
         query,
         k=int(ctx.play["retrieval_k"]),
-        exclude_turns=ctx.window_ids,
+        exclude_turns=skip_turns,
         exclude_ids=skip_ids,
         facing_you=YOU in ctx.present,
         query_vector=ctx.query_vector,
@@ -544,19 +550,36 @@ def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext
     return Section(name, tier, dialogue=messages, dialogue_lines=lines)
 
 
-def dialogue(ctx: PromptContext, *, budget: int) -> tuple[Section, Section]:
-    """Earlier (trimmable) and recent (never trimmed) dialogue the speaker witnessed, as
-    much as ``budget`` holds, moving in blocks of ``dialogue_window`` turns."""
+@dataclass
+class Dialogue:
+    """The dialogue sections and the turns they hold (what retrieval leaves out, and reads
+    when no query is given)."""
+
+    earlier: Section  # trimmable
+    recent: Section  # never trimmed
+    window: list[Turn]  # oldest first
+
+    @property
+    def turn_ids(self) -> set[int]:
+        return {t.id for t in self.window}
+
+    def newest_text(self) -> str:
+        """The newest turns' words: the retrieval query when the caller gave none."""
+        return " ".join(t.bot_text for t in self.window[-RECENT_MUST:])
+
+
+def dialogue(ctx: PromptContext, *, budget: int) -> Dialogue:
+    """Earlier and recent dialogue the speaker witnessed, as much as ``budget`` holds,
+    moving in blocks of ``dialogue_window`` turns."""
     block = max(2, int(ctx.play["dialogue_window"]))
     window = dialogue_window(
         ctx.chat_id, ctx.speaker, budget=budget, block=block, facing_you=YOU in ctx.present
     )
-    ctx.window_ids = {t.id for t in window}
-    ctx.scanned = [t.bot_text for t in window]
     earlier, recent = window[:-RECENT_MUST], window[-RECENT_MUST:]
-    return (
+    return Dialogue(
         dialogue_section("earlier dialogue", "should", earlier, ctx),
         dialogue_section("recent dialogue", "must", recent, ctx),
+        window,
     )
 
 

@@ -19,9 +19,10 @@ from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
 from worlds import cast
 from worlds.cast import Seats
+from worlds.lines import line_now
 from worlds.models import Activity, Character, Container, EntityState, WorldState
 from worlds.provenance import entity_key
-from worlds.roles import GUEST, HOST, NARRATOR, YOU, witness_mask
+from worlds.roles import GUEST, HOST, NARRATOR, YOU
 from worlds.selectors import present_roles
 
 
@@ -167,21 +168,8 @@ async def meanwhile_start(*, chat_id: int, setting: str = "", origin: str) -> No
 
 
 def _narrate(chat: Chat, text: str) -> None:
-    world = WorldState.objects.get(chat_id=chat.pk)
-    present = present_roles(chat.pk)
-    append(
-        stream=chat,
-        kind="narration",
-        payload={
-            "speaker": NARRATOR,
-            "name": "Narrator",
-            "text": text,
-            "bot_text": text,
-            "witnesses": witness_mask(present),
-            "scene": world.scene,
-            "story_time": world.story_time,
-        },
-    )
+    payload = line_now(chat.pk, speaker=NARRATOR, name="Narrator", text=text, bot_text=text)
+    append(stream=chat, kind="narration", payload=payload)
 
 
 async def meanwhile_continue(*, chat_id: int, exchanges: int = 2, origin: str) -> list[int]:

@@ -12,11 +12,11 @@ from eventstore.services import append, branch_activate, branch_create, stream_o
 from play.engine import turnlock
 from play.engine.selectors import chat_get
 from play.models import Chat
+from worlds.lines import line_now
 from worlds.macros import expand_macros
-from worlds.models import Character, EntityState, Persona, Scenario, WorldState
+from worlds.models import Character, EntityState, Persona, Scenario
 from worlds.prompts import versions_in_use
 from worlds.roles import HOST, YOU
-from worlds.selectors import witnesses_now
 
 
 def container_from_template(template, *, key: str | None = None) -> dict[str, Any]:
@@ -143,21 +143,10 @@ def greeting_append(
 ) -> EventRecord:
     host = EntityState.objects.get(chat=chat, role=HOST)
     you = EntityState.objects.get(chat=chat, role=YOU)
-    world = WorldState.objects.get(chat=chat)
+    said = expand_macros(text, char=host.name, user=you.name)
+    payload = line_now(chat.pk, speaker=HOST, name=host.name, text=said, source="greeting")
     return append(
-        stream=chat,
-        kind="assistant_turn",
-        payload={
-            "speaker": HOST,
-            "name": host.name,
-            "text": expand_macros(text, char=host.name, user=you.name),
-            "source": "greeting",
-            "witnesses": witnesses_now(chat.pk),
-            "scene": world.scene,
-            "story_time": world.story_time,
-        },
-        caused_by=caused_by,
-        branch=branch,
+        stream=chat, kind="assistant_turn", payload=payload, caused_by=caused_by, branch=branch
     )
 
 

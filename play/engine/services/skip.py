@@ -21,18 +21,20 @@ from eventstore.services import append
 from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
-from play.engine.classify import Classified, classify, failures_record
+from play.engine.classify import ask, failures_record
 from play.engine.gate import Gate, Line
 from play.engine.prompt.sections import activity_line
-from play.engine.schemas import SkipOutcome, SkipTarget
+from play.engine.schemas import LandingActivity, SkipOutcome, SkipTarget
 from play.engine.selectors import reader_keys
 from play.engine.services.cast import meanwhile_start
 from play.engine.story import story_event_close
 from play.models import Chat
 from worlds import clock
 from worlds import provenance as pv
-from worlds.models import Activity, EntityState, StoryEvent, WorldState
-from worlds.roles import BOTS, witness_mask
+from worlds.cast import Seats
+from worlds.lines import line_payload
+from worlds.models import Activity, StoryEvent, WorldState
+from worlds.roles import BOTS, NARRATOR, witness_mask
 from worlds.selectors import present_roles
 
 DEFAULT_ELISION_MINUTES = 30
@@ -74,21 +76,52 @@ class SkipError(ValueError):
     pass
 
 
-def _context(chat_id: int) -> dict[str, Any]:
-    world = WorldState.objects.get(chat_id=chat_id)
-    present = sorted(present_roles(chat_id))
-    names = dict(EntityState.objects.filter(chat_id=chat_id).values_list("role", "name"))
-    acts = {a.role: a for a in Activity.objects.filter(chat_id=chat_id, role__in=present)}
-    return {
-        "now": world.story_time,
-        "weather": world.weather,
-        "present": present,
-        "names": names,
-        "activities": acts,
-        "events": list(
-            StoryEvent.objects.filter(chat_id=chat_id, status__in=["planned", "active"])
-        ),
-    }
+@dataclass(frozen=True)
+class SkipContext:
+    """What a skip reads of the story before it moves: the clock, who is here doing what,
+    and the story events it may pass."""
+
+    now: str  # the story time it leaves from
+    clock_started: bool  # the story had no clock: ``now`` is when the chat was created
+    present: list[str]
+    names: dict[str, str]  # role → name
+    activities: dict[str, Activity]  # of those present, by role
+    events: list[StoryEvent]  # planned and active
+
+
+@dataclass(frozen=True)
+class Skip:
+    """One skip, decided: from where, how, to when, and the story events it runs forward."""
+
+    ctx: SkipContext
+    mode: str
+    to_time: str
+    overdue: list[StoryEvent]  # planned events whose time falls in the skip
+    active: list[StoryEvent]  # events still active across a jump
+
+
+@dataclass(frozen=True)
+class Told:
+    """What the model said of the skipped time, and what it was shown to say it."""
+
+    outcome: SkipOutcome
+    failures: list[dict[str, Any]]  # a skip the model could not narrate lands on defaults
+    sources: list[int]  # the lines it read: what the skip writes came from them
+
+
+def _context(chat: Chat) -> SkipContext:
+    world = WorldState.objects.get(chat_id=chat.pk)
+    present = sorted(present_roles(chat.pk))
+    clock_started = clock.parse(world.story_time) is None
+    acts = Activity.objects.filter(chat_id=chat.pk, role__in=present)
+    return SkipContext(
+        now=clock_start(chat) if clock_started else world.story_time,
+        clock_started=clock_started,
+        present=present,
+        names=Seats.live(chat.pk).role_names,
+        activities={a.role: a for a in acts},
+        events=list(StoryEvent.objects.filter(chat_id=chat.pk, status__in=StoryEvent.OPEN)),
+    )
 
 
 def clock_start(chat: Chat) -> str:
@@ -96,27 +129,25 @@ def clock_start(chat: Chat) -> str:
     return timezone.localtime(chat.created_at).strftime(clock.FORMAT)
 
 
-async def target_time(mode: str, ctx: dict[str, Any], to: str, minutes: int | None) -> str:
-    now = ctx["now"]
+async def target_time(mode: str, ctx: SkipContext, to: str, minutes: int | None) -> str:
+    now = ctx.now
     if minutes is not None:
         if minutes <= 0:
             raise SkipError("a skip goes forward: minutes must be positive")
         return clock.advance(now, minutes)
     if mode == "elision":
-        durations = [clock.minutes_in(a.expected_duration) for a in ctx["activities"].values()]
+        durations = [clock.minutes_in(a.expected_duration) for a in ctx.activities.values()]
         return clock.advance(now, max([d for d in durations if d] or [DEFAULT_ELISION_MINUTES]))
     if not to.strip():
         raise SkipError("say where to jump: e.g. 'the next morning' or 'a week later'")
     found = clock.resolve_phrase(to, now)
     if found is None:
-        result = await classify(
+        result = await ask(
             kind="skip_target",
             schema=SkipTarget,
             max_tokens=40,
-            messages=[
-                {"role": "system", "content": f"It is {now}. Give the story time the user means."},
-                {"role": "user", "content": to},
-            ],
+            system=f"It is {now}. Give the story time the user means.",
+            user=to,
         )
         parsed = clock.parse(result.value.to_time)
         if parsed is None or result.value.to_time <= now:
@@ -129,18 +160,21 @@ async def target_time(mode: str, ctx: dict[str, Any], to: str, minutes: int | No
     return found
 
 
-def _due(ctx: dict[str, Any], mode: str, to_time: str) -> tuple[list, list]:
-    """Planned events whose time falls in the skip; events still active across a jump."""
+def _plan(ctx: SkipContext, mode: str, to_time: str) -> Skip:
+    """The skip to ``to_time``: planned events whose time falls in it, events still active
+    across a jump."""
     overdue = [
         e
-        for e in ctx["events"]
-        if e.status == "planned"
+        for e in ctx.events
+        if e.status == StoryEvent.Status.PLANNED
         and e.planned_for
         and clock.parse(e.planned_for)
         and e.planned_for <= to_time
     ]
-    active = [e for e in ctx["events"] if e.status == "active"] if mode == "jump" else []
-    return overdue, active
+    active = []
+    if mode == "jump":
+        active = [e for e in ctx.events if e.status == StoryEvent.Status.ACTIVE]
+    return Skip(ctx, mode, to_time, overdue, active)
 
 
 async def time_skip(
@@ -156,21 +190,14 @@ async def time_skip(
         raise SkipError(f"mode is {' or '.join(MODES)}")
     async with turnlock.aheld(chat_id, origin):
         chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
-        ctx = await sync_to_async(_context)(chat_id)
-        ctx["clock_started"] = clock.parse(ctx["now"]) is None
-        if ctx["clock_started"]:
-            ctx["now"] = clock_start(chat)
-        to_time = await target_time(mode, ctx, to, minutes)
-        overdue, active = _due(ctx, mode, to_time)
-        answered = await _outcome(chat_id, ctx, mode, to_time, overdue, active)
-        outcome = answered.value
+        ctx = await sync_to_async(_context)(chat)
+        skip = _plan(ctx, mode, await target_time(mode, ctx, to, minutes))
+        told = await _tell(chat_id, skip)
         # the events it runs forward close first: the scene's summaries are written after
         # their seal (never sealed whole afterwards)
-        closed = await sync_to_async(_close_events)(chat, overdue, active, outcome)
-        await close_scene(chat, reason=f"time skip ({mode}) to {to_time}")
-        result = await sync_to_async(_write)(
-            chat, ctx, mode, to_time, closed, outcome, answered.failures
-        )
+        closed = await sync_to_async(_close_events)(chat, skip, told.outcome)
+        await close_scene(chat, reason=f"time skip ({mode}) to {skip.to_time}")
+        result = await sync_to_async(_write)(chat, skip, told, closed)
     await broadcast.send(chat_id, "chat.refresh", reason="skip")
 
     schedule(chat_id)
@@ -179,160 +206,157 @@ async def time_skip(
     return result
 
 
-def _skip_prompt_parts(chat_id: int, ctx, overdue, active) -> dict[str, str]:
-    """What the skip's model may read: only what everyone present may know (the gate)."""
-    gate = Gate.for_readers(chat_id, reader_keys(chat_id, ctx["present"]))
+def _prompt(chat_id: int, skip: Skip) -> tuple[str, list[int]]:
+    """What the skip's model reads (only what everyone present may know: the gate), and the
+    lines it was made from: what the skip writes came from them."""
+    ctx = skip.ctx
+    gate = Gate.for_readers(chat_id, reader_keys(chat_id, ctx.present))
 
     def title(e) -> str:
         return gate.admit(Line(e.title, pv.prov_of(e, "title"))) or e.key
 
-    parts = {
-        "doing": "; ".join(
-            activity_line(a, ctx["names"], {}, gate) for a in ctx["activities"].values()
-        ),
-        "due": "; ".join(f"{e.key}: {title(e)} at {e.planned_for}" for e in overdue) or "none",
-        "active": "; ".join(f"{e.key}: {title(e)}" for e in active) or "none",
-    }
-    ctx["sources"] = sorted(gate.seen)  # what the skip writes came from these
-    return parts
-
-
-async def _outcome(chat_id, ctx, mode, to_time, overdue, active) -> Classified:
-    names = ctx["names"]
-    parts = await sync_to_async(_skip_prompt_parts)(chat_id, ctx, overdue, active)
+    doing = "; ".join(activity_line(a, ctx.names, {}, gate) for a in ctx.activities.values())
+    due = "; ".join(f"{e.key}: {title(e)} at {e.planned_for}" for e in skip.overdue) or "none"
+    active = "; ".join(f"{e.key}: {title(e)}" for e in skip.active) or "none"
     lines = [
-        f"Time skip ({mode}) from {clock.describe(ctx['now'])} to {clock.describe(to_time)}.",
-        "Present: " + ", ".join(names[r] + f" ({r})" for r in ctx["present"]),
-        "Doing before the skip: " + parts["doing"],
-        "Events due during the skip (decide completed or expired): " + parts["due"],
-        "Events in progress (decide how they ended): " + parts["active"],
+        f"Time skip ({skip.mode}) from {clock.describe(ctx.now)} to "
+        f"{clock.describe(skip.to_time)}.",
+        "Present: " + ", ".join(ctx.names[r] + f" ({r})" for r in ctx.present),
+        "Doing before the skip: " + doing,
+        "Events due during the skip (decide completed or expired): " + due,
+        "Events in progress (decide how they ended): " + active,
         "Write: a short narration of the landing moment; where each present character lands "
         "(posture, what they are doing, holding)"
-        + ("; for each bot, a memory of the skipped time." if mode == "jump" else "."),
+        + ("; for each bot, a memory of the skipped time." if skip.mode == "jump" else "."),
     ]
-    result = await classify(
+    return "\n".join(lines), sorted(gate.seen)
+
+
+async def _tell(chat_id: int, skip: Skip) -> Told:
+    prompt, sources = await sync_to_async(_prompt)(chat_id, skip)
+    result = await ask(
         kind="time_skip",
         schema=SkipOutcome,
         max_tokens=900,
-        messages=[
-            {"role": "system", "content": "You narrate time skips in a roleplay story, as JSON."},
-            {"role": "user", "content": "\n".join(lines)},
-        ],
+        system="You narrate time skips in a roleplay story, as JSON.",
+        user=prompt,
     )
-    return result
+    return Told(result.value, result.failures, sources)
 
 
-def _close_events(chat: Chat, overdue, active, outcome: SkipOutcome) -> list[dict[str, str]]:
+CLOSE_ACTION = {"completed": "complete", "expired": "expire", "cancelled": "cancel"}
+
+
+def _close_events(chat: Chat, skip: Skip, outcome: SkipOutcome) -> list[dict[str, str]]:
+    """Close the events the skip runs forward as the model decided (else: an active one
+    completed, a planned one expired); an event it says is still going stays."""
     decided = {e.key: e for e in outcome.events}
     closed = []
     with transaction.atomic():
-        for event in overdue + active:
+        for event in skip.overdue + skip.active:
             choice = decided.get(event.key)
-            verdict = choice.outcome if choice else ("completed" if event in active else "expired")
+            default = "completed" if event in skip.active else "expired"
+            verdict = choice.outcome if choice else default
             if verdict.startswith("still"):
                 continue
-            action = {"completed": "complete", "expired": "expire", "cancelled": "cancel"}[verdict]
             story_event_close(
-                chat=chat, event=event, action=action, gist=choice.gist if choice else ""
+                chat=chat,
+                event=event,
+                action=CLOSE_ACTION[verdict],
+                gist=choice.gist if choice else "",
             )
             closed.append({"key": event.key, "outcome": verdict})
     return closed
 
 
-def _write(chat: Chat, ctx, mode, to_time, closed, outcome: SkipOutcome, failures) -> dict:
-    names = ctx["names"]
+# What a landing resets of each activity to its field's default (where one is stays; what
+# one does, holds and how one is are the model's, LandingActivity).
+LANDING_RESET = ("attention", "expected_duration", "interruptible", "required_attention")
+
+
+def _landing(skip: Skip, outcome: SkipOutcome) -> list[dict[str, Any]]:
+    """Each present character's activity on landing, as the model said it (else blank)."""
+    said = {a.role: a for a in outcome.activities if a.role in skip.ctx.present}
+    reset = {name: Activity._meta.get_field(name).get_default() for name in LANDING_RESET}
+    return [
+        {**(said.get(role) or LandingActivity(role=role)).model_dump(), **reset}
+        for role in skip.ctx.present
+    ]
+
+
+def _write(chat: Chat, skip: Skip, told: Told, closed: list[dict[str, str]]) -> dict:
+    ctx = skip.ctx
     with transaction.atomic():
-        # a skip the model could not narrate lands on defaults; the failure is shown, not lost
-        failures_record(chat=chat, failures=failures, turn_id=None)
-        landing = {a.role: a for a in outcome.activities if a.role in ctx["present"]}
-        activities = []
-        for role in ctx["present"]:
-            a = landing.get(role)
-            activities.append(
-                {
-                    "role": role,
-                    "posture": a.posture if a else "",
-                    "verb": a.verb if a else "",
-                    "holding": a.holding if a else [],
-                    "status": a.status if a else "",
-                    "attention": "",
-                    "expected_duration": "",
-                    "interruptible": True,
-                    "required_attention": "low",
-                }
-            )
+        failures_record(chat=chat, failures=told.failures, turn_id=None)
+        landing = _landing(skip, told.outcome)
         skip_event = append(
             stream=chat,
             kind="time_skip",
             payload={
-                **({"sources": ctx["sources"]} if ctx.get("sources") else {}),
-                "mode": mode,
-                "from_time": ctx["now"],
-                "to_time": to_time,
-                "activities": activities,
-                "weather": outcome.weather,
+                **({"sources": told.sources} if told.sources else {}),
+                "mode": skip.mode,
+                "from_time": ctx.now,
+                "to_time": skip.to_time,
+                "activities": landing,
+                "weather": told.outcome.weather,
                 "closed_events": closed,
-                **({"clock_started": True} if ctx["clock_started"] else {}),
+                **({"clock_started": True} if ctx.clock_started else {}),
             },
         )
-        present = set(ctx["present"])
-        witnesses = witness_mask(present)
-        if mode == "jump":
-            memories = {m.role: m.text for m in outcome.memories if m.role in BOTS}
-            synthesized = []
-            for bot in (r for r in ctx["present"] if r in BOTS):
-                text = memories.get(bot) or (
-                    f"Between {clock.describe(ctx['now'])} and {clock.describe(to_time)} "
-                    "time passed"
-                    + (
-                        ": " + "; ".join(f"{c['key']} {c['outcome']}" for c in closed)
-                        if closed
-                        else "."
-                    )
-                )
-                synthesized.append(
-                    {
-                        "owner": bot,
-                        "text": text,
-                        "kind": "synthesized",
-                        "witnesses": {bot: True},
-                        "story_time": to_time,
-                        "significance": 1,
-                    }
-                )
-            if synthesized:
-                append(
-                    stream=chat,
-                    kind="memory_written",
-                    caused_by=skip_event.id,
-                    payload={"memories": synthesized},
-                )
-        narration = outcome.narration.strip() or (
-            f"{clock.describe(to_time).split(',')[0]}, later. "
-            + " ".join(f"{names[a['role']]} is {a['verb']}." for a in activities if a["verb"])
+        if skip.mode == "jump":
+            _remember_between(chat, skip, told.outcome, closed, caused_by=skip_event.id)
+        narration = told.outcome.narration.strip() or (
+            f"{clock.describe(skip.to_time).split(',')[0]}, later. "
+            + " ".join(f"{ctx.names[a['role']]} is {a['verb']}." for a in landing if a["verb"])
         )
         world = WorldState.objects.get(chat_id=chat.pk)
-        append(
-            stream=chat,
-            kind="narration",
-            caused_by=skip_event.id,
-            payload={
-                "speaker": "narrator",
-                "name": "Narrator",
-                "text": narration,
-                "bot_text": narration,
-                "witnesses": witnesses,
-                "scene": world.scene,
-                "story_time": to_time,
-                # the model wrote it from these lines: a delete of one scrubs it like any
-                # derived text (it is no line of its own that says their words)
-                **({"sources": ctx["sources"]} if ctx.get("sources") else {}),
-            },
+        # the model wrote it from ``told.sources``: a delete of one scrubs it like any
+        # derived text (it is no line of its own that says their words)
+        said = line_payload(
+            speaker=NARRATOR,
+            name="Narrator",
+            text=narration,
+            bot_text=narration,
+            witnesses=witness_mask(ctx.present),
+            scene=world.scene,
+            story_time=skip.to_time,
+            sources=told.sources,
         )
+        append(stream=chat, kind="narration", caused_by=skip_event.id, payload=said)
     return {
-        "mode": mode,
-        "from_time": ctx["now"],
-        "to_time": to_time,
+        "mode": skip.mode,
+        "from_time": ctx.now,
+        "to_time": skip.to_time,
         "closed_events": closed,
         "narration": narration,
     }
+
+
+def _remember_between(
+    chat: Chat, skip: Skip, outcome: SkipOutcome, closed: list[dict[str, str]], *, caused_by: int
+) -> None:
+    """A jump gives each present bot a memory of the time in between: the model's, else
+    what the clock and the closed events say."""
+    ctx = skip.ctx
+    told = {m.role: m.text for m in outcome.memories if m.role in BOTS}
+    passed = ": " + "; ".join(f"{c['key']} {c['outcome']}" for c in closed) if closed else "."
+    memories = [
+        {
+            "owner": bot,
+            "text": told.get(bot)
+            or (
+                f"Between {clock.describe(ctx.now)} and {clock.describe(skip.to_time)} "
+                f"time passed{passed}"
+            ),
+            "kind": "synthesized",
+            "witnesses": {bot: True},
+            "story_time": skip.to_time,
+            "significance": 1,
+        }
+        for bot in ctx.present
+        if bot in BOTS
+    ]
+    if memories:
+        append(
+            stream=chat, kind="memory_written", caused_by=caused_by, payload={"memories": memories}
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -20,8 +21,9 @@ from eventstore.services import append, branch_create
 from play.engine.selectors import swipe_groups
 from play.engine.services.chats import chat_start
 from play.models import Chat, Turn
+from worlds.lines import line_payload
 from worlds.models import Character, EntityState, Persona
-from worlds.roles import HOST, NARRATOR, YOU
+from worlds.roles import HOST, NARRATOR, YOU, witness_mask
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_MESSAGE_CHARS = 200_000
@@ -122,55 +124,42 @@ def chat_import(
                 "activities": [],
             },
         )
-        witnesses = {"you": True, "host": True, "guest": False}
         swipe_count = 0
         last_user: int | None = None
         for msg in messages:
             text, swipes, chosen = _chosen(msg)
-            base = {
-                "witnesses": witnesses,
+            # every imported line: heard by you and the host, in the first scene (no story time)
+            origin = {
+                "witnesses": witness_mask((YOU, HOST)),
                 "scene": 1,
                 "source": "import",
                 "send_date": str(msg.get("send_date", "")),
             }
             if msg.get("is_system"):
-                append(
-                    stream=chat,
-                    kind="narration",
-                    payload={
-                        **base,
-                        "speaker": NARRATOR,
-                        "name": msg.get("name", "Narrator"),
-                        "text": text,
-                    },
-                )
+                name = msg.get("name", "Narrator")
+                line = line_payload(speaker=NARRATOR, name=name, text=text, **origin)
+                append(stream=chat, kind="narration", payload=line)
                 continue
             if msg.get("is_user"):
-                last_user = append(
-                    stream=chat,
-                    kind="user_turn",
-                    payload={
-                        **base,
-                        "speaker": YOU,
-                        "name": msg.get("name") or persona.name,
-                        "text": text,
-                    },
-                ).id
+                name = msg.get("name") or persona.name
+                line = line_payload(speaker=YOU, name=name, text=text, **origin)
+                last_user = append(stream=chat, kind="user_turn", payload=line).id
                 continue
-            payload = {
-                **base,
-                "speaker": HOST,
-                "name": msg.get("name") or character.name,
-                "reply_to": last_user,
-                "bookkeep": bookkeep,
-            }
+            reply = partial(
+                line_payload,
+                speaker=HOST,
+                name=msg.get("name") or character.name,
+                reply_to=last_user,
+                bookkeep=bookkeep,
+                **origin,
+            )
             before = Event.objects.filter(branch_id=chat.active_branch_id).order_by("-seq")[0]
             # siblings in SillyTavern's order: swipes before the chosen one get lower ids
             for j, alt in enumerate(swipes[:chosen]):
-                _swipe_branch(chat, before, {**payload, "text": alt, "swipe_index": j})
-            append(stream=chat, kind="assistant_turn", payload={**payload, "text": text})
+                _swipe_branch(chat, before, reply(text=alt, swipe_index=j))
+            append(stream=chat, kind="assistant_turn", payload=reply(text=text))
             for j, alt in enumerate(swipes[chosen + 1 :], start=chosen + 1):
-                _swipe_branch(chat, before, {**payload, "text": alt, "swipe_index": j})
+                _swipe_branch(chat, before, reply(text=alt, swipe_index=j))
             swipe_count += max(0, len(swipes) - 1)
     return Imported(chat, len(messages), swipe_count)
 
