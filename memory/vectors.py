@@ -331,6 +331,17 @@ class Index:
 
 
 INDEX = Index()
+
+
+def index_is_current() -> bool:
+    """Whether the vectors on disk are the configured model's (a query vector of one model is
+    meaningless against another's, even at the same width). One read of a one-row table."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT model FROM memory_vectorindexstate ORDER BY id DESC LIMIT 1")
+        row = cur.fetchone()
+    return row is None or row[0] == get_embedder().name
+
+
 RERANK = 4  # the binary pass keeps this many times k for the exact rerank (at least 64)
 
 
@@ -345,6 +356,8 @@ def knn(
 ) -> list[tuple[int, float]]:
     """(memory id, cosine distance), nearest first, from the speaker's own store: its witness
     bit set, not sealed (and, facing you, no dialogue you did not witness)."""
+    if not index_is_current():
+        return []  # another model's vectors: no neighbours until `reembed` has rebuilt them
     query = np.asarray(vector, dtype=np.float32)
     need = ROLE_BIT[speaker] | (FACING_OK if facing_you else 0)
     ids = INDEX.nearest((chat_id, speaker, character_id), query, need, max(64, RERANK * k))
