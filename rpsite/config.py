@@ -31,7 +31,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timeout_s": 60.0,
         "classifier_timeout_s": 10.0,
         "embeddings_url": "",
-        "embedding_model": "multilingual-e5-small",
+        "embedding_model": "all-MiniLM-L6-v2+multilingual-e5-small",
     },
     "budgets": {
         "narrative_hard": 8192,
@@ -57,7 +57,7 @@ COMMENTS: dict[str, str] = {
     "inference.timeout_s": "narrative request timeout, seconds",
     "inference.classifier_timeout_s": "bookkeeping call timeout, seconds",
     "inference.embeddings_url": "OpenAI-compatible /v1 base for embeddings; empty = a local model",
-    "inference.embedding_model": "embedding model name; local: multilingual-e5-small or all-MiniLM-L6-v2",
+    "inference.embedding_model": "embedding model name; local: all-MiniLM-L6-v2+multilingual-e5-small (both), multilingual-e5-small or all-MiniLM-L6-v2",
     "budgets.narrative_hard": "tokens: never exceeded",
     "budgets.narrative_soft": "tokens: nice-to-have sections are trimmed above this",
     "budgets.classifier_hard": "tokens for a bookkeeping prompt",
