@@ -15,7 +15,9 @@ the templates' words; on real talk that set ranked the embedders the wrong way r
   the Chit-Chat Challenge dataset (BYU PCC lab, MIT, the ``chitchat-dataset`` package; an
   open-domain chat corpus, not a question-answering benchmark), put in the two people's
   mouths. Its lines are about school, jobs, family and plans, as a real conversation's are:
-  the decoys are real talk, not template lines.
+  the decoys are real talk, not template lines. And half the lines a question points at are
+  said in one breath with a line of that small talk, before or after it, as people tell
+  things in passing ("Ugh, what a week. Finally got the keys to the flat!").
 
 Categories: ``single-hop`` (one scene), ``multi-hop`` (pieces from two or more sessions:
 "what does she do to unwind?", or a link the question leaves out), ``temporal`` ("when
@@ -38,6 +40,7 @@ from memory.devset.lives import PAIRS
 
 SESSIONS = (27, 31)  # per conversation, inclusive
 SESSION_TURNS = (17, 24)  # target turns of one session, inclusive
+IN_PASSING = 0.5  # the share of scene lines said in one breath with a line of small talk
 _BLOCKED = re.compile(
     r"\b(fuck\w*|shit\w*|bitch\w*|sex\w*|porn\w*|nigg\w*|fag\w*|retard\w*|rape\w*|kill myself)\b"
     r"|https?://|www\.|\.com\b",
@@ -57,6 +60,14 @@ class Life:
     name: str
     beats: list[Beat]
     questions: list[tuple[str, str, list[str]]]  # (category, question, evidence keys)
+
+
+# Lines of the corpus about the chat itself ("is it glitching?"): fine between two strangers
+# trying the app, odd inside one of our people's lines.
+_META = re.compile(
+    r"\b(glitch\w*|chat\w*|bot|robot|app|website|anyone there|are you there|talk about)\b|\?$",
+    re.IGNORECASE,
+)
 
 
 def parse(name: str, script: str) -> Life:
@@ -137,6 +148,12 @@ def _spread(count: int, sessions: int, rng: random.Random) -> list[int]:
 
 def build(conv_id: str, lives: tuple[Life, Life], rng: random.Random, small_talk) -> dict:
     names = [lives[0].name, lives[1].name]
+    asides = (
+        text
+        for window in small_talk
+        for _, text in window
+        if 6 <= len(text.split()) <= 25 and not _META.search(text)
+    )
     sessions = rng.randint(*SESSIONS)
     start = date(2022, 3, 1) + timedelta(days=rng.randrange(300))
     dates = [start]
@@ -177,6 +194,9 @@ def build(conv_id: str, lives: tuple[Life, Life], rng: random.Random, small_talk
             done = cut
             for who, key, text in beat.lines:
                 speaker = names[person] if who == 0 else names[1 - person]
+                if key and rng.random() < IN_PASSING:  # people say several things at once
+                    aside = next(asides)
+                    text = f"{aside} {text}" if rng.random() < 0.5 else f"{text} {aside}"
                 add(speaker, text, f"{person}:{key}" if key else None)
         for who, text in talk[done:]:
             add(names[who], text, None)

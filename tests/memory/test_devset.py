@@ -80,9 +80,12 @@ def test_family_c_asks_about_hand_written_lines_spread_over_long_conversations()
         for q in conv["questions"]:
             counts[q["category"]] = counts.get(q["category"], 0) + 1
             assert q["answerer"] in conv["speakers"]
-            assert all(text[e] in written for e in q["evidence"])  # never a small-talk line
+            # never a small-talk line (though half are said with one, in passing)
+            assert all(any(line in text[e] for line in written) for e in q["evidence"])
             if q["category"] == "multi-hop":
                 assert len({e.split("-")[1] for e in q["evidence"]}) >= 2
+        said = [text[e] for q in conv["questions"] for e in q["evidence"]]
+        assert 0.3 < sum(t not in written for t in said) / len(said) < 0.7
     assert set(counts) == {"single-hop", "multi-hop", "temporal", "open-domain"}
     assert sum(counts.values()) >= 350 and min(counts.values()) >= 50
 
