@@ -23,6 +23,15 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def children(pid: int) -> list[int]:
+    """Every process below ``pid`` (the embedded model's worker runs in one)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *children(int(child))]
+    return found
+
+
 def measure(config: str, env: dict) -> dict:
     from tests.servers import manage, served
 
@@ -42,7 +51,13 @@ def measure(config: str, env: dict) -> dict:
         post_json(
             url, f"/api/chats/{chat['id']}/turns", {"text": "And the lighthouse?"}, timeout=300
         )
-        return {"bare_mb": round(bare), "loaded_mb": round(rss_mb(proc.pid))}
+        workers = sum(rss_mb(child) for child in children(proc.pid))
+        return {
+            "bare_mb": round(bare),
+            "loaded_mb": round(rss_mb(proc.pid)),
+            "workers_mb": round(workers),
+            "total_mb": round(rss_mb(proc.pid) + workers),
+        }
 
 
 def main() -> None:
@@ -53,10 +68,13 @@ def main() -> None:
     with FakeOpenAI() as fake:
         remote = measure(f'[inference]\nbase_url = "{fake.url}"\n', embeddings_on)
     rows = [
-        ("embedder + local Gemma model", local["bare_mb"], local["loaded_mb"]),
-        ("embedder, remote model", remote["bare_mb"], remote["loaded_mb"]),
+        ("embedder + local Gemma model", *(local[k] for k in ("bare_mb", "loaded_mb"))),
+        ("embedder, remote model", *(remote[k] for k in ("bare_mb", "loaded_mb"))),
     ]
-    print(table(rows, ("server", "at start MB", "after turns MB")))
+    rows = [
+        (*row, r["workers_mb"], r["total_mb"]) for row, r in zip(rows, (local, remote), strict=True)
+    ]
+    print(table(rows, ("server", "at start MB", "after turns MB", "workers MB", "total MB")))
     path = write(
         "rss",
         {

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 
 from memory import fts, vectors
-from memory.embeddings import LOCAL_MODEL, get_embedder
+from memory.embeddings import embed_query, get_embedder, local_model_name
 from memory.models import Memory, VectorIndexState
 from memory.retrieval import embedding_query
 from memory.vectors import index_pending
@@ -101,7 +101,9 @@ def schedule(chat_id: int | None = None) -> None:
 
 
 def warm_up() -> None:
-    """Load the embedder at start-up (in the background) rather than on the first turn."""
+    """Load the embedder at start-up (in the background) rather than on the first turn; an
+    index built by another model (the default changed, or config.toml names another) is
+    rebuilt then, with vector search over what is done so far and lexical search throughout."""
     if not enabled() or not getattr(settings, "RP_INDEX_IN_BACKGROUND", True):
         return
 
@@ -111,6 +113,16 @@ def warm_up() -> None:
             get_embedder().embed(["warm up"])
         except Exception:
             log.exception("the embedding model could not be loaded; retrieval stays lexical")
+            return
+        try:
+            changed = mismatch()
+            if changed:
+                log.warning("re-embedding every memory: %s -> %s", *changed)
+                reembed()
+        except Exception:
+            log.exception("re-embedding failed")
+        finally:
+            connections.close_all()
 
     _worker.submit(job)
 
@@ -126,7 +138,7 @@ def query_vector(text: str, *, chat_id: int | None = None):
     with _queries_lock:
         if key in _queries:
             return _queries[key]
-    vector = embedder.embed([text])[0]
+    vector = embed_query([text], embedder)[0]
     with _queries_lock:
         if len(_queries) >= QUERY_CACHE:
             _queries.pop(next(iter(_queries)))
@@ -153,9 +165,10 @@ def reembed(*, progress=None, on_total=None) -> int:
 def configured_model_name() -> str:
 
     inference = load_config()["inference"]
+    model = inference["embedding_model"].strip()
     if inference["embeddings_url"].strip():
-        return inference["embedding_model"].strip() or LOCAL_MODEL
-    return LOCAL_MODEL
+        return model or local_model_name(model)
+    return local_model_name(model)
 
 
 def mismatch() -> tuple[str, str] | None:

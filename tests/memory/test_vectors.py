@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from io import StringIO
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from eventstore.replay import replay
 from eventstore.services import append
-from memory import embeddings, retrieval
+from memory import embeddings, retrieval, vectors
 from memory.indexing import index_now, model_changed
 from memory.models import EmbeddingCache, Memory, VectorIndexState
 from memory.retrieval import retrieve
@@ -308,3 +309,70 @@ def test_a_word_in_too_many_memories_is_left_out_of_the_lexical_query(monkeypatc
     assert retrieval.common_words(["harbour", "lighthouse"]) == {"harbour"}
     found = retrieve(chat.pk, "host", "harbour lighthouse", k=3, mode="lexical")
     assert [r.memory.text for r in found] == ["you: the harbour lighthouse keeper waved"]
+
+
+class Leaning(BagOfWords):
+    """Another model: bag-of-words vectors with a large shared offset, like e5's (every pair
+    has a cosine near 0.8). Plain sign bits would be the offset's for every memory."""
+
+    name = "leaning-test"
+
+    def embed(self, texts):
+        out = super().embed(texts) * 0.5
+        out += np.linspace(0.5, 1.5, self.dims, dtype=np.float32) / np.sqrt(self.dims)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_the_binary_pass_finds_neighbours_of_vectors_that_all_lean_one_way():
+    embeddings.override_embedder(Leaning())
+    chat = make_chat()
+    for i in range(80):
+        say(chat, f"filler line about the weather number {i} and more rain")
+    wanted = say(chat, "the lighthouse keeper lost his brass telescope")
+    index_now(chat.pk)
+    query = Leaning().embed(["lighthouse keeper brass telescope"])[0]
+    hits = knn(chat.pk, "host", speaker_character(chat.pk, "host"), query, k=1)
+    assert Memory.objects.get(pk=hits[0][0]).turn_id == wanted.id
+
+
+def test_a_model_switch_re_embeds_with_a_progress_bar_and_search_works_meanwhile(
+    fake_embedder, settings
+):
+    chat = make_chat()
+    for i in range(30):
+        say(chat, f"the harbour lamp story number {i}", {"you": True, "host": True})
+    say(chat, "a secret the host never heard about the harbour lamp", {"you": True})
+    index_now(chat.pk)
+    new = Leaning()
+    embeddings.override_embedder(new)
+    assert "bag-of-words-test" in model_changed()
+    # before the rebuild: no neighbours from the old model's vectors, lexical still finds
+    assert retrieve(chat.pk, "host", "lamp", k=5, mode="vector", query_vector=vec("lamp")) == []
+    assert len(retrieve(chat.pk, "host", "harbour lamp", k=5, query_vector=vec("lamp"))) == 5
+
+    seen = []
+    real = vectors.index_pending
+
+    def pending(*args, progress=None, **kwargs):
+        def step(n):
+            progress(n)
+            query = new.embed(["harbour lamp story"])[0]
+            found = retrieve(chat.pk, "host", "harbour lamp story", k=5, query_vector=query)
+            assert all(r.memory.owner == "host" and r.memory.w_host for r in found)
+            seen.append(len(found))
+
+        return real(*args, progress=step, batch=8, **kwargs)
+
+    settings.RP_EMBEDDINGS = True
+    out, err = StringIO(), StringIO()
+    with mock.patch.object(vectors, "index_pending", pending):
+        call_command("reembed", stdout=out, stderr=err)
+    assert "rebuilding" in out.getvalue() and "indexed" in out.getvalue()
+    assert "embedding" in err.getvalue() and "memory/s" in err.getvalue()  # tqdm's bar
+    assert len(seen) >= 3 and all(n == 5 for n in seen)  # search answered at every batch
+    assert model_changed() is None
+    assert VectorIndexState.objects.get().model == "leaning-test"
+    found = retrieve(
+        chat.pk, "host", "lamp", k=3, mode="vector", query_vector=new.embed(["lamp"])[0]
+    )
+    assert len(found) == 3

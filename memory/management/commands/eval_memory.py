@@ -2,7 +2,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from memory import embeddings
 from memory.evaluation import MODES, EvalFileError, evaluate
+from memory.indexing import model_changed
 
 
 class Command(BaseCommand):
@@ -16,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--k", default="5,10,25", help="comma-separated cut-offs")
         parser.add_argument("--mode", default="all", choices=[*MODES, "all"])
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        parser.add_argument(
+            "--embedder",
+            choices=sorted(embeddings.LOCAL_EMBEDDERS),
+            help="a local embedding model instead of the configured one (a fresh data directory)",
+        )
 
-    def handle(self, *args, file, k, mode, **options):
+    def handle(self, *args, file, k, mode, embedder=None, **options):
         try:
             ks = sorted({int(x) for x in k.split(",") if x.strip()})
         except ValueError:
@@ -25,10 +32,18 @@ class Command(BaseCommand):
         if not ks or min(ks) < 1:
             raise CommandError("--k takes positive numbers")
         modes = list(MODES) if mode == "all" else [mode]
+        if embedder:
+            embeddings.override_embedder(embeddings.LOCAL_EMBEDDERS[embedder]())
         try:
+            changed = model_changed() if embedder else None
+            if changed:
+                raise CommandError(changed.split(". Run")[0] + ": use a fresh RP_DATA_DIR.")
             result = evaluate(file, ks=ks, modes=modes)
         except EvalFileError as exc:
             raise CommandError(str(exc)) from None
+        finally:
+            if embedder:
+                embeddings.override_embedder(None)
         if options.get("json"):
             self.stdout.write(json.dumps(result, indent=2))
             return
