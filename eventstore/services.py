@@ -197,10 +197,13 @@ def branch_create(
     )
 
 
-def branch_activate(*, stream: StreamRef, branch: Branch, using: str = "default") -> None:
+def branch_activate(
+    *, stream: StreamRef, branch: Branch, using: str = "default", announce: bool = True
+) -> None:
     """Make ``branch`` the stream's active line and rebuild the live tables from it.
 
-    Loading uses the newest snapshot on the branch plus the later events.
+    Loading uses the newest snapshot on the branch plus the later events. ``announce=False``:
+    the tabs are not told (a branch still being built: its maker announces it when done).
     """
     sid = stream_id(stream)
     if branch.stream_id != sid:
@@ -211,6 +214,8 @@ def branch_activate(*, stream: StreamRef, branch: Branch, using: str = "default"
         built.store.write(sid, using=using)
         if isinstance(stream, Stream):
             stream.active_branch = branch
+        if not announce:
+            return
         transaction.on_commit(
             lambda: branch_switched.send(sender=Branch, stream_id=sid, branch_id=branch.pk),
             using=using,
@@ -225,6 +230,7 @@ def branch_fork(
     label: str = "",
     snapshot_kind: str | None = "pre_rewind",
     fill: Callable[[Branch], None] | None = None,
+    announce: bool = True,
 ) -> Branch:
     """Snapshot the current line, fork a branch at ``fork_event`` and make it active: what
     every rewind, regenerate, delete and restore does. ``fill`` appends the branch's own
@@ -235,7 +241,7 @@ def branch_fork(
         branch = branch_create(stream=stream, fork_event=fork_event, kind=kind, label=label)
         if fill is not None:
             fill(branch)
-    branch_activate(stream=stream, branch=branch)
+    branch_activate(stream=stream, branch=branch, announce=announce)
     return branch
 
 

@@ -28,7 +28,6 @@ from worlds.models import (
     WorldState,
 )
 from worlds.projectors import HANDLERS as WORLD_HANDLERS
-from worlds.roles import YOU
 
 
 def chat_get(chat_id: int) -> Chat:
@@ -74,12 +73,17 @@ class Swipe:
     siblings: list[tuple[int, int]]  # (turn event id, branch to activate), oldest first
 
 
+VARIANTS = (Branch.Kind.SWIPE, Branch.Kind.EDIT)
+
+
 def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swipe]:
-    """For every bot turn of the active log that has siblings (or only those in
-    ``turn_ids``): its swipe position."""
+    """For every line of the active log that has other versions (or only those in
+    ``turn_ids``): its position among them. A version is a regenerated or continued reply (a
+    swipe) or an edit of the line's words: the first line of a sibling branch forked at the
+    same point."""
     forks = list(
         Event.objects.filter(
-            pk__in=Branch.objects.filter(stream=chat, kind=Branch.Kind.SWIPE).values_list(
+            pk__in=Branch.objects.filter(stream=chat, kind__in=VARIANTS).values_list(
                 "fork_event_id", flat=True
             )
         ).only("id", "branch_id", "seq")
@@ -88,7 +92,7 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
         return {}
     active = Branch.objects.get(pk=chat.active_branch_id)
     segments = chain(active)
-    shown_turns = Turn.objects.filter(chat=chat).exclude(speaker=YOU)
+    shown_turns = Turn.objects.filter(chat=chat)
     if turn_ids is not None:
         shown_turns = shown_turns.filter(pk__in=turn_ids)
     turns = {t.seq: t for t in shown_turns.only("id", "seq")}
@@ -101,12 +105,12 @@ def swipe_groups(chat: Chat, turn_ids: set[int] | None = None) -> dict[int, Swip
             continue
         siblings: list[tuple[int, int]] = []
         original = Event.objects.filter(
-            branch_id=fork.branch_id, seq=fork.seq + 1, kind="assistant_turn"
+            branch_id=fork.branch_id, seq=fork.seq + 1, kind__in=LINE_KINDS
         ).first()
         if original is not None:
             siblings.append((original.pk, fork.branch_id))
-        for b in Branch.objects.filter(fork_event=fork, kind=Branch.Kind.SWIPE).order_by("pk"):
-            first = Event.objects.filter(branch=b, seq=fork.seq + 1, kind="assistant_turn").first()
+        for b in Branch.objects.filter(fork_event=fork, kind__in=VARIANTS).order_by("pk"):
+            first = Event.objects.filter(branch=b, seq=fork.seq + 1, kind__in=LINE_KINDS).first()
             if first is not None:
                 siblings.append((first.pk, b.pk))
         siblings.sort()

@@ -24,7 +24,7 @@ from play.engine.kickoff import parse_kickoff
 from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background, progress
 from play.engine.schemas import StoryEventChange, ThreadChange
-from play.engine.services import analysis, delete
+from play.engine.services import analysis, compose, delete, edit
 from play.engine.services.branches import branch_switch, swipe_switch, turn_fork
 from play.engine.services.cast import (
     guest_add,
@@ -61,6 +61,23 @@ class ChatIn(Schema):
 
 class TurnIn(Schema):
     text: str
+
+
+class EditIn(Schema):
+    text: str
+    mode: str = "save"  # save: what followed stays after the line; branch: the story goes on
+
+
+class EditPreviewIn(Schema):
+    text: str
+
+
+class StateEditIn(Schema):
+    target: str  # edge, entity, memory, world, activity, thread, story_event, group, container
+    key: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    knowledge_add: list[str] = []
+    knowledge_remove: list[str] = []
 
 
 class GuestIn(Schema):
@@ -320,6 +337,84 @@ async def post_turn(request, chat_id: int, body: TurnIn):
         return response
     outs = await work()
     return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.put("/chats/{chat_id}/turns/{turn_id}")
+async def turn_edit(request, chat_id: int, turn_id: int, body: EditIn):
+    """Give a line new words. ``mode`` "save" keeps what followed (its consequences re-derived
+    from the log, the edited exchange analysed again); "branch" forks at the line. The old
+    words stay on their branch, one swipe away."""
+    await sync_to_async(_chat_or_404)(chat_id)
+    if body.mode not in ("save", "branch"):
+        raise HttpError(400, "mode is save or branch")
+    done = await asyncio.shield(
+        edit.turn_edit(
+            chat_id=chat_id,
+            turn_id=turn_id,
+            text=body.text,
+            keep_after=body.mode == "save",
+            origin=API,
+        )
+    )
+
+    def out():
+        turn = Turn.objects.get(pk=done["turn_id"])
+        return presenters.turn_out(turn, done["branch"])
+
+    return {**done, "turn": await sync_to_async(out)()}
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/edit-preview")
+def turn_edit_preview(request, chat_id: int, turn_id: int, body: EditPreviewIn):
+    """What saving these words would take away with the old ones (before the new words are
+    analysed): the delete preview's diff."""
+    _chat_or_404(chat_id)
+    return edit.turn_edit_preview(chat_id=chat_id, turn_id=turn_id, text=body.text)
+
+
+@router.post("/chats/{chat_id}/turns/{turn_id}/continue")
+async def turn_continue(request, chat_id: int, turn_id: int):
+    """The newest reply written on from where it stops: a new variant of it (the shorter one
+    stays one swipe away). ``Accept: text/event-stream`` streams it."""
+    await sync_to_async(_chat_or_404)(chat_id)
+    turnlock.ensure_idle(chat_id)
+
+    def work():
+        return asyncio.shield(compose.turn_continue(chat_id=chat_id, turn_id=turn_id, origin=API))
+
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        return response
+    outs = await work()
+    return {"turns": [o.__dict__ for o in outs]}
+
+
+@router.post("/chats/{chat_id}/impersonate")
+async def impersonate(request, chat_id: int):
+    """Your next line drafted in your persona's voice, from what your persona witnessed.
+    Nothing is stored: send it (edited or not) as a turn."""
+    await sync_to_async(_chat_or_404)(chat_id)
+    draft = await asyncio.shield(compose.impersonate(chat_id=chat_id, origin=API))
+    return {"text": draft["text"]}
+
+
+@router.post("/chats/{chat_id}/edits")
+def state_edit(request, chat_id: int, body: StateEditIn):
+    """A hand edit of what the world holds (a ``manual_edit`` event): an edge's affinity,
+    trust, summary and knowledge (``knowledge_add``/``knowledge_remove``), a memory's words,
+    a character's mood, goals and status, the place and the weather."""
+    chat = _chat_or_404(chat_id)
+    record = edit.state_edit(
+        chat_id=chat_id,
+        target=body.target,
+        key=body.key,
+        changes=body.changes,
+        knowledge_add=body.knowledge_add,
+        knowledge_remove=body.knowledge_remove,
+        origin=API,
+    )
+    return {"event": record.id, "state": presenters.chat_state(chat)}
 
 
 @router.post("/chats/{chat_id}/stop")

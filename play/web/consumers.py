@@ -14,6 +14,7 @@ from django.utils.html import escape
 from play.engine import broadcast, pipeline, turnlock
 from play.engine.background import spawn
 from play.engine.errors import ChatBusy
+from play.engine.services import compose
 from play.engine.services.skip import detect, time_skip
 from play.engine.turnlock import TAB
 from play.models import Chat
@@ -91,6 +92,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_html(self.notice(str(exc)))
                 return
             spawn(self.chat_id, pipeline.regenerate(self.chat_id, turn_id, origin=TAB))
+        elif action in ("continue", "impersonate"):
+            try:
+                turnlock.ensure_idle(self.chat_id)
+                turn_id = int_field(content, "turn_id") if content.get("turn_id") else None
+            except (ValueError, ChatBusy) as exc:
+                await self.send_html(self.notice(message_of(exc)))
+                return
+            if action == "continue":
+                work = compose.turn_continue(chat_id=self.chat_id, turn_id=turn_id, origin=TAB)
+            else:  # the draft comes back to this tab's message box only
+                work = compose.impersonate(chat_id=self.chat_id, origin=TAB, key=self.draft_key)
+            spawn(self.chat_id, work)
 
     async def send_html(self, html: str) -> None:
         if html:
@@ -108,7 +121,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     # -- group messages ---------------------------------------------------------------------
 
+    @property
+    def draft_key(self) -> str:
+        return f"draft-{self.channel_name}"
+
     async def chat_stream_start(self, event):
+        if event.get("continues"):  # Continue: the words go on in the reply's own bubble
+            await self.send_html(
+                f'<div id="body-{int(event["continues"])}" hx-swap-oob="beforeend">'
+                f'<span class="continued" id="stream-{event["key"]}"></span></div>'
+                + _composer_state(True)
+            )
+            return
         html = render_to_string(
             "play/_streaming.html",
             {"key": event["key"], "name": event["name"], "speaker": event["speaker"]},
@@ -127,6 +151,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_html(f'<span id="stream-{event["key"]}" hx-swap-oob="innerHTML"></span>')
 
     async def chat_stream_end(self, event):
+        if event.get("continues"):  # the longer reply takes the shorter one's place
+            await self.send_html(await self.render_refresh())
+            return
         html = await database_sync_to_async(_render_turn)(self.chat_id, event["turn_id"])
         await self.send_html(
             f'<div id="turnrow-{event["key"]}" hx-swap-oob="outerHTML">{html}</div>'
@@ -136,6 +163,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_html(
             f'<div id="turnrow-{event["key"]}" hx-swap-oob="outerHTML"></div>'
             + self.notice(event["message"])
+        )
+
+    # -- Impersonate: the draft streams into the message box of the tab that asked ------------
+
+    async def chat_draft_start(self, event):
+        if event["key"] == self.draft_key:
+            await self.send_html('<div id="draft-sink" hx-swap-oob="innerHTML"></div>')
+
+    async def chat_draft_token(self, event):
+        if event["key"] == self.draft_key:
+            await self.send_html(
+                '<div id="draft-sink" hx-swap-oob="beforeend">'
+                f'<span class="draft-piece">{escape(event["text"])}</span></div>'
+            )
+
+    async def chat_draft_end(self, event):
+        if event["key"] != self.draft_key:
+            return
+        final = escape(event["text"])
+        await self.send_html(
+            f'<div id="draft-sink" hx-swap-oob="beforeend"><span class="draft-done">{final}'
+            "</span></div>" + (self.notice(event["error"]) if event.get("error") else "")
         )
 
     async def chat_busy(self, event):

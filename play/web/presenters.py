@@ -229,6 +229,7 @@ def _people(chat_id: int, view: OwnView | None = None) -> list[dict[str, Any]]:
         row["avatar"] = avatars.get(row["character_id"], "")
         row["initials"] = initials(row["name"])
         row["mood"] = view.text(row["key"], own, "mood")
+        row["goals"] = view.text(row["key"], own, "goals") if seated else ""
         row["status"] = view.text(row["key"], own, "status")
         inventory = seated.inventory if seated else away.get("inventory", [])
         row["inventory"] = view.items(row["key"], own, "inventory", inventory)
@@ -350,6 +351,7 @@ def memory_groups(chat_id: int, *, query: str = "", limit: int = MEMORY_RESULTS)
                 "id": m.id,
                 "owner": m.owner,
                 "owner_name": owners.get(m.character_id) or names.get(m.owner, m.owner),
+                "text": m.text,
                 "pinned": m.pinned,
                 "witnesses": [
                     {"role": r, "name": names.get(r, r), "seen": getattr(m, f"w_{r}")}

@@ -40,6 +40,7 @@ urlpatterns = [
     path("chats/<int:chat_id>/authors-note/", views.authors_note_view, name="authors_note"),
     path("chats/<int:chat_id>/significance/", views.significance_page, name="significance"),
     path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
+    path("chats/<int:chat_id>/state/", views.state_edit_view, name="state_edit"),
     path("chats/<int:chat_id>/turns/<int:turn_id>/prompt/", views.prompt_inspector, name="prompt"),
     path(
         "chats/<int:chat_id>/turns/<int:turn_id>/regenerate/",
@@ -67,6 +68,17 @@ urlpatterns = [
         name="delete_preview",
     ),
     path("chats/<int:chat_id>/turns/<int:turn_id>/delete/", views.delete_view, name="delete"),
+    path("chats/<int:chat_id>/turns/<int:turn_id>/edit/", views.turn_edit_view, name="edit"),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/continue/",
+        views.turn_continue_view,
+        name="continue",
+    ),
+    path(
+        "chats/<int:chat_id>/turns/<int:turn_id>/edit/preview/",
+        views.turn_edit_preview_view,
+        name="edit_preview",
+    ),
     path("chats/<int:chat_id>/turns/<int:turn_id>/hide/", views.hide_view, name="hide"),
     path(
         "chats/<int:chat_id>/branches/<int:branch_id>/activate/",

@@ -30,8 +30,9 @@ from play.engine.services.cast import (
     meanwhile_start,
 )
 from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
+from play.engine.services.compose import turn_continue
 from play.engine.services.delete import turn_delete, turn_delete_preview, turn_hide
-from play.engine.services.edit import state_edit
+from play.engine.services.edit import state_edit, turn_edit, turn_edit_preview
 from play.engine.services.lore import authors_note_edit, lorebook_attach, lorebook_detach
 from play.engine.services.memories import (
     SIGNIFICANCE,
@@ -291,6 +292,17 @@ async def turn_regenerate(request: HttpRequest, chat_id: int, turn_id: int) -> H
 
 @require_POST
 @page_errors
+async def turn_continue_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    """The reply written on from where it stops, streamed into its own bubble in every tab."""
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    turnlock.ensure_idle(chat_id)
+    spawn(chat_id, turn_continue(chat_id=chat_id, turn_id=turn_id, origin=TAB))
+    await asyncio.sleep(0)
+    return HttpResponse(status=202)
+
+
+@require_POST
+@page_errors
 async def turn_analysis_retry(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
     """The turn's "retry" under "state not updated": runs in the background; the row is
     redrawn in every tab when it ends."""
@@ -354,13 +366,40 @@ def edge_edit(request: HttpRequest, chat_id: int) -> HttpResponse:
     for field in ("affinity", "trust", "summary"):
         if request.POST.get(field) not in (None, ""):
             changes[field] = request.POST[field]
+    learned = request.POST.get("knowledge_add", "").strip()
     state_edit(
         chat_id=chat_id,
         target="edge",
         key={"source": request.POST.get("source"), "target": request.POST.get("target")},
         changes=changes,
+        knowledge_add=[learned] if learned else [],
+        knowledge_remove=request.POST.getlist("knowledge_remove"),
         origin=TAB,
     )
+    return _done(request)
+
+
+# what the drawer's edit forms may change, by target: (the key's fields, the fields changed)
+STATE_FORMS = {
+    "entity": (("role",), ("mood", "goals", "status")),
+    "world": ((), ("weather", "location")),
+    "memory": (("id",), ("text",)),
+}
+
+
+@require_POST
+@page_errors
+def state_edit_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    """A hand edit from the drawer: how a character is, the place and the weather, a memory's
+    words (a summary's too). One ``manual_edit`` event, like the admin's."""
+    get_object_or_404(Chat, pk=chat_id)
+    target = request.POST.get("target", "")
+    if target not in STATE_FORMS:
+        raise ValueError(f"unknown target {target!r}")
+    keys, fields = STATE_FORMS[target]
+    key = {k: int_field(request.POST, k) if k == "id" else request.POST.get(k, "") for k in keys}
+    changes = {f: request.POST[f] for f in fields if f in request.POST}
+    state_edit(chat_id=chat_id, target=target, key=key, changes=changes, origin=TAB)
     return _done(request)
 
 
@@ -556,6 +595,42 @@ def delete_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> Htt
     return render(
         request,
         "play/_delete_preview.html",
+        {
+            "chat": chat,
+            "turn_id": turn_id,
+            "impact": impact,
+            "groups": presenters.impact_groups(impact),
+        },
+    )
+
+
+@require_POST
+@page_errors
+async def turn_edit_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    """Save an edited line (``mode`` save: what followed stays; branch: it forks there). Every
+    tab redraws when it lands; an error answers with the typed words kept in the editor."""
+    await sync_to_async(get_object_or_404)(Chat, pk=chat_id)
+    done = await asyncio.shield(
+        turn_edit(
+            chat_id=chat_id,
+            turn_id=turn_id,
+            text=request.POST.get("text", ""),
+            keep_after=request.POST.get("mode", "save") != "branch",
+            origin=TAB,
+        )
+    )
+    return HttpResponse(json.dumps({"turn_id": done["turn_id"]}), content_type="application/json")
+
+
+@require_POST
+@page_errors
+def turn_edit_preview_view(request: HttpRequest, chat_id: int, turn_id: int) -> HttpResponse:
+    """Before an earlier line is saved: what its old words take away with them."""
+    chat = get_object_or_404(Chat, pk=chat_id)
+    impact = turn_edit_preview(chat_id=chat_id, turn_id=turn_id, text=request.POST.get("text", ""))
+    return render(
+        request,
+        "play/_edit_preview.html",
         {
             "chat": chat,
             "turn_id": turn_id,

@@ -123,6 +123,161 @@
     syncSend();
   }
 
+  // -- editing a line in place --------------------------------------------------------------
+  // The line becomes a textarea (its words as written). Save keeps what followed (the world
+  // follows the new words); Save as branch forks there. An earlier line shows first what its
+  // old words take with them. Esc cancels, Ctrl/Cmd+Enter saves. What you type survives the
+  // live redraws, and stays when saving fails (busy, too long).
+  var editing = null; // {turn: id, text: typed so far, previewed: the text last previewed}
+
+  function csrf() {
+    return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+  }
+
+  function post(url, fields) {
+    var body = new FormData();
+    Object.keys(fields).forEach(function (k) { body.append(k, fields[k]); });
+    return fetch(url, {method: "POST", body: body, headers: {"X-CSRFToken": csrf()}})
+      .then(function (r) { return r.text().then(function (t) { return {ok: r.ok, text: t}; }); });
+  }
+
+  function isNewest(article) {
+    return Number(article.dataset.turn) === newestTurnId();
+  }
+
+  function closeEditor(article) {
+    var editor = article && article.querySelector(".line-editor");
+    if (editor) editor.remove();
+    if (article) {
+      article.classList.remove("editing");
+      var body = article.querySelector(".body");
+      if (body) body.hidden = false;
+    }
+    editing = null;
+  }
+
+  function editorMessage(editor, html) {
+    var slot = editor.querySelector(".editor-message");
+    slot.innerHTML = html; // our own server-rendered fragment (an error notice, escaped)
+  }
+
+  function openEditor(article, text) {
+    if (!article || article.querySelector(".line-editor")) return;
+    var open = document.querySelector("#transcript .turn.editing");
+    if (open && open !== article) closeEditor(open);
+    var body = article.querySelector(".body");
+    var editor = document.createElement("div");
+    editor.className = "line-editor";
+    var box = document.createElement("textarea");
+    box.value = text != null ? text : article.dataset.text || "";
+    box.setAttribute("aria-label", "The line's words");
+    var actions = document.createElement("div");
+    actions.className = "editor-actions";
+    function button(label, cls) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = cls;
+      b.textContent = label;
+      actions.appendChild(b);
+      return b;
+    }
+    var save = button("Save", "primary save-edit");
+    var branch = button("Save as branch", "branch-edit");
+    var cancel = button("Cancel", "cancel-edit");
+    var hint = document.createElement("small");
+    hint.textContent = "Ctrl+Enter saves · Esc cancels";
+    actions.appendChild(hint);
+    var message = document.createElement("div");
+    message.className = "editor-message";
+    message.setAttribute("role", "status");
+    editor.append(box, actions, message);
+    body.hidden = true;
+    body.after(editor);
+    article.classList.add("editing");
+    editing = {turn: article.dataset.turn, text: box.value, previewed: null};
+    box.addEventListener("input", function () { editing.text = box.value; });
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Escape") { e.preventDefault(); closeEditor(article); }
+      else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); saveEdit(article, "save"); }
+    });
+    save.addEventListener("click", function () { saveEdit(article, "save"); });
+    branch.addEventListener("click", function () { saveEdit(article, "branch"); });
+    cancel.addEventListener("click", function () { closeEditor(article); });
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+
+  function saveEdit(article, mode) {
+    var editor = article.querySelector(".line-editor");
+    if (!editor) return;
+    var text = editor.querySelector("textarea").value;
+    // an earlier line, kept what followed: first say what its old words take with them
+    if (mode === "save" && !isNewest(article) && editing && editing.previewed !== text) {
+      editorMessage(editor, "Reading what changes…");
+      post(article.dataset.previewUrl, {text: text}).then(function (res) {
+        editorMessage(editor, res.text);
+        if (res.ok && editing) {
+          editing.previewed = text;
+          editor.querySelector(".save-edit").textContent = "Save — keep what followed";
+        }
+      });
+      return;
+    }
+    editorMessage(editor, "Saving…");
+    editor.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    post(article.dataset.editUrl, {text: text, mode: mode}).then(function (res) {
+      var still = document.getElementById("turn-" + article.dataset.turn);
+      var target = still || article;
+      var ed = target.querySelector(".line-editor");
+      if (res.ok) { closeEditor(target); return; }
+      if (ed) {
+        editorMessage(ed, res.text);
+        ed.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      }
+    });
+  }
+
+  // after a redraw: an editor that was open comes back with what was typed
+  function restoreEditor() {
+    if (!editing) return;
+    var article = document.getElementById("turn-" + editing.turn);
+    if (!article) { editing = null; return; }
+    if (!article.querySelector(".line-editor")) {
+      var text = editing.text;
+      editing = null;
+      openEditor(article, text);
+    }
+  }
+
+  var press = null;
+  function longPress(e) {
+    var body = e.target.closest && e.target.closest("#transcript .turn .body");
+    if (!body || e.pointerType === "mouse") return;
+    var article = body.closest("article.turn");
+    press = setTimeout(function () { press = null; openEditor(article); }, 550);
+  }
+  function pressEnd() { if (press) { clearTimeout(press); press = null; } }
+
+  // -- Impersonate: the model's draft of your line streams into the message box ---------------
+  var socket = null;
+  function draftArrived() {
+    var sink = byId("draft-sink");
+    var box = byId("composer-text");
+    if (!sink || !box || !sink.childNodes.length) return;
+    sink.querySelectorAll(".draft-piece").forEach(function (p) {
+      if (!box.classList.contains("drafting")) { box.value = ""; box.classList.add("drafting"); }
+      box.value += p.textContent;
+      p.remove();
+    });
+    var done = sink.querySelector(".draft-done");
+    if (done) {
+      box.value = done.textContent || box.value.trim();
+      box.classList.remove("drafting");
+      done.remove();
+      box.focus();
+    }
+  }
+
   // -- the connection -------------------------------------------------------------------------
   var RECONNECT_CODES = [1006, 1011, 1012, 1013]; // the ws extension retries these by itself
   function banner(show) {
@@ -312,6 +467,8 @@
 
   document.addEventListener("htmx:wsAfterMessage", function (e) {
     var message = (e.detail && e.detail.message) || "";
+    draftArrived();
+    restoreEditor();
     followPending(message);
     markLastReply();
     announceFinishedReply();
@@ -338,7 +495,10 @@
     if (form) form.reset();
   });
 
-  document.addEventListener("htmx:wsOpen", function () { banner(false); });
+  document.addEventListener("htmx:wsOpen", function (e) {
+    banner(false);
+    socket = (e.detail && e.detail.socketWrapper) || socket;
+  });
   document.addEventListener("htmx:wsClose", function (e) {
     var detail = e.detail || {};
     var code = detail.event ? detail.event.code : 0;
@@ -368,9 +528,27 @@
     }
     var t = byId("transcript");
     if (t) {
+      t.addEventListener("click", function (e) {
+        var pencil = e.target.closest && e.target.closest(".edit-line");
+        if (!pencil) return;
+        var article = pencil.closest("article.turn");
+        var menu = pencil.closest("details.turn-menu");
+        if (menu) menu.open = false;
+        openEditor(article);
+      });
+      t.addEventListener("pointerdown", longPress);
+      ["pointerup", "pointermove", "pointercancel"].forEach(function (k) {
+        t.addEventListener(k, pressEnd);
+      });
       t.addEventListener("scroll", function () {
         stick = t.scrollHeight - t.scrollTop - t.clientHeight < NEAR_BOTTOM;
       }, {passive: true});
+    }
+    var quill = byId("impersonate-btn");
+    if (quill) {
+      quill.addEventListener("click", function () {
+        if (socket) socket.send(JSON.stringify({action: "impersonate"}));
+      });
     }
     var drawer = byId("drawer");
     if (play && drawer) {

@@ -74,7 +74,11 @@ def _prepare_continue(chat_id: int, turn_id: int | None) -> tuple[Chat, Turn]:
     event = Event.objects.get(pk=turn.pk)
     before = branch_log.previous_event(event, Branch.objects.get(pk=chat.active_branch_id))
     branch_fork(
-        stream=chat, fork_event=before, kind=Branch.Kind.SWIPE, label=f"continue of turn {turn.pk}"
+        stream=chat,
+        fork_event=before,
+        kind=Branch.Kind.SWIPE,
+        label=f"continue of turn {turn.pk}",
+        announce=False,  # the tabs keep showing the reply: the words go on in its bubble
     )
     return chat, turn
 

@@ -207,6 +207,8 @@ def _start(chat: Chat, p: EditPlan, text: str, words: set[str], spelling: bool, 
         label=f"edit of line {p.line.id}",
         snapshot_kind="pre_rewind",
         fill=fill,
+        # still being built when a new analysis follows: the tabs see it once it is whole
+        announce=not (keep and _reanalyses(p, spelling)),
     )
     return state["copier"]
 
