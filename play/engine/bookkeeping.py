@@ -26,7 +26,7 @@ from eventstore.services import append
 from memory.models import Memory
 from memory.selectors import visible_to
 from play.engine.classify import ask, failures_record
-from play.engine.gate import Gate, Line
+from play.engine.gate import Gate, Line, gone_words, heard_by, scrub_model
 from play.engine.inference import GenParams, InferenceError, get_backend
 from play.engine.prompt.sections import activity_line
 from play.engine.schemas import TurnAnalysis
@@ -509,6 +509,7 @@ async def scene_summaries(
     for owner in bots:
         data = await sync_to_async(summary_inputs)(chat.pk, scene.number, owner, pending, closing)
         text, failure = await write_summary(data)
+        text = await sync_to_async(heard_by)(chat.pk, [owner], text)  # the owner's words only
         if failure:
             failures.append(failure)
         summaries.append(
@@ -517,6 +518,7 @@ async def scene_summaries(
     group = ""
     if {YOU, HOST, GUEST} <= set(scene.present) and summaries:
         group = " / ".join(s["text"].split("\n")[0][:300] for s in summaries)
+        group = await sync_to_async(heard_by)(chat.pk, scene.present, group)
     return summaries, group, failures
 
 
@@ -532,6 +534,7 @@ async def summaries_rewrite(chat: Chat) -> int:
         text, failure = await write_summary(data)
         if failure is not None:
             continue  # the extract stays; a later start-up tries again
+        text = await sync_to_async(heard_by)(chat.pk, [mem.owner], text)
         await sync_to_async(append)(
             stream=chat,
             kind="summary_rewritten",
@@ -712,6 +715,9 @@ def apply_analysis(
         if not retry and Turn.objects.filter(pk=ctx.turn_id, bookkept=True).exists():
             return  # already done (a recovery raced a live run)
         failures_record(chat=chat, failures=outcome.failures, turn_id=ctx.turn_id)
+        # what the model brought from lines nobody on this line said (it saw them in an
+        # earlier request, before a delete or an edit) is not kept
+        scrub_model(outcome.analysis, gone_words(chat.pk))
         w = Writes(chat, ctx)
         for write in OUTCOME_WRITERS:
             write(w, outcome)

@@ -15,11 +15,14 @@ What it withheld is counted in ``withheld`` (for the inspector), never kept as t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventstore.projection import read_rows
+from pydantic import BaseModel
+
+from eventstore.projection import DBStore, read_rows
 from memory.models import Memory
 from play.engine.lore import lorebooks_for
 from play.models import Chat
@@ -300,3 +303,118 @@ class OwnView:
     def items(self, key: str, obj: Any, name: str, values: list | None = None) -> list[str]:
         values = list(getattr(obj, name) if values is None else values)
         return [seen for v in values if (seen := self.text(key, obj, f"{name}:{v}", v))]
+
+
+# -- what models wrote, cleaned of words before it is kept -------------------------------------
+
+# The fields of a payload (or a structured answer) that hold free text a model wrote.
+FREE_TEXT = {
+    "key",  # a story event's or thread's, made from its title
+    "summary",
+    "knowledge",
+    "knowledge_facts",
+    "last_interaction",
+    "mood",
+    "goals",
+    "status",
+    "verb",
+    "posture",
+    "holding",
+    "attention",
+    "title",
+    "notes",
+    "description",
+    "gist",
+    "resolution",
+    "dynamic",
+    "fact",
+    "text",
+    "bot_text",
+    "group_summary",
+    "content",  # a copied turn's stored prompt: its messages
+    "first_draft",  # the repetition guard's first draft
+    "inventory_add",
+    "inventory_remove",
+    "slot",
+    "expected_duration",
+    "props",
+    "preconditions",
+    "item",  # what a story event's close gives someone
+    "keys",  # index words a turn analysis added to memories
+    "memory_keys",  # the same, as the analysis gives them
+    "narration",  # a skip's
+}
+
+
+def says_any(payload: dict[str, Any], words: set[str]) -> bool:
+    """Whether any of ``words`` is in the payload at all (most copies have none: the scrub,
+    which walks every field, is spared)."""
+    text = json.dumps(payload, ensure_ascii=False).lower()
+    return any(w in text for w in words)
+
+
+def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
+    """``value`` without the sentences and items that say one of ``words``."""
+    if isinstance(value, dict):
+        return {k: scrub(v, words, free=k in FREE_TEXT) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [scrub(v, words, free=free) for v in value]
+        return [v for v in items if not (free and isinstance(v, str) and not v.strip())]
+    if free and isinstance(value, str) and words:
+        return " ".join(s for s in pv.sentences(value) if not lexicon.words_in(s) & words)
+    return value
+
+
+def scrub_payload(payload: dict[str, Any], words: set[str]) -> dict[str, Any]:
+    """A payload without the sentences and items of its free text that say one of ``words``
+    (unchanged, and not walked, when it says none of them)."""
+    if not words or not says_any(payload, words):
+        return payload
+    return scrub(payload, words)
+
+
+def scrub_model(answer: Any, words: set[str]) -> Any:
+    """A model's structured answer, its free-text fields without what says one of ``words``
+    (cleaned in place: what it decides elsewhere stands)."""
+    if not words or not isinstance(answer, BaseModel):
+        return answer
+    for name in type(answer).model_fields:
+        value = getattr(answer, name)
+        if isinstance(value, BaseModel):
+            scrub_model(value, words)
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            for item in value:
+                scrub_model(item, words)
+        elif name in FREE_TEXT and isinstance(value, str | list):
+            object.__setattr__(answer, name, scrub(value, words, free=True))
+    return answer
+
+
+def gone_words(chat_id: int) -> set[str]:
+    """Distinctive words the log holds that nobody on the active line has: said only in lines
+    that are not on it (deleted, edited away, a swipe not taken), in no card, no lore. What a
+    model writes now may not bring them back (it saw them in an earlier request)."""
+    words = lexicon.chat_words(chat_id)
+    gone = {
+        w
+        for w in lexicon.said_ever(chat_id)
+        if w not in words.heard and lexicon.distinctive(w, words.names)
+    }
+    if not gone:
+        return gone
+    gone -= persona_words(chat_id)
+    for card in cast_cards(chat_id).values():
+        gone -= card
+    books = [b.lorebook.pk for b in lorebooks_for(chat_id)]
+    for content in LoreEntry.objects.filter(lorebook_id__in=books).values_list(
+        "content", flat=True
+    ):
+        gone -= lexicon.words_in(content)
+    return gone
+
+
+def heard_by(chat_id: int, roles: Iterable[str], text: str) -> str:
+    """``text`` as the characters in these seats may all keep it (a summary its owner writes,
+    a narration everyone present hears): the word check at the moment it is written."""
+    keys = pv.keys_for_roles(DBStore(), chat_id, roles)
+    return Gate.for_readers(chat_id, keys).heard(text) if text and keys else text

@@ -13,6 +13,7 @@ from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import bookkeep, close_scene
 from play.engine.classify import classify, failures_record
 from play.engine.errors import Conflict
+from play.engine.gate import gone_words, scrub_model
 from play.engine.pipeline import speak
 from play.engine.schemas import MeetingParse
 from play.engine.selectors import reader_keys, recent_lines
@@ -109,6 +110,9 @@ async def guest_add(
                     ],
                 )
                 meeting, failures = result.value, result.failures
+                # how they met comes from the note; nothing a line on this story no longer
+                # says comes back through it
+                scrub_model(meeting, await sync_to_async(gone_words)(chat_id))
             edges += [
                 _seed(HOST, GUEST, meeting.host_to_guest, meeting.met),
                 _seed(GUEST, HOST, meeting.guest_to_host, meeting.met),

@@ -3,7 +3,6 @@ caused, previewed before it is made. Nothing leaves the log."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,13 +17,13 @@ from eventstore.services import BranchError, active_branch, append, branch_fork
 from memory.models import IDS_PER_EVENT, Memory
 from play.engine import turnlock
 from play.engine.errors import NotFound
+from play.engine.gate import scrub_payload
 from play.engine.impact import describe
 from play.engine.recovery import rewrite_in_background
 from play.engine.selectors import chat_get
 from play.models import Chat, Turn
 from worlds import lexicon
 from worlds.lexicon import LINE_KINDS
-from worlds.provenance import sentences
 
 DELETABLE = LINE_KINDS
 
@@ -77,8 +76,7 @@ def remap_payload(
         return ids.get(event_id, event_id) * IDS_PER_EVENT + n
 
     out = dict(payload)
-    if words and _says_any(out, words):  # what was written from those lines loses their words
-        out = scrub(out, words)
+    out = scrub_payload(out, words)  # what was written from those lines loses their words
     if removed and isinstance(out.get("sources"), list):
         out["sources"] = [s for s in out["sources"] if s not in removed]
     for name in ("turn_id", "reply_to"):
@@ -102,44 +100,6 @@ def remap_payload(
     return out
 
 
-# Free text a model wrote from what it was shown: what a deleted line said leaves it.
-FREE_TEXT = {
-    "key",  # a story event's or thread's, made from its title
-    "summary",
-    "knowledge",
-    "knowledge_facts",
-    "last_interaction",
-    "mood",
-    "goals",
-    "status",
-    "verb",
-    "posture",
-    "holding",
-    "attention",
-    "title",
-    "notes",
-    "description",
-    "gist",
-    "resolution",
-    "dynamic",
-    "fact",
-    "text",
-    "bot_text",
-    "group_summary",
-    "content",  # a copied turn's stored prompt: its messages
-    "first_draft",  # the repetition guard's first draft
-    "inventory_add",
-    "inventory_remove",
-    "slot",
-    "expected_duration",
-    "props",
-    "preconditions",
-    "item",  # what a story event's close gives someone
-    "keys",  # index words a turn analysis added to memories
-    "narration",  # a skip's
-}
-
-
 def said_only_there(p: Plan) -> set[str]:
     """The words the deleted lines said that no line left on the story says (a line a model
     wrote from others, a skip's narration, says none of its own: it carries ``sources``)."""
@@ -153,25 +113,6 @@ def said_only_there(p: Plan) -> set[str]:
         }
 
     return words(p.removed) - words(p.prefix) - words(p.kept)
-
-
-def _says_any(payload: dict[str, Any], words: set[str]) -> bool:
-    """Whether any of ``words`` is in the payload at all (most copies have none: the scrub,
-    which walks every field, is spared)."""
-    text = json.dumps(payload, ensure_ascii=False).lower()
-    return any(w in text for w in words)
-
-
-def scrub(value: Any, words: set[str], *, free: bool = False) -> Any:
-    """``value`` without the sentences and items that say one of ``words``."""
-    if isinstance(value, dict):
-        return {k: scrub(v, words, free=k in FREE_TEXT) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [scrub(v, words, free=free) for v in value]
-        return [v for v in items if not (free and isinstance(v, str) and not v.strip())]
-    if free and isinstance(value, str) and words:
-        return " ".join(s for s in sentences(value) if not lexicon.words_in(s) & words)
-    return value
 
 
 def turn_delete_preview(*, chat_id: int, turn_id: int) -> dict[str, Any]:

@@ -196,7 +196,8 @@ def _start(chat: Chat, p: EditPlan, text: str, words: set[str], spelling: bool, 
         if keep:
             kept = _keep(p, spelling)
             if _reanalyses(p, spelling):  # up to the reply whose analysis is found again
-                kept = kept[: next(i for i, r in enumerate(kept) if r.id == p.analysed) + 1]
+                upto = [i for i, r in enumerate(kept) if r.id == p.analysed]
+                kept = kept[: upto[0] + 1] if upto else []  # (a bot line: its own, at once)
             copier.copy(kept)
         state["copier"] = copier
 

@@ -22,7 +22,7 @@ from memory.indexing import schedule
 from play.engine import broadcast, turnlock
 from play.engine.bookkeeping import close_scene
 from play.engine.classify import ask, failures_record
-from play.engine.gate import Gate, Line
+from play.engine.gate import Gate, Line, gone_words, heard_by, scrub_model
 from play.engine.prompt.sections import activity_line
 from play.engine.schemas import LandingActivity, SkipOutcome, SkipTarget
 from play.engine.selectors import reader_keys
@@ -234,6 +234,7 @@ def _prompt(chat_id: int, skip: Skip) -> tuple[str, list[int]]:
 
 async def _tell(chat_id: int, skip: Skip) -> Told:
     prompt, sources = await sync_to_async(_prompt)(chat_id, skip)
+    gone = await sync_to_async(gone_words)(chat_id)
     result = await ask(
         kind="time_skip",
         schema=SkipOutcome,
@@ -241,7 +242,8 @@ async def _tell(chat_id: int, skip: Skip) -> Told:
         system="You narrate time skips in a roleplay story, as JSON.",
         user=prompt,
     )
-    return Told(result.value, result.failures, sources)
+    # nothing a line on this story no longer says comes back through what it writes
+    return Told(scrub_model(result.value, gone), result.failures, sources)
 
 
 CLOSE_ACTION = {"completed": "complete", "expired": "expire", "cancelled": "cancel"}
@@ -305,7 +307,8 @@ def _write(chat: Chat, skip: Skip, told: Told, closed: list[dict[str, str]]) -> 
         )
         if skip.mode == "jump":
             _remember_between(chat, skip, told.outcome, closed, caused_by=skip_event.id)
-        narration = told.outcome.narration.strip() or (
+        # the narration is a line everyone present hears: only what they all may know
+        narration = heard_by(chat.pk, ctx.present, told.outcome.narration.strip()) or (
             f"{clock.describe(skip.to_time).split(',')[0]}, later. "
             + " ".join(f"{ctx.names[a['role']]} is {a['verb']}." for a in landing if a["verb"])
         )
