@@ -17,6 +17,7 @@ SCRIPTS = [
     "send_to_request.py",
     "retrieval.py",
     "rss.py",
+    "edit.py",
     "prefix.py",
     "ttft_embedded.py",  # tens of minutes with the embedded model: RP_BENCH_NO_EMBEDDED=1 skips
 ]

@@ -19,6 +19,7 @@ CASES = [
     ("overhead", ["--memories", "200", "--events", "200", "--turns", "3"]),
     ("send_to_request", ["--memories", "200", "--events", "100", "--turns", "1"]),
     ("prefix", ["--turns", "6"]),
+    ("edit", ["--turns", "40", "--edits", "1"]),
 ]
 # the embedded model's, at its smallest (a minute or two of the model)
 MODEL_CASES = [("ttft_embedded", ["--turns", "2", "--grow", "4"])]

@@ -13,7 +13,7 @@ from eventstore import branches as branch_log
 from eventstore.models import Branch, Event
 from eventstore.projection import MemoryStore, dump_db, project
 from eventstore.records import EventRecord
-from eventstore.services import BranchError, active_branch, append, branch_fork
+from eventstore.services import BranchError, active_branch, append, branch_fork, events_copy
 from memory.models import IDS_PER_EVENT, Memory
 from play.engine import turnlock
 from play.engine.errors import NotFound
@@ -174,17 +174,13 @@ def turn_delete(*, chat_id: int, turn_id: int, origin: str) -> Branch:
         gone, words = {r.id for r in p.removed}, said_only_there(p)
 
         def copy_survivors(branch: Branch) -> None:
-            ids: dict[int, int] = {}
-            for record in p.kept:
-                copy = append(
-                    stream=chat,
-                    kind=record.kind,
-                    branch=branch,
-                    payload=remap_payload(record.payload, ids, gone, words),
-                    caused_by=ids.get(record.caused_by_id, record.caused_by_id),
-                    copied_from=record.id,
-                )
-                ids[record.id] = copy.id
+            events_copy(
+                stream=chat,
+                branch=branch,
+                records=p.kept,
+                payload_of=lambda record, ids: remap_payload(record.payload, ids, gone, words),
+                ids={},
+            )
 
         branch = branch_fork(
             stream=chat,
