@@ -240,6 +240,9 @@ def _mark(store: MemoryStore, record: EventRecord, now: str) -> dict[str, Any] |
     elif record.kind == "time_skip":
         kind = "skip"
         label = "skip: " + ("the rest of this" if p.get("mode") == "elision" else (now or "later"))
+    elif record.kind == "manual_edit":  # a hand edit of the world (the drawer, the admin)
+        changed = ", ".join(sorted(p.get("changes", {}))) or "state"
+        kind, label = "edit", f"hand edit of {p.get('target', '')}: {changed}"
     elif record.kind in _STORY_MARKS:
         event = store.get(StoryEvent, chat_id=record.stream_id, key=p.get("key", ""))
         title = event.title if event else p.get("key", "")

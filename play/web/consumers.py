@@ -129,7 +129,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if event.get("continues"):  # Continue: the words go on in the reply's own bubble
             await self.send_html(
                 f'<div id="body-{int(event["continues"])}" hx-swap-oob="beforeend">'
-                f'<span class="continued" id="stream-{event["key"]}"></span></div>'
+                f'<span class="continued" id="stream-{event["key"]}"></span>'
+                '<form class="stop-form" ws-send><input type="hidden" name="action" value="stop">'
+                '<button id="stop-btn" class="stop" type="submit">Stop</button></form></div>'
                 + _composer_state(True)
             )
             return

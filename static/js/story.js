@@ -250,7 +250,7 @@
   // -- the relationship timeline ---------------------------------------------------------------
   // one colour per direction, the same in every chart (Tableau 10, readable in both themes)
   var LINE_ORDER = ["host-you", "you-host", "guest-you", "you-guest", "host-guest", "guest-host"];
-  var MARK_GLYPHS = {scene: "§", skip: "»", story_event: "◆"};
+  var MARK_GLYPHS = {scene: "§", skip: "»", story_event: "◆", edit: "✎"};
 
   function drawTimeline(el, data) {
     if (!window.uPlot) return;
@@ -349,7 +349,7 @@
     new window.uPlot(opts, columnsWithX, el);
     var marks = document.createElement("p");
     marks.className = "legend";
-    marks.textContent = "§ scene break · » time skip · ◆ story event · each line keeps its value until it changes";
+    marks.textContent = "§ scene break · » time skip · ◆ story event · ✎ hand edit · each line keeps its value until it changes";
     marks.title = data.marks.map(function (m) { return shortTime(m.story_time) + ": " + m.label; }).join("\n");
     el.appendChild(marks);
   }
