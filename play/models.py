@@ -67,6 +67,9 @@ class Turn(ChatProjection):
     # the line this one is a version of: an edit of its words, or a continued reply
     edited_from = models.BigIntegerField(null=True, blank=True)
     continued_from = models.BigIntegerField(null=True, blank=True)
+    # the memories its prompt recalled anew (a bot's line): [[memory id, score], ...]; they
+    # stay beside it in its speaker's later prompts (play.engine.prompt.recollections)
+    recalled = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["id"]

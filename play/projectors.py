@@ -32,12 +32,26 @@ def on_turn(store, event: EventRecord) -> None:
             witnesses=p.get("witnesses", {}),
             edited_from=p.get("edited_from"),
             continued_from=p.get("continued_from"),
+            recalled=recalled_of(p),
             # A user turn and a greeting need no bookkeeping of their own.
             # a greeting or an imported reply needs no analysis, unless the import asked for it
             bookkept=event.kind != "assistant_turn"
             or (p.get("source") in ("greeting", "import") and not p.get("bookkeep")),
         )
     )
+
+
+def recalled_of(payload: dict) -> list[list]:
+    """What a bot line's prompt recalled anew, best first: the prompt record says it (an older
+    one: its retrieved memories, in the order it listed them)."""
+    prompt = payload.get("prompt") or {}
+    if "recalled" in prompt:
+        return [list(r) for r in prompt["recalled"]]
+    return [
+        [m["id"], 0.0]
+        for m in prompt.get("memories", [])
+        if m.get("section") == "retrieved memories" and isinstance(m.get("id"), int)
+    ]
 
 
 def on_turn_bookkept(store, event: EventRecord) -> None:

@@ -41,7 +41,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "play": {
         "ooc_marker": "((",
         "dialogue_window": 24,
-        "retrieval_k": 6,
+        "retrieval_k": 2,
         "reply_tokens": 220,
         "max_message_chars": 8000,
     },
@@ -63,7 +63,7 @@ COMMENTS: dict[str, str] = {
     "budgets.classifier_hard": "tokens for a bookkeeping prompt",
     "play.ooc_marker": "opening marker of out-of-character text; the closing one is its mirror",
     "play.dialogue_window": "turns the start of a prompt's dialogue history moves by at a time (it fills the budget)",
-    "play.retrieval_k": "memories retrieved per prompt",
+    "play.retrieval_k": "memories a prompt recalls anew (they stay beside the line they were recalled for)",
     "play.reply_tokens": "default reply length target (a character can override it)",
     "play.max_message_chars": "longest message a user may send",
 }

@@ -41,7 +41,18 @@ KINDS = {
 }
 # Fields that say where a value came from or in what order, not what the story holds: shown
 # folded under "bookkeeping" in the page.
-INTERNAL = {"prov", "seq", "sources", "source_event", "words", "names", "renames", "keys", "dates"}
+INTERNAL = {
+    "prov",
+    "seq",
+    "sources",
+    "source_event",
+    "words",
+    "names",
+    "renames",
+    "keys",
+    "dates",
+    "recalled",
+}
 
 
 def _map_refs(value: Any, path: list[str], ids: dict[int, int]) -> Any:

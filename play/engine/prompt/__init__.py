@@ -37,6 +37,7 @@ from worlds.tokens import estimate
 TRIM_ORDER = (
     "example messages",
     "retrieved memories",
+    "recollections",
     "earlier scenes",
     "lore before the examples",
     "lore after the examples",
@@ -74,11 +75,17 @@ class Prompt:
     withheld: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self) -> dict[str, Any]:
-        """What the assistant_turn event stores about its prompt."""
+        """What the assistant_turn event stores about its prompt (``recalled``: what it
+        recalled anew, best first; it stays beside the line in the speaker's later prompts)."""
         return {
             "messages": self.messages,
             "sections": self.sections,
             "memories": self.memories,
+            "recalled": [
+                [m["id"], m.get("score", 0.0)]
+                for m in self.memories
+                if m["section"] == "retrieved memories"
+            ],
             "lore": self.lore,
             "withheld": self.withheld,
             "total_tokens": self.total_tokens,
@@ -131,11 +138,16 @@ def build_layout(ctx: PromptContext) -> Layout:
         earlier,
     )
     soft = int(ctx.budgets["narrative_soft"])
+    # the history is sized to what the stable part and the note leave (the recollections of
+    # the blocks gone from it are bounded apart: recollections.SHARE)
     room = soft - sum(_tokens(x) for x in system) - soft // NOTE_SHARE
-    dialogue = s.dialogue(ctx, budget=max(room, 0))
+    dialogue = s.dialogue(ctx, budget=max(room, 0), shown=shown)
+    recollections = s.recollections(ctx, dialogue.recalled)
+    if recollections is not None:
+        system.append(recollections)
     found = s.retrieved_memories(
         ctx,
-        skip_ids=shown,
+        skip_ids=shown | dialogue.recalled.ids,
         skip_turns=dialogue.turn_ids,
         query=ctx.query or dialogue.newest_text(),
     )

@@ -21,9 +21,11 @@ from play.engine.gate import Line
 from play.engine.inference.base import Message
 from play.engine.lore import authors_note_for, lore_scan
 from play.engine.prompt.context import PromptContext
+from play.engine.prompt.recollections import Recollections, gather, recollection_lines
 from play.models import Turn
 from worlds import cast
 from worlds import provenance as pv
+from worlds.feelings import feeling
 from worlds.macros import expand_macros
 from worlds.models import Activity, Container, Edge, Scene, StoryEvent, Thread
 from worlds.prompts import current as current_template
@@ -89,13 +91,18 @@ def _memory_line(m: Memory, text: str | None = None) -> Line:
     return Line(f"- {m.text if text is None else text}", None, sources, verbatim=said)
 
 
-def _memory_meta(m: Memory, ctx: PromptContext, section: str, why: str) -> dict[str, Any]:
-    return {
+def _memory_meta(
+    m: Memory, ctx: PromptContext, section: str, why: str, score: float | None = None
+) -> dict[str, Any]:
+    meta = {
         "id": m.id,
         "text": m.text,
         "section": section,
         "why": f"{memory_selectors.why_visible(m, ctx.speaker)}; {why}",
     }
+    if score is not None:
+        meta["score"] = round(score, 4)
+    return meta
 
 
 # -- who the speaker is --------------------------------------------------------------------
@@ -155,12 +162,8 @@ def edge_lines(ctx: PromptContext, edge: Edge | None) -> list[Line]:
     if edge is None:
         return []
     names = ctx.seats.names  # by character key
-    lines = [
-        Line(
-            f"{names[edge.source]} → {names[edge.target]}: affinity {edge.affinity:+d}/100, "
-            f"trust {edge.trust:+d}/100."
-        )
-    ]
+    # in words, banded: the text changes only when the feeling changes band (worlds.feelings)
+    lines = [Line(feeling(names[edge.source], names[edge.target], edge.affinity, edge.trust))]
     if edge.summary:
         lines.append(_field(edge, "summary"))
     origin: list = []
@@ -481,10 +484,25 @@ def retrieved_memories(
     name = "retrieved memories"
     return Section(
         name,
-        "nice",
+        "should",  # a couple at most, and they stay beside their line: kept past the soft budget
         [_memory_line(r.memory) for r in found],
-        memories=[_memory_meta(r.memory, ctx, name, r.why) for r in found],
+        memories=[_memory_meta(r.memory, ctx, name, r.why, r.score) for r in found],
     )
+
+
+def recollections(ctx: PromptContext, recalled: Recollections) -> Section | None:
+    """What the speaker recalled while the blocks the history no longer holds were played: in
+    the stable beginning, written once per block."""
+    if not recalled.gone:
+        return None
+    lines: list[Line] = []
+    metas = []
+    name = "recollections"
+    for (first, last), memories in recalled.gone:
+        lines.append(Line(f"From turns {first}–{last} of the story:"))
+        lines += recollection_lines(memories)
+        metas += [_memory_meta(m, ctx, name, "recalled earlier") for m in memories]
+    return Section(name, "should", lines, memories=metas)
 
 
 # -- the dialogue --------------------------------------------------------------------------
@@ -531,10 +549,18 @@ def dialogue_window(
     return history_window(turns, older, budget=budget, block=block)
 
 
-def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext) -> Section:
-    """Turns as chat messages: the speaker's own as the assistant, the rest as the user."""
+def dialogue_section(
+    name: str,
+    tier: str,
+    turns: list[Turn],
+    ctx: PromptContext,
+    recalled: dict[int, list[Memory]] | None = None,
+) -> Section:
+    """Turns as chat messages: the speaker's own as the assistant, the rest as the user; what
+    the speaker recalled for a line of its own stays just before it (``recalled``)."""
     messages: list[Message] = []
     lines: list[Line] = []
+    metas: list[dict[str, Any]] = []
     scene = turns[0].scene if turns else None
     for turn in turns:
         text = ctx.gate.admit(Line((turn.bot_text or "").strip(), None, (turn.id,), True))
@@ -543,11 +569,24 @@ def dialogue_section(name: str, tier: str, turns: list[Turn], ctx: PromptContext
         if turn.scene != scene:
             scene = turn.scene
             messages.append({"role": "user", "content": "[Later: a new scene.]"})
+        kept = [
+            (m, seen)
+            for m, line in zip(
+                (recalled or {}).get(turn.id, []),
+                recollection_lines((recalled or {}).get(turn.id, [])),
+                strict=True,
+            )
+            if (seen := ctx.gate.admit(line)) is not None
+        ]
+        if kept:  # in parentheses: a story's aside, kept by every rendering
+            said = "\n".join(seen for _, seen in kept)
+            messages.append({"role": "user", "content": f"({ctx.me.name} recalls:\n{said})"})
+            metas += [_memory_meta(m, ctx, name, "recalled for this line") for m, _ in kept]
         who = turn.name or ctx.names.get(turn.speaker, turn.speaker)
         role = "assistant" if turn.speaker == ctx.speaker else "user"
         messages.append({"role": role, "content": f"{who}: {text}"})
         lines.append(Line(f"{who}: {text}", None, (turn.id,), True))
-    return Section(name, tier, dialogue=messages, dialogue_lines=lines)
+    return Section(name, tier, dialogue=messages, dialogue_lines=lines, memories=metas)
 
 
 @dataclass
@@ -558,6 +597,7 @@ class Dialogue:
     earlier: Section  # trimmable
     recent: Section  # never trimmed
     window: list[Turn]  # oldest first
+    recalled: Recollections = field(default_factory=Recollections)
 
     @property
     def turn_ids(self) -> set[int]:
@@ -568,18 +608,33 @@ class Dialogue:
         return " ".join(t.bot_text for t in self.window[-RECENT_MUST:])
 
 
-def dialogue(ctx: PromptContext, *, budget: int) -> Dialogue:
+def dialogue(ctx: PromptContext, *, budget: int, shown: set[int]) -> Dialogue:
     """Earlier and recent dialogue the speaker witnessed, as much as ``budget`` holds,
-    moving in blocks of ``dialogue_window`` turns."""
+    moving in blocks of ``dialogue_window`` turns, with the speaker's recollections beside
+    the lines they were recalled for, and those of the blocks gone from it
+    (``play.engine.prompt.recollections``; ``shown``: memories the prompt holds already)."""
     block = max(2, int(ctx.play["dialogue_window"]))
-    window = dialogue_window(
-        ctx.chat_id, ctx.speaker, budget=budget, block=block, facing_you=YOU in ctx.present
+    facing_you = YOU in ctx.present
+    turns, older = witnessed_turns(ctx.chat_id, ctx.speaker, facing_you=facing_you)
+    window = history_window(turns, older, budget=budget, block=block)
+    before = turns[: len(turns) - len(window)]
+    recalled = gather(
+        ctx.chat_id,
+        ctx.speaker,
+        window=window,
+        before=before,
+        older=older,
+        block=block,
+        shown=shown,
+        facing_you=facing_you,
+        budget=int(ctx.budgets["narrative_soft"]),
     )
     earlier, recent = window[:-RECENT_MUST], window[-RECENT_MUST:]
     return Dialogue(
-        dialogue_section("earlier dialogue", "should", earlier, ctx),
-        dialogue_section("recent dialogue", "must", recent, ctx),
+        dialogue_section("earlier dialogue", "should", earlier, ctx, recalled.by_turn),
+        dialogue_section("recent dialogue", "must", recent, ctx, recalled.by_turn),
         window,
+        recalled,
     )
 
 

@@ -91,6 +91,17 @@ def remap_payload(
             else s
             for s in out["summaries"]
         ]
+    prompt = out.get("prompt")
+    if isinstance(prompt, dict):  # a copied line's prompt: the memories it named are copies
+        prompt = dict(prompt)
+        if isinstance(prompt.get("recalled"), list):
+            prompt["recalled"] = [[memory(r[0]), *r[1:]] for r in prompt["recalled"]]
+        if isinstance(prompt.get("memories"), list):
+            prompt["memories"] = [
+                {**m, "id": memory(m["id"])} if isinstance(m.get("id"), int) else m
+                for m in prompt["memories"]
+            ]
+        out["prompt"] = prompt
     if isinstance(out.get("memory_id"), int):
         out["memory_id"] = memory(out["memory_id"])
     if isinstance(out.get("memory_ids"), list):
