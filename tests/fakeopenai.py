@@ -279,10 +279,12 @@ def point_config_at(server: FakeOpenAI, **inference: Any) -> None:
     """Point the app's config at ``server`` (the two fake models), with ``inference`` over it."""
     config = load_config()
     config["inference"].update(
-        base_url=server.url,
-        narrative_model="fake-narrative",
-        classifier_model="fake-classifier",
-        **inference,
+        {
+            "base_url": server.url,
+            "narrative_model": "fake-narrative",
+            "classifier_model": "fake-classifier",
+            **inference,
+        }
     )
     save_config(config)
 

@@ -170,6 +170,9 @@ class AnalysisContext:
     scene: OpenScene
     sources: list[int]  # the lines it was shown: what it finds came from them
     prompt: str
+    # what it asks after the narrative request and the reply when it rides on them (the same
+    # model): what the narrative prompt does not say (role ids, numbers, keys, who heard what)
+    riding: str = ""
 
     @property
     def present(self) -> set[str]:
@@ -206,13 +209,17 @@ def analysis_context(chat_id: int, turn_id: int) -> AnalysisContext:
     prompt = analysis_prompt(
         turn, seats=seats, scene=scene, place=location, window=window, gate=gate
     )
+    riding = analysis_prompt(
+        turn, seats=seats, scene=scene, place=location, window=window[-2:], gate=gate, short=True
+    )
     return AnalysisContext(
         turn_id=turn_id,
         reply_to=turn.reply_to,
         scene=scene,
-        # after the prompt: the gate has seen all it admitted
+        # after the prompts: the gate has seen all it admitted
         sources=sorted(gate.seen | {t.id for t, _ in window}) or [turn_id],
         prompt=prompt,
+        riding=riding,
     )
 
 
@@ -224,9 +231,11 @@ def analysis_prompt(
     place: Container | None,
     window: list[tuple[Turn, list[str]]],
     gate: Gate,
+    short: bool = False,
 ) -> str:
     """The scene as everyone present knows it (through ``gate``), then the recent exchange
-    they all heard (``window``: each turn with who heard it)."""
+    they all heard (``window``: each turn with who heard it). ``short``: after the narrative
+    request it rides on, which says the place and what everyone does already."""
     chat_id, present = turn.chat_id, scene.present
     names, who = seats.role_names, seats.names  # by seat, by character key
     acts = Activity.objects.filter(chat_id=chat_id, role__in=present)
@@ -235,8 +244,14 @@ def analysis_prompt(
     lines = [
         "Characters present (use these role ids): "
         + ", ".join(f"{r} = {names[r]}" + (" (the user)" if r == YOU else "") for r in present),
-        f"Place: {place.name if place else scene.location_key}; time {scene.story_time}.",
-        "Activities: " + "; ".join(activity_line(a, names, places, gate) for a in acts),
+        *(
+            []
+            if short
+            else [
+                f"Place: {place.name if place else scene.location_key}; time {scene.story_time}.",
+                "Activities: " + "; ".join(activity_line(a, names, places, gate) for a in acts),
+            ]
+        ),
         "Relationships now: "
         + "; ".join(
             f"{a}->{b} affinity {e.affinity} trust {e.trust}" for (a, b), e in edges.items()
@@ -289,11 +304,32 @@ async def bookkeep(chat: Chat, turn_id: int, *, retry: bool = False) -> None:
         await sync_to_async(_mark_bookkept_after_error)(chat, turn_id)
 
 
+def exchange_of(turn_id: int) -> dict[str, Any] | None:
+    """The narrative request a bot line was written from, and the line: what its analysis
+    rides on when it runs on the same model (GenParams.after). What the analysis finds is
+    still credited to the lines everyone present heard (``AnalysisContext.sources``), and the
+    gate reads its words."""
+    payload = Event.objects.filter(pk=turn_id).values_list("payload", flat=True).first() or {}
+    prompt = payload.get("prompt") or {}
+    if not prompt.get("messages") or payload.get("source") in ("greeting", "import"):
+        return None
+    return {
+        "messages": prompt["messages"],
+        "speaker": payload.get("name", ""),
+        "reply": payload.get("text", ""),
+    }
+
+
 async def analyse(chat: Chat, ctx: AnalysisContext) -> Outcome:
     """The analysis call and, when it closes the scene, the scene's summaries (written
     after the seal of the story events it closes)."""
     template = await sync_to_async(lambda: current_template("bookkeeping").text)()
-    result = await ask(kind="turn_analysis", schema=TurnAnalysis, system=template, user=ctx.prompt)
+    after = await sync_to_async(exchange_of)(ctx.turn_id)
+    if after is not None:
+        after["ask"] = f"{template}\n\n{ctx.riding}"
+    result = await ask(
+        kind="turn_analysis", schema=TurnAnalysis, system=template, user=ctx.prompt, after=after
+    )
     analysis: TurnAnalysis = result.value
     failed = result.failures[-1]["error"] if result.fell_back and result.failures else ""
     close = scene_close_reason(analysis, ctx.scene)

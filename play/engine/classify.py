@@ -54,7 +54,12 @@ def fit_budget(messages: list[Message], hard: int) -> list[Message]:
 
 
 async def classify(
-    *, kind: str, messages: list[Message], schema: type[T], max_tokens: int = 600
+    *,
+    kind: str,
+    messages: list[Message],
+    schema: type[T],
+    max_tokens: int = 600,
+    after: dict[str, Any] | None = None,
 ) -> Classified:
     # Longer than 60 lines: the policy is one loop whose every branch says what follows a
     # failure (the next model, the stricter retry, the default); split, it reads nowhere whole.
@@ -77,6 +82,7 @@ async def classify(
             temperature=0.2,
             model=model,
             timeout=timeout,
+            after=after if model is None else None,  # not on a fallback: another model
         )
         label = (
             model
@@ -144,15 +150,24 @@ async def classify(
 
 
 async def ask(
-    *, kind: str, schema: type[T], system: str, user: str, max_tokens: int = 600
+    *,
+    kind: str,
+    schema: type[T],
+    system: str,
+    user: str,
+    max_tokens: int = 600,
+    after: dict[str, Any] | None = None,
 ) -> Classified:
     """``classify`` with the prompt every classifier call here has: the instruction as the
-    system message, what to read as one user message."""
+    system message, what to read as one user message (``after``: the exchange it rides on,
+    GenParams.after)."""
     messages: list[Message] = [
         {"role": "system", "content": system},
         {"role": "user", "content": user},
     ]
-    return await classify(kind=kind, messages=messages, schema=schema, max_tokens=max_tokens)
+    return await classify(
+        kind=kind, messages=messages, schema=schema, max_tokens=max_tokens, after=after
+    )
 
 
 def _failure(kind: str, model: str, raw: str, error: str, fallback: str = "schema default"):

@@ -27,6 +27,10 @@ class GenParams:
     # the reply so far, to be continued (Continue): a model that continues text is given it
     # as the start of its answer; a chat model is told it in the prompt's closing words
     prefill: str = ""
+    # the exchange a structured call rides on (the turn analysis on one model): {"messages":
+    # the narrative request, "speaker", "reply"}; a backend that can, sends the narrative
+    # request, the reply and then the call's own messages, so a prompt cache serves the most
+    after: dict[str, Any] | None = None
     # Filled by the backend with what the model reported about the call: "prompt_tokens" and
     # "cached_tokens" (the prompt's beginning the server did not read again), when it says.
     usage: dict[str, int] = field(default_factory=dict)

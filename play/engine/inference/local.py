@@ -294,6 +294,19 @@ def render_story(messages: list[Message], speaker: str = "") -> str:
     return prompt
 
 
+def structured_prompt(messages: list[Message], params: GenParams) -> str:
+    """A structured call's prompt. Riding on an exchange (``params.after``, the turn analysis):
+    the narrative prompt exactly as it was sent, the reply the model wrote after it, then the
+    call's own instructions — the worker's kept state of the narrative call holds all but the
+    reply and the instructions, so that is all the model reads anew."""
+    after = params.after
+    if not after:
+        return render_story(messages) + "\n\nJSON:\n"
+    ask = after.get("ask") or "\n\n".join(m["content"].strip() for m in messages)
+    story = render_story(after["messages"], after.get("speaker", ""))
+    return f"{story} {after['reply'].strip()}\n\n{ask}\n\nJSON:\n"
+
+
 class LocalLlama:
     name = "embedded"
 
@@ -389,7 +402,7 @@ class LocalLlama:
     async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
         """Grammar-constrained JSON where llama.cpp accepts the grammar, else unconstrained;
         either way repaired if cut off, and validated (ranges, names) by pydantic."""
-        request = self._request(render_story(messages) + "\n\nJSON:\n", params, wire_schema(schema))
+        request = self._request(structured_prompt(messages, params), params, wire_schema(schema))
         pieces = [p async for p in self._pieces(request, params, "structured")]
         self._usage(pieces[-1] if pieces else None, params)
         text = "".join(p for p in pieces if isinstance(p, str))

@@ -215,9 +215,24 @@ class OpenAICompatible:
                 _NO_STREAM_OPTIONS.add(self.base_url)
         return await self.client.chat.completions.create(**kwargs, stream=True)
 
+    def riding(self, messages: list[Message], params: GenParams) -> list[Message]:
+        """A structured call on the narrative's own model rides on the exchange
+        (``params.after``): the narrative request, the reply, then the call's instructions, so
+        the server's prefix cache reads only the end anew. On another model: as it is."""
+        after = params.after
+        if not after or self._model(params) != self.narrative_model:
+            return messages
+        ask = after.get("ask") or "\n\n".join(m["content"].strip() for m in messages)
+        return [
+            *after["messages"],
+            {"role": "assistant", "content": after["reply"]},
+            {"role": "user", "content": ask},
+        ]
+
     async def structured(self, messages: list[Message], schema: type[T], params: GenParams) -> T:
         """Structured output in the best mode the endpoint takes (see ``formats``)."""
         model = self._model(params)
+        messages = self.riding(messages, params)
         kwargs = self._kwargs(messages, params)
         del kwargs["messages"]
         refused: list[str] = []
