@@ -139,5 +139,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("RP_LOG_LEVEL", "WARNING")},
-    "loggers": {"rp": {"level": os.environ.get("RP_LOG_LEVEL", "INFO")}},
+    # Django's own loggers keep their default handlers unless told: each line once, at the root
+    "loggers": {
+        "rp": {"level": os.environ.get("RP_LOG_LEVEL", "INFO")},
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -57,6 +57,8 @@ SUMMARY_SLACK_S = 15.0
 log = logging.getLogger("rp.bookkeeping")
 
 SCENE_GAP_MINUTES = 180
+EXCHANGE_MINUTES_MAX = 180  # the most one exchange moves the clock
+FAILED_EXCHANGE_MINUTES = 2  # what an exchange whose analysis failed is taken to last
 ANALYSIS_WINDOW = 6
 
 
@@ -623,6 +625,7 @@ class Writes:
 
     chat: Chat
     ctx: AnalysisContext
+    retry: bool = False  # a failed analysis run again (its failure already moved the clock)
 
     def append(self, kind: str, payload: dict[str, Any]) -> None:
         append(stream=self.chat, kind=kind, caused_by=self.ctx.turn_id, payload=payload)
@@ -690,10 +693,21 @@ def write_group_node(w: Writes, found: Outcome) -> None:
         )
 
 
+def exchange_minutes(found: Outcome, *, retry: bool = False) -> int:
+    """How far the clock moves for one exchange: the minutes its analysis reports, at least
+    one (words take time) and at most ``EXCHANGE_MINUTES_MAX`` (a longer gap is a time skip's
+    to make, or closes the scene); a failed analysis moves it ``FAILED_EXCHANGE_MINUTES``, and
+    a retry that lands moves it on by what the failure's default did not already."""
+    if found.failed:
+        return 0 if retry else FAILED_EXCHANGE_MINUTES
+    minutes = min(max(found.analysis.scene.minutes_passed, 1), EXCHANGE_MINUTES_MAX)
+    return max(minutes - FAILED_EXCHANGE_MINUTES, 0) if retry else minutes
+
+
 def write_clock(w: Writes, found: Outcome) -> None:
     """The story clock moves on by the minutes the exchange took."""
-    minutes = found.analysis.scene.minutes_passed
-    if minutes:
+    minutes = exchange_minutes(found, retry=w.retry)
+    if minutes and clock.parse(w.ctx.scene.story_time or ""):
         w.append("world_changed", {"story_time": clock.advance(w.ctx.scene.story_time, minutes)})
 
 
@@ -754,7 +768,7 @@ def apply_analysis(
         # what the model brought from lines nobody on this line said (it saw them in an
         # earlier request, before a delete or an edit) is not kept
         scrub_model(outcome.analysis, gone_words(chat.pk))
-        w = Writes(chat, ctx)
+        w = Writes(chat, ctx, retry=retry)
         for write in OUTCOME_WRITERS:
             write(w, outcome)
         w.append("turn_bookkept", _bookkept(ctx.turn_id, outcome.failed, outcome.usage))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
 
 from play.engine.classify import ask
 from play.engine.schemas import KickoffParse
-from play.engine.services.chats import container_from_template, default_setup
+from play.engine.services.chats import container_from_template, default_setup, neutral_setup
 from worlds import clock
+from worlds.macros import expand_macros
 from worlds.models import Character, Persona, Scenario
 from worlds.prompts import current as current_template
 from worlds.roles import HOST, YOU
@@ -42,11 +44,71 @@ def _context(character: Character, persona: Persona, scenario: Scenario) -> dict
     }
 
 
+def _card_context(character: Character, persona: Persona, greeting: str) -> dict[str, Any]:
+    """A card's own story: its scenario and the greeting it opens with, read like a
+    scenario's kickoff; nothing authored to keep, so what the reading finds is the start."""
+    expand = lambda text: expand_macros(text or "", char=character.name, user=persona.name)  # noqa: E731
+    opening = expand(greeting)
+    return {
+        "template": current_template("kickoff").text,
+        "text": "\n".join(
+            [
+                f"Characters: host = {character.name}; you = {persona.name} (the user).",
+                "Known places: none yet: name the place the opening is set in.",
+                *(
+                    [f"Scenario: {expand(character.scenario)}"]
+                    if character.scenario.strip()
+                    else []
+                ),
+                "Opening:",
+                opening,
+            ]
+        ),
+        "default": neutral_setup(opening),
+        "places": {},
+        "start_named": False,
+    }
+
+
+async def parse_card_kickoff(
+    character: Character, persona: Persona, greeting: str = ""
+) -> tuple[dict[str, Any], list[dict]]:
+    """The setup of a story that is the card's own (no scenario chosen): its place, seats,
+    time of day and weather read from its scenario and ``greeting``, and any failures (a
+    failed reading falls back to ``neutral_setup``). The story time is now when neither
+    says."""
+    ctx = await sync_to_async(_card_context)(character, persona, greeting)
+    setup, failures = await _read(ctx)
+    if setup["location"] != ctx["default"]["location"]:  # the reading named the place
+        setup["containers"] = [
+            c for c in setup["containers"] if c["key"] != ctx["default"]["location"]
+        ]
+    if not clock.parse(setup.get("story_time") or ""):
+        setup["story_time"] = datetime.now().strftime(clock.FORMAT)
+    return setup, failures
+
+
+async def read_opening(
+    character: Character, persona: Persona, scenario: Scenario | None, greeting: int = 0
+) -> tuple[dict[str, Any], list[dict]]:
+    """The starting state of a new story and any failures of its reading: the scenario's
+    when one is chosen, else the card's own (its scenario and the greeting it opens with,
+    ``greeting`` 0 the first message, n alternate greeting n)."""
+    if scenario is not None:
+        return await parse_kickoff(character, persona, scenario)
+    greetings = [character.first_mes, *character.alternate_greetings]
+    opening = greetings[greeting] if 0 <= greeting < len(greetings) else character.first_mes
+    return await parse_card_kickoff(character, persona, opening or character.first_mes)
+
+
 async def parse_kickoff(
     character: Character, persona: Persona, scenario: Scenario
 ) -> tuple[dict[str, Any], list[dict]]:
     """The setup for ``chat_start`` and any classifier failures (a bad parse falls back)."""
-    ctx = await sync_to_async(_context)(character, persona, scenario)
+    return await _read(await sync_to_async(_context)(character, persona, scenario))
+
+
+async def _read(ctx: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
     result = await ask(
         kind="kickoff",
         schema=KickoffParse,

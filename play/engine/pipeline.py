@@ -329,6 +329,34 @@ async def run_turn(chat_id: int, text: str, *, origin: str = "api") -> list[Turn
         return await _turn(run, chat_id, text)
 
 
+async def run_reply(chat_id: int, *, origin: str = "api") -> list[TurnOut]:
+    """Send with nothing written (as in SillyTavern): a reply to the story's last line — yours
+    (after a rewind to it, or a failed reply), else the bot goes on. Raises ChatBusy,
+    ValueError (nothing to answer) or TurnFailed."""
+    if YOU not in await sync_to_async(present_roles)(chat_id):
+        raise ValueError(
+            "you are not in this scene (meanwhile…): end the meanwhile scene to return"
+        )
+    async with turnlock.aheld(chat_id, origin) as run:
+        last = await sync_to_async(_last_line)(chat_id)
+        if last is None:
+            raise ValueError("nothing to reply to yet: write the first line")
+        query = last.bot_text or last.text
+        embedding = asyncio.ensure_future(query_vector_for(chat_id, query))
+        chat = await sync_to_async(_chat)(chat_id)
+        if last.speaker == YOU:
+            speaker = await pick_speaker(chat, query)
+            return await _answer(run, chat, speaker, reply_to=last.id, query=query, qvec=embedding)
+        speaker = last.speaker if last.speaker in (HOST, GUEST) else HOST
+        if speaker not in await sync_to_async(present_roles)(chat_id):
+            speaker = HOST
+        return await _answer(run, chat, speaker, reply_to=None, query=query, qvec=embedding)
+
+
+def _last_line(chat_id: int) -> Turn | None:
+    return Turn.objects.filter(chat_id=chat_id, hidden=False).order_by("-id").first()
+
+
 async def _turn(run: turnlock.Run, chat_id: int, text: str) -> list[TurnOut]:
     # The query's embedding depends on the text alone, so it is computed first, on its own:
     # run alongside the append it was slower end to end (the two fight over 2 cores and the
@@ -342,24 +370,47 @@ async def _turn(run: turnlock.Run, chat_id: int, text: str) -> list[TurnOut]:
         if not bot_text.strip():  # only out-of-character text: nothing for the bots to answer
             return [await sync_to_async(_turn_out)(user.id)]
         speaker = await pick_speaker(chat, bot_text)
-        record = await speak(
-            run, chat, speaker, reply_to=user.id, query=bot_text, query_vector=embedding
-        )
-        outs = [await sync_to_async(_turn_out)(t) for t in (user.id, record.id)]
-        run.phase = "bookkeeping"
+        outs = await _answer(run, chat, speaker, reply_to=user.id, query=bot_text, qvec=embedding)
+        return [await sync_to_async(_turn_out)(user.id), *outs]
+    finally:
+        _settle(embedding)
         await broadcast.send(chat_id, "chat.busy", busy=False)
+
+
+async def _answer(
+    run: turnlock.Run,
+    chat: Chat,
+    speaker: str,
+    *,
+    reply_to: int | None,
+    query: str,
+    qvec: asyncio.Future,
+) -> list[TurnOut]:
+    """The reply to ``reply_to`` (your line; None: the bot goes on), its bookkeeping and any
+    interjection; the chat is back to idle for the tabs once the reply is in."""
+    try:
+        await broadcast.send(chat.pk, "chat.busy", busy=True)
+        record = await speak(run, chat, speaker, reply_to=reply_to, query=query, query_vector=qvec)
+        outs = [await sync_to_async(_turn_out)(record.id)]
+        run.phase = "bookkeeping"
+        await broadcast.send(chat.pk, "chat.busy", busy=False)
         await bookkeep(chat, record.id)
-        extra = await interject(run, chat, first=record, reply_to=user.id, query=bot_text)
-        outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
+        if reply_to is not None:
+            extra = await interject(run, chat, first=record, reply_to=reply_to, query=query)
+            outs += [await sync_to_async(_turn_out)(r.id) for r in extra]
         await sync_to_async(_maybe_snapshot)(chat)
-        schedule_indexing(chat_id)
+        schedule_indexing(chat.pk)
         return outs
     finally:
-        if not embedding.done():
-            embedding.cancel()
-        elif not embedding.cancelled():
-            embedding.exception()  # retrieved: a failure here was already the turn's failure
-        await broadcast.send(chat_id, "chat.busy", busy=False)
+        _settle(qvec)
+        await broadcast.send(chat.pk, "chat.busy", busy=False)
+
+
+def _settle(embedding: asyncio.Future) -> None:
+    if not embedding.done():
+        embedding.cancel()
+    elif not embedding.cancelled():
+        embedding.exception()  # retrieved: a failure here was already the turn's failure
 
 
 def schedule_indexing(chat_id: int) -> None:

@@ -107,7 +107,13 @@ class ActivityChange(_Lenient):
 class SceneChange(_Lenient):
     moved_to: str = Field("", max_length=200, description="new place, empty if none")
     moved_to_kind: str = Field("", max_length=64)
-    minutes_passed: int = Field(0, ge=0, le=60 * 24 * 30)
+    minutes_passed: int = Field(
+        0,
+        ge=0,
+        le=60 * 24 * 30,
+        description="minutes the exchange took: 1-5 for a few lines of talk, more when the "
+        "text says time passed",
+    )
 
 
 class Acquired(_Lenient):

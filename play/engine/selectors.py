@@ -379,6 +379,12 @@ def branch_tree(chat: Chat) -> dict[str, Any]:
         )
         turns = Event.objects.filter(branch=b, kind__in=LINE_KINDS).count()
         payload = first.payload if first else {}
+        # which line of the story it forks after: the lines before it on its way from the root
+        before = 0
+        for seg in chain(b)[:-1]:
+            before += Event.objects.filter(
+                branch_id=seg.branch_id, seq__lte=seg.max_seq, kind__in=LINE_KINDS
+            ).count()
         nodes.append(
             {
                 "id": b.pk,
@@ -386,6 +392,7 @@ def branch_tree(chat: Chat) -> dict[str, Any]:
                 "kind": b.kind,
                 "label": b.label,
                 "fork_seq": forks.get(b.fork_event_id),
+                "fork_line": before,  # it starts at line before + 1
                 "first_words": _first_words(payload.get("text", "")),
                 "speaker": payload.get("name") or payload.get("speaker", ""),
                 "story_time": payload.get("story_time", ""),

@@ -20,11 +20,11 @@ from play.engine import broadcast, exports, pipeline, selectors, turnlock
 from play.engine.bookkeeping import analysis_failures
 from play.engine.classify import failures_record
 from play.engine.inference import get_backend
-from play.engine.kickoff import parse_kickoff
+from play.engine.kickoff import read_opening
 from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background, progress
 from play.engine.schemas import StoryEventChange, ThreadChange
-from play.engine.services import analysis, compose, delete, edit
+from play.engine.services import analysis, commands, compose, delete, edit
 from play.engine.services.branches import branch_switch, swipe_switch, turn_fork
 from play.engine.services.cast import (
     guest_add,
@@ -60,7 +60,7 @@ class ChatIn(Schema):
 
 
 class TurnIn(Schema):
-    text: str
+    text: str = ""  # a story line, a /command, or nothing (a reply to the last line)
 
 
 class EditIn(Schema):
@@ -199,8 +199,8 @@ async def create_chat(request, body: ChatIn):
     if not 0 <= body.greeting < len(greetings):
         raise HttpError(400, f"greeting must be 0..{len(greetings) - 1}")
     setup, failures = body.setup, []
-    if setup is None and scenario is not None and body.parse_kickoff:
-        setup, failures = await parse_kickoff(character, persona, scenario)
+    if setup is None and body.parse_kickoff:  # the scenario's opening, else the card's own
+        setup, failures = await read_opening(character, persona, scenario, body.greeting)
 
     def create():
 
@@ -323,20 +323,37 @@ async def _sse(chat_id: int, work):
 
 @router.post("/chats/{chat_id}/turns")
 async def post_turn(request, chat_id: int, body: TurnIn):
+    """Your line, as the message box sends it: words (a turn and its reply), nothing (a reply
+    to the last line), or a slash command (``/help`` lists them; ``/impersonate`` answers
+    with a ``draft``, ``/help`` with ``help``; an unknown one is a 400, never a line)."""
     await sync_to_async(_chat_or_404)(chat_id)
-    pipeline.validate_text(body.text)
+    command = commands.parse(body.text)
+    if command.name == "help":
+        return {"turns": [], "help": commands.help_text()}
     turnlock.ensure_idle(chat_id)
+
+    def run():
+        return commands.run(chat_id, command, origin=API)
 
     def work():
         # shielded: a client that goes away does not cut the turn off half-way
-        return asyncio.shield(pipeline.run_turn(chat_id, body.text, origin=API))
+        return asyncio.shield(_turns_of(run()))
 
     if "text/event-stream" in request.headers.get("Accept", ""):
         response = StreamingHttpResponse(_sse(chat_id, work), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"
         return response
-    outs = await work()
-    return {"turns": [o.__dict__ for o in outs]}
+    done = await asyncio.shield(run())
+    out: dict[str, Any] = {"turns": [o.__dict__ for o in done.turns]}
+    if done.draft is not None:
+        out["draft"] = done.draft
+    if done.notice:
+        out["notice"] = done.notice
+    return out
+
+
+async def _turns_of(done) -> list:
+    return (await done).turns
 
 
 @router.put("/chats/{chat_id}/turns/{turn_id}")
@@ -428,7 +445,9 @@ def transcript(request, chat_id: int):
     chat = _chat_or_404(chat_id)
     swipes = selectors.swipe_groups(chat)
     rows = list(selectors.transcript(chat))
-    failed = analysis_failures(chat, {t.id for t in rows if t.speaker in (HOST, GUEST)})
+    bots = {t.id for t in rows if t.speaker in (HOST, GUEST)}
+    failed = analysis_failures(chat, bots)
+    dropped = presenters.analysis_dropped(chat.pk, bots)
     turns = []
     for t in rows:
         row = presenters.turn_out(t, chat.active_branch_id)
@@ -436,6 +455,8 @@ def transcript(request, chat_id: int):
             row["swipe"] = {"index": swipes[t.id].index, "total": swipes[t.id].total}
         if t.id in failed:
             row["analysis_error"] = failed[t.id]
+        elif t.id in dropped:
+            row["analysis_dropped"] = dropped[t.id]
         turns.append(row)
     return {"chat": presenters.chat_out(chat), "turns": turns}
 

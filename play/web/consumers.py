@@ -14,7 +14,7 @@ from django.utils.html import escape
 from play.engine import broadcast, pipeline, turnlock
 from play.engine.background import spawn
 from play.engine.errors import ChatBusy
-from play.engine.services import compose
+from play.engine.services import commands, compose
 from play.engine.services.skip import detect, time_skip
 from play.engine.turnlock import TAB
 from play.models import Chat
@@ -56,12 +56,19 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if action in ("send", "send_literal"):
             text = content.get("text", "")
             try:
-                pipeline.validate_text(text)
+                command = (
+                    commands.parse(text)
+                    if action == "send"
+                    else commands.Command("say", pipeline.validate_text(text))
+                )
+                if command.name == "help":
+                    await self.send_html(self.notice(commands.help_text(), lines=True))
+                    return
                 turnlock.ensure_idle(self.chat_id)
             except (ValueError, ChatBusy) as exc:
                 await self.send_html(self.notice(message_of(exc)))
                 return
-            if action == "send":
+            if command.name == "say":
                 intent = detect(text)
                 if intent is not None:  # a skip in plain words: ask before doing it
                     await self.send_html(
@@ -71,7 +78,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     )
                     return
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
-            spawn(self.chat_id, pipeline.run_turn(self.chat_id, text, origin=TAB))
+            spawn(self.chat_id, self._run(command))
         elif action == "skip":
             await self.send_html('<div id="skip-confirm" hx-swap-oob="delete"></div>')
             spawn(
@@ -105,15 +112,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 work = compose.impersonate(chat_id=self.chat_id, origin=TAB, key=self.draft_key)
             spawn(self.chat_id, work)
 
+    async def _run(self, command: commands.Command) -> None:
+        """A command from the message box; what it says back goes to this tab (the lines it
+        writes reach every tab as they are written)."""
+        done = await commands.run(self.chat_id, command, origin=TAB, draft_key=self.draft_key)
+        if done.notice:
+            await self.send_html(self.notice(done.notice))
+
     async def send_html(self, html: str) -> None:
         if html:
             await self.send(text_data=html)
 
     @staticmethod
-    def notice(message: str) -> str:
+    def notice(message: str, *, lines: bool = False) -> str:
+        words = escape(message)
+        if lines:  # a list (/help): one line each
+            words = "<br>".join(words.splitlines())
         return (
             f'<div id="notices" hx-swap-oob="beforeend"><p class="notice" role="status">'
-            f"{escape(message)}</p></div>"
+            f"{words}</p></div>"
         )
 
     async def render_refresh(self) -> str:

@@ -111,6 +111,15 @@ def analysis_failures(chat_id: int, turn_ids: set[int]) -> dict[int, str]:
     return bookkeeping.analysis_failures(Chat.objects.get(pk=chat_id), turn_ids)
 
 
+def analysis_dropped(chat_id: int, turn_ids: set[int]) -> dict[int, str]:
+    """Lines whose analysis landed with part of it dropped (what failed validation): the
+    rest is in the world; what was dropped is said on the line, as a failure is."""
+    rows = ClassifierFailure.objects.filter(
+        chat_id=chat_id, turn_id__in=turn_ids, fallback__startswith="dropped"
+    ).values_list("turn_id", "error")
+    return {turn_id: error.removeprefix("rejected by validation: ") for turn_id, error in rows}
+
+
 RECENT_NOTICES = 40
 
 
@@ -151,6 +160,7 @@ def turn_rows(chat: Chat, turns: list[Turn], *, previous: Turn | None = None) ->
     swipes = selectors.swipe_groups(chat, turn_ids=ids)
     people = _characters(chat.pk, {t.name for t in turns if t.speaker in BOT_SPEAKERS})
     failures = analysis_failures(chat.pk, ids)
+    dropped = analysis_dropped(chat.pk, ids)
     scenes = _scene_titles(chat.pk)
     rows = []
     for turn in turns:
@@ -171,6 +181,7 @@ def turn_rows(chat: Chat, turns: list[Turn], *, previous: Turn | None = None) ->
                 "narrator": turn.speaker == "narrator",
                 "bot": turn.speaker in BOT_SPEAKERS,
                 "analysis_error": failures.get(turn.id, ""),
+                "analysis_dropped": dropped.get(turn.id, ""),
                 "retry_url": analysis_retry_url(chat.pk, turn.id),
             }
         )

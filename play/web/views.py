@@ -17,7 +17,7 @@ from play.engine import pipeline, selectors, turnlock
 from play.engine.background import spawn
 from play.engine.errors import ChatBusy, NotFound
 from play.engine.inference import get_backend
-from play.engine.kickoff import parse_kickoff
+from play.engine.kickoff import read_opening
 from play.engine.recovery import bookkeep_in_background
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services.analysis import analysis_retry
@@ -29,7 +29,7 @@ from play.engine.services.cast import (
     meanwhile_end,
     meanwhile_start,
 )
-from play.engine.services.chats import chat_archive, chat_delete, chat_start, default_setup
+from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.engine.services.compose import turn_continue
 from play.engine.services.delete import turn_delete, turn_delete_preview, turn_hide
 from play.engine.services.edit import state_edit, turn_edit, turn_edit_preview
@@ -48,7 +48,6 @@ from play.models import Chat, Turn
 from play.web import presenters
 from play.web.errors import error_fragment, int_field, message_of, page_errors
 from play.web.rendering import render_text
-from worlds.demo import SCENARIO as DEMO_SCENARIO
 from worlds.macros import expand_macros
 from worlds.models import Character, Persona, Scenario
 from worlds.roles import NARRATOR, ROLES
@@ -107,16 +106,17 @@ def chat_new(request: HttpRequest) -> HttpResponse:
     warm_up = getattr(get_backend(), "warm_up", None)
     if warm_up is not None:
         warm_up()
-    selected = request.GET.get("character")
+    characters = list(Character.objects.all())
+    selected = request.GET.get("character") or (str(characters[0].pk) if characters else None)
     scenarios = list(Scenario.objects.all())
-    # preselected: the chosen character's own scenario, else the demo's, else none
+    # preselected: a scenario written for the chosen character, else none: the card's own
+    # story (its scenario and greeting). Another scenario is a choice, never a default.
     default = next((s for s in scenarios if selected and str(s.character_id) == selected), None)
-    default = default or next((s for s in scenarios if s.name == DEMO_SCENARIO["name"]), None)
     return render(
         request,
         "play/new_chat.html",
         {
-            "characters": Character.objects.all(),
+            "characters": characters,
             "personas": Persona.objects.all(),
             "scenarios": scenarios,
             "selected": selected,
@@ -138,13 +138,7 @@ async def chat_setup(request: HttpRequest) -> HttpResponse:
         return character, persona, scenario
 
     character, persona, scenario = await sync_to_async(load)()
-    failures: list[dict] = []
-    if scenario is not None:
-        setup, failures = await parse_kickoff(character, persona, scenario)
-    else:
-        setup = await sync_to_async(default_setup)(
-            character=character, persona=persona, scenario=None
-        )
+    setup, failures = await read_opening(character, persona, scenario)
     greetings = [character.first_mes, *character.alternate_greetings]
     context = {
         "character": character,
@@ -161,6 +155,7 @@ async def chat_setup(request: HttpRequest) -> HttpResponse:
             if g
         ],
         "failures": failures,
+        "card_scenario": expand_macros(character.scenario, char=character.name, user=persona.name),
         "title": request.POST.get("title") or f"{character.name} & {persona.name}",
     }
     return await sync_to_async(render)(request, "play/confirm.html", context)

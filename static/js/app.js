@@ -25,6 +25,44 @@
     if (button) button.setAttribute("aria-label", "Colour theme: " + LABELS[currentTheme()]);
   }
 
+  // A form whose answer takes a while (data-busy: what is happening) says so while it runs:
+  // its button waits, a progress line with the words shows, the page is not left blank.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.dataset || !form.dataset.busy || e.defaultPrevented) return;
+    var button = form.querySelector("button[type=submit], button:not([type])");
+    if (button) {
+      button.disabled = true;
+      button.setAttribute("aria-busy", "true");
+    }
+    var line = form.querySelector(".busy-line");
+    if (!line) {
+      line = document.createElement("p");
+      line.className = "busy-line";
+      line.setAttribute("role", "status");
+      form.appendChild(line);
+    }
+    line.innerHTML = '<progress aria-label="working"></progress> ';
+    line.appendChild(document.createTextNode(form.dataset.busy));
+  });
+  // back from the browser's cache (Back after the answer): the form works again
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-busy] button[aria-busy]").forEach(function (b) {
+      b.disabled = false;
+      b.removeAttribute("aria-busy");
+    });
+    document.querySelectorAll("form[data-busy] .busy-line").forEach(function (l) { l.remove(); });
+  });
+
+  // New story: another character takes its own scenario, else the card's own story
+  document.addEventListener("change", function (e) {
+    if (!e.target || e.target.id !== "new-character") return;
+    var scenario = document.getElementById("new-scenario");
+    if (!scenario) return;
+    var own = scenario.querySelector('option[data-character="' + e.target.value + '"]');
+    scenario.value = own ? own.value : "";
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     labelToggle();
     var toggle = document.getElementById("theme-toggle");

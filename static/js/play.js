@@ -355,6 +355,18 @@
     });
   }
 
+  // A line's ⋯ menu opens upward when below it there is no room (the last lines)
+  document.addEventListener("toggle", function (e) {
+    var menu = e.target;
+    if (!menu.classList || !menu.classList.contains("turn-menu") || !menu.open) return;
+    menu.classList.remove("menu-up");
+    var list = menu.querySelector(".menu");
+    var box = byId("transcript");
+    if (!list || !box) return;
+    var bottom = Math.min(box.getBoundingClientRect().bottom, window.innerHeight);
+    if (list.getBoundingClientRect().bottom > bottom) menu.classList.add("menu-up");
+  }, true);
+
   // -- after every message: who wrote last, what to announce ------------------------------------
   function markLastReply() {
     document.querySelectorAll("#transcript .turn.last-reply").forEach(function (a) {
@@ -482,7 +494,8 @@
     var action = form.querySelector("input[name=action]");
     var box = byId("composer-text");
     var text = box ? box.value.trim() : "";
-    if (!action || action.value !== "send" || !text) return;
+    // nothing (a reply to the last line) and /commands write no line of yours
+    if (!action || action.value !== "send" || !text || text.charAt(0) === "/") return;
     if (pending) pending.row.remove();
     pending = {row: pendingRow(text), text: text, after: newestTurnId(), resolved: false};
     showPending();

@@ -517,7 +517,7 @@
     });
     var root = d3.stratify().id(function (d) { return d.id; }).parentId(function (d) { return d.parentId; })(rowsData);
     root.sort(function (a, b) { return (a.data.fork_seq || 0) - (b.data.fork_seq || 0) || a.data.id - b.data.id; });
-    var boxW = 158, boxH = 40, colW = boxW + 26, rowH = boxH + 12;
+    var boxW = 176, boxH = 40, colW = boxW + 26, rowH = boxH + 12;
     d3.tree().nodeSize([rowH, colW])(root);
     var minX = d3.min(root.descendants(), function (d) { return d.x; });
     var maxX = d3.max(root.descendants(), function (d) { return d.x; });
@@ -540,13 +540,14 @@
       .attr("aria-label", function (d) {
         var n = d.data;
         return (n.active ? "Shown: " : "Switch to: ") + (KIND_WORDS[n.kind] || n.kind) +
-          (n.story_time ? ", " + shortTime(n.story_time) : "") + ", “" + (n.first_words || "no words yet") + "”";
+          (n.parent ? " at line " + (n.fork_line + 1) : "") + (n.story_time ? ", " + shortTime(n.story_time) : "") + ", “" + (n.first_words || "no words yet") + "”";
       });
     nodes.append("rect").attr("width", boxW).attr("height", boxH).attr("rx", 7);
     nodes.append("text").attr("class", "kind").attr("x", 8).attr("y", 13)
       .text(function (d) {
         var n = d.data;
-        return (KIND_WORDS[n.kind] || n.kind) + (n.story_time ? " · " + shortTime(n.story_time) : "");
+        return (KIND_WORDS[n.kind] || n.kind) + (n.parent ? " at line " + (n.fork_line + 1) : "") +
+          (n.story_time ? " · " + shortTime(n.story_time) : "");
       });
     nodes.append("text").attr("x", 8).attr("y", 30)
       .text(function (d) { return truncate(d.data.first_words || "(no words yet)", 26); });

@@ -14,7 +14,7 @@ from play.engine.bookkeeping import bookkeep, close_scene
 from play.engine.classify import classify, failures_record
 from play.engine.errors import Conflict
 from play.engine.gate import gone_words, scrub_model
-from play.engine.pipeline import speak
+from play.engine.pipeline import TurnOut, _turn_out, speak, validate_text
 from play.engine.schemas import MeetingParse
 from play.engine.selectors import reader_keys, recent_lines
 from play.models import Chat
@@ -171,9 +171,21 @@ async def meanwhile_start(*, chat_id: int, setting: str = "", origin: str) -> No
     await broadcast.send(chat_id, "chat.refresh", reason="meanwhile")
 
 
-def _narrate(chat: Chat, text: str) -> None:
+def _narrate(chat: Chat, text: str) -> int:
     payload = line_now(chat.pk, speaker=NARRATOR, name="Narrator", text=text, bot_text=text)
-    append(stream=chat, kind="narration", payload=payload)
+    return append(stream=chat, kind="narration", payload=payload).id
+
+
+async def narrate(*, chat_id: int, text: str, origin: str) -> TurnOut:
+    """A narrator line (``/sys``): what happens, said by no one, heard by everyone present."""
+    text = validate_text(text)
+    async with turnlock.aheld(chat_id, origin):
+        chat = await sync_to_async(Chat.objects.get)(pk=chat_id)
+        turn_id = await sync_to_async(_narrate)(chat, text)
+        out = await sync_to_async(_turn_out)(turn_id)
+    await broadcast.send(chat_id, "chat.refresh", reason="narration")
+    schedule(chat_id)
+    return out
 
 
 async def meanwhile_continue(*, chat_id: int, exchanges: int = 2, origin: str) -> list[int]:

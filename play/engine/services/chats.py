@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -12,6 +14,8 @@ from eventstore.services import append, branch_activate, branch_create, stream_o
 from play.engine import turnlock
 from play.engine.selectors import chat_get
 from play.models import Chat
+from worlds import clock
+from worlds.keys import place_key
 from worlds.lines import line_now
 from worlds.macros import expand_macros
 from worlds.models import Character, EntityState, Persona, Scenario
@@ -32,14 +36,53 @@ def container_from_template(template, *, key: str | None = None) -> dict[str, An
     }
 
 
+PLACE_WORDS = str(
+    "cottage house home room bedroom kitchen hall tavern inn bar pub cafe café shop store "
+    "office library study garden forest woods clearing glade cave castle palace tower temple "
+    "church school classroom street alley road car train ship boat station park beach shore "
+    "village town city camp tent cabin hut apartment flat lobby hospital ward lab laboratory "
+    "dungeon cell throne market square bridge field meadow lake river mountain hill ruins"
+).split()
+# "… in the cottage", "… at a small tavern": the first place a greeting puts itself in
+_PLACE = re.compile(
+    r"\b(?:in|at|inside|into|on|by|outside)\s+((?:the|a|an|her|his|their|your|my)\s+"
+    r"(?:[a-z]+\s+){0,2}?(?:" + "|".join(PLACE_WORDS) + r"))\b",
+    re.IGNORECASE,
+)
+
+
+def neutral_setup(opening: str) -> dict[str, Any]:
+    """Where a story with no scenario starts when nothing better is known: one place named
+    from the greeting ("her cottage"; else "the scene"), now as the story time."""
+    found = _PLACE.search(opening or "")
+    name = found.group(1).strip() if found else "the scene"
+    if found and name.split()[0].lower() in ("a", "an"):
+        name = "the " + name.split(maxsplit=1)[1]
+    key = place_key(name, limit=40, default="scene")
+    return {
+        "story_time": "",  # a reading may say; else now (chat_start)
+        "weather": "",
+        "location": key,
+        "containers": [{"key": key, "name": name, "kind": "place", "slots": []}],
+        "activities": [
+            {"role": HOST, "container": key, "slot": "", "verb": "waiting"},
+            {"role": YOU, "container": key, "slot": "", "verb": "waiting"},
+        ],
+    }
+
+
 def default_setup(
     *, character: Character, persona: Persona, scenario: Scenario | None
 ) -> dict[str, Any]:
     """The starting state when no kickoff parse is available: the place the scenario names
     as its start (else its first place)."""
-    template = None
-    if scenario is not None:
-        template = scenario.start_place or scenario.containers.first()
+    if scenario is None:  # the card's own story, unread
+        setup = neutral_setup(
+            expand_macros(character.first_mes, char=character.name, user=persona.name)
+        )
+        setup["story_time"] = datetime.now().strftime(clock.FORMAT)
+        return setup
+    template = scenario.start_place or scenario.containers.first()
     container = (
         container_from_template(template)
         if template
