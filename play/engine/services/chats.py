@@ -36,13 +36,14 @@ def container_from_template(template, *, key: str | None = None) -> dict[str, An
     }
 
 
-PLACE_WORDS = str(
+_PLACE_WORDS = (
     "cottage house home room bedroom kitchen hall tavern inn bar pub cafe café shop store "
     "office library study garden forest woods clearing glade cave castle palace tower temple "
     "church school classroom street alley road car train ship boat station park beach shore "
     "village town city camp tent cabin hut apartment flat lobby hospital ward lab laboratory "
     "dungeon cell throne market square bridge field meadow lake river mountain hill ruins"
-).split()
+)
+PLACE_WORDS = _PLACE_WORDS.split()
 # "… in the cottage", "… at a small tavern": the first place a greeting puts itself in
 _PLACE = re.compile(
     r"\b(?:in|at|inside|into|on|by|outside)\s+((?:the|a|an|her|his|their|your|my)\s+"
