@@ -60,12 +60,13 @@ async def classify(
     schema: type[T],
     max_tokens: int = 600,
     after: dict[str, Any] | None = None,
+    timeout: float | None = None,
 ) -> Classified:
     # Longer than 60 lines: the policy is one loop whose every branch says what follows a
     # failure (the next model, the stricter retry, the default); split, it reads nowhere whole.
     config = load_config()
     inference = config["inference"]
-    timeout = float(inference["classifier_timeout_s"])
+    timeout = timeout or float(inference["classifier_timeout_s"])
     messages = fit_budget(messages, int(config["budgets"]["classifier_hard"]))
     backend = get_backend()
     models: list[str | None] = [None, *inference["classifier_fallbacks"]]
@@ -157,6 +158,7 @@ async def ask(
     user: str,
     max_tokens: int = 600,
     after: dict[str, Any] | None = None,
+    timeout: float | None = None,
 ) -> Classified:
     """``classify`` with the prompt every classifier call here has: the instruction as the
     system message, what to read as one user message (``after``: the exchange it rides on,
@@ -166,7 +168,12 @@ async def ask(
         {"role": "user", "content": user},
     ]
     return await classify(
-        kind=kind, messages=messages, schema=schema, max_tokens=max_tokens, after=after
+        kind=kind,
+        messages=messages,
+        schema=schema,
+        max_tokens=max_tokens,
+        after=after,
+        timeout=timeout,
     )
 
 

