@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from eventstore.projection import DBStore
 from worlds import cast
 from worlds.cards import CardError
+from worlds.forms import LoreEntryForm
 from worlds.models import (
     Activity,
     CastMember,
@@ -197,14 +198,58 @@ class PromptTemplateAdmin(admin.ModelAdmin):
 
 
 class LoreEntryInline(admin.StackedInline):
+    """Every setting a World Info entry brings, editable; those SillyTavern keeps outside the
+    columns are read and written where import put them (worlds.forms)."""
+
     model = LoreEntry
+    form = LoreEntryForm
     extra = 0
-    fields = (
-        ("uid", "comment", "enabled", "constant"),
-        ("keys", "secondary_keys"),
-        ("selective", "selective_logic"),
-        "content",
-        ("insertion_order", "case_sensitive", "match_whole_words", "scan_depth"),
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("uid", "comment", "enabled", "constant"),
+                    ("keys", "secondary_keys"),
+                    ("selective", "selective_logic"),
+                    "content",
+                )
+            },
+        ),
+        (
+            "Placement",
+            {"fields": (("position", "depth", "role"), ("insertion_order", "outlet_name"))},
+        ),
+        (
+            "Activation",
+            {
+                "fields": (
+                    ("probability", "use_probability"),
+                    ("scan_depth", "case_sensitive", "match_whole_words"),
+                    ("sticky", "cooldown", "delay"),
+                )
+            },
+        ),
+        (
+            "Inclusion group",
+            {"fields": (("group", "group_weight"), ("group_override", "use_group_scoring"))},
+        ),
+        (
+            "Recursion",
+            {"fields": (("exclude_recursion", "prevent_recursion", "delay_until_recursion"),)},
+        ),
+        ("Character filter", {"fields": (("filter_names", "filter_tags", "filter_exclude"),)}),
+        (
+            "SillyTavern only, and everything as imported",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    ("automation_id", "vectorized", "display_index"),
+                    "extensions",
+                    "extra",
+                ),
+            },
+        ),
     )
 
 

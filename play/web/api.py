@@ -176,7 +176,12 @@ def import_chat(
         bookkeep_in_background(result.chat.pk)
     return Status(
         201,
-        {**presenters.chat_out(result.chat), "messages": result.messages, "swipes": result.swipes},
+        {
+            **presenters.chat_out(result.chat),
+            "messages": result.messages,
+            "swipes": result.swipes,
+            "warnings": result.warnings,
+        },
     )
 
 

@@ -25,6 +25,7 @@ from worlds import cast as cast_book
 from worlds import clock
 from worlds.authors_note import NOTE_POSITIONS, NOTE_ROLES
 from worlds.cast import Seats, group_node
+from worlds.macros import expand_macros
 from worlds.models import (
     Activity,
     CastMember,
@@ -32,6 +33,7 @@ from worlds.models import (
     Container,
     EntityState,
     Lorebook,
+    Persona,
     Scene,
     StoryEvent,
     Thread,
@@ -79,6 +81,8 @@ def _characters(chat_id: int, extra_names: set[str] = frozenset()) -> dict[str, 
 def home(*, archived: bool) -> dict[str, Any]:
     chats = list(Chat.objects.filter(archived=archived).select_related("character", "persona"))
     characters = list(Character.objects.all().only("pk", "name", "avatar", "description"))
+    persona = Persona.objects.order_by("-is_default", "pk").first()
+    user = persona.name if persona else "You"
     return {
         "chats": [
             {
@@ -94,7 +98,7 @@ def home(*, archived: bool) -> dict[str, Any]:
                 "character": c,
                 "avatar": avatar_url(c),
                 "initials": initials(c.name),
-                "blurb": c.description[:140],
+                "blurb": expand_macros(c.description, char=c.name, user=user)[:140],
             }
             for c in characters
         ],

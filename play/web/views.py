@@ -674,4 +674,6 @@ def chat_import_view(request: HttpRequest) -> HttpResponse:
     if bookkeep:
         bookkeep_in_background(result.chat.pk)
     messages.success(request, f"Imported {result.messages} messages ({result.swipes} swipes).")
+    for warning in result.warnings:
+        messages.warning(request, warning)
     return redirect("play:chat", result.chat.pk)

@@ -8,10 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from eventstore.replay import verify
 from eventstore.services import append
+from play.engine.lore import authors_note_state, lorebooks_for
 from play.engine.recovery import progress, recover
 from play.engine.services.st_chats import ChatImportError, chat_export, chat_import
 from play.models import Chat, Turn
-from tests.factories import make_character
+from tests.factories import make_character, make_persona
+from worlds.models import Character, Lorebook, Persona
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -98,6 +100,116 @@ def test_export_writes_sillytavern_jsonl_that_imports_again():
     assert [t.text for t in Turn.objects.filter(chat=again).order_by("id")] == [
         t.text for t in Turn.objects.filter(chat=first).order_by("id")
     ]
+
+
+CURRENT = jsonl(
+    {
+        "user_name": "unused",
+        "character_name": "unused",
+        "create_date": "2025-06-01@12h00m00s",
+        "chat_metadata": {
+            "world_info": "Harbor Lore",
+            "note_prompt": "[Mara is tired after the storm.]",
+            "note_interval": 2,
+            "note_position": 1,
+            "note_depth": 3,
+            "note_role": 2,
+            "integrity": "0f1e2d",
+        },
+    },
+    {"name": "Mara", "is_user": False, "mes": "*waves* Hi there.", "swipes": ["*waves* Hi there."]},
+    {"name": "Sam", "is_user": True, "mes": "Where is the lighthouse keeper?"},
+    {"name": "Mara", "is_user": False, "mes": "He went to the mainland."},
+)
+
+
+def test_a_current_sillytavern_chat_imports_as_who_it_is_with_its_lorebook_and_note(client):
+    harbor = Lorebook.objects.create(name="Harbor Lore")
+    upload = SimpleUploadedFile("chat.jsonl", CURRENT, content_type="application/jsonl")
+    response = client.post("/api/chats/import", {"file": upload})
+    assert response.status_code == 201, response.content
+    assert response.json()["warnings"] == []
+    chat = Chat.objects.get(pk=response.json()["id"])
+    assert (chat.character.name, chat.persona.name) == ("Mara", "Sam")
+    assert not Character.objects.filter(name__iexact="unused").exists()
+    assert not Persona.objects.filter(name__iexact="unused").exists()
+    assert [(b.lorebook.pk, b.source) for b in lorebooks_for(chat.pk)] == [(harbor.pk, "chat")]
+    note = authors_note_state(chat.pk)
+    assert note == {
+        "text": "[Mara is tired after the storm.]",
+        "position": "at_depth",
+        "depth": 3,
+        "role": "assistant",
+        "frequency": 2,
+        "source": "chat",
+    }
+    assert verify(chat) == []
+    # and export writes them back where SillyTavern reads them
+    header = json.loads(chat_export(chat)[0].decode().splitlines()[0])
+    metadata = header["chat_metadata"]
+    assert metadata["world_info"] == "Harbor Lore"
+    assert {k: v for k, v in metadata.items() if k.startswith("note_")} == {
+        "note_prompt": "[Mara is tired after the storm.]",
+        "note_interval": 2,
+        "note_position": 1,
+        "note_depth": 3,
+        "note_role": 2,
+    }
+
+
+def test_sillytavern_note_positions_and_roles_map_to_ours():
+    for st_position, st_role, position, role in (
+        (0, 0, "after_scenario", "system"),
+        (2, 1, "before_scenario", "user"),
+    ):
+        rows = [json.loads(line) for line in CURRENT.decode().splitlines()]
+        rows[0]["chat_metadata"].update(note_position=st_position, note_role=st_role)
+        chat = chat_import(data=jsonl(*rows)).chat
+        note = authors_note_state(chat.pk)
+        assert (note["position"], note["role"]) == (position, role)
+        header = json.loads(chat_export(chat)[0].decode().splitlines()[0])
+        assert (header["chat_metadata"]["note_position"], header["chat_metadata"]["note_role"]) == (
+            st_position,
+            st_role,
+        )
+
+
+def test_a_missing_lorebook_and_an_empty_note_are_not_carried_over():
+    make_character("Mara", authors_note="[the character's own note]")
+    rows = [json.loads(line) for line in CURRENT.decode().splitlines()]
+    rows[0]["chat_metadata"].update(world_info="Nowhere", note_prompt="")
+    result = chat_import(data=jsonl(*rows))
+    assert lorebooks_for(result.chat.pk) == []
+    assert result.warnings == [
+        "The chat's lorebook 'Nowhere' is not here: import it, then attach it on the chat page."
+    ]
+    # SillyTavern writes an empty note into every chat: the character's note stays in force
+    note = authors_note_state(result.chat.pk)
+    assert (note["text"], note["source"]) == ("[the character's own note]", "character")
+
+
+def test_an_older_chat_file_with_names_in_its_header_and_no_metadata():
+    sam = make_persona("Sam")
+    chat = chat_import(data=CHAT).chat
+    assert (chat.character.name, chat.persona) == ("Mara", sam)
+    assert Character.objects.count() == 1 and Persona.objects.count() == 1
+    assert lorebooks_for(chat.pk) == [] and authors_note_state(chat.pk)["source"] == "default"
+    # a file whose lines name nobody takes the header's names
+    nameless = jsonl(
+        {"user_name": "Sam", "character_name": "Theo"},
+        {"is_user": False, "mes": "Morning."},
+        {"is_user": True, "mes": "Morning, Theo."},
+    )
+    other = chat_import(data=nameless).chat
+    assert (other.character.name, other.persona) == ("Theo", sam)
+    assert [t.name for t in Turn.objects.filter(chat=other).order_by("id")] == ["Theo", "Sam"]
+
+
+def test_the_bot_is_matched_to_an_existing_character_of_that_name_in_any_case():
+    mara = make_character("MARA")
+    chat = chat_import(data=CURRENT).chat
+    assert chat.character == mara
+    assert Character.objects.count() == 1
 
 
 def test_imported_replies_can_be_bookkept_in_the_background_resumably(scripted):

@@ -13,7 +13,7 @@ from play.web.views import PAGE_TURNS
 from rpsite.config import load_config
 from tests.factories import make_character, make_chat, make_persona, make_scenario
 from tests.fakeopenai import FakeOpenAI
-from worlds.models import Container
+from worlds.models import Container, Persona
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +102,14 @@ def test_the_chat_list_archive_and_delete(client):
     client.post(f"/chats/{chat.pk}/remove/", {"action": "delete", "confirm": chat.title})
     assert not Chat.objects.filter(pk=chat.pk).exists()
     assert not Event.objects.filter(stream_id=chat.pk).exists()
+
+
+def test_the_home_page_shows_character_blurbs_with_their_macros_expanded(client):
+    make_character("Iris", description="{{char}} keeps the lighthouse; <USER> visits her.")
+    Persona.objects.create(name="Sam", is_default=True)
+    html = client.get("/").content.decode()
+    assert "{{char}}" not in html and "&lt;USER&gt;" not in html
+    assert "Iris keeps the lighthouse; Sam visits her." in html
 
 
 def _settings_form(**overrides):

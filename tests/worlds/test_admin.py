@@ -1,5 +1,8 @@
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.forms import BooleanField, NullBooleanField
 from django.urls import reverse
 
 from eventstore.models import Event
@@ -7,8 +10,11 @@ from eventstore.services import append
 from memory.models import Memory
 from play.engine.lore import authors_note_state, lorebooks_for
 from tests.factories import edge_of, make_character, make_chat, make_persona
-from worlds.models import Lorebook, PromptTemplate
+from tests.worlds.test_lorebooks import export_book, wi_entry
+from worlds.lore.rules import rule_of
+from worlds.models import Lorebook, LoreEntry, PromptTemplate
 from worlds.prompts import current
+from worlds.services_cards import lorebook_import
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +206,145 @@ def test_the_lorebook_admin_edits_each_books_activation_settings(staff):
         b"use_group_scoring",
     ):
         assert field in page
+
+
+def _posted(response) -> dict:
+    """The change form's data as the browser would post it back unchanged."""
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data: dict = {}
+    for form in forms:
+        for bound in form:
+            value = bound.value()
+            if isinstance(bound.field, NullBooleanField):
+                data[bound.html_name] = {None: "unknown", True: "true", False: "false"}[value]
+            elif isinstance(bound.field, BooleanField):
+                if value:
+                    data[bound.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[bound.html_name] = list(value)
+            else:
+                data[bound.html_name] = "" if value is None else value
+    return data
+
+
+ENTRY_FIELDS = (
+    "uid",
+    "comment",
+    "keys",
+    "secondary_keys",
+    "selective",
+    "selective_logic",
+    "content",
+    "constant",
+    "enabled",
+    "insertion_order",
+    "case_sensitive",
+    "match_whole_words",
+    "scan_depth",
+    "position",
+    "depth",
+    "role",
+    "outlet_name",
+    "probability",
+    "use_probability",
+    "group",
+    "group_weight",
+    "group_override",
+    "use_group_scoring",
+    "sticky",
+    "cooldown",
+    "delay",
+    "exclude_recursion",
+    "prevent_recursion",
+    "delay_until_recursion",
+    "automation_id",
+    "vectorized",
+    "display_index",
+    "filter_names",
+    "filter_tags",
+    "filter_exclude",
+    "extensions",
+    "extra",
+)
+
+
+def test_the_world_info_entry_form_edits_every_setting_import_keeps(staff):
+    imported = wi_entry(3, position=0, depth=4, sticky=0, probability=80, group="towers")
+    imported.update(role=None, characterFilter={"isExclude": False, "names": [], "tags": []})
+    book = lorebook_import(
+        data=json.dumps({"entries": {"3": imported}}).encode(), filename="Towers.json"
+    )
+    made_here = LoreEntry.objects.create(lorebook=book, uid=9, keys=["pier"], content="Boats.")
+    url = reverse("admin:worlds_lorebook_change", args=[book.pk])
+    response = staff.get(url)
+    page = response.content.decode()
+    for index in (0, 1):
+        for field in ENTRY_FIELDS:
+            assert f'name="entries-{index}-{field}"' in page, field
+    # the form shows what import kept, as the engine reads it
+    shown = {
+        form.instance.uid: form for form in response.context["inline_admin_formsets"][0].formset
+    }
+    assert (shown[3].initial["probability"], shown[3].initial["group"]) == (80, "towers")
+    assert shown[3].initial["prevent_recursion"] is True
+
+    data = _posted(response)
+    first = next(i for i in (0, 1) if data[f"entries-{i}-uid"] == 3)
+    for index in (0, 1):
+        data.update(
+            {
+                f"entries-{index}-position": "4",  # at a depth
+                f"entries-{index}-depth": "2",
+                f"entries-{index}-sticky": "3",
+                f"entries-{index}-probability": "35",
+                f"entries-{index}-group": "weather, towers",
+            }
+        )
+    data[f"entries-{first}-filter_names"] = "Mara, Theo"
+    response = staff.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+    for entry in LoreEntry.objects.filter(lorebook=book):
+        rule = rule_of(entry)
+        assert (rule.position, rule.depth, rule.sticky, rule.probability, rule.groups) == (
+            "at_depth",
+            2,
+            3,
+            35,
+            ("weather", "towers"),
+        )
+    wi = LoreEntry.objects.get(lorebook=book, uid=3)
+    assert rule_of(wi).filter_names == ("Mara", "Theo")
+    kept = wi.extra["world_info"]  # written where World Info keeps them, the rest untouched
+    assert (kept["position"], kept["depth"], kept["sticky"], kept["group"]) == (
+        4,
+        2,
+        3,
+        "weather, towers",
+    )
+    assert kept["role"] is None and kept["preventRecursion"] is True
+    made_here.refresh_from_db()
+    assert made_here.extensions == {
+        "position": 4,
+        "depth": 2,
+        "sticky": 3,
+        "probability": 35,
+        "group": "weather, towers",
+    }
+    exported = export_book(book, "sillytavern")["entries"]
+    assert (exported["3"]["position"], exported["9"]["sticky"]) == (4, 3)
+
+
+def test_an_unchanged_entry_form_changes_nothing(staff):
+    book = lorebook_import(
+        data=json.dumps({"entries": {"1": wi_entry(1, sticky=None)}}).encode(),
+        filename="Towers.json",
+    )
+    before = LoreEntry.objects.get(lorebook=book)
+    url = reverse("admin:worlds_lorebook_change", args=[book.pk])
+    response = staff.post(url, _posted(staff.get(url)))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    after = LoreEntry.objects.get(lorebook=book)
+    assert (after.extra, after.extensions) == (before.extra, before.extensions)

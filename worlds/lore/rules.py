@@ -250,6 +250,12 @@ class _Settings:
         return "before_char"
 
 
+def entry_setting(entry: LoreEntry, wi_key: str, ext_key: str) -> tuple[bool, Any]:
+    """Whether the entry states a SillyTavern setting, and its value, from where import (or
+    the admin, worlds.forms) keeps it: World Info's key first, then the extensions key."""
+    return _Settings(entry).stated(wi_key, ext_key)
+
+
 def rule_of(entry: LoreEntry, *, book: int | None = None) -> Rule | None:
     """The ``Rule`` of a lore entry; None for an entry placed where the engine puts nothing
     (a SillyTavern outlet, or a position it does not know)."""
