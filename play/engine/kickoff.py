@@ -8,9 +8,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from play.engine.classify import ask
-from rpsite.config import load_config
 from play.engine.schemas import KickoffParse
 from play.engine.services.chats import container_from_template, default_setup, neutral_setup
+from rpsite.config import load_config
 from worlds import clock
 from worlds.macros import expand_macros
 from worlds.models import Character, Persona, Scenario
