@@ -60,7 +60,7 @@ class ChatIn(Schema):
 
 
 class TurnIn(Schema):
-    text: str = ""  # a story line, a /command, or nothing (a reply to the last line)
+    text: str  # a story line, a /command, or "" (a reply to the last line)
 
 
 class EditIn(Schema):

@@ -606,11 +606,26 @@
     if (drop) {
       drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
       drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
+      var picker = byId("card-file");
+      // the whole zone opens the file picker (a phone has nothing to drop)
+      drop.addEventListener("click", function (e) {
+        if (picker && e.target !== picker && !e.target.closest("label")) picker.click();
+      });
+      if (picker) {
+        picker.addEventListener("change", function () {
+          if (picker.files[0]) importCard(picker.files[0]);
+          picker.value = "";
+        });
+      }
       drop.addEventListener("drop", function (e) {
         e.preventDefault();
         drop.classList.remove("over");
         var file = e.dataTransfer.files[0];
-        if (!file) return;
+        if (file) importCard(file);
+      });
+    }
+    function importCard(file) {
+      {
         var body = new FormData();
         body.append("file", file);
         var token = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
@@ -621,7 +636,7 @@
             out.textContent = res[0] ? "Imported " + res[1].name + "." : "Not imported: " + res[1].detail;
             if (res[0]) setTimeout(function () { location.reload(); }, 600);
           });
-      });
+      }
     }
   });
 })();

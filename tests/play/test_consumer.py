@@ -75,13 +75,30 @@ async def test_two_tabs_both_receive_the_tokens_and_the_new_turn():
             await asyncio.sleep(0.05)
 
 
-async def test_an_empty_message_gets_a_notice_and_sends_nothing():
+async def test_an_empty_message_asks_for_a_reply_and_writes_no_line_of_yours():
+    chat = await sync_to_async(make_chat)()
+    with override_backend(ScriptedBackend(narrative=["*Mara hums along to the radio.*"])):
+        comm = communicator(chat.pk)
+        await comm.connect()
+        await receive_until(comm, 'id="transcript"')
+        await comm.send_json_to({"action": "send", "text": "   "})
+        assert "hums along" in await receive_until(comm, "hums along")
+        await comm.disconnect()
+    assert await sync_to_async(Turn.objects.filter(chat=chat, speaker="you").count)() == 0
+    bots = await sync_to_async(Turn.objects.filter(chat=chat, speaker="host").count)()
+    assert bots == 2  # the greeting and the reply
+
+
+async def test_help_and_unknown_commands_answer_this_tab_and_send_nothing():
     chat = await sync_to_async(make_chat)()
     comm = communicator(chat.pk)
     await comm.connect()
     await receive_until(comm, 'id="transcript"')
-    await comm.send_json_to({"action": "send", "text": "   "})
-    assert "empty" in await receive_until(comm, "notice")
+    await comm.send_json_to({"action": "send", "text": "/help"})
+    helped = await receive_until(comm, "notice")
+    assert "/impersonate" in helped and "/sys" in helped
+    await comm.send_json_to({"action": "send", "text": "/dance wildly"})
+    assert "unknown command /dance" in await receive_until(comm, "notice")
     await comm.disconnect()
     assert await sync_to_async(Turn.objects.filter(chat=chat, speaker="you").count)() == 0
 

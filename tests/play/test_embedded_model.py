@@ -53,3 +53,44 @@ def test_structured_output_from_the_embedded_model_validates():
         assert type(exc).__name__ in ("InvalidOutput", "EmptyCompletion")
     else:
         assert isinstance(result, TurnAnalysis) and 0 <= result.significance <= 3
+
+
+LINES = [
+    "Mara, thank you for picking me up. I missed you.",
+    "*I hand her a coffee.* I brought this for you, it's still warm.",
+    "You're the only one I trust with this, you know.",
+    "I'm sorry I snapped at you last week. That was unfair.",
+    "*I laugh.* You always know how to cheer me up.",
+    "Can I tell you a secret? I'm scared of the lighthouse.",
+    "Thank you for listening. It means a lot to me.",
+    "*I squeeze her hand.* I'm glad we're doing this together.",
+    "You're a good friend, Mara. The best.",
+    "Let's stop for a minute and look at the sea.",
+]
+
+
+def test_ten_turns_on_the_default_model_move_the_world(client):
+    """The default model shows the engine: a scripted ten-turn conversation moves an edge and
+    the clock, and at least nine of the ten analyses land."""
+    from eventstore.models import Event  # noqa: PLC0415
+    from worlds import clock  # noqa: PLC0415
+    from worlds.models import Edge, WorldState  # noqa: PLC0415
+
+    chat = make_chat()
+    start = clock.parse(WorldState.objects.get(chat=chat).story_time)
+    for text in LINES:
+        response = client.post(
+            f"/api/chats/{chat.pk}/turns",
+            json.dumps({"text": text}),
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+    marks = [
+        e.payload
+        for e in Event.objects.filter(stream_id=chat.pk, kind="turn_bookkept").order_by("id")
+    ]
+    landed = [m for m in marks if m.get("analysis") == "ok"]
+    assert len(marks) >= 10 and len(landed) >= 9, [m.get("reason") for m in marks]
+    moved = [(e.affinity, e.trust) for e in Edge.objects.filter(chat=chat) if e.affinity or e.trust]
+    assert moved, "no edge moved in ten turns"
+    assert clock.parse(WorldState.objects.get(chat=chat).story_time) > start

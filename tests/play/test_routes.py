@@ -15,7 +15,7 @@ from play.models import Chat, Turn
 from play.web.views import _done
 from tests.factories import make_character, make_chat, make_persona
 from tests.play.test_turn_actions import post, send
-from worlds.models import StoryEvent, Thread
+from worlds.models import EntityState, StoryEvent, Thread
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
@@ -181,3 +181,37 @@ def test_a_turn_is_rerated_hidden_and_its_analysis_retried_through_the_api(clien
     assert hidden.json()["turn"]["hidden"] is True
     retry = post(client, f"{api}/{bot['id']}/analysis/retry")
     assert retry.status_code == 400 and "nothing to retry" in retry.json()["detail"]
+
+
+def test_the_drawer_hand_edits_a_mood_and_refuses_an_unknown_target(client, scripted):
+    chat = make_chat()
+    done = client.post(
+        f"/chats/{chat.pk}/state/", {"target": "entity", "role": "host", "mood": "wistful"}
+    )
+    assert done.status_code in (200, 204), done.content
+    assert EntityState.objects.get(chat=chat, role="host").mood == "wistful"
+    refused = client.post(f"/chats/{chat.pk}/state/", {"target": "edges"}, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 400
+
+
+def test_a_line_is_edited_and_its_preview_read_from_the_page(client, scripted):
+    chat = make_chat()
+    mine = send(client, chat, "We left the keys on the boat.")[0]
+    preview = client.post(
+        f"/chats/{chat.pk}/turns/{mine['id']}/edit/preview/", {"text": "We left the map."}
+    )
+    assert preview.status_code == 200, preview.content
+    saved = client.post(
+        f"/chats/{chat.pk}/turns/{mine['id']}/edit/", {"text": "We left the map on the boat."}
+    )
+    assert saved.status_code == 200, saved.content
+    edited = Turn.objects.get(pk=saved.json()["turn_id"])
+    assert edited.text == "We left the map on the boat."
+
+
+def test_continue_from_the_page_answers_at_once_and_refuses_a_missing_chat(client, scripted):
+    chat = make_chat()
+    bot = send(client, chat, "Tell me.")[-1]
+    assert client.post(f"/chats/{chat.pk + 999}/turns/{bot['id']}/continue/").status_code == 404
+    answered = client.post(f"/chats/{chat.pk}/turns/{bot['id']}/continue/")
+    assert answered.status_code == 202

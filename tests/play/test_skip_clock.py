@@ -23,7 +23,15 @@ def post(client, url, data=None):
 
 
 def clockless():
-    chat = chat_start(character=make_character(), persona=make_persona())
+    """A story whose start says no time (an import, an edited setup): a new card story gets
+    now, so the setup here is written out."""
+    setup = {
+        "story_time": "",
+        "location": "scene",
+        "containers": [{"key": "scene", "name": "the scene", "kind": "place", "slots": []}],
+        "activities": [],
+    }
+    chat = chat_start(character=make_character(), persona=make_persona(), setup=setup)
     assert WorldState.objects.get(chat=chat).story_time == ""
     return chat
 

@@ -81,9 +81,9 @@ def test_the_timeline_follows_each_directed_edge_and_ends_where_the_projection_i
     kinds = [m["kind"] for m in timeline["marks"]]
     assert "skip" in kinds and "story_event" in kinds
     skip = next(m for m in timeline["marks"] if m["kind"] == "skip")
-    assert skip["story_time"] == "2024-10-13T07:00"  # 21:00 + 600 minutes
+    assert skip["story_time"].startswith("2024-10-13T07:0")  # 21:0x + 600 minutes
     later = lines[("host", "you")]["points"][-1]
-    assert later["seq"] > skip["seq"] and later["story_time"] == "2024-10-13T07:00"
+    assert later["seq"] > skip["seq"] and later["story_time"] >= skip["story_time"]
 
 
 def test_the_story_strip_holds_scenes_events_and_skips_in_story_order(client, story):
@@ -91,7 +91,7 @@ def test_the_story_strip_holds_scenes_events_and_skips_in_story_order(client, st
     assert strip["scenes"][0]["label"] == "Scene 1" and strip["scenes"][0]["start"]["seq"] == 1
     walk = next(e for e in strip["story_events"] if e["label"] == "The lighthouse walk")
     assert walk["status"] in ("active", "completed", "expired")
-    assert [s["to"] for s in strip["skips"]] == ["2024-10-13T07:00"]
+    assert [s["to"][:15] for s in strip["skips"]] == ["2024-10-13T07:0"]  # each exchange: minutes
     assert strip["last_seq"] >= strip["skips"][0]["seq"]
 
 
@@ -113,7 +113,8 @@ def test_the_branch_tree_shows_swipes_and_rewinds_with_the_shown_line_marked(
     rewind = next(n for n in nodes.values() if n["kind"] == "rewind")
     assert swipe["parent"] == main["id"] and rewind["parent"] == main["id"]
     assert swipe["first_words"] == "A different good morning."
-    assert swipe["story_time"] == "2024-10-13T07:00"
+    assert swipe["story_time"].startswith("2024-10-13T07:0")
+    assert swipe["fork_line"] >= 1 and rewind["fork_line"] >= 1
     assert main["first_words"].startswith("Mara waves. Hello")  # markdown marks dropped
     assert tree["active"] == rewind["id"] and rewind["active"]
     assert rewind["on_active_path"] and main["on_active_path"] and not swipe["on_active_path"]
