@@ -9,13 +9,14 @@ them: bookkeeping keeps its own low temperature.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from play.models import ChatSamplers
 from rpsite.config import load_config
 
-# key: (kind, lowest, highest); None = no bound that side
-BOUNDS: dict[str, tuple[type, float | None, float | None]] = {
+# key: (kind, lowest, highest)
+BOUNDS: dict[str, tuple[type, float, float]] = {
     "temperature": (float, 0.0, 5.0),
     "top_p": (float, 0.01, 1.0),
     "min_p": (float, 0.0, 1.0),
@@ -44,12 +45,15 @@ def value_check(key: str, raw: Any) -> float | int:
         raise ValueError(f"unknown sampler {key!r}")
     kind, low, high = BOUNDS[key]
     try:
-        value = kind(float(raw)) if kind is int else float(raw)
+        number = float(raw)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{key} must be a number") from exc
-    if kind is int and float(raw) != value:
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be a number")
+    value = kind(number)
+    if kind is int and number != value:
         raise ValueError(f"{key} must be a whole number")
-    if (low is not None and value < low) or (high is not None and value > high):
+    if not low <= value <= high:
         raise ValueError(f"{key} must be between {low:g} and {high:g}")
     return value
 

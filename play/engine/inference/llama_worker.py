@@ -269,7 +269,9 @@ def complete(llm: Any, out, request: dict[str, Any]) -> None:
     request_id = int(request["id"])
     schema = request.get("schema")
     grammar = grammar_for(llm, schema) if schema else None
-    max_tokens = int(request.get("max_tokens", 200))
+    # a reply may take at most half the context: the prompt keeps the rest (a longest reply
+    # set past the context would leave the prompt no room at all)
+    max_tokens = min(int(request.get("max_tokens", 200)), N_CTX // 2)
     tokens = prompt_tokens(llm, request["prompt"], max_tokens)
     finish = "stop"
     if is_cancelled(request_id):  # given up on while the model loaded: nothing to generate

@@ -63,10 +63,11 @@ def _translate(exc: Exception, model: str) -> InferenceError:
     return InferenceError(f"model call failed: {type(exc).__name__}: {exc}", model=model)
 
 
-# Samplers outside OpenAI's own parameters, sent as extra body fields (vLLM, llama.cpp's server,
-# OpenRouter, Featherless take them); an endpoint that refuses them (HTTP 400 or 422 naming
-# one, as OpenAI's own API does) is asked without them from then on, in this process.
-EXTRA_SAMPLERS = ("min_p", "repetition_penalty")
+# Samplers outside OpenAI's own parameters, sent as extra body fields (vLLM, OpenRouter and
+# Featherless take repetition_penalty, llama.cpp's servers call it repeat_penalty; each ignores
+# the other's name); an endpoint that refuses them (HTTP 400 or 422 naming one, as OpenAI's own
+# API does) is asked without them from then on, in this process.
+EXTRA_SAMPLERS = ("min_p", "repetition_penalty", "repeat_penalty")
 _NO_EXTRA_SAMPLERS: set[str] = set()
 
 # Endpoints that refused ``stream_options`` (an older server with strict request checks):
@@ -156,6 +157,7 @@ class OpenAICompatible:
             extra["min_p"] = params.min_p
         if params.repetition_penalty is not None and params.repetition_penalty != 1.0:
             extra["repetition_penalty"] = params.repetition_penalty
+            extra["repeat_penalty"] = params.repetition_penalty
         if extra and self.base_url not in _NO_EXTRA_SAMPLERS:
             kwargs["extra_body"] = extra
         return kwargs
