@@ -410,8 +410,8 @@ def samplers(chat_id: int) -> dict[str, Any]:
                 "placeholder": f"{base:g}"
                 + (" (auto)" if key == "max_tokens" and not base else ""),
                 "step": "1" if kind is int else "any",
-                "min": f"{low:g}",
-                "max": f"{high:g}",
+                "min": str(low),
+                "max": str(high),
             }
         )
     return {"sampler_fields": rows, "samplers_own": bool(state["overrides"])}
