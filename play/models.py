@@ -96,3 +96,15 @@ class ClassifierFailure(ChatProjection):
 
     class Meta:
         ordering = ["id"]
+
+
+class ChatSamplers(ChatProjection):
+    """The samplers a chat sets for itself (play.engine.samplers); a key it leaves out takes
+    the global value from data/config.toml. No row: all global."""
+
+    natural_key_fields = ("chat_id",)
+
+    values = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chat"], name="chatsamplers_chat_unique")]

@@ -1,11 +1,12 @@
-"""Projectors for the transcript (Turn rows) and recorded classifier failures."""
+"""Projectors for the transcript (Turn rows), recorded classifier failures and a chat's own
+samplers."""
 
 from __future__ import annotations
 
 import json
 
 from eventstore.records import EventRecord
-from play.models import ClassifierFailure, Turn
+from play.models import ChatSamplers, ClassifierFailure, Turn
 from worlds.projectors import rejected_edge_deltas
 from worlds.roles import HOST, NARRATOR, YOU
 
@@ -111,6 +112,19 @@ def on_edge_update(store, event: EventRecord) -> None:
         )
 
 
+def on_samplers_set(store, event: EventRecord) -> None:
+    """The chat's whole set of overrides (none: every sampler takes the global value)."""
+    values = dict(event.payload.get("values") or {})
+    row = store.get(ChatSamplers, chat_id=event.stream_id)
+    if row is None and values:
+        store.add(ChatSamplers(chat_id=event.stream_id, values=values))
+    elif row is not None and values:
+        row.values = values
+        store.save(row)
+    elif row is not None:
+        store.delete(row)
+
+
 HANDLERS = {
     "edge_update": on_edge_update,
     "user_turn": on_turn,
@@ -120,4 +134,5 @@ HANDLERS = {
     "memory_significance_set": on_significance_set,
     "turn_hidden": on_turn_hidden,
     "classifier_failed": on_classifier_failed,
+    "samplers_set": on_samplers_set,
 }

@@ -33,6 +33,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "embeddings_url": "",
         "embedding_model": "all-MiniLM-L6-v2+multilingual-e5-small",
     },
+    # how the story model draws its words (a chat can override each; bookkeeping calls keep
+    # their own low temperature); the context size is budgets.narrative_hard
+    "samplers": {
+        "temperature": 0.8,
+        "top_p": 0.95,
+        "min_p": 0.05,
+        "repetition_penalty": 1.1,
+        "frequency_penalty": 0.0,
+        "presence_penalty": 0.0,
+        "max_tokens": 0,
+    },
     "budgets": {
         "narrative_hard": 8192,
         "narrative_soft": 6144,
@@ -58,7 +69,14 @@ COMMENTS: dict[str, str] = {
     "inference.classifier_timeout_s": "bookkeeping call timeout, seconds",
     "inference.embeddings_url": "OpenAI-compatible /v1 base for embeddings; empty = a local model",
     "inference.embedding_model": "embedding model name; local: all-MiniLM-L6-v2+multilingual-e5-small (both), multilingual-e5-small or all-MiniLM-L6-v2",
-    "budgets.narrative_hard": "tokens: never exceeded",
+    "samplers.temperature": "story sampling temperature",
+    "samplers.top_p": "nucleus sampling: the smallest set of words whose chances add up to this",
+    "samplers.min_p": "drop words less likely than this share of the likeliest; 0 = off",
+    "samplers.repetition_penalty": "1.0 = off; sent to a remote server only when not 1.0",
+    "samplers.frequency_penalty": "OpenAI-style, -2 to 2; 0 = off",
+    "samplers.presence_penalty": "OpenAI-style, -2 to 2; 0 = off",
+    "samplers.max_tokens": "longest story reply in tokens; 0 = 1.6 x the reply length",
+    "budgets.narrative_hard": "tokens: never exceeded (the context size)",
     "budgets.narrative_soft": "tokens: nice-to-have sections are trimmed above this",
     "budgets.classifier_hard": "tokens for a bookkeeping prompt",
     "play.ooc_marker": "opening marker of out-of-character text; the closing one is its mirror",

@@ -16,7 +16,8 @@ carry ``usage`` as a server with automatic prefix caching reports it: the prompt
 (characters / 4) and ``prompt_tokens_details.cached_tokens``, the longest beginning it shares
 with an earlier request; a stream reports it in a last chunk when asked with
 ``stream_options: {"include_usage": true}`` (``reject_stream_options`` answers that HTTP 400,
-as a strict server would).
+as a strict server would). ``reject_fields`` names request fields answered HTTP 400 the same way
+(OpenAI's own API refuses ``min_p`` and ``repetition_penalty``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class FakeOpenAI:
         self.responder: Callable[[dict], tuple | None] | None = None
         self.report_cached = False
         self.reject_stream_options = False
+        self.reject_fields: set[str] = set()
         self._seen_prompts: list[str] = []
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -179,12 +181,14 @@ class FakeOpenAI:
                 if not self.path.endswith("/chat/completions"):
                     self._json(404, {"error": {"message": "not found"}})
                     return
-                if body.get("stream_options") and fake.reject_stream_options:
+                refused = {"stream_options"} if fake.reject_stream_options else set()
+                refused = sorted((refused | fake.reject_fields) & set(body))
+                if refused:
                     self._json(
                         400,
                         {
                             "error": {
-                                "message": "Unrecognized request argument supplied: stream_options"
+                                "message": f"Unrecognized request argument supplied: {refused[0]}"
                             }
                         },
                     )

@@ -25,6 +25,7 @@ from eventstore.models import Event, StreamRef, stream_id_of
 from eventstore.records import EventRecord
 from eventstore.services import append
 from memory.selectors import visible_to
+from play.engine.samplers import budgets_for
 from play.models import Chat, Turn
 from rpsite.config import load_config
 from worlds import clock
@@ -203,7 +204,7 @@ def lore_scan(
         timed=_timed_state(chat_id),
         seed=ctx.seed,
         speaker=Speaker(char_name, tuple(character.tags) if character else ()),
-        context_tokens=int(load_config()["budgets"]["narrative_hard"]),
+        context_tokens=int(budgets_for(chat_id)["narrative_hard"]),
         render=lambda text: expand_macros(text, char=char_name, user=user_name, context=ctx),
     )
 

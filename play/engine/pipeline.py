@@ -199,6 +199,7 @@ async def _draw(
         purpose="narrative",
         max_tokens=prompt.max_tokens,
         stop=prompt.stop,
+        **prompt.drawing(),
         speaker=prompt.speaker_name,
         timeout=float(load_config()["inference"]["timeout_s"]),
         prefill=prefill,

@@ -23,6 +23,7 @@ from play.engine.inference import get_backend
 from play.engine.kickoff import read_opening
 from play.engine.lore import BookInEffect, authors_note_state, lorebooks_for
 from play.engine.recovery import bookkeep_in_background, progress
+from play.engine.samplers import samplers_state
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services import analysis, commands, compose, delete, edit
 from play.engine.services.branches import branch_switch, swipe_switch, turn_fork
@@ -36,6 +37,7 @@ from play.engine.services.cast import (
 from play.engine.services.chats import chat_archive, chat_delete, chat_start
 from play.engine.services.lore import authors_note_edit, lorebook_attach, lorebook_detach
 from play.engine.services.memories import memory_significance_set
+from play.engine.services.samplers import samplers_edit
 from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_export, chat_import
 from play.engine.services.story import story_event_change, thread_change
@@ -129,6 +131,20 @@ class AuthorsNoteIn(Schema):
     depth: int | None = None
     role: str | None = None  # system | user | assistant (at_depth)
     frequency: int | None = None  # every N of your messages; 0 = never
+
+
+class SamplersIn(Schema):
+    """The chat's whole set of overrides: a sampler left out or null takes the global value
+    (data/config.toml's [samplers]; context_size: budgets.narrative_hard)."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    min_p: float | None = None
+    repetition_penalty: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    max_tokens: int | None = None  # 0: 1.6 x the reply length
+    context_size: int | None = None
 
 
 class MeanwhileIn(Schema):
@@ -272,6 +288,21 @@ def put_authors_note(request, chat_id: int, body: AuthorsNoteIn):
     _chat_or_404(chat_id)
     authors_note_edit(chat_id=chat_id, origin=API, **body.dict())
     return authors_note_state(chat_id)
+
+
+@router.get("/chats/{chat_id}/samplers")
+def get_samplers(request, chat_id: int):
+    """The samplers of the chat's story calls: ``overrides`` (its own), ``global`` (the
+    settings) and ``effective`` (what the next reply uses)."""
+    _chat_or_404(chat_id)
+    return samplers_state(chat_id)
+
+
+@router.put("/chats/{chat_id}/samplers")
+def put_samplers(request, chat_id: int, body: SamplersIn):
+    _chat_or_404(chat_id)
+    samplers_edit(chat_id=chat_id, origin=API, values=body.dict())
+    return samplers_state(chat_id)
 
 
 @router.delete("/chats/{chat_id}", response={204: None})

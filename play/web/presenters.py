@@ -19,6 +19,7 @@ from memory.models import Memory
 from play.engine import bookkeeping, selectors, turnlock
 from play.engine.gate import Gate, Line, OwnView
 from play.engine.lore import authors_note_state, lorebooks_for
+from play.engine.samplers import BOUNDS, samplers_state
 from play.models import Chat, ClassifierFailure, Turn
 from play.web.rendering import render_text
 from worlds import cast as cast_book
@@ -395,6 +396,42 @@ def lore(chat_id: int) -> dict[str, Any]:
     }
 
 
+# -- the chat's own samplers -------------------------------------------------------------------
+
+SAMPLER_LABELS = {
+    "temperature": "Temperature",
+    "top_p": "Top-p",
+    "min_p": "Min-p",
+    "repetition_penalty": "Repetition penalty",
+    "frequency_penalty": "Frequency penalty",
+    "presence_penalty": "Presence penalty",
+    "max_tokens": "Longest reply (tokens)",
+    "context_size": "Context size (tokens)",
+}
+
+
+def samplers(chat_id: int) -> dict[str, Any]:
+    """The drawer's sampler form: each field empty unless the chat sets it, with the global
+    value shown in its place."""
+    state = samplers_state(chat_id)
+    rows = []
+    for key, (kind, low, high) in BOUNDS.items():
+        base = state["global"].get(key)
+        rows.append(
+            {
+                "key": key,
+                "label": SAMPLER_LABELS[key],
+                "value": state["overrides"].get(key, ""),
+                "placeholder": f"{base:g}"
+                + (" (auto)" if key == "max_tokens" and not base else ""),
+                "step": "1" if kind is int else "any",
+                "min": str(low),
+                "max": str(high),
+            }
+        )
+    return {"sampler_fields": rows, "samplers_own": bool(state["overrides"])}
+
+
 # -- the drawer as a whole -----------------------------------------------------------------
 
 
@@ -446,6 +483,7 @@ def drawer(chat_id: int) -> dict[str, Any]:
         "last_event": last_event or 0,
         "analysis": recent_analysis(chat_id),
         **lore(chat_id),
+        **samplers(chat_id),
     }
 
 

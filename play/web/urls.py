@@ -38,6 +38,7 @@ urlpatterns = [
         name="lorebook_detach",
     ),
     path("chats/<int:chat_id>/authors-note/", views.authors_note_view, name="authors_note"),
+    path("chats/<int:chat_id>/samplers/", views.samplers_view, name="samplers"),
     path("chats/<int:chat_id>/significance/", views.significance_page, name="significance"),
     path("chats/<int:chat_id>/edges/", views.edge_edit, name="edge_edit"),
     path("chats/<int:chat_id>/state/", views.state_edit_view, name="state_edit"),

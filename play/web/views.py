@@ -19,6 +19,7 @@ from play.engine.errors import ChatBusy, NotFound
 from play.engine.inference import get_backend
 from play.engine.kickoff import read_opening
 from play.engine.recovery import bookkeep_in_background
+from play.engine.samplers import KEYS as SAMPLER_KEYS
 from play.engine.schemas import StoryEventChange, ThreadChange
 from play.engine.services.analysis import analysis_retry
 from play.engine.services.branches import branch_switch, swipe_switch, turn_fork
@@ -40,6 +41,7 @@ from play.engine.services.memories import (
     memory_significance_set,
     memory_witnesses_edit,
 )
+from play.engine.services.samplers import samplers_edit
 from play.engine.services.skip import time_skip
 from play.engine.services.st_chats import MAX_BYTES, ChatImportError, chat_import
 from play.engine.services.story import story_event_change, thread_change
@@ -517,6 +519,16 @@ def authors_note_view(request: HttpRequest, chat_id: int) -> HttpResponse:
         depth=int_field(post, "depth"),
         role=post.get("role", ""),
         frequency=int_field(post, "frequency"),
+    )
+    return _done(request)
+
+
+@require_POST
+@page_errors
+def samplers_view(request: HttpRequest, chat_id: int) -> HttpResponse:
+    get_object_or_404(Chat, pk=chat_id)
+    samplers_edit(
+        chat_id=chat_id, origin=TAB, values={k: request.POST.get(k, "") for k in SAMPLER_KEYS}
     )
     return _done(request)
 

@@ -4,7 +4,7 @@ the model connection."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -18,6 +18,7 @@ from play.engine.inference import GenParams, InferenceError
 from play.engine.inference.formats import LABELS as STRUCTURED_MODES
 from play.engine.inference.local import LocalLlama
 from play.engine.inference.remote import OpenAICompatible
+from play.engine.samplers import value_check
 from rpsite.config import (
     COMMENTS,
     DEFAULTS,
@@ -35,6 +36,13 @@ FIELDS = [
     ("inference", "classifier_fallbacks", list),
     ("inference", "timeout_s", float),
     ("inference", "classifier_timeout_s", float),
+    ("samplers", "temperature", float),
+    ("samplers", "top_p", float),
+    ("samplers", "min_p", float),
+    ("samplers", "repetition_penalty", float),
+    ("samplers", "frequency_penalty", float),
+    ("samplers", "presence_penalty", float),
+    ("samplers", "max_tokens", int),
     ("budgets", "narrative_hard", int),
     ("budgets", "narrative_soft", int),
     ("budgets", "classifier_hard", int),
@@ -53,7 +61,14 @@ LABELS = {
     "inference.classifier_fallbacks": "Fallback models",
     "inference.timeout_s": "Story timeout (s)",
     "inference.classifier_timeout_s": "Bookkeeping timeout (s)",
-    "budgets.narrative_hard": "Story prompt limit",
+    "samplers.temperature": "Temperature",
+    "samplers.top_p": "Top-p",
+    "samplers.min_p": "Min-p",
+    "samplers.repetition_penalty": "Repetition penalty",
+    "samplers.frequency_penalty": "Frequency penalty",
+    "samplers.presence_penalty": "Presence penalty",
+    "samplers.max_tokens": "Longest reply (tokens)",
+    "budgets.narrative_hard": "Context size (story prompt limit)",
     "budgets.narrative_soft": "Story prompt target",
     "budgets.classifier_hard": "Bookkeeping prompt limit",
     "play.ooc_marker": "Out-of-character marker",
@@ -77,7 +92,23 @@ HELP = {
     "inference.timeout_s": "How long a story reply may take before it is given up.",
     "inference.classifier_timeout_s": "How long one bookkeeping call may take; the story "
     "never waits on it.",
-    "budgets.narrative_hard": "Tokens a story prompt never exceeds.",
+    "samplers.temperature": "Higher: more varied, riskier prose; lower: safer and flatter. "
+    "Bookkeeping keeps its own low temperature.",
+    "samplers.top_p": "Draw only from the likeliest words whose chances add up to this (1: "
+    "all of them).",
+    "samplers.min_p": "Leave out words less likely than this share of the likeliest one (0: "
+    "off). Sent to a remote server as an extra field (vLLM, llama.cpp, OpenRouter, "
+    "Featherless take it).",
+    "samplers.repetition_penalty": "Above 1 the model avoids repeating its words (1: off). "
+    "llama.cpp's repeat penalty; an extra field for a remote server, sent only when not 1.",
+    "samplers.frequency_penalty": "OpenAI's: -2 to 2, the more a word was used the less "
+    "likely it comes again (0: off).",
+    "samplers.presence_penalty": "OpenAI's: -2 to 2, a word used once is less likely again "
+    "(0: off).",
+    "samplers.max_tokens": "The longest a story reply may run. 0: 1.6 × the reply length "
+    "below (a character's own length counts).",
+    "budgets.narrative_hard": "Tokens a story prompt never exceeds: the model's context size, "
+    "less room for its reply. The embedded model reads at most 8,192.",
     "budgets.narrative_soft": "Above this, nice-to-have sections (older memories, lore) are "
     "trimmed first.",
     "budgets.classifier_hard": "Tokens for one bookkeeping prompt.",
@@ -91,6 +122,19 @@ HELP = {
 }
 
 
+# A remote model is left its own repetition handling (1.0: the field is not sent); the small
+# embedded model repeats itself without a penalty.
+REMOTE_SAMPLERS = {
+    "temperature": 0.8,
+    "top_p": 0.95,
+    "min_p": 0.05,
+    "repetition_penalty": 1.0,
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+    "max_tokens": 0,
+}
+
+
 @dataclass(frozen=True)
 class Preset:
     id: str
@@ -100,10 +144,20 @@ class Preset:
     narrative_model: str
     classifier_model: str
     note: str
+    samplers: dict[str, float | int] = field(default_factory=lambda: dict(REMOTE_SAMPLERS))
 
 
 PRESETS = [
-    Preset("embedded", "Embedded (offline)", "", "RP_API_KEY", "", "", "No key, no network."),
+    Preset(
+        "embedded",
+        "Embedded (offline)",
+        "",
+        "RP_API_KEY",
+        "",
+        "",
+        "No key, no network.",
+        dict(DEFAULTS["samplers"]),
+    ),
     Preset(
         "openrouter",
         "OpenRouter",
@@ -171,6 +225,8 @@ def _read_form(post) -> dict:
             ]
         elif kind is str:
             config[section][key] = raw
+        elif section == "samplers":  # 0 and below have meanings here (off, automatic)
+            config[section][key] = value_check(key, raw)
         else:
             try:
                 value = kind(raw)
@@ -238,7 +294,12 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         {
             "fields": settings_fields(config),
             "presets": PRESETS,
-            "preset_data": [p.__dict__ for p in PRESETS],
+            "preset_data": [asdict(p) for p in PRESETS],
+            # where each key name the form may show has its key (never the key): the hint
+            # under the key field follows the key name as a preset or the reader changes it
+            "key_sources": {
+                name: api_key_source(name) for name in {env_name, *(p.api_key_env for p in PRESETS)}
+            },
             "key_env": env_name,
             "key_source": api_key_source(env_name),
             "embedding_mismatch": indexing.mismatch(),

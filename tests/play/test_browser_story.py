@@ -263,6 +263,9 @@ def test_no_console_errors_on_any_page(story, browser):  # noqa: F811
             page.click("button.preset[data-preset=openrouter]")
             assert page.input_value("#f-inference\\.base_url") == "https://openrouter.ai/api/v1"
             assert page.input_value("#f-inference\\.api_key_env") == "OPENROUTER_API_KEY"
+            # the key hint follows the preset, and so do the samplers
+            assert "OPENROUTER_API_KEY" in page.inner_text("#h-api-key .key-state")
+            assert page.input_value("#f-samplers\\.repetition_penalty") == "1"
             page.goto(url + path)
             page.click("button.test-connection")
             page.wait_for_selector("#test-result .test-result")

@@ -3,6 +3,7 @@
 and a test result in words."""
 
 import asyncio
+import json
 import os
 import stat
 
@@ -114,3 +115,66 @@ def test_the_test_result_is_readable_and_shows_no_key(client):
     assert "<dt>Key</dt><dd>RP_API_KEY: set (typed in (not saved yet))</dd>" in ok
     assert "Hello there, traveller." in ok
     assert KEY not in ok and "{" not in ok  # words, not a Python dict
+
+
+SAMPLERS = {
+    "samplers.temperature": "1.3",
+    "samplers.top_p": "0.9",
+    "samplers.min_p": "0.0",
+    "samplers.repetition_penalty": "1.05",
+    "samplers.frequency_penalty": "-0.5",
+    "samplers.presence_penalty": "0.25",
+    "samplers.max_tokens": "400",
+}
+
+
+def test_the_samplers_are_saved_and_shown(client, data_dir):
+    assert client.post("/settings/", form(**SAMPLERS)).status_code == 302
+    assert load_config()["samplers"] == {
+        "temperature": 1.3,
+        "top_p": 0.9,
+        "min_p": 0.0,
+        "repetition_penalty": 1.05,
+        "frequency_penalty": -0.5,
+        "presence_penalty": 0.25,
+        "max_tokens": 400,
+    }
+    assert "temperature = 1.3" in (data_dir / "config.toml").read_text()
+    page = client.get("/settings/").content.decode()
+    assert "<h2>Samplers</h2>" in page
+    for name, value in SAMPLERS.items():
+        assert f'id="f-{name}" name="{name}" value="{value}"' in page
+
+
+def test_a_sampler_out_of_range_is_refused(client):
+    response = client.post("/settings/", form(**{"samplers.top_p": "1.5"}), follow=True)
+    assert "top_p must be between" in response.content.decode()
+    assert load_config()["samplers"]["top_p"] == 0.95
+
+
+def json_block(page: str, block: str):
+    opening = f'<script id="{block}" type="application/json">'
+    return json.loads(page.split(opening)[1].split("</script>")[0])
+
+
+def test_each_preset_carries_its_samplers_and_the_key_hint_names_its_variable(client):
+    page = client.get("/settings/").content.decode()
+    presets = json_block(page, "preset-data")
+    samplers = {p["id"]: p["samplers"] for p in presets}
+    assert samplers["embedded"]["repetition_penalty"] == 1.1
+    assert samplers["openrouter"]["repetition_penalty"] == 1.0
+    assert all(set(s) == set(load_config()["samplers"]) for s in samplers.values())
+    # where each preset's key name has a key, for the hint to follow a preset (never a key)
+    sources = json_block(page, "key-sources")
+    assert sources["OPENROUTER_API_KEY"] == "" and "FEATHERLESS_API_KEY" in sources
+    assert "No key for <code>RP_API_KEY</code> yet." in page
+
+    # the OpenRouter preset saved: the hint names its variable
+    openrouter = next(p for p in presets if p["id"] == "openrouter")
+    chosen = {f"inference.{k}": openrouter[k] for k in ("base_url", "api_key_env")}
+    client.post("/settings/", form(**chosen))
+    page = client.get("/settings/").content.decode()
+    hint = page.split('<span class="key-state"')[1].split("</span>")[0]
+    assert (
+        hint == ' data-key-env="OPENROUTER_API_KEY">No key for <code>OPENROUTER_API_KEY</code> yet.'
+    )

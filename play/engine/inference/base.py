@@ -20,6 +20,14 @@ class GenParams:
     purpose: str = "narrative"  # narrative | classifier
     max_tokens: int = 300
     temperature: float = 0.8
+    # the story's samplers (play.engine.samplers); None: the backend's own default. A remote
+    # server gets min_p and repetition_penalty as extra fields (vLLM, llama.cpp's server,
+    # OpenRouter take them), the embedded model all of them
+    top_p: float | None = None
+    min_p: float | None = None
+    repetition_penalty: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
     stop: list[str] = field(default_factory=list)
     model: str | None = None  # overrides the configured model (classifier fallbacks)
     timeout: float | None = None

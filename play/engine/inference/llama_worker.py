@@ -6,7 +6,9 @@ kills this process only, and the server restarts it.
 Requests (one at a time)::
 
     {"op": "complete", "id": 1, "prompt": "...", "max_tokens": 200, "temperature": 0.8,
-     "stop": [...], "schema": {...} | null, "keep": true}
+     "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.1, "frequency_penalty": 0.0,
+     "presence_penalty": 0.0, "stop": [...], "schema": {...} | null, "keep": true}
+    (a sampler left out takes its value in SAMPLING)
     {"op": "cancel", "id": 1}       # stop generating: answered by the request's "done"
     {"op": "load", "id": 2}         # load the model now (answered by "done", finish "loaded")
 
@@ -55,6 +57,17 @@ MIN_SAVED_TOKENS = 64  # shorter prompts are cheap to read again
 # on this machine): a call given up on while its prompt is read stops without the worker
 # being killed, so its kept states survive, and what it read is kept for the next call.
 READ_CHUNK = 128
+
+# create_completion's samplers and the values a request without them gets (a bookkeeping call:
+# the story's own come from the settings)
+SAMPLING = {
+    "temperature": 0.8,
+    "top_p": 0.95,
+    "min_p": 0.05,
+    "repeat_penalty": 1.15,
+    "frequency_penalty": 0.0,
+    "presence_penalty": 0.0,
+}
 
 _out_lock = threading.Lock()
 _requests: queue.Queue = queue.Queue()
@@ -270,11 +283,21 @@ def reuse(llm: Any, tokens: list[int]) -> int:
     return min(live, len(tokens) - 1)  # the last prompt token is always decoded again
 
 
+def sampling(request: dict[str, Any]) -> dict[str, float]:
+    """``create_completion``'s sampler arguments for ``request``."""
+    return {
+        name: float(request[name]) if request.get(name) is not None else default
+        for name, default in SAMPLING.items()
+    }
+
+
 def complete(llm: Any, out, request: dict[str, Any]) -> None:
     request_id = int(request["id"])
     schema = request.get("schema")
     grammar = grammar_for(llm, schema) if schema else None
-    max_tokens = int(request.get("max_tokens", 200))
+    # a reply may take at most half the context: the prompt keeps the rest (a longest reply
+    # set past the context would leave the prompt no room at all)
+    max_tokens = min(int(request.get("max_tokens", 200)), N_CTX // 2)
     tokens = prompt_tokens(llm, request["prompt"], max_tokens)
     finish = "stop"
     if is_cancelled(request_id):  # given up on while the model loaded: nothing to generate
@@ -294,9 +317,7 @@ def complete(llm: Any, out, request: dict[str, Any]) -> None:
     chunks = llm.create_completion(
         tokens,
         max_tokens=max_tokens,
-        temperature=float(request.get("temperature", 0.8)),
-        top_p=0.95,
-        repeat_penalty=1.15,
+        **sampling(request),
         stop=list(request.get("stop") or []),
         grammar=grammar,
         stream=True,

@@ -58,6 +58,16 @@ CANCEL_GRACE_S = 3.0
 LOAD_GRACE_S = 60.0
 
 
+# the worker's request field: the GenParams field it comes from
+WORKER_SAMPLERS = {
+    "top_p": "top_p",
+    "min_p": "min_p",
+    "repeat_penalty": "repetition_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "presence_penalty": "presence_penalty",
+}
+
+
 class WorkerCrashed(InferenceError):
     kind = "crashed"
 
@@ -319,13 +329,19 @@ class LocalLlama:
     def _request(self, prompt: str, params: GenParams, schema: dict | None = None) -> dict:
         if params.prefill and schema is None:  # the reply so far: the model goes on from it
             prompt += " " + params.prefill.strip()
-        return {
+        request = {
             "prompt": prompt,
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "stop": [*params.stop, "\n\n\n"] if schema is None else [],
             "schema": schema,
         }
+        # the story's samplers (llama.cpp calls the repetition penalty repeat_penalty); one
+        # left unset is the worker's default
+        for name, field in WORKER_SAMPLERS.items():
+            if getattr(params, field) is not None:
+                request[name] = getattr(params, field)
+        return request
 
     async def _pieces(self, request: dict, params: GenParams, kind: str) -> AsyncIterator[Any]:
         """The worker's pieces as they come, then its ``done`` message. Leaving early (Stop,

@@ -63,20 +63,27 @@ def _translate(exc: Exception, model: str) -> InferenceError:
     return InferenceError(f"model call failed: {type(exc).__name__}: {exc}", model=model)
 
 
+# Samplers outside OpenAI's own parameters, sent as extra body fields (vLLM, OpenRouter and
+# Featherless take repetition_penalty, llama.cpp's servers call it repeat_penalty; each ignores
+# the other's name); an endpoint that refuses them (HTTP 400 or 422 naming one, as OpenAI's own
+# API does) is asked without them from then on, in this process.
+EXTRA_SAMPLERS = ("min_p", "repetition_penalty", "repeat_penalty")
+_NO_EXTRA_SAMPLERS: set[str] = set()
+
 # Endpoints that refused ``stream_options`` (an older server with strict request checks):
 # their streams are asked without it from then on, in this process.
 _NO_STREAM_OPTIONS: set[str] = set()
 
 
-def _names_stream_options(exc: Exception) -> bool:
-    """A refusal of the request because of ``stream_options`` (HTTP 400 or 422 naming it)."""
+def _names(exc: Exception, *fields: str) -> bool:
+    """A refusal of the request because of one of ``fields`` (HTTP 400 or 422 naming it)."""
     if not isinstance(exc, openai.APIStatusError) or exc.status_code not in (400, 422):
         return False
     try:
         detail = json.dumps(exc.body) if exc.body else exc.response.text
     except Exception:  # only to read the message
         detail = ""
-    return "stream_options" in f"{detail} {exc.message}"
+    return any(field in f"{detail} {exc.message}" for field in fields)
 
 
 class OpenAICompatible:
@@ -142,12 +149,35 @@ class OpenAICompatible:
         }
         if params.stop:
             kwargs["stop"] = params.stop[:4]
+        for name in ("top_p", "frequency_penalty", "presence_penalty"):
+            if getattr(params, name) is not None:
+                kwargs[name] = getattr(params, name)
+        extra = {}
+        if params.min_p is not None and params.min_p > 0:
+            extra["min_p"] = params.min_p
+        if params.repetition_penalty is not None and params.repetition_penalty != 1.0:
+            extra["repetition_penalty"] = params.repetition_penalty
+            extra["repeat_penalty"] = params.repetition_penalty
+        if extra and self.base_url not in _NO_EXTRA_SAMPLERS:
+            kwargs["extra_body"] = extra
         return kwargs
+
+    async def _create(self, kwargs: dict[str, Any], **more: Any) -> Any:
+        """A chat completion; asked again without the extra samplers when the endpoint
+        refuses them."""
+        try:
+            return await self.client.chat.completions.create(**kwargs, **more)
+        except openai.APIStatusError as exc:
+            if "extra_body" not in kwargs or not _names(exc, *EXTRA_SAMPLERS):
+                raise
+            _NO_EXTRA_SAMPLERS.add(self.base_url)
+            kwargs = {k: v for k, v in kwargs.items() if k != "extra_body"}
+        return await self.client.chat.completions.create(**kwargs, **more)
 
     async def generate(self, messages: list[Message], params: GenParams) -> str:
         model = self._model(params)
         try:
-            response = await self.client.chat.completions.create(**self._kwargs(messages, params))
+            response = await self._create(self._kwargs(messages, params))
         except Exception as exc:
             raise _translate(exc, model) from exc
         params.usage.update(usage_of(getattr(response, "usage", None)))
@@ -206,14 +236,14 @@ class OpenAICompatible:
         kwargs = self._kwargs(messages, params)
         if self.base_url not in _NO_STREAM_OPTIONS:
             try:
-                return await self.client.chat.completions.create(
-                    **kwargs, stream=True, stream_options={"include_usage": True}
+                return await self._create(
+                    kwargs, stream=True, stream_options={"include_usage": True}
                 )
             except openai.APIStatusError as exc:
-                if not _names_stream_options(exc):
+                if not _names(exc, "stream_options"):
                     raise
                 _NO_STREAM_OPTIONS.add(self.base_url)
-        return await self.client.chat.completions.create(**kwargs, stream=True)
+        return await self._create(kwargs, stream=True)
 
     def riding(self, messages: list[Message], params: GenParams) -> list[Message]:
         """A structured call on the narrative's own model rides on the exchange

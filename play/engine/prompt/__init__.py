@@ -30,6 +30,7 @@ from play.engine.inference.base import Message
 from play.engine.prompt import sections as s
 from play.engine.prompt.context import PromptContext, read_context
 from play.engine.prompt.sections import Insert, Section
+from play.engine.samplers import drawing
 from play.models import Chat
 from worlds.tokens import estimate
 
@@ -73,6 +74,12 @@ class Prompt:
     lore: list[dict[str, Any]] = field(default_factory=list)
     # what the gate's word check took out of derived lines (counts and sources, no words)
     withheld: list[dict[str, Any]] = field(default_factory=list)
+    # how the reply is drawn: the chat's samplers (play.engine.samplers)
+    samplers: dict[str, Any] = field(default_factory=dict)
+
+    def drawing(self) -> dict[str, float]:
+        """The GenParams fields of the samplers (temperature, top_p, ...)."""
+        return drawing(self.samplers)
 
     def record(self) -> dict[str, Any]:
         """What the assistant_turn event stores about its prompt (``recalled``: what it
@@ -89,6 +96,7 @@ class Prompt:
             "lore": self.lore,
             "withheld": self.withheld,
             "total_tokens": self.total_tokens,
+            "samplers": self.samplers,
         }
 
 
@@ -225,9 +233,11 @@ def assemble(ctx: PromptContext, layout: Layout) -> Prompt:
             for entry in layout.lore
         ],
         withheld=list(ctx.gate.withheld),
-        max_tokens=int(reply * 1.6),
+        # the chat's longest reply, else room past the length asked for
+        max_tokens=int(ctx.samplers.get("max_tokens") or reply * 1.6),
         stop=[f"\n{names[r]}:" for r in ctx.present if r != ctx.speaker and r in names],
         total_tokens=sum(x.tokens for x in included),
+        samplers=dict(ctx.samplers),
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventstore.projection import read_rows
 from play.engine.gate import Gate
 from play.engine.lore import macro_context
+from play.engine.samplers import budgets_for, samplers_for
 from play.models import Chat
 from rpsite.config import load_config
 from worlds import provenance as pv
@@ -25,8 +26,9 @@ class PromptContext:
     character: Character | None
     world: WorldState
     containers: dict[str, Container]
-    budgets: dict[str, Any]
+    budgets: dict[str, Any]  # the chat's (a context size of its own changes them)
     play: dict[str, Any]
+    samplers: dict[str, Any] = field(default_factory=dict)  # the chat's (play.engine.samplers)
     query: str = ""
     extra_note: str = ""
     query_vector: Any = None
@@ -81,8 +83,9 @@ def read_context(
         character=Character.objects.filter(pk=me.character_id).first(),
         world=worlds[0] if worlds else WorldState(chat_id=chat.pk),
         containers={c.key: c for c in read_rows(Container, "chat_id = %s", [chat.pk])},
-        budgets=config["budgets"],
+        budgets=budgets_for(chat.pk, config),
         play=config["play"],
+        samplers=samplers_for(chat.pk, config),
         query=query,
         extra_note=extra_note,
         query_vector=query_vector,

@@ -185,6 +185,7 @@ async def _impersonate(run: turnlock.Run, chat_id: int, key: str) -> dict[str, A
             purpose="narrative",
             max_tokens=prompt.max_tokens,
             stop=prompt.stop,
+            **prompt.drawing(),
             speaker=prompt.speaker_name,
             timeout=float(load_config()["inference"]["timeout_s"]),
         )
