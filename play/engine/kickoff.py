@@ -85,8 +85,10 @@ async def parse_card_kickoff(
         setup["containers"] = [
             c for c in setup["containers"] if c["key"] != ctx["default"]["location"]
         ]
-    if not clock.parse(setup.get("story_time") or ""):
-        setup["story_time"] = datetime.now().strftime(clock.FORMAT)
+    read = clock.parse(setup.get("story_time") or "")
+    if read is not None and not ctx["default"]["story_time"] and str(read.year) not in ctx["text"]:
+        read = None  # a date and hour the card never names are the model's guess: now
+    setup["story_time"] = (read or datetime.now()).strftime(clock.FORMAT)
     return setup, failures
 
 
