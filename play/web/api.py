@@ -483,7 +483,7 @@ def transcript(request, chat_id: int):
     rows = list(selectors.transcript(chat))
     bots = {t.id for t in rows if t.speaker in (HOST, GUEST)}
     failed = analysis_failures(chat, bots)
-    dropped = presenters.analysis_dropped(chat.pk, bots)
+    dropped = presenters.analysis_dropped(chat.pk, {t.id for t in rows})
     turns = []
     for t in rows:
         row = presenters.turn_out(t, chat.active_branch_id)

@@ -117,12 +117,25 @@ def analysis_failures(chat_id: int, turn_ids: set[int]) -> dict[int, str]:
 
 
 def analysis_dropped(chat_id: int, turn_ids: set[int]) -> dict[int, str]:
-    """Lines whose analysis landed with part of it dropped (what failed validation): the
-    rest is in the world; what was dropped is said on the line, as a failure is."""
-    rows = ClassifierFailure.objects.filter(
-        chat_id=chat_id, turn_id__in=turn_ids, fallback__startswith="dropped"
-    ).values_list("turn_id", "error")
-    return {turn_id: error.removeprefix("rejected by validation: ") for turn_id, error in rows}
+    """What else the model failed on these lines, said on the line as a failed analysis is
+    (which ``analysis_failures`` says, with its Retry): an analysis that landed with part
+    of it dropped (what failed validation), a time skip it could not narrate."""
+    rows = (
+        ClassifierFailure.objects.filter(chat_id=chat_id, turn_id__in=turn_ids)
+        .exclude(fallback="stricter retry")  # the retry's own outcome says
+        .exclude(prompt_kind="turn_analysis", fallback="schema default")  # a failed analysis
+        .values_list("turn_id", "prompt_kind", "error", "fallback")
+    )
+    notes: dict[int, str] = {}
+    for turn_id, kind, error, fallback in rows:
+        if fallback.startswith("dropped"):
+            note = "part of the analysis was dropped: " + error.removeprefix(
+                "rejected by validation: "
+            )
+        else:
+            note = f"the model's {kind.replace('_', ' ')} failed ({error}); {fallback} stood in"
+        notes.setdefault(turn_id, note)
+    return notes
 
 
 RECENT_NOTICES = 40

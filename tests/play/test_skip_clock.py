@@ -82,3 +82,9 @@ def test_a_skip_the_model_could_not_narrate_lands_on_defaults_and_records_the_fa
     assert failed["prompt_kind"] == "time_skip" and "down" in failed["error"]
     assert Event.objects.filter(stream=chat, kind="narration").exists()  # it still landed
     assert verify(chat) == []
+    # said on the skip's own line, as a failed analysis is on its reply
+    narrator = client.get(f"/api/chats/{chat.pk}/transcript").json()["turns"][-1]
+    assert narrator["speaker"] == "narrator"
+    assert "time skip failed (the endpoint is down)" in narrator["analysis_dropped"]
+    page = client.get(f"/chats/{chat.pk}/").content.decode()
+    assert "time skip failed (the endpoint is down)" in page

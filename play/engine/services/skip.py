@@ -289,7 +289,6 @@ def _landing(skip: Skip, outcome: SkipOutcome) -> list[dict[str, Any]]:
 def _write(chat: Chat, skip: Skip, told: Told, closed: list[dict[str, str]]) -> dict:
     ctx = skip.ctx
     with transaction.atomic():
-        failures_record(chat=chat, failures=told.failures, turn_id=None)
         landing = _landing(skip, told.outcome)
         skip_event = append(
             stream=chat,
@@ -325,7 +324,9 @@ def _write(chat: Chat, skip: Skip, told: Told, closed: list[dict[str, str]]) -> 
             story_time=skip.to_time,
             sources=told.sources,
         )
-        append(stream=chat, kind="narration", caused_by=skip_event.id, payload=said)
+        line = append(stream=chat, kind="narration", caused_by=skip_event.id, payload=said)
+        # said on the skip's own line, as an analysis failure is on its reply
+        failures_record(chat=chat, failures=told.failures, turn_id=line.id)
     return {
         "mode": skip.mode,
         "from_time": ctx.now,
