@@ -42,9 +42,9 @@ def main() -> None:
         handler = original()
         write_chunk = handler._stream
 
-        def _stream(self, text, drop_after):
+        def _stream(self, *args, **kwargs):  # whatever the fake's stream takes
             self.wfile = _Stamp(self.wfile, emitted)
-            return write_chunk(self, text, drop_after)
+            return write_chunk(self, *args, **kwargs)
 
         handler._stream = _stream
         return handler
@@ -72,6 +72,8 @@ def main() -> None:
         )
         for name, r in results.items()
     ]
+    if not emitted:
+        raise SystemExit("the fake model stamped no token: nothing to measure against")
     model_rate = args.tokens / max(1e-9, (max(emitted.values()) - min(emitted.values())))
     print(table(rows, ("receiver", "tokens", "tokens/s", "added p50 ms", "added p95 ms")))
     print(
