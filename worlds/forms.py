@@ -23,6 +23,7 @@ from worlds.lore.rules import (
     strings,
 )
 from worlds.models import LoreEntry
+from worlds.services_cards import ENTRY_COLUMNS
 
 POSITION_LABELS = {
     "before_char": "before the character definition",
@@ -117,23 +118,7 @@ class LoreEntryForm(forms.ModelForm):
 
     class Meta:
         model = LoreEntry
-        fields = (
-            "uid",
-            "comment",
-            "keys",
-            "secondary_keys",
-            "selective",
-            "selective_logic",
-            "content",
-            "constant",
-            "enabled",
-            "insertion_order",
-            "case_sensitive",
-            "match_whole_words",
-            "scan_depth",
-            "extensions",
-            "extra",
-        )
+        fields = ENTRY_COLUMNS  # what a lorebook entry keeps in columns (import, export)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

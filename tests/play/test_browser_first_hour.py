@@ -10,7 +10,6 @@ import io
 import json
 import os
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from tests.browser import browser  # noqa: F401
+from tests.play.test_browser_embedded import api, settle
 from tests.servers import manage, served
 from worlds import clock
 
@@ -73,22 +73,6 @@ def app(tmp_path_factory):
     )
     with served(data, prepare=False) as (url, proc):
         yield url, proc, data
-
-
-def api(url: str, path: str) -> dict:
-    with urllib.request.urlopen(url + path, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def settle(url: str, chat_id: int) -> None:
-    deadline = time.monotonic() + SLOW / 1000
-    while True:
-        busy = api(url, f"/api/chats/{chat_id}/transcript")["chat"]["busy"]
-        progress = api(url, f"/api/chats/{chat_id}/bookkeeping")
-        if not busy and progress["done"] == progress["total"]:
-            return
-        assert time.monotonic() < deadline, "the chat stayed busy"
-        time.sleep(0.5)
 
 
 def test_a_card_from_the_file_picker_to_three_turns_on_the_embedded_model(app, browser, tmp_path):  # noqa: F811
