@@ -92,6 +92,8 @@ def _turns(chat_id: int, before: int | None, limit: int, reader: str | None = No
         turns = turns.filter(Exists(visible_to(chat_id, reader).filter(turn_id=OuterRef("id"))))
     if before is not None:
         turns = turns.filter(id__lt=before)
+    # what a scan and the macros read of a line: its words and who said it (not its JSON)
+    turns = turns.only("id", "speaker", "name", "bot_text")
     return list(reversed(turns.order_by("-id")[:limit]))
 
 

@@ -95,7 +95,7 @@ def test_a_card_from_the_file_picker_to_three_turns_on_the_embedded_model(app, b
     # its own story: no scenario preselected, the opening read (with a progress line)
     page.click(".character-card:has-text('Seraphina')")
     assert page.eval_on_selector("#new-scenario", "s => s.value") == ""
-    page.click("button:has-text('Read the opening')")
+    page.click("button:has-text('Read the opening')", no_wait_after=True)
     page.wait_for_selector("text=Confirm the opening", timeout=SLOW)
     assert page.locator(".notice.error").count() == 0  # no red box on the first screen
     body = page.inner_text("main")

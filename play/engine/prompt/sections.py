@@ -511,7 +511,18 @@ def recollections(ctx: PromptContext, recalled: Recollections) -> Section | None
 HISTORY_CAP = 600  # the newest turns a history is chosen from
 
 
-def witnessed_turns(chat_id: int, speaker: str, *, facing_you: bool) -> tuple[list[Turn], int]:
+@dataclass(frozen=True)
+class Heard:
+    """A witnessed turn as the history's choice needs it (its cost, its speaker's
+    recollections): the full rows are read for the window alone."""
+
+    id: int
+    speaker: str
+    bot_text: str
+    recalled: list
+
+
+def witnessed_turns(chat_id: int, speaker: str, *, facing_you: bool) -> tuple[list[Heard], int]:
     """The turns the speaker witnessed and still holds (through the witness-filtered
     selector: a bit unset in the drawer hides the turn here too), oldest first, and how many
     older ones there are beyond the cap. Facing you, dialogue you did not witness stays out
@@ -520,12 +531,19 @@ def witnessed_turns(chat_id: int, speaker: str, *, facing_you: bool) -> tuple[li
     if facing_you:
         held = held.filter(w_you=True)
     turns = Turn.objects.filter(Exists(held), chat_id=chat_id)
-    newest = list(turns.order_by("-id")[:HISTORY_CAP])[::-1]
+    rows = turns.order_by("-id").values_list("id", "speaker", "bot_text", "recalled")
+    newest = [Heard(*row) for row in rows[:HISTORY_CAP]][::-1]
     older = turns.count() - len(newest) if len(newest) == HISTORY_CAP else 0
     return newest, older
 
 
-def history_window(turns: list[Turn], older: int, *, budget: int, block: int) -> list[Turn]:
+def turns_of(heard: list[Heard]) -> list[Turn]:
+    """The full rows of these turns, in their order."""
+    by_id = Turn.objects.in_bulk([h.id for h in heard])
+    return [by_id[h.id] for h in heard if h.id in by_id]
+
+
+def history_window(turns: list, older: int, *, budget: int, block: int) -> list[Turn]:
     """As much of the history as ``budget`` holds, starting on a block boundary: the start
     moves only a whole block at a time, so consecutive prompts share their beginning."""
     cost = [estimate(t.bot_text or "") + 6 for t in turns]
@@ -540,13 +558,6 @@ def history_window(turns: list[Turn], older: int, *, budget: int, block: int) ->
     else:
         start = keep_from
     return turns[min(start, keep_from) :]
-
-
-def dialogue_window(
-    chat_id: int, speaker: str, *, budget: int, block: int, facing_you: bool
-) -> list[Turn]:
-    turns, older = witnessed_turns(chat_id, speaker, facing_you=facing_you)
-    return history_window(turns, older, budget=budget, block=block)
 
 
 def dialogue_section(
@@ -615,9 +626,10 @@ def dialogue(ctx: PromptContext, *, budget: int, shown: set[int]) -> Dialogue:
     (``play.engine.prompt.recollections``; ``shown``: memories the prompt holds already)."""
     block = max(2, int(ctx.play["dialogue_window"]))
     facing_you = YOU in ctx.present
-    turns, older = witnessed_turns(ctx.chat_id, ctx.speaker, facing_you=facing_you)
-    window = history_window(turns, older, budget=budget, block=block)
-    before = turns[: len(turns) - len(window)]
+    heard, older = witnessed_turns(ctx.chat_id, ctx.speaker, facing_you=facing_you)
+    chosen = history_window(heard, older, budget=budget, block=block)
+    before = heard[: len(heard) - len(chosen)]
+    window = turns_of(chosen)
     recalled = gather(
         ctx.chat_id,
         ctx.speaker,
