@@ -29,7 +29,7 @@ from play.engine.services.st_chats import chat_import
 from tests.browser import browser  # noqa: F401
 from tests.factories import make_character, make_chat
 from tests.fakeopenai import FakeOpenAI
-from tests.play.test_consumer import communicator
+from tests.play.web.test_consumer import communicator
 from tests.servers import manage, served
 
 

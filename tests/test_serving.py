@@ -1,6 +1,8 @@
 """`make run` serves the app: migrate, set up, daphne on 127.0.0.1, no network needed."""
 
 import socket
+import time
+import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -25,6 +27,25 @@ def test_it_serves_the_home_page(server):
     url, _ = server
     status, body = get(url + "/")
     assert status == 200 and "Roleplay Engine" in body
+
+
+def test_each_request_is_logged_once(server):
+    """Django's own loggers once printed every line a second time through the root."""
+    url, data = server
+    get(url + "/api/health?probe=once-only")
+    try:
+        get(url + "/api/chats/987654/state")  # a 404: logged by Django's request logger too
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404
+    deadline = time.monotonic() + 10
+    log = ""
+    while "probe=once-only" not in log and time.monotonic() < deadline:
+        time.sleep(0.2)
+        log = (data / "server.log").read_text()
+    time.sleep(0.5)  # a second copy would follow at once
+    log = (data / "server.log").read_text()
+    assert log.count("/api/health?probe=once-only") == 1, log[-2000:]
+    assert log.count("Not Found: /api/chats/987654/state") <= 1
 
 
 def test_it_serves_the_admin_login(server):

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef
-
 from eventstore.projection import RowReader, read_rows
 from memory import selectors as memory_selectors
 from memory.models import Memory
@@ -527,13 +525,21 @@ def witnessed_turns(chat_id: int, speaker: str, *, facing_you: bool) -> tuple[li
     selector: a bit unset in the drawer hides the turn here too), oldest first, and how many
     older ones there are beyond the cap. Facing you, dialogue you did not witness stays out
     (a meanwhile scene reaches you only through the bots' digest of it)."""
-    held = memory_selectors.visible_to(chat_id, speaker).filter(turn_id=OuterRef("id"))
+    held = memory_selectors.visible_to(chat_id, speaker).filter(turn_id__isnull=False)
     if facing_you:
         held = held.filter(w_you=True)
-    turns = Turn.objects.filter(Exists(held), chat_id=chat_id)
-    rows = turns.order_by("-id").values_list("id", "speaker", "bot_text", "recalled")
-    newest = [Heard(*row) for row in rows[:HISTORY_CAP]][::-1]
-    older = turns.count() - len(newest) if len(newest) == HISTORY_CAP else 0
+    # the speaker's own store names the turns it holds: read from there, newest first (one
+    # index walk), then those turns' rows
+    ids = held.order_by("-turn_id").values_list("turn_id", flat=True).distinct()
+    newest_ids = list(ids[:HISTORY_CAP])
+    rows = {
+        row[0]: row
+        for row in Turn.objects.filter(chat_id=chat_id, id__in=newest_ids).values_list(
+            "id", "speaker", "bot_text", "recalled"
+        )
+    }
+    newest = [Heard(*rows[i]) for i in reversed(newest_ids) if i in rows]
+    older = ids.count() - len(newest_ids) if len(newest_ids) == HISTORY_CAP else 0
     return newest, older
 
 

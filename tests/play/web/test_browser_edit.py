@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser import browser  # noqa: F401
 from tests.fakeopenai import FakeOpenAI
-from tests.play.story_scenario import api, wait_idle
+from tests.play.web.story_scenario import api, wait_idle
 from tests.servers import manage, served
 
 pytestmark = pytest.mark.browser

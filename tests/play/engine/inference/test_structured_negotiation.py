@@ -9,7 +9,7 @@ from play.engine.inference import formats
 from play.models import ClassifierFailure, Turn
 from tests.factories import edge_of, make_chat
 from tests.fakeopenai import FakeOpenAI, point_config_at
-from tests.play.test_views import _settings_form
+from tests.play.web.test_views import _settings_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

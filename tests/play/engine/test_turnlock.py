@@ -20,7 +20,7 @@ from play.engine.inference.registry import override_backend
 from play.engine.inference.scripted import ScriptedBackend
 from play.models import Chat
 from tests.factories import make_chat
-from tests.play.test_consumer import communicator, receive_until
+from tests.play.web.test_consumer import communicator, receive_until
 
 BUSY = ChatBusy.MESSAGE
 

@@ -14,12 +14,12 @@ from memory.models import Memory
 from play.models import Chat, Turn
 from play.web.views import _done
 from tests.factories import make_character, make_chat, make_persona
-from tests.play.test_turn_actions import post, send
+from tests.play.web.test_turn_actions import post, send
 from worlds.models import EntityState, StoryEvent, Thread
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 
-TESTS = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parents[2]  # tests/
 
 
 def routes(resolver=None, prefix=""):

@@ -16,7 +16,7 @@ from play.engine.inference.registry import override_backend
 from play.engine.inference.scripted import ScriptedBackend
 from play.models import Chat, Turn
 from tests.factories import edge_of, make_chat
-from tests.play.test_consumer import communicator, receive_until
+from tests.play.web.test_consumer import communicator, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "scratch"])
 

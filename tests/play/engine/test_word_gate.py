@@ -15,7 +15,7 @@ import pytest
 
 from eventstore.replay import verify
 from tests.factories import make_character, make_chat
-from tests.play.test_gate_repros import (
+from tests.play.engine.test_gate_repros import (
     Model,
     add_guest,
     everything,

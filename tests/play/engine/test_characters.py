@@ -18,7 +18,16 @@ from eventstore.services import append
 from play.engine.services.cast import guest_add, guest_remove
 from play.web import presenters
 from tests.factories import edge_of, make_character, make_chat
-from tests.play.test_gate_repros import Model, ok, post, prompt_of, reply_of, section, send, state
+from tests.play.engine.test_gate_repros import (
+    Model,
+    ok,
+    post,
+    prompt_of,
+    reply_of,
+    section,
+    send,
+    state,
+)
 from worlds.models import CastMember, Edge, EntityState
 from worlds.services import manual_edit
 

@@ -13,7 +13,7 @@ from play.engine import turnlock
 from play.engine.turnlock import TAB
 from play.models import Turn
 from tests.factories import make_character, make_chat
-from tests.play.test_gate_repros import Model, ok, post, prompt_of, reply_of, send, state
+from tests.play.engine.test_gate_repros import Model, ok, post, prompt_of, reply_of, send, state
 
 pytestmark = pytest.mark.django_db(databases=["default", "scratch"])
 

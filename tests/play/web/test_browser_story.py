@@ -14,7 +14,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import browser  # noqa: F401
 from tests.fakeopenai import FakeOpenAI
-from tests.play.story_scenario import api, play_story, send, wait_idle
+from tests.play.web.story_scenario import api, play_story, send, wait_idle
 from tests.servers import ROOT, manage, served
 
 pytestmark = pytest.mark.browser

@@ -23,7 +23,7 @@ from play.engine.inference.registry import override_backend
 from play.engine.pipeline import run_turn
 from play.engine.services.delete import turn_delete, turn_delete_preview
 from play.models import Turn
-from tests.play.test_gate_canary import OPS, CanaryModel, Story, apply
+from tests.play.engine.test_gate_canary import OPS, CanaryModel, Story, apply
 
 pytestmark = pytest.mark.django_db
 

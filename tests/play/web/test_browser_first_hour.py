@@ -17,7 +17,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from tests.browser import browser  # noqa: F401
-from tests.play.test_browser_embedded import api, settle
+from tests.play.web.test_browser_embedded import api, settle
 from tests.servers import manage, served
 from worlds import clock
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser import browser  # noqa: F401
 from tests.fakeopenai import FakeOpenAI
-from tests.play.story_scenario import SETUP, api, send, wait_idle
+from tests.play.web.story_scenario import SETUP, api, send, wait_idle
 from tests.servers import free_port, manage, served
 
 pytestmark = pytest.mark.browser

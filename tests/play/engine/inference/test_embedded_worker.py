@@ -25,7 +25,7 @@ from play.models import ClassifierFailure, Turn
 from rpsite.config import load_config, save_config
 from tests.factories import make_chat
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 # a base model continues a count for as long as it may: a generation that outlasts any timeout
 COUNTING = [
     {"role": "system", "content": "The numbers from one to ten thousand, in order:"},
