@@ -29,6 +29,7 @@ from play.engine.gate import Line
 from play.engine.inference.base import Message
 from play.engine.prompt import sections as s
 from play.engine.prompt.context import PromptContext, read_context
+from play.engine.prompt.recollections import SHARE as RECOLLECTIONS_SHARE
 from play.engine.prompt.sections import Insert, Section
 from play.engine.samplers import drawing
 from play.models import Chat
@@ -59,6 +60,7 @@ TRIM_ORDER = (
 # What the changing part of a prompt is expected to take: the history is sized to the rest
 # of the soft budget, so its length does not follow this turn's retrieved memories.
 NOTE_SHARE = 4  # a quarter of the soft budget
+EXAMPLES_ROOM = 4  # the examples go in when a quarter of the soft budget is left for history
 
 
 @dataclass
@@ -134,21 +136,37 @@ def build_layout(ctx: PromptContext) -> Layout:
     earlier = s.earlier_scenes(ctx, skip_ids=shown)
     if earlier:
         shown |= {m["id"] for m in earlier.memories}
+    examples = s.example_messages(ctx)
     system = _present(
         world_info.get("before_char"),
         s.identity(ctx),
         world_info.get("after_char"),
         world_info.get("before_examples"),
-        s.example_messages(ctx),
+        examples,
         world_info.get("after_examples"),
         # what changes only when you pin or a scene closes: part of the reused beginning
         pinned,
         earlier,
     )
     soft = int(ctx.budgets["narrative_soft"])
-    # the history is sized to what the stable part and the note leave (the recollections of
-    # the blocks gone from it are bounded apart: recollections.SHARE)
-    room = soft - sum(_tokens(x) for x in system) - soft // NOTE_SHARE
+    if examples is not None:
+        # whether the examples fit is the stable part's question, asked once here: left to
+        # the trim, they came and went with the volatile end's size and the reused beginning
+        # broke right after the identity (bench/prefix.py)
+        stable = sum(_tokens(x) for x in system)
+        examples.included = stable <= soft - soft // NOTE_SHARE - soft // EXAMPLES_ROOM
+        examples.tier = "should"  # kept or left out here; the hard limit may still cut it
+        if not examples.included:
+            examples.tier = "nice"
+    # the stable part, the note's share and the share the gone blocks' recollections may
+    # take: the history gets the rest, so the whole stays near the soft budget and nothing
+    # stable is cut at the hard one (which moved the reused beginning)
+    room = (
+        soft
+        - sum(_tokens(x) for x in system if x.included)
+        - soft // NOTE_SHARE
+        - soft // RECOLLECTIONS_SHARE
+    )
     dialogue = s.dialogue(ctx, budget=max(room, 0), shown=shown)
     recollections = s.recollections(ctx, dialogue.recalled)
     if recollections is not None:

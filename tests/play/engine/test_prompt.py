@@ -148,7 +148,8 @@ def test_a_small_budget_drops_old_history_in_whole_blocks_and_keeps_the_newest()
 def test_consecutive_prompts_keep_their_start_until_a_whole_block_goes():
     chat = make_chat()
     config = load_config()
-    config["budgets"].update(narrative_soft=900, narrative_hard=2000)
+    # room for more than a block of history beside the note's and the recollections' shares
+    config["budgets"].update(narrative_soft=1200, narrative_hard=2000)
     config["play"].update(dialogue_window=8)
     save_config(config)
     for i in range(40):

@@ -15,7 +15,7 @@ from eventstore.models import Event
 from play.engine import pipeline
 from play.engine.inference.registry import get_backend
 from rpsite.config import load_config, save_config
-from tests.factories import make_chat
+from tests.factories import make_character, make_chat
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,19 @@ def test_the_model_reads_feelings_in_words(scripted):
     text = json.dumps(prompt["messages"])
     assert "/100" not in text
     assert re.search(r"Mara (feels nothing much either way about|likes|is fond of) Sam", text)
+
+
+def test_the_example_messages_stay_or_go_with_the_stable_part_alone(scripted, small_budget):
+    """Left to the trim, the card's examples came and went with the size of the note, and the
+    reused beginning broke right after the identity (bench/prefix.py's worst turns)."""
+    examples = "<START>\n{{user}}: Do you ever get lost?\n{{char}}: *snorts* " + "Never. " * 40
+    chat = make_chat(make_character(name="Mara", mes_example=examples))
+    prompts = play(chat, 36, pad=12)
+    shown = [
+        next(s["included"] for s in p["sections"] if s["name"] == "example messages")
+        for p in prompts
+    ]
+    assert all(shown), shown  # the stable part leaves room: in every prompt
+    for before, after in zip(prompts, prompts[1:], strict=False):
+        if first_line(before) == first_line(after):
+            assert rendered(after["messages"]).startswith(stable_part(before["messages"]))
