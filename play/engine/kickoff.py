@@ -66,7 +66,7 @@ def _card_context(character: Character, persona: Persona, greeting: str) -> dict
                 opening,
             ]
         ),
-        "default": neutral_setup(f"{opening}\n{scenario}"),
+        "default": neutral_setup(f"{opening}\n{scenario}", owner=character.name),
         "places": {},
         "start_named": False,
     }

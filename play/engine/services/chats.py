@@ -78,15 +78,18 @@ def opening_hints(text: str) -> tuple[str, str]:
     return when, weather
 
 
-def neutral_setup(opening: str) -> dict[str, Any]:
+def neutral_setup(opening: str, owner: str = "") -> dict[str, Any]:
     """Where a story with no scenario starts when nothing better is known: one place named
     from the greeting ("her cottage"; else "the scene"); the time of day and the weather its
     words say (else no weather, and now: chat_start)."""
     when, weather = opening_hints(opening)
     found = _PLACE.search(opening or "")
     name = found.group(1).strip() if found else "the scene"
-    if found and name.split()[0].lower() in ("a", "an"):
-        name = "the " + name.split(maxsplit=1)[1]
+    first, _, rest = name.partition(" ")
+    if found and first.lower() in ("a", "an"):
+        name = "the " + rest
+    elif found and owner and first.lower() in ("her", "his", "their"):
+        name = f"{owner}'s {rest}"  # "her cottage" in Seraphina's greeting: Seraphina's
     key = place_key(name, limit=40, default="scene")
     return {
         "story_time": when,
@@ -107,7 +110,8 @@ def default_setup(
     as its start (else its first place)."""
     if scenario is None:  # the card's own story, unread
         setup = neutral_setup(
-            expand_macros(character.first_mes, char=character.name, user=persona.name)
+            expand_macros(character.first_mes, char=character.name, user=persona.name),
+            owner=character.name,
         )
         setup["story_time"] = setup["story_time"] or datetime.now().strftime(clock.FORMAT)
         return setup

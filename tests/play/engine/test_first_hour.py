@@ -229,6 +229,8 @@ def test_a_card_whose_reading_fails_starts_in_a_place_named_from_its_greeting(cl
     world = WorldState.objects.get(chat_id=response.json()["id"])
     assert "cottage" in world.location
     assert clock.parse(world.story_time) is not None
+    place = client.get(f"/api/chats/{response.json()['id']}/state").json()
+    assert "Seraphina's cottage" in json.dumps(place, ensure_ascii=False)  # not "her cottage"
 
 
 def test_the_new_story_page_preselects_the_cards_own_story(client, scripted):
