@@ -146,18 +146,21 @@ def merge_parse(
     the places."""
     containers: dict[str, dict] = {c["key"]: dict(c) for c in default["containers"]}
     by_name = {c["name"].strip().lower(): k for k, c in {**places, **containers}.items()}
+    same: dict[str, str] = {}  # a parsed key → the known place it names
     for spec in parse.containers:
         key = spec.key if spec.key in places or spec.key in containers else None
         key = key or by_name.get(spec.name.strip().lower())
         if key is not None:
+            same[spec.key] = key
             authored = containers.get(key) or places[key]
             filled = {k: v for k, v in spec.model_dump().items() if v and not authored.get(k)}
             containers[key] = {**authored, **filled, "key": key}
         elif spec.key not in containers:
             containers[spec.key] = {**spec.model_dump(), "slots": list(spec.slots)}
     location = default["location"]
-    if not start_named and parse.location in containers:
-        location = parse.location
+    parsed_location = same.get(parse.location, parse.location)
+    if not start_named and parsed_location in containers:
+        location = parsed_location
     slots = set(containers[location].get("slots") or [])
     by_role = {a.role: a for a in parse.activities if a.role in (HOST, YOU)}
     activities = []
