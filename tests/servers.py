@@ -85,3 +85,18 @@ def served(
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def served_with_fake(data_dir: Path, *, token_delay: float):
+    """The app set up and served against a fake OpenAI-compatible model: (url, the fake)."""
+    from tests.fakeopenai import FakeOpenAI  # noqa: PLC0415 (only the tests that serve one)
+
+    with FakeOpenAI(token_delay=token_delay) as fake:
+        manage(data_dir, "migrate", "--noinput")
+        manage(data_dir, "setup_local")
+        (data_dir / "config.toml").write_text(
+            f'[inference]\nbase_url = "{fake.url}"\nnarrative_model = "fake"\ntimeout_s = 30\n'
+        )
+        with served(data_dir, prepare=False) as (url, _proc):
+            yield url, fake

@@ -8,8 +8,7 @@ import urllib.request
 import pytest
 
 from tests.browser import browser  # noqa: F401
-from tests.fakeopenai import FakeOpenAI
-from tests.servers import manage, served
+from tests.servers import served_with_fake
 
 pytestmark = pytest.mark.browser
 
@@ -28,14 +27,8 @@ def api(url: str, path: str, data: dict | None = None) -> dict:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser") / "data"
-    with FakeOpenAI(token_delay=0.03) as fake:
-        manage(data, "migrate", "--noinput")
-        manage(data, "setup_local")
-        (data / "config.toml").write_text(
-            f'[inference]\nbase_url = "{fake.url}"\nnarrative_model = "fake"\ntimeout_s = 30\n'
-        )
-        with served(data, prepare=False) as (url, _proc):
-            yield url, fake
+    with served_with_fake(data, token_delay=0.03) as (url, fake):
+        yield url, fake
 
 
 def affinity(page, source: str, target: str) -> str:

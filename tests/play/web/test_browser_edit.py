@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.browser import browser  # noqa: F401
-from tests.fakeopenai import FakeOpenAI
 from tests.play.web.story_scenario import api, wait_idle
-from tests.servers import manage, served
+from tests.servers import served_with_fake
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +30,8 @@ def shoot(page, name: str) -> None:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     data = tmp_path_factory.mktemp("edit") / "data"
-    with FakeOpenAI(token_delay=0.02) as fake:
-        manage(data, "migrate", "--noinput")
-        manage(data, "setup_local")
-        (data / "config.toml").write_text(
-            f'[inference]\nbase_url = "{fake.url}"\nnarrative_model = "fake"\ntimeout_s = 30\n'
-        )
-        with served(data, prepare=False) as (url, _proc):
-            yield url, fake
+    with served_with_fake(data, token_delay=0.02) as (url, fake):
+        yield url, fake
 
 
 def new_chat(url: str) -> dict:
