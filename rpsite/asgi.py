@@ -10,11 +10,10 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from play.engine.recovery import start_in_background  # noqa: E402
-from play.web.routing import websocket_urlpatterns  # noqa: E402
+from play.web.routing import websocket_application  # noqa: E402
 
 # Interrupted bookkeeping (a crash between a reply and its analysis) completes at start-up.
 start_in_background()
@@ -22,6 +21,6 @@ start_in_background()
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": websocket_application,
     }
 )

@@ -7,7 +7,11 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from rpsite.asgi import application
+# the site's websocket stack as rpsite/asgi.py serves it; importing rpsite.asgi itself would
+# start the server's start-up work (recovery, warm-up, the nightly backup) inside the test
+# run, in threads that raced pytest's collection (CPython 3.11's "AST constructor recursion
+# depth mismatch")
+from play.web.routing import websocket_application as application
 from tests.factories import make_chat
 
 pytestmark = pytest.mark.django_db
