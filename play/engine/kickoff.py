@@ -57,11 +57,7 @@ def _card_context(character: Character, persona: Persona, greeting: str) -> dict
             [
                 f"Characters: host = {character.name}; you = {persona.name} (the user).",
                 "Known places: none yet: name the place the opening is set in.",
-                *(
-                    [f"Scenario: {expand(character.scenario)}"]
-                    if character.scenario.strip()
-                    else []
-                ),
+                *([f"Scenario: {scenario}"] if scenario.strip() else []),
                 "Opening:",
                 opening,
             ]
